@@ -1,0 +1,49 @@
+"""The bit-exact emulator: runs a hardware graph in numpy, integer arithmetic inside,
+vectorized over the batch. It is qloom's executable specification; RTL simulation must
+equal it, and it must equal the QONNX reference (qonnx ``execute_onnx``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from qloom.errors import InputDataError
+from qloom.ir import HWGraph
+
+
+def check_input(graph: HWGraph, x: np.ndarray, what: str = "input") -> np.ndarray:
+    """Validate a float input batch: float dtype, shape (N, *input_shape).
+
+    Raises InputDataError (one line) otherwise; returns ``x`` as float32.
+    """
+    want = tuple(graph.host_input.onnx_shape)
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        kind = getattr(x, "dtype", type(x))
+        raise InputDataError(f"{what}: expected a float array of shape (N, {', '.join(map(str, want))}), got dtype {kind}")
+    if x.ndim == len(want):  # a single frame
+        x = x[None]
+    if tuple(x.shape[1:]) != want or x.shape[0] < 1:
+        raise InputDataError(f"{what}: expected shape (N, {', '.join(map(str, want))}), got {tuple(x.shape)}")
+    return x.astype(np.float32, copy=False)
+
+
+def run_stream(graph: HWGraph, q: np.ndarray, upto: int | None = None) -> np.ndarray:
+    """Run the integer operators on an integer input stream (N, *stream_shape) and return
+    the integer output stream of the last (or ``upto``-th) operator."""
+    for op in graph.nodes[:upto]:
+        # a stream is a flat sequence per frame: each operator sees it in its own shape
+        q = op.execute(q.reshape((len(q),) + tuple(op.in_shape)))
+    return q
+
+
+def emulate(graph: HWGraph, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Emulate ``graph`` on float input ``x`` (N, *model input shape) in batches.
+
+    Returns what the QONNX model outputs: float32 values in the model's output units, or
+    int64 indices when the model ends in ArgMax/TopK.
+    """
+    x = check_input(graph, x)
+    outs = []
+    for i in range(0, len(x), batch_size):
+        q = graph.host_input(x[i : i + batch_size])
+        outs.append(graph.host_output(run_stream(graph, q)))
+    return np.concatenate(outs, axis=0)

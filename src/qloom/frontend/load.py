@@ -1,0 +1,68 @@
+"""Load a QONNX file with the ``qonnx`` library: parse, cleanup, shape and datatype inference.
+
+Weights kept in a side file (``MODEL.onnx.data``, the torch dynamo exporter's default) are
+loaded from next to the model. Every failure becomes a one-line :class:`QloomError`.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+from qloom.errors import QloomError
+
+
+def load_qonnx(path: str | os.PathLike):
+    """Read ``path`` and return a cleaned ``qonnx.core.modelwrapper.ModelWrapper``.
+
+    Raises
+    ------
+    QloomError
+        The file is missing, not ONNX, truncated, its external data file is missing, or
+        qonnx's cleanup fails on it.
+    """
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    p = Path(path)
+    if not p.is_file():
+        raise QloomError(f"{p}: no such file (expected a QONNX .onnx model)")
+    try:
+        proto = onnx.load(str(p), load_external_data=False)
+    except (DecodeError, RuntimeError, ValueError, OSError) as e:
+        raise QloomError(f"{p}: not a readable ONNX model (protobuf parse failed: {e})") from None
+    if not proto.graph.node and not proto.graph.input:
+        raise QloomError(f"{p}: not an ONNX model (no graph nodes or inputs found)")
+    # external data (weights in MODEL.onnx.data next to the model)
+    from onnx.external_data_helper import _get_all_tensors, uses_external_data
+
+    for t in _get_all_tensors(proto):
+        if uses_external_data(t):
+            loc = next((e.value for e in t.external_data if e.key == "location"), "")
+            f = p.parent / loc
+            if not f.is_file():
+                raise QloomError(
+                    f"{p}: weights are kept in an external data file {f.name!r}, which is "
+                    f"missing (expected at {f})")
+    try:
+        onnx.load_external_data_for_model(proto, str(p.parent))
+    except Exception as e:  # truncated or unreadable side file
+        raise QloomError(f"{p}: cannot read its external weight data ({e})") from None
+    try:
+        from qonnx.core.modelwrapper import ModelWrapper
+        from qonnx.transformation.infer_datatypes import InferDataTypes
+        from qonnx.util.cleanup import cleanup_model
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = ModelWrapper(proto)
+            model = cleanup_model(model)
+            model = model.transform(InferDataTypes())
+    except QloomError:
+        raise
+    except Exception as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise QloomError(f"{p}: qonnx could not clean up the model ({type(e).__name__}: {msg})") from None
+    if len(model.graph.input) != 1:
+        raise QloomError(f"{p}: the model has {len(model.graph.input)} inputs; qloom expects exactly 1")
+    return model

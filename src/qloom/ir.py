@@ -1,0 +1,237 @@
+"""qloom's intermediate representation: an integer hardware graph with float edges.
+
+The hardware graph is a chain of integer operators (``qloom.ops``) between two host-side
+edges:
+
+* :class:`HostInput` turns the model's float input into the integer input stream
+  (the model's own preprocessing and input quantizer, evaluated in float32 exactly as the
+  QONNX reference does), and
+* :class:`HostOutput` maps the integer output stream back to the model's output units
+  (the last layer's scale, bias and output affine).
+
+Float arithmetic exists only in :class:`EwProgram`, a per-channel elementwise program used
+at the two edges and, at compile time, to find thresholds. Everything is frozen: passes build
+new objects instead of mutating.
+
+Layouts: tensors of the hardware graph are per frame in stream order, NHWC for images
+(``(H, W, C)``), ``(C,)`` for vectors; a batch dimension comes first in the emulator.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qloom.types import IntType
+
+# ----------------------------------------------------------------------------------------
+# Elementwise float programs (host edges and threshold search)
+# ----------------------------------------------------------------------------------------
+
+def _chan(p: np.ndarray, ndim: int, axis: int) -> np.ndarray:
+    """Reshape a per-channel vector (C,) or scalar (1,) to broadcast along ``axis``."""
+    p = np.asarray(p)
+    if p.size == 1:
+        return p.reshape(())
+    shape = [1] * ndim
+    shape[axis] = p.size
+    return p.reshape(shape)
+
+
+@dataclass(frozen=True)
+class EwStep:
+    """One per-channel elementwise float32 operation.
+
+    ``op`` is one of: ``add`` (x + a), ``rsub`` (a - x), ``mul`` (x * a), ``div`` (x / a),
+    ``rdiv`` (a / x), ``relu``, ``clip`` (a = lo, b = hi), ``neg``, ``sigmoid``, ``tanh``,
+    ``batchnorm`` (a = scale, b = bias, c = mean, d = var, eps), ``quant`` (a = scale,
+    b = zero point, qargs = (bits, signed, narrow), rounding), ``bipolar_quant`` (a = scale),
+    ``trunc`` (a = scale, b = zero point, qargs = the remaining qonnx Trunc arguments).
+    Parameters are float32 arrays of shape (C,) or (1,): they vary along the channel
+    axis only. Semantics follow ONNX and QONNX (qonnx.custom_op.general) in float32.
+    """
+
+    op: str
+    a: Any = None
+    b: Any = None
+    c: Any = None
+    d: Any = None
+    eps: float = 0.0
+    qargs: tuple = ()  # quant: (bits, signed, narrow); trunc: qonnx trunc arguments
+    rounding: str = "ROUND"
+    source: str = ""  # name of the ONNX node this step came from
+
+    def apply(self, x: np.ndarray, axis: int) -> np.ndarray:
+        n = x.ndim
+        A = None if self.a is None else _chan(self.a, n, axis)
+        B = None if self.b is None else _chan(self.b, n, axis)
+        op = self.op
+        if op == "add":
+            return (x + A).astype(np.float32)
+        if op == "rsub":
+            return (A - x).astype(np.float32)
+        if op == "mul":
+            return (x * A).astype(np.float32)
+        if op == "div":
+            return (x / A).astype(np.float32)
+        if op == "rdiv":
+            return (A / x).astype(np.float32)
+        if op == "neg":
+            return -x
+        if op == "relu":
+            return np.maximum(x, np.float32(0)).astype(np.float32)
+        if op == "clip":
+            return np.clip(x, A, B).astype(np.float32)
+        if op == "sigmoid":
+            return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+        if op == "tanh":
+            return np.tanh(x).astype(np.float32)
+        if op == "batchnorm":
+            C = _chan(self.c, n, axis)
+            D = _chan(self.d, n, axis)
+            return ((x - C) / np.sqrt(D + np.float32(self.eps)) * A + B).astype(np.float32)
+        if op == "quant":  # QONNX IntQuant, evaluated by qonnx itself
+            from qonnx.custom_op.general.intquant import int_quant
+
+            bits, signed, narrow = self.qargs  # bit width as qonnx sees it: a float32 tensor
+            y = int_quant(x, A, B, np.float32(bits), int(signed), int(narrow), self.rounding)
+            return np.asarray(y, dtype=np.float32)
+        if op == "bipolar_quant":
+            return (np.where(x >= 0, np.float32(1), np.float32(-1)) * A).astype(np.float32)
+        if op == "trunc":  # QONNX Trunc (v1 or v2), evaluated by qonnx itself
+            from qonnx.custom_op.general import trunc as qtrunc
+
+            if len(self.qargs) == 2:
+                in_bits, out_bits = map(np.float32, self.qargs)
+                y = qtrunc.trunc_v1(x, A, B, in_bits, out_bits, self.rounding)
+            else:
+                in_bits, narrow, signed, out_scale, out_bits = self.qargs
+                y = qtrunc.trunc_v2(x, A, B, np.float32(in_bits), int(narrow), int(signed),
+                                    out_scale, np.float32(out_bits), self.rounding)
+            return np.asarray(y, dtype=np.float32)
+        raise ValueError(f"unknown elementwise step {op!r}")
+
+    @property
+    def increasing(self) -> bool | None:
+        """True/False when the step is monotone non-decreasing/non-increasing in every
+        channel, None when the direction varies per channel (decided by evaluation)."""
+        if self.op in ("relu", "clip", "sigmoid", "tanh", "quant", "bipolar_quant", "trunc", "add"):
+            return True
+        if self.op in ("rsub", "neg"):
+            return False
+        return None
+
+
+@dataclass(frozen=True)
+class EwProgram:
+    """A per-channel float function of an integer tensor ``q``.
+
+    ``y = steps(float32(q * pre_scale) + bias)``: first the exact integer-to-real map
+    (``pre_scale`` > 0 per channel, computed in float64 and rounded once to float32),
+    then float32 steps. ``channel_axis`` is the channel axis of the tensor it is applied to.
+    """
+
+    pre_scale: np.ndarray  # float64 (C,) or (1,)
+    bias: np.ndarray | None = None  # float32 (C,) or (1,)
+    steps: tuple[EwStep, ...] = ()
+
+    def __call__(self, q: np.ndarray, axis: int) -> np.ndarray:
+        s = _chan(np.asarray(self.pre_scale, dtype=np.float64), q.ndim, axis)
+        y = (np.asarray(q, dtype=np.float64) * s).astype(np.float32)
+        if self.bias is not None:
+            y = (y + _chan(self.bias, q.ndim, axis)).astype(np.float32)
+        for st in self.steps:
+            y = st.apply(y, axis)
+        return y
+
+    @property
+    def is_plain_scale(self) -> bool:
+        """True when the program is only ``q * scale`` with one scale for all channels."""
+        return self.bias is None and not self.steps and np.asarray(self.pre_scale).size == 1
+
+    def with_steps(self, *steps: EwStep) -> "EwProgram":
+        return EwProgram(self.pre_scale, self.bias, self.steps + tuple(steps))
+
+
+# ----------------------------------------------------------------------------------------
+# Graph edges and the graph
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostInput:
+    """Host-side input quantization: model input (float32) -> integer input stream.
+
+    ``program`` (ending in a quantizer) maps the ONNX-layout input to quantized reals;
+    dividing by ``scale`` gives integers of ``int_type``; ``order`` (shape = hardware
+    per-frame shape) lists, in stream order, the flat ONNX index of each element.
+    """
+
+    name: str
+    onnx_shape: tuple[int, ...]  # per frame, without batch
+    steps: tuple[EwStep, ...]
+    scale: np.ndarray  # float32 scalar (1,)
+    int_type: IntType
+    order: np.ndarray  # int64, hardware shape
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """x float32 (N, *onnx_shape) -> integer stream int64 (N, *order.shape)."""
+        y = np.asarray(x, dtype=np.float32)
+        for st in self.steps:
+            y = st.apply(y, 1)
+        q = np.round(y.astype(np.float64) / np.asarray(self.scale, dtype=np.float64).reshape(()))
+        q = q.astype(np.int64).reshape(len(y), -1)
+        return q[:, self.order.ravel()].reshape((len(y),) + self.order.shape)
+
+
+@dataclass(frozen=True)
+class HostOutput:
+    """Host-side output mapping: integer output stream -> model output (float32 or int64).
+
+    The stream (N, *hw_shape) is scattered back to ONNX layout with ``order`` and mapped by
+    ``program`` (channel axis 1), or returned as indices when ``kind`` is "indices"
+    (LabelSelect: ONNX ArgMax/TopK outputs int64).
+    """
+
+    name: str
+    onnx_shape: tuple[int, ...]
+    order: np.ndarray
+    program: EwProgram | None
+    kind: str = "values"  # "values" | "indices"
+
+    def __call__(self, q: np.ndarray) -> np.ndarray:
+        n = len(q)
+        flat = np.empty((n, int(np.prod(self.onnx_shape))), dtype=np.int64)
+        flat[:, self.order.ravel()] = q.reshape(n, -1)
+        t = flat.reshape((n,) + tuple(self.onnx_shape))
+        if self.kind == "indices":
+            return t.astype(np.int64)
+        return self.program(t, 1)
+
+
+@dataclass(frozen=True)
+class HWGraph:
+    """A dataflow chain of hardware operators with its host edges.
+
+    ``nodes[i]`` consumes the stream ``nodes[i-1]`` produces (the first consumes
+    ``host_input``'s stream; ``host_output`` consumes the last one's).
+    """
+
+    name: str
+    host_input: HostInput
+    nodes: tuple  # tuple[qloom.ops.base.HWOp, ...]
+    host_output: HostOutput
+    source: str = ""  # path of the QONNX file
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def replace(self, **kw) -> "HWGraph":
+        import dataclasses
+
+        return dataclasses.replace(self, **kw)
+
+    def node(self, name: str):
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)

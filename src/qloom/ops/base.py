@@ -1,0 +1,91 @@
+"""The operator base class and the threshold semantics shared by MVAU, VVAU, Thresholding."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from qloom.types import IntType
+
+
+@dataclass(frozen=True, eq=False)
+class HWOp:
+    """A streaming hardware operator of the dataflow chain.
+
+    Attributes
+    ----------
+    name : str
+        Layer name, unique in the graph (used in folding.json, reports, RTL instances).
+    in_shape, out_shape : tuple of int
+        Per-frame tensor shapes in stream order (NHWC images ``(H, W, C)``, vectors ``(C,)``).
+    in_type, out_type : IntType
+        Element types of the input and output streams.
+    """
+
+    op_type: ClassVar[str] = "HWOp"
+
+    name: str
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    in_type: IntType
+    out_type: IntType
+
+    def execute(self, x: np.ndarray) -> np.ndarray:
+        """Numpy semantics: x int64 (N, *in_shape) -> int64 (N, *out_shape)."""
+        raise NotImplementedError
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates per frame."""
+        return 0
+
+    @property
+    def weight_count(self) -> int:
+        """Number of weights stored on chip."""
+        return 0
+
+    @property
+    def threshold_count(self) -> int:
+        return 0
+
+    def describe(self) -> str:
+        """Short parameter summary for tables."""
+        return ""
+
+
+def apply_thresholds(acc: np.ndarray, thresholds: np.ndarray, out_bias: int,
+                     out_type: IntType) -> np.ndarray:
+    """MultiThreshold semantics (FINN): ``out = #{k : acc >= T[c, k]} + out_bias``.
+
+    Parameters
+    ----------
+    acc : int64 array (..., C)
+        Accumulators, channel last.
+    thresholds : int64 array (C, T)
+        Per-channel thresholds, ascending along T.
+    out_bias : int
+        Added to the count (the lowest output level, e.g. -8 for INT4).
+    out_type : IntType
+        For the bipolar type the count (0 or 1) maps to -1 / +1 instead.
+
+    Returns
+    -------
+    int64 array (..., C)
+    """
+    acc = np.asarray(acc, dtype=np.int64)
+    C, T = thresholds.shape
+    if T == 0:
+        count = np.zeros(acc.shape, dtype=np.int64)
+    else:
+        # one searchsorted over all channels: shift channel c by c * span
+        lo = min(int(thresholds.min()), int(acc.min(initial=0)))
+        hi = max(int(thresholds.max()), int(acc.max(initial=0)))
+        span = hi - lo + 2
+        offs = np.arange(C, dtype=np.int64) * span
+        flat_t = ((thresholds.astype(np.int64) - lo) + offs[:, None]).ravel()
+        keys = (acc - lo) + offs
+        count = np.searchsorted(flat_t, keys, side="right") - np.arange(C, dtype=np.int64) * T
+    if out_type.bipolar:
+        return 2 * count - 1
+    return count + int(out_bias)

@@ -1,0 +1,144 @@
+"""MVAU and VVAU: integer matrix-vector (and depthwise vector-vector) products with fused
+thresholds (FINN-R, Blott et al. 2018, Sec. 4: the Matrix-Vector-Activation Unit).
+
+Folding (FINN-R Sec. 4.2): PE output rows and SIMD input columns in parallel, MH % PE == 0,
+MW % SIMD == 0; one input vector takes (MH / PE) * (MW / SIMD) cycles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from qloom.ops.base import HWOp, apply_thresholds
+from qloom.types import IntType
+
+
+def _exact_matmul(x: np.ndarray, w_t: np.ndarray, bound: int) -> np.ndarray:
+    """Integer x @ w_t, through float64 BLAS when every partial sum is below 2**53."""
+    if bound < 2**53:
+        return np.rint(x.astype(np.float64) @ w_t.astype(np.float64)).astype(np.int64)
+    return x.astype(np.int64) @ w_t.astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class MVAU(HWOp):
+    """Matrix-vector-activation unit: ``y = act(W @ x)`` for every input vector.
+
+    Shapes: input ``(..., MW)``, output ``(..., MH)`` (the leading dims are the pixels of a
+    convolution after the SWG, or empty for a fully-connected layer).
+
+    Attributes
+    ----------
+    weights : int64 (MH, MW)
+        Integer weights (bipolar weights as -1/+1); column order matches the input stream
+        (for convolutions: (ky, kx, c) with c innermost, as the SWG emits it).
+    weight_type : IntType
+    acc_type : IntType
+        Wide enough for every reachable accumulator value (no overflow).
+    thresholds : int64 (MH, T) or None
+        Fused MultiThreshold activation; None outputs the raw accumulator (``acc_type``).
+    out_bias : int
+        Added to the threshold count.
+    """
+
+    op_type: ClassVar[str] = "MVAU"
+
+    weights: np.ndarray = None
+    weight_type: IntType = None
+    acc_type: IntType = None
+    thresholds: np.ndarray | None = None
+    out_bias: int = 0
+
+    @property
+    def mw(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def mh(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def vectors(self) -> int:
+        """Input vectors per frame (output pixels of a convolution, 1 for a dense layer)."""
+        return int(np.prod(self.in_shape[:-1], dtype=np.int64))
+
+    def accumulate(self, x: np.ndarray) -> np.ndarray:
+        """x int64 (N, ..., MW) -> acc int64 (N, ..., MH)."""
+        bound = self.mw * max(abs(self.in_type.min), abs(self.in_type.max)) * max(
+            abs(self.weight_type.min), abs(self.weight_type.max))
+        return _exact_matmul(x, self.weights.T, bound)
+
+    def execute(self, x: np.ndarray) -> np.ndarray:
+        acc = self.accumulate(x)
+        if self.thresholds is None:
+            return acc
+        return apply_thresholds(acc, self.thresholds, self.out_bias, self.out_type)
+
+    @property
+    def macs(self) -> int:
+        return self.vectors * self.mh * self.mw
+
+    @property
+    def weight_count(self) -> int:
+        return int(self.weights.size)
+
+    @property
+    def threshold_count(self) -> int:
+        return 0 if self.thresholds is None else int(self.thresholds.size)
+
+    def describe(self) -> str:
+        t = "acc" if self.thresholds is None else f"T={self.thresholds.shape[1]}"
+        return f"MH={self.mh} MW={self.mw} W:{self.weight_type} {t}"
+
+
+@dataclass(frozen=True, eq=False)
+class VVAU(HWOp):
+    """Vector-vector-activation unit for depthwise convolutions (FINN's VVAU).
+
+    Input ``(..., K*C)`` from the SWG in (ky, kx, c) order, output ``(..., C)``:
+    ``acc[c] = sum_k weights[c, k] * x[k*C + c]``, then thresholds as in :class:`MVAU`.
+
+    weights : int64 (C, K) with K = kernel_h * kernel_w.
+    """
+
+    op_type: ClassVar[str] = "VVAU"
+
+    weights: np.ndarray = None
+    weight_type: IntType = None
+    acc_type: IntType = None
+    thresholds: np.ndarray | None = None
+    out_bias: int = 0
+
+    @property
+    def channels(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def kernel_size(self) -> int:
+        return int(self.weights.shape[1])
+
+    def execute(self, x: np.ndarray) -> np.ndarray:
+        C, K = self.weights.shape
+        xs = x.reshape(x.shape[:-1] + (K, C)).astype(np.int64)
+        acc = np.einsum("...kc,ck->...c", xs, self.weights.astype(np.int64))
+        if self.thresholds is None:
+            return acc
+        return apply_thresholds(acc, self.thresholds, self.out_bias, self.out_type)
+
+    @property
+    def macs(self) -> int:
+        return int(np.prod(self.out_shape, dtype=np.int64)) * self.kernel_size
+
+    @property
+    def weight_count(self) -> int:
+        return int(self.weights.size)
+
+    @property
+    def threshold_count(self) -> int:
+        return 0 if self.thresholds is None else int(self.thresholds.size)
+
+    def describe(self) -> str:
+        t = "acc" if self.thresholds is None else f"T={self.thresholds.shape[1]}"
+        return f"C={self.channels} K={self.kernel_size} W:{self.weight_type} {t}"

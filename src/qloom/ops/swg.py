@@ -1,0 +1,56 @@
+"""SWG: the sliding window generator (im2col as a stream; FINN-R Sec. 4.1, "Convolution
+Input Generator"). It lowers a convolution to a matrix product for the MVAU/VVAU behind it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from qloom.ops.base import HWOp
+
+
+def conv_out_dim(size: int, kernel: int, stride: int, pad_before: int, pad_after: int,
+                 dilation: int = 1) -> int:
+    """Output size of a convolution or pooling window (ONNX, floor mode)."""
+    return (size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+@dataclass(frozen=True, eq=False)
+class SWG(HWOp):
+    """Sliding window generator.
+
+    Input ``(H, W, C)`` NHWC; output ``(OH, OW, KH*KW*C)``: for each output pixel in raster
+    order, its window in (ky, kx, c) order, c innermost. Padding inserts the integer
+    ``pad_value`` (0: the real value 0 when the zero point is 0).
+
+    kernel, stride, dilation : (h, w); pads : (top, left, bottom, right) in pixels.
+    """
+
+    op_type: ClassVar[str] = "SWG"
+
+    kernel: tuple[int, int] = (1, 1)
+    stride: tuple[int, int] = (1, 1)
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+    dilation: tuple[int, int] = (1, 1)
+    pad_value: int = 0
+
+    def execute(self, x: np.ndarray) -> np.ndarray:
+        t, l, b, r = self.pads
+        if any(self.pads):
+            x = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)), constant_values=self.pad_value)
+        kh, kw = self.kernel
+        sh, sw = self.stride
+        dh, dw = self.dilation
+        oh, ow = self.out_shape[0], self.out_shape[1]
+        win = np.lib.stride_tricks.sliding_window_view(
+            x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
+        # win: (N, H', W', C, kh_span, kw_span)
+        win = win[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :, ::dh, ::dw]
+        win = win.transpose(0, 1, 2, 4, 5, 3)  # (N, OH, OW, kh, kw, C)
+        return np.ascontiguousarray(win).reshape(x.shape[0], oh, ow, -1)
+
+    def describe(self) -> str:
+        return (f"k={self.kernel[0]}x{self.kernel[1]} s={self.stride[0]}x{self.stride[1]} "
+                f"pad={','.join(map(str, self.pads))}")
