@@ -181,7 +181,9 @@ class HostInput:
         for st in self.steps:
             y = st.apply(y, 1)
         q = np.round(y.astype(np.float64) / np.asarray(self.scale, dtype=np.float64).reshape(()))
-        q = q.astype(np.int64).reshape(len(y), -1)
+        from qloom.ops.base import storage_dtype
+
+        q = q.astype(storage_dtype(self.int_type)).reshape(len(y), -1)
         return q[:, self.order.ravel()].reshape((len(y),) + self.order.shape)
 
 

@@ -32,7 +32,8 @@ class HWOp:
     out_type: IntType
 
     def execute(self, x: np.ndarray) -> np.ndarray:
-        """Numpy semantics: x int64 (N, *in_shape) -> int64 (N, *out_shape)."""
+        """Numpy semantics: x integer array (N, *in_shape) -> integer array (N, *out_shape)
+        (values exact; dtype any integer dtype wide enough, see ``storage_dtype``)."""
         raise NotImplementedError
 
     @property
@@ -62,7 +63,7 @@ def apply_thresholds(acc: np.ndarray, thresholds: np.ndarray, out_bias: int,
     ----------
     acc : int64 array (..., C)
         Accumulators, channel last.
-    thresholds : int64 array (C, T)
+    thresholds : int array (C, T)
         Per-channel thresholds, ascending along T.
     out_bias : int
         Added to the count (the lowest output level, e.g. -8 for INT4).
@@ -73,12 +74,16 @@ def apply_thresholds(acc: np.ndarray, thresholds: np.ndarray, out_bias: int,
     -------
     int64 array (..., C)
     """
-    acc = np.asarray(acc, dtype=np.int64)
+    acc = np.asarray(acc)
     C, T = thresholds.shape
-    if T == 0:
-        count = np.zeros(acc.shape, dtype=np.int64)
+    if T <= 8:  # a few comparisons beat a search
+        count = np.zeros(acc.shape, dtype=np.int16)
+        for k in range(T):
+            count += acc >= thresholds[:, k]
+        count = count.astype(np.int64)
     else:
         # one searchsorted over all channels: shift channel c by c * span
+        acc = acc.astype(np.int64)
         lo = min(int(thresholds.min()), int(acc.min(initial=0)))
         hi = max(int(thresholds.max()), int(acc.max(initial=0)))
         span = hi - lo + 2
@@ -87,5 +92,14 @@ def apply_thresholds(acc: np.ndarray, thresholds: np.ndarray, out_bias: int,
         keys = (acc - lo) + offs
         count = np.searchsorted(flat_t, keys, side="right") - np.arange(C, dtype=np.int64) * T
     if out_type.bipolar:
-        return 2 * count - 1
-    return count + int(out_bias)
+        return (2 * count - 1).astype(storage_dtype(out_type))
+    return (count + int(out_bias)).astype(storage_dtype(out_type))
+
+
+def storage_dtype(t: IntType) -> np.dtype:
+    """The narrowest numpy integer dtype that holds every value of ``t`` (emulator streams)."""
+    for dt in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dt)
+        if t.min >= info.min and t.max <= info.max:
+            return np.dtype(dt)
+    return np.dtype(np.int64)

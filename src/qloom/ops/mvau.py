@@ -16,9 +16,17 @@ from qloom.types import IntType
 
 
 def _exact_matmul(x: np.ndarray, w_t: np.ndarray, bound: int) -> np.ndarray:
-    """Integer x @ w_t, through float64 BLAS when every partial sum is below 2**53."""
-    if bound < 2**53:
-        return np.rint(x.astype(np.float64) @ w_t.astype(np.float64)).astype(np.int64)
+    """Integer x @ w_t through float BLAS, exact because every partial sum stays below the
+    float's integer range (2**24 for float32, 2**53 for float64); int64 otherwise."""
+    lead = x.shape[:-1]
+    x = x.reshape(-1, x.shape[-1])  # 2D: stacked matmuls do not reach BLAS
+    return _matmul_2d(x, w_t, bound).reshape(lead + (w_t.shape[1],))
+
+
+def _matmul_2d(x, w_t, bound):
+    for ft, limit, it in ((np.float32, 2**24, np.int32), (np.float64, 2**53, np.int64)):
+        if bound < limit:
+            return (x.astype(ft) @ w_t.astype(ft)).astype(it)
     return x.astype(np.int64) @ w_t.astype(np.int64)
 
 

@@ -1,0 +1,1 @@
+"""Simulation and synthesis helpers for qloom's Verilog (Verilator, Yosys)."""
