@@ -361,8 +361,8 @@ class Lowering:
             lo, hi = np.where(sign > 0, lo, -hi), np.where(sign > 0, hi, -lo)
         acc_type = IntType.for_range(int(lo.min()), int(hi.max()))
         wt = p.weight_type
-        if not wt.bipolar and not wt.signed and np.any(w < 0):
-            wt = IntType(wt.bits + 1, True)
+        if not wt.contains(w):  # rows negated for decreasing channels: -(-8) needs INT5
+            wt = IntType.for_range(int(w.min()), int(w.max()))
         del xs
         if thr is None:
             otype = acc_type

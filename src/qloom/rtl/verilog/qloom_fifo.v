@@ -11,8 +11,8 @@
 //   s_axis_tdata [WIDTH-1:0] in, m_axis_tdata [WIDTH-1:0] out, one word per beat.
 //
 // Timing
-//   Throughput 1 beat/cycle in steady state (a write and a read in the same cycle
-//   are both accepted).  Latency: a beat written in cycle t is offered on m_axis
+//   Throughput 1 beat/cycle in steady state for DEPTH >= 2 (a write and a read in
+//   the same cycle are both accepted); DEPTH = 1 gives 1 beat every 2 cycles.  Latency: a beat written in cycle t is offered on m_axis
 //   from cycle t+2.  s_axis_tready = (memory not full): a register, no
 //   combinational path from m_axis_tready.  m_axis_tdata/tvalid come from
 //   registers (the synchronous read port of the memory).

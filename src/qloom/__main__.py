@@ -1,0 +1,5 @@
+import sys
+
+from qloom.cli import main
+
+sys.exit(main())

@@ -1,0 +1,115 @@
+"""The ``qloom`` command line. Errors in the user's input exit with status 2 and one line."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+from qloom.errors import QloomError
+
+
+def _cmd_emulate(args) -> int:
+    from qloom.emulate import check_input, emulate
+    from qloom.fileio import load_array, save_array
+    from qloom.passes import lower_model
+
+    x = load_array(args.input)
+    graph = lower_model(args.model)
+    x = check_input(graph, x, what=str(args.input))
+    t0 = time.perf_counter()
+    y = emulate(graph, x)
+    dt = time.perf_counter() - t0
+    save_array(args.output, y)
+    print(f"emulated {len(x)} frames in {dt:.3f} s ({len(x) / dt:,.0f} frames/s) -> {args.output} "
+          f"{tuple(y.shape)} {y.dtype}")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from qloom.passes import lower_model
+    from qloom.report import format_info
+
+    print(format_info(lower_model(args.model)))
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from qloom.data import digits_split
+    from qloom.emulate import emulate
+    from qloom.models import model_path
+    from qloom.passes import lower_model
+    from qloom.reference import reference_outputs
+    from qloom.report import format_info
+
+    path = model_path()
+    print(f"qloom demo: embedded model {path.name} (Brevitas QAT on scikit-learn digits, W4A4)")
+    t0 = time.perf_counter()
+    graph = lower_model(path)
+    print(f"lowered QONNX -> {len(graph.nodes)} integer hardware operators in {time.perf_counter() - t0:.2f} s\n")
+    print(format_info(graph))
+    _, _, x, y = digits_split()
+    t0 = time.perf_counter()
+    y_emu = emulate(graph, x)
+    t_emu = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    y_ref = reference_outputs(path, x)
+    t_ref = time.perf_counter() - t0
+    acc_emu = float((y_emu.argmax(1) == y).mean())
+    acc_ref = float((y_ref.argmax(1) == y).mean())
+    same = bool(np.array_equal(y_emu.argmax(1), y_ref.argmax(1)))
+    rel = float(np.abs(y_emu - y_ref).max() / max(np.abs(y_ref).max(), 1e-30))
+    print(f"\ndigits test split: {len(x)} real 8x8 images")
+    print(f"  accuracy, emulator (integer hardware graph): {acc_emu:.4f} ({int(acc_emu * len(x) + .5)}/{len(x)})")
+    print(f"  accuracy, QONNX reference (qonnx execute_onnx): {acc_ref:.4f} ({int(acc_ref * len(x) + .5)}/{len(x)})")
+    print(f"  emulator == reference: argmax {'identical' if same else 'DIFFERENT'} on every image, "
+          f"max |diff| = {rel:.2e} of max |reference|")
+    print(f"  emulator: {len(x) / t_emu:,.0f} images/s; reference: {len(x) / t_ref:,.0f} images/s "
+          f"({t_ref / t_emu:.0f}x)")
+    ok = same and rel <= 1e-5 and acc_emu == acc_ref
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qloom", description=(
+        "Quantized neural networks (QONNX) to verified FPGA dataflow accelerators."))
+    from qloom import __version__
+
+    p.add_argument("--version", action="version", version=f"qloom {__version__}")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    e = sub.add_parser("emulate", help="bit-exact integer emulation of a QONNX model")
+    e.add_argument("model", help="QONNX model (.onnx; weights may sit in MODEL.onnx.data)")
+    e.add_argument("-i", "--input", required=True, help="input .npy, float, batch first")
+    e.add_argument("-o", "--output", required=True, help="output .npy (what the QONNX model outputs)")
+    e.set_defaults(fn=_cmd_emulate)
+    i = sub.add_parser("info", help="table of the integer hardware graph")
+    i.add_argument("model")
+    i.set_defaults(fn=_cmd_info)
+    d = sub.add_parser("demo", help="the whole flow on the embedded digits model")
+    d.set_defaults(fn=_cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except QloomError as e:
+        print(f"qloom: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qloom: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug in qloom: one line unless asked for the traceback
+        if os.environ.get("QLOOM_DEBUG"):
+            raise
+        first = str(e).splitlines()[0] if str(e) else ""
+        print(f"qloom: internal error: {type(e).__name__}: {first} (set QLOOM_DEBUG=1 for the "
+              "traceback, and please report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

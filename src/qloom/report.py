@@ -1,0 +1,58 @@
+"""Human-readable reports of a hardware graph (``qloom info``)."""
+from __future__ import annotations
+
+from qloom.ir import HWGraph
+
+
+def _shape(s) -> str:
+    return "x".join(str(d) for d in s) if len(s) else "1"
+
+
+def info_rows(graph: HWGraph) -> list[dict]:
+    """One dict per hardware operator: layer, op, shapes, types, weights, MACs per frame."""
+    rows = []
+    for op in graph.nodes:
+        wt = getattr(op, "weight_type", None)
+        rows.append({
+            "layer": op.name,
+            "op": op.op_type,
+            "source": graph.meta.get("sources", {}).get(op.name, ""),
+            "in_shape": _shape(op.in_shape),
+            "out_shape": _shape(op.out_shape),
+            "in_type": op.in_type.name,
+            "out_type": op.out_type.name,
+            "weights": op.weight_count,
+            "weight_type": wt.name if wt else "",
+            "weight_bits": op.weight_count * (wt.bits if wt else 0),
+            "thresholds": op.threshold_count,
+            "macs": op.macs,
+            "params": op.describe(),
+        })
+    return rows
+
+
+def format_info(graph: HWGraph) -> str:
+    """The ``qloom info`` table: one line per operator, then totals."""
+    rows = info_rows(graph)
+    hi = graph.host_input
+    head = ["layer", "op", "in", "out", "in type", "out type", "weights", "thresh", "MACs/frame", "params"]
+    body = [[r["layer"], r["op"], r["in_shape"], r["out_shape"], r["in_type"], r["out_type"],
+             f"{r['weights']:,} {r['weight_type']}".strip() if r["weights"] else "-",
+             f"{r['thresholds']:,}" if r["thresholds"] else "-",
+             f"{r['macs']:,}" if r["macs"] else "-", r["params"]] for r in rows]
+    total_w = sum(r["weights"] for r in rows)
+    total_bits = sum(r["weight_bits"] for r in rows)
+    total_macs = sum(r["macs"] for r in rows)
+    body.append(["total", "", "", "", "", "", f"{total_w:,} ({total_bits / 8 / 1024:.1f} KiB)",
+                 f"{sum(r['thresholds'] for r in rows):,}", f"{total_macs:,}", ""])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    fmt = "  ".join("{:<%d}" % w for w in widths)
+    lines = [f"model: {graph.source}",
+             f"input: {hi.name} {_shape(hi.onnx_shape)} float32 -> host quantizer -> "
+             f"{hi.int_type.name} stream {_shape(hi.order.shape)} (NHWC)",
+             f"output: {graph.host_output.name} {_shape(graph.host_output.onnx_shape)} "
+             f"({'indices' if graph.host_output.kind == 'indices' else 'float32, host de-scaling'})",
+             "", fmt.format(*head), fmt.format(*["-" * w for w in widths])]
+    lines += [fmt.format(*map(str, b)) for b in body[:-1]]
+    lines += [fmt.format(*["-" * w for w in widths]), fmt.format(*map(str, body[-1]))]
+    return "\n".join(l.rstrip() for l in lines)
