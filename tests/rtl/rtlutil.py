@@ -1,0 +1,35 @@
+"""Shared helpers for the RTL tests (Verilator simulation, lint, Yosys synthesis)."""
+from __future__ import annotations
+
+from qloom.sim import verilator as vl
+
+
+def sources(*modules):
+    return [vl.rtl_path(m) for m in modules]
+
+
+def assert_lint_clean(top, modules, params):
+    out = vl.lint(top, sources(*modules), params)
+    assert out == "", f"verilator -Wall lint of {top} {params}:\n{out}"
+
+
+def synth_check(top, modules, params, files=None):
+    """synth_xilinx must succeed without latches; returns the SynthResult."""
+    from qloom.sim.yosys import synth_xilinx
+
+    res = synth_xilinx(top, sources(*modules), params, files=files)
+    assert not res.latches, f"latches inferred in {top}: {res.latches}"
+    return res
+
+
+def build_sim(top, modules, params, in_width, out_width):
+    return vl.AxisSim(top, sources(*modules), params, in_width=in_width, out_width=out_width)
+
+
+# (p_in_gap, p_out_stall, seed) used by every stream test: no stalls, input
+# gaps only, back-pressure only, both.
+STALL_PATTERNS = [(0.0, 0.0, 1), (0.5, 0.0, 2), (0.0, 0.6, 3), (0.4, 0.5, 4)]
+
+
+def within(measured, formula, rel=0.05, abs_=15):
+    return abs(measured - formula) <= max(rel * formula, abs_)
