@@ -19,6 +19,11 @@ def compile_model(path):
     return lower_model(path)
 
 
+# Load the submodule now: its first import binds ``qloom.emulate`` to the module, which
+# would shadow the function below if it happened later (e.g. inside the function itself).
+import qloom.emulate as _emulate_module  # noqa: E402,F401
+
+
 def emulate(graph, x):
     """Run a hardware graph on float input ``x`` (batch first); see qloom.emulate."""
     from qloom.emulate import emulate as _emulate
