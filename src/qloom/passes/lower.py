@@ -550,7 +550,7 @@ class Lowering:
         return self._dense(node, st, wq, sw, wtype, bias)
 
     def _op_MatMul(self, node, st):
-        if node.input[0] not in self.states and node.input[0] != "":
+        if node.input[0] in self.consts:
             raise self._err(node, "the constant must be the second (right) operand")
         q, sw, wtype = self._weights(node, 1, 1)
         if q.ndim != 2:
