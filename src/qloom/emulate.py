@@ -35,13 +35,21 @@ def run_stream(graph: HWGraph, q: np.ndarray, upto: int | None = None) -> np.nda
     return q
 
 
-def emulate(graph: HWGraph, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+WORKING_SET = 1 << 22  # elements of the widest stream per batch: keeps temporaries in cache
+
+
+def emulate(graph: HWGraph, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
     """Emulate ``graph`` on float input ``x`` (N, *model input shape) in batches.
 
+    ``batch_size`` defaults to what keeps the widest stream of a batch near
+    ``WORKING_SET`` elements (memory bandwidth, not arithmetic, bounds the emulator).
     Returns what the QONNX model outputs: float32 values in the model's output units, or
     int64 indices when the model ends in ArgMax/TopK.
     """
     x = check_input(graph, x)
+    if batch_size is None:
+        widest = max([int(np.prod(op.out_shape)) for op in graph.nodes] + [1])
+        batch_size = max(1, WORKING_SET // widest)
     outs = []
     for i in range(0, len(x), batch_size):
         q = graph.host_input(x[i : i + batch_size])

@@ -14,6 +14,7 @@ import math
 
 __all__ = [
     "cycles_fifo", "latency_fifo",
+    "cycles_mvau", "latency_mvau",
 ]
 
 
@@ -24,3 +25,13 @@ def cycles_fifo(n_beats=1, DEPTH=2, **_):
 
 def latency_fifo(**_):
     return 2
+
+
+def cycles_mvau(MW, MH, PE=1, SIMD=1, **_):
+    """qloom_mvau: one weight word per cycle, II = (MH/PE) * (MW/SIMD)."""
+    return (MH // PE) * (MW // SIMD)
+
+
+def latency_mvau(**_):
+    """First input beat of an isolated vector -> its last output beat, beyond II."""
+    return 7
