@@ -28,7 +28,7 @@ def build_sim(top, modules, params, in_width, out_width):
 
 # (p_in_gap, p_out_stall, seed) used by every stream test: no stalls, input
 # gaps only, back-pressure only, both.
-STALL_PATTERNS = [(0.0, 0.0, 1), (0.5, 0.0, 2), (0.0, 0.6, 3), (0.4, 0.5, 4)]
+STALL_PATTERNS = [(0.0, 0.0, 1), (0.5, 0.0, 2), (0.0, 0.6, 3), (0.4, 0.5, 4), (0.1, 0.9, 5)]
 
 
 def within(measured, formula, rel=0.05, abs_=15):

@@ -133,7 +133,7 @@ module qloom_mvau #(
     wire in_pass = (nf == {NFW{1'b0}});
     wire first_sf = (sf == {SFW{1'b0}});
     wire last_sf = (sf == SF_LAST);
-    wire credit_ok = 1'b1 | (pending != CREDITS_V);
+    wire credit_ok = (pending != CREDITS_V);
     wire slot_ok = !last_sf || credit_ok;
     wire issue = slot_ok && (!in_pass || s_axis_tvalid);
     assign s_axis_tready = in_pass && slot_ok;
