@@ -72,6 +72,36 @@ def _cmd_demo(args) -> int:
     return 0 if ok else 1
 
 
+def _cmd_build(args) -> int:
+    from qloom.flow import build
+
+    r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz)
+    print(f"{r['note']}")
+    print(f"built {r['out']} in {r['seconds']:.2f} s: {r['stages']} stages, estimated "
+          f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {args.clock_mhz:g} MHz")
+    return 0
+
+
+def _cmd_rtlsim(args) -> int:
+    import json
+
+    from qloom.fileio import load_array, save_array
+    from qloom.flow import rtlsim
+
+    x = load_array(args.input)
+    y, stats = rtlsim(args.out_dir, x)
+    save_array(args.output, y)
+    from pathlib import Path
+
+    tmp = Path(args.out_dir) / ".rtlsim.json.tmp"
+    tmp.write_text(json.dumps(stats, indent=2) + "\n")
+    os.replace(tmp, Path(args.out_dir) / "rtlsim.json")
+    ii = stats["cycles_per_frame"]
+    print(f"rtlsim: {stats['frames']} frames, latency {stats['latency_cycles']:,} cycles, "
+          f"II {'-' if ii is None else f'{ii:,.0f}'} cycles/frame -> {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qloom", description=(
         "Quantized neural networks (QONNX) to verified FPGA dataflow accelerators."))
@@ -87,6 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="table of the integer hardware graph")
     i.add_argument("model")
     i.set_defaults(fn=_cmd_info)
+    b = sub.add_parser("build", help="generate the dataflow accelerator (Verilog) into OUT")
+    b.add_argument("model")
+    b.add_argument("-o", "--output", required=True, help="output folder OUT")
+    b.add_argument("--folding", help="folding.json: {layer: {PE, SIMD, ram_style}}")
+    b.add_argument("--clock-mhz", type=float, default=100.0, help="clock for FPS figures (MHz)")
+    b.set_defaults(fn=_cmd_build)
+    r = sub.add_parser("rtlsim", help="Verilator simulation of a built accelerator")
+    r.add_argument("out_dir", metavar="OUT")
+    r.add_argument("-i", "--input", required=True)
+    r.add_argument("-o", "--output", required=True)
+    r.set_defaults(fn=_cmd_rtlsim)
     d = sub.add_parser("demo", help="the whole flow on the embedded digits model")
     d.set_defaults(fn=_cmd_demo)
     return p

@@ -1,12 +1,29 @@
 """The operator base class and the threshold semantics shared by MVAU, VVAU, Thresholding."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
 from qloom.types import IntType
+
+
+@dataclass(frozen=True)
+class RtlInstance:
+    """How one operator is instantiated in the generated Verilog top.
+
+    module : Verilog module name in ``qloom/rtl/verilog``; params : its parameters;
+    files : memory-initialisation files {file name: $readmemh text}; in_bits/out_bits :
+    stream element widths (bits); out_signed : how the output elements are read.
+    """
+
+    module: str
+    params: dict
+    in_bits: int
+    out_bits: int
+    out_signed: bool
+    files: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +70,45 @@ class HWOp:
     def describe(self) -> str:
         """Short parameter summary for tables."""
         return ""
+
+    # ---- folding (FINN-R Sec. 4.2): the knobs this operator offers, and their effect
+    def knobs(self) -> dict[str, list[int]]:
+        """Legal values of each folding knob (e.g. ``{"PE": divisors of MH}``)."""
+        return {"PE": divisors(self.fold_channels)}
+
+    @property
+    def fold_channels(self) -> int:
+        """The channel count the PE knob divides (innermost stream dimension)."""
+        return int(self.out_shape[-1])
+
+    def in_elems(self, fold: dict) -> int:
+        """Elements per input stream beat under ``fold``."""
+        return int(fold.get("PE", 1))
+
+    def out_elems(self, fold: dict) -> int:
+        """Elements per output stream beat under ``fold``."""
+        return int(fold.get("PE", 1))
+
+    def cycles(self, fold: dict) -> int:
+        """Clock cycles per frame at steady state (the operator's II), no stalls."""
+        return int(np.prod(self.in_shape, dtype=np.int64)) // self.in_elems(fold)
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """The Verilog instance of this operator under ``fold`` (see qloom.rtl.generate)."""
+        from qloom.errors import QloomError
+
+        raise QloomError(f"layer {self.name}: no RTL implementation of {self.op_type} yet")
+
+    def parallelism(self, fold: dict) -> int:
+        """Datapath lanes (PE * SIMD): the resource proxy of the default folding."""
+        return int(fold.get("PE", 1)) * int(fold.get("SIMD", 1))
+
+
+def divisors(n: int) -> list[int]:
+    """Divisors of n, ascending (the legal PE/SIMD values: FINN-R folding constraint)."""
+    n = int(n)
+    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
+    return sorted(set(small + [n // d for d in small]))
 
 
 def apply_thresholds(acc: np.ndarray, thresholds: np.ndarray, out_bias: int,

@@ -23,5 +23,12 @@ class LabelSelect(HWOp):
         order = np.argsort(-x.astype(np.int64), axis=-1, kind="stable")
         return order[..., : self.k].astype(np.int64)
 
+    @property
+    def fold_channels(self) -> int:
+        return int(self.in_shape[-1])
+
+    def out_elems(self, fold: dict) -> int:
+        return 1
+
     def describe(self) -> str:
         return f"labels={self.in_shape[-1]} k={self.k}"

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.ops.base import HWOp, apply_thresholds
+from qloom.ops.base import HWOp, RtlInstance, apply_thresholds, divisors
 from qloom.types import IntType
 
 
@@ -100,6 +100,26 @@ class MVAU(HWOp):
         t = "acc" if self.thresholds is None else f"T={self.thresholds.shape[1]}"
         return f"MH={self.mh} MW={self.mw} W:{self.weight_type} {t}"
 
+    def knobs(self) -> dict[str, list[int]]:
+        return {"PE": divisors(self.mh), "SIMD": divisors(self.mw)}
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """``qloom_mvau`` (rtl/verilog/qloom_mvau.v): weights and thresholds as .mem files.
+
+        With bipolar weights and inputs the datapath is XNOR-popcount and the thresholds
+        are converted to the popcount domain (pop >= ceil((t + MW) / 2)).
+        """
+        return mvau_instance(self.name, self.weights, self.weight_type, self.in_type,
+                             self.thresholds, self.out_bias, self.out_type,
+                             self.acc_type, fold)
+
+    def in_elems(self, fold: dict) -> int:
+        return int(fold.get("SIMD", 1))
+
+    def cycles(self, fold: dict) -> int:
+        """vectors * (MH / PE) * (MW / SIMD) (FINN-R Sec. 4.2; one weight word per cycle)."""
+        return self.vectors * (self.mh // int(fold.get("PE", 1))) * (self.mw // int(fold.get("SIMD", 1)))
+
 
 @dataclass(frozen=True, eq=False)
 class VVAU(HWOp):
@@ -150,3 +170,53 @@ class VVAU(HWOp):
     def describe(self) -> str:
         t = "acc" if self.thresholds is None else f"T={self.thresholds.shape[1]}"
         return f"C={self.channels} K={self.kernel_size} W:{self.weight_type} {t}"
+
+    def knobs(self) -> dict[str, list[int]]:
+        return {"PE": divisors(self.channels), "SIMD": divisors(self.kernel_size)}
+
+    def in_elems(self, fold: dict) -> int:
+        return int(fold.get("PE", 1))
+
+    def cycles(self, fold: dict) -> int:
+        """pixels * (C / PE) * (K / SIMD)."""
+        pixels = int(np.prod(self.out_shape[:-1], dtype=np.int64))
+        return pixels * (self.channels // int(fold.get("PE", 1))) * (self.kernel_size // int(fold.get("SIMD", 1)))
+
+
+def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, out_bias: int,
+                  out_type: IntType, acc_type: IntType, fold: dict) -> RtlInstance:
+    """Parameters and memory files of a ``qloom_mvau`` instance (shared by MVAU and the
+    block-diagonal form of a VVAU)."""
+    from qloom.rtl.memfiles import memh_text, mvau_weight_words, threshold_words, xnor_popcount_thresholds
+
+    pe, simd = int(fold.get("PE", 1)), int(fold.get("SIMD", 1))
+    mh, mw = weights.shape
+    xnor = wtype.bipolar and in_type.bipolar
+    nt = 0 if thresholds is None else int(thresholds.shape[1])
+    if xnor:
+        acc_bits = IntType.for_range(-mw - 1, mw + 1).bits
+        thr = None if thresholds is None else xnor_popcount_thresholds(thresholds, mw)
+    else:
+        thr = thresholds
+        lo, hi = acc_type.min, acc_type.max
+        if thr is not None:
+            lo, hi = min(lo, int(thr.min())), max(hi, int(thr.max()))
+        acc_bits = max(IntType.for_range(lo, hi).bits, 2)
+    if thr is not None:  # clamp thresholds that can never or always fire into range
+        thr = np.clip(thr, -(1 << (acc_bits - 1)), (1 << (acc_bits - 1)) - 1)
+    wfile, tfile = f"{name}_weights.mem", f"{name}_thresholds.mem"
+    files = {wfile: memh_text(mvau_weight_words(weights, pe, simd, wtype.bits, bipolar=wtype.bipolar),
+                              pe * simd * wtype.bits)}
+    if nt:
+        files[tfile] = memh_text(threshold_words(thr, pe, acc_bits), pe * nt * acc_bits)
+    out_bits = out_type.bits if nt else acc_bits
+    params = dict(MW=mw, MH=mh, PE=pe, SIMD=simd, IN_BITS=in_type.bits,
+                  IN_SIGNED=int(in_type.signed and not in_type.bipolar), IN_BIPOLAR=int(in_type.bipolar),
+                  W_BITS=wtype.bits, W_SIGNED=int(wtype.signed and not wtype.bipolar),
+                  W_BIPOLAR=int(wtype.bipolar), ACC_BITS=acc_bits, NUM_THRESH=nt,
+                  OUT_BITS=out_bits, OUT_SIGNED=int(out_type.signed if nt else 1),
+                  OUT_BIAS=int(out_bias) if nt and not out_type.bipolar else 0,
+                  WEIGHT_FILE=wfile, THRESH_FILE=tfile if nt else "",
+                  RAM_STYLE=fold.get("ram_style", "auto"))
+    return RtlInstance("qloom_mvau", params, in_type.bits, out_bits,
+                       bool(out_type.signed if nt else True) and not (nt and out_type.bipolar), files)

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.ops.base import HWOp
+from qloom.ops.base import HWOp, divisors
 
 
 def conv_out_dim(size: int, kernel: int, stride: int, pad_before: int, pad_after: int,
@@ -50,6 +50,23 @@ class SWG(HWOp):
         win = win[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :, ::dh, ::dw]
         win = win.transpose(0, 1, 2, 4, 5, 3)  # (N, OH, OW, kh, kw, C)
         return np.ascontiguousarray(win).reshape(x.shape[0], oh, ow, -1)
+
+    @property
+    def fold_channels(self) -> int:
+        return int(self.in_shape[-1])
+
+    def knobs(self) -> dict[str, list[int]]:
+        return {"SIMD": divisors(self.fold_channels)}
+
+    def in_elems(self, fold: dict) -> int:
+        return int(fold.get("SIMD", 1))
+
+    out_elems = in_elems
+
+    def cycles(self, fold: dict) -> int:
+        """Output-bound: OH * OW * KH * KW * C / SIMD beats, or input-bound H * W * C / SIMD."""
+        simd = int(fold.get("SIMD", 1))
+        return max(int(np.prod(self.out_shape, dtype=np.int64)), int(np.prod(self.in_shape, dtype=np.int64))) // simd
 
     def describe(self) -> str:
         return (f"k={self.kernel[0]}x{self.kernel[1]} s={self.stride[0]}x{self.stride[1]} "

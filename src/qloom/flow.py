@@ -1,0 +1,192 @@
+"""The build and RTL-simulation flows behind ``qloom build`` and ``qloom rtlsim``.
+
+``build`` writes OUT (DESIGN.md): ``rtl/`` (library files, generated ``qloom_top.v``,
+``.mem`` files), ``folding.json``, ``report.md``, ``estimates.json`` and ``build.json``
+(what rtlsim needs), plus ``model.onnx`` (a self-contained copy, so OUT stands alone).
+Everything is written to a temporary folder next to OUT and renamed when complete.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from qloom.errors import QloomError
+from qloom.ir import HWGraph
+
+DEFAULT_CLOCK_MHZ = 100.0
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by the finished folder ``tmp`` (rename; the old one goes last)."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)
+    os.rename(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _save_model_copy(src: Path, dst: Path) -> None:
+    import onnx
+
+    m = onnx.load(str(src))  # loads MODEL.onnx.data too
+    onnx.save_model(m, str(dst), save_as_external_data=False)
+
+
+def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
+          clock_mhz: float = DEFAULT_CLOCK_MHZ, fifo_depths: dict | None = None) -> dict:
+    """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary."""
+    from qloom.dse import default_folding, graph_cycles, load_folding
+    from qloom.passes import lower_model
+    from qloom.rtl.generate import plan_top, write_rtl
+
+    t0 = time.perf_counter()
+    model, out = Path(model), Path(out)
+    graph = lower_model(model)
+    if folding_path:
+        folding = load_folding(folding_path, graph)
+        why = f"folding from {folding_path}"
+    else:
+        folding, _, why = default_folding(graph)
+    if fifo_depths is None:
+        fifo_depths = fifo_depths_from_cycles(graph, folding)
+    plan = plan_top(graph, folding, fifo_depths)
+    if out.exists() and not out.is_dir():
+        raise QloomError(f"{out}: exists and is not a folder")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise QloomError(f"{out}: parent folder {parent} does not exist")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    try:
+        write_rtl(plan, graph, tmp / "rtl")
+        _save_model_copy(model, tmp / "model.onnx")
+        cycles = graph_cycles(graph, folding)
+        ii = max(cycles.values())
+        est = {
+            "clock_mhz": clock_mhz,
+            "cycles_per_frame": ii,
+            "fps": clock_mhz * 1e6 / ii,
+            "latency_cycles": sum(cycles.values()),
+            "layers": {op.name: {"op": op.op_type, "cycles": cycles[op.name]} for op in graph.nodes},
+        }
+        (tmp / "folding.json").write_text(json.dumps(folding, indent=2) + "\n")
+        (tmp / "estimates.json").write_text(json.dumps(est, indent=2) + "\n")
+        meta = {
+            "model": str(model), "folding_note": why, "fifo_depths": fifo_depths,
+            "in_elem_bits": plan.in_elem_bits, "in_elems": plan.in_elems,
+            "out_elem_bits": plan.out_elem_bits, "out_elems": plan.out_elems,
+            "out_signed": plan.out_signed, "port_in_width": plan.port_in_width,
+            "port_out_width": plan.port_out_width,
+            "stages": [s.name for s in plan.stages],
+            "mem_files": sorted(f for s in plan.stages for f in s.inst.files),
+        }
+        (tmp / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
+        (tmp / "report.md").write_text(build_report(graph, folding, cycles, plan, why, clock_mhz))
+        _publish(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {"out": str(out), "folding": folding, "note": why, "cycles_per_frame": ii,
+            "fps": clock_mhz * 1e6 / ii, "seconds": time.perf_counter() - t0,
+            "stages": len(plan.stages)}
+
+
+def fifo_depths_from_cycles(graph: HWGraph, folding: dict) -> dict:
+    """FIFO depth in front of each layer.
+
+    In a chain every stage makes progress on its own, so no FIFO depth can deadlock it; the
+    FIFOs only smooth bursts so the slowest layer never waits. A producer emits its
+    output in bursts of one output pixel (MVAU: MH/PE beats per vector); a FIFO of that
+    burst (at least 2, at most 64 beats) decouples the two sides.
+    """
+    depths = {}
+    for prev, op in zip(graph.nodes, graph.nodes[1:]):
+        fp = folding.get(prev.name, {})
+        burst = int(prev.out_shape[-1]) // max(1, prev.out_elems(fp))
+        depths[op.name] = int(min(64, max(2, burst)))
+    return depths
+
+
+def build_report(graph, folding, cycles, plan, why, clock_mhz) -> str:
+    ii = max(cycles.values())
+    lines = [f"# qloom build: {Path(graph.source).name}", "",
+             f"- {why}",
+             f"- estimated II: {ii:,} cycles per frame = {clock_mhz * 1e6 / ii:,.0f} FPS at {clock_mhz:g} MHz",
+             f"- stages in qloom_top: {len(plan.stages)} (ops, DWCs, FIFOs)", "",
+             "| layer | op | PE | SIMD | ram_style | cycles/frame | bottleneck |",
+             "|---|---|---|---|---|---|---|"]
+    for op in graph.nodes:
+        f = folding.get(op.name, {})
+        lines.append(f"| {op.name} | {op.op_type} | {f.get('PE', '-')} | {f.get('SIMD', '-')} | "
+                     f"{f.get('ram_style', '-')} | {cycles[op.name]:,} | {'*' if cycles[op.name] == ii else ''} |")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------ rtlsim
+
+
+def _load_out(out: Path):
+    from qloom.passes import lower_model
+
+    if not (out / "build.json").is_file():
+        raise QloomError(f"{out}: not a qloom build folder (no build.json); run qloom build first")
+    meta = json.loads((out / "build.json").read_text())
+    folding = json.loads((out / "folding.json").read_text())
+    graph = lower_model(out / "model.onnx")
+    return graph, folding, meta
+
+
+def encode_elems(q: np.ndarray, bipolar: bool) -> np.ndarray:
+    """Integer values -> stream element values (bipolar -1/+1 -> bit 0/1)."""
+    return (q > 0).astype(np.int64) if bipolar else q.astype(np.int64)
+
+
+def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
+           seed: int = 0) -> tuple[np.ndarray, dict]:
+    """Simulate OUT's ``qloom_top`` with Verilator on float input ``x``.
+
+    Returns (y, stats): y as the QONNX model outputs it; stats as in ``rtlsim.json``:
+    frames, cycles_per_frame (measured II: median distance between frame completions),
+    latency_cycles (first input beat -> last output beat of frame 0).
+    """
+    from qloom.emulate import check_input
+    from qloom.sim.verilator import AxisSim, pack_beats, unpack_beats
+
+    out = Path(out)
+    graph, folding, meta = _load_out(out)
+    x = check_input(graph, x)
+    n = len(x)
+    first, last = graph.nodes[0], graph.nodes[-1]
+    q = graph.host_input(x).reshape(n, -1)
+    in_elems = encode_elems(q, first.in_type.bipolar).ravel()
+    beats = pack_beats(in_elems, meta["in_elem_bits"], meta["in_elems"], signed=False)
+    out_per_frame = int(np.prod(last.out_shape)) // meta["out_elems"]
+    rtl = out / "rtl"
+    sources = sorted(str(p) for p in rtl.glob("*.v"))
+    sim = AxisSim("qloom_top", sources, in_width=meta["port_in_width"], out_width=meta["port_out_width"])
+    files = {f: str(rtl / f) for f in meta["mem_files"]}
+    res = sim.run(beats, n * out_per_frame, p_in_gap=p_in_gap, p_out_stall=p_out_stall,
+                  seed=seed, files=files)
+    mask = (1 << (meta["out_elem_bits"] * meta["out_elems"])) - 1
+    vals = unpack_beats([b & mask for b in res.outputs], meta["out_elem_bits"], meta["out_elems"],
+                        signed=bool(meta["out_signed"]) and not last.out_type.bipolar)
+    vals = np.asarray(vals, dtype=np.int64)
+    if last.out_type.bipolar:
+        vals = 2 * vals - 1
+    qo = vals.reshape((n,) + tuple(last.out_shape))
+    y = graph.host_output(qo)
+    done = np.asarray(res.out_cycles).reshape(n, out_per_frame)[:, -1]
+    ii = float(np.median(np.diff(done))) if n > 1 else None
+    stats = {"frames": n, "cycles_per_frame": ii,
+             "latency_cycles": int(done[0] - res.in_cycles[0] + 1),
+             "total_cycles": int(res.cycles),
+             "layers": {op.name: {"cycles_estimate": op.cycles(folding.get(op.name, {}))}
+                        for op in graph.nodes}}
+    return y, stats
