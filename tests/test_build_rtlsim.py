@@ -1,0 +1,60 @@
+"""qloom build + rtlsim: the generated accelerator, simulated by Verilator, equals the
+emulator exactly, and its measured II equals the cycle model."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import qloom
+from qloom.cli import main
+from qloom.flow import build, rtlsim
+from qloom.zoo import export_bnn_pynq, input_shape
+
+
+@pytest.fixture(scope="module")
+def tfc(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tfc")
+    return export_bnn_pynq("tfc_1w1a", d / "tfc_1w1a.onnx", seed=3)
+
+
+def within(measured, model, rel=0.05, abs_=15):
+    return abs(measured - model) <= max(rel * model, abs_)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("fold", [
+    {"MVAU_0": {"PE": 4, "SIMD": 16}, "MVAU_1": {"PE": 4, "SIMD": 4},
+     "MVAU_2": {"PE": 2, "SIMD": 4}, "MVAU_3": {"PE": 1, "SIMD": 2}},
+    {"MVAU_0": {"PE": 1, "SIMD": 49}, "MVAU_1": {"PE": 2, "SIMD": 1},
+     "MVAU_2": {"PE": 8, "SIMD": 2, "ram_style": "distributed"}, "MVAU_3": {"PE": 5, "SIMD": 8}},
+])
+def test_tfc_rtlsim_equals_emulator(tmp_path, tfc, fold):
+    fp = tmp_path / "fold.json"
+    fp.write_text(json.dumps(fold))
+    out = tmp_path / "out"
+    r = build(tfc, out, folding_path=fp)
+    x = np.random.default_rng(1).random((5,) + input_shape("tfc_1w1a"), dtype=np.float32)
+    y_emu = qloom.emulate(qloom.compile_model(tfc), x)
+    y_rtl, stats = rtlsim(out, x, p_in_gap=0.2, p_out_stall=0.2, seed=7)
+    np.testing.assert_array_equal(y_rtl, y_emu)
+    y_rtl, stats = rtlsim(out, x)  # no stalls: II is the slowest layer's cycles
+    np.testing.assert_array_equal(y_rtl, y_emu)
+    assert within(stats["cycles_per_frame"], r["cycles_per_frame"]), (stats, r["cycles_per_frame"])
+
+
+def test_build_rejects_illegal_folding(tmp_path, tfc, capsys):
+    fp = tmp_path / "fold.json"
+    fp.write_text(json.dumps({"MVAU_0": {"PE": 3}}))
+    rc = main(["build", str(tfc), "-o", str(tmp_path / "out"), "--folding", str(fp)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "MVAU_0" in err and "PE=3" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+    fp.write_text(json.dumps({"NOPE_9": {"PE": 1}}))
+    rc = main(["build", str(tfc), "-o", str(tmp_path / "out"), "--folding", str(fp)])
+    assert rc == 2 and "NOPE_9" in capsys.readouterr().err
+    fp.write_text("{not json")
+    rc = main(["build", str(tfc), "-o", str(tmp_path / "out"), "--folding", str(fp)])
+    assert rc == 2 and "not valid JSON" in capsys.readouterr().err
+    assert not list(tmp_path.glob(".out.tmp-*"))
