@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	# torch first, pinned: the CPU wheel (any other spec may pull a multi-GB CUDA build)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test,hw]"
+	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 install: $(STAMP)

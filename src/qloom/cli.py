@@ -102,6 +102,20 @@ def _cmd_rtlsim(args) -> int:
     return 0
 
 
+def _cmd_boards(args) -> int:
+    from qloom.boards import list_boards
+
+    rows = [("board", "part", "family", "LUT", "FF", "BRAM18", "URAM", "DSP", "clock MHz")]
+    rows += [(b.name, b.part, b.family, f"{b.LUT:,}", f"{b.FF:,}", f"{b.BRAM18:,}", f"{b.URAM:,}",
+              f"{b.DSP:,}", f"{b.clock_mhz:g}") for b in list_boards()]
+    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(n) for c, n in zip(r, w)).rstrip())
+    print("add a board: a JSON file with these keys in a folder listed in $QLOOM_BOARDS, "
+          "or pass --board FILE.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qloom", description=(
         "Quantized neural networks (QONNX) to verified FPGA dataflow accelerators."))
@@ -128,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-i", "--input", required=True)
     r.add_argument("-o", "--output", required=True)
     r.set_defaults(fn=_cmd_rtlsim)
+    bo = sub.add_parser("boards", help="list the known FPGA boards and their budgets")
+    bo.set_defaults(fn=_cmd_boards)
     d = sub.add_parser("demo", help="the whole flow on the embedded digits model")
     d.set_defaults(fn=_cmd_demo)
     return p

@@ -1,0 +1,80 @@
+"""FPGA boards: resource budgets and default clocks.
+
+Each board is a small JSON file (this folder, or a folder in ``$QLOOM_BOARDS``, or a
+path given as ``--board FILE.json``)::
+
+    {"name": "pynq-z1", "part": "xc7z020clg400-1", "family": "xc7", "LUT": 53200,
+     "FF": 106400, "BRAM18": 280, "URAM": 0, "DSP": 220, "clock_mhz": 100,
+     "mem_bandwidth_gbps": 4.3, "note": "..."}
+
+``family`` selects the synthesis flow (``xc7``/``xcup``: Yosys synth_xilinx; ``ecp5``:
+synth_ecp5 + nextpnr). Budgets are the device's totals from the vendors' data sheets
+(BRAM18 counts 18-kbit block RAM halves: a BRAM36 is two; ECP5 EBRs are 18 kbit).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from qloom.errors import QloomError
+
+RESOURCES = ("LUT", "FF", "BRAM18", "URAM", "DSP")
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    part: str
+    family: str
+    LUT: int
+    FF: int
+    BRAM18: int
+    URAM: int
+    DSP: int
+    clock_mhz: float
+    mem_bandwidth_gbps: float = 0.0
+    note: str = ""
+
+    def budget(self) -> dict[str, int]:
+        return {r: getattr(self, r) for r in RESOURCES}
+
+
+def _dirs() -> list[Path]:
+    ds = [Path(str(resources.files(__package__)))]
+    for d in os.environ.get("QLOOM_BOARDS", "").split(os.pathsep):
+        if d:
+            ds.append(Path(d))
+    return ds
+
+
+def _read(path: Path) -> Board:
+    try:
+        data = json.loads(path.read_text())
+        return Board(**data)
+    except (json.JSONDecodeError, TypeError, OSError) as e:
+        raise QloomError(f"{path}: not a valid board file ({e}); expected keys name, part, "
+                         "family, LUT, FF, BRAM18, URAM, DSP, clock_mhz") from None
+
+
+def list_boards() -> list[Board]:
+    seen = {}
+    for d in _dirs():
+        for f in sorted(d.glob("*.json")):
+            b = _read(f)
+            seen[b.name] = b
+    return list(seen.values())
+
+
+def get_board(name: str) -> Board:
+    """A board by name, or from a JSON file path. Raises QloomError listing the known ones."""
+    p = Path(name)
+    if name.endswith(".json") and p.is_file():
+        return _read(p)
+    for b in list_boards():
+        if b.name == name:
+            return b
+    raise QloomError(f"unknown board {name!r}; known boards: {', '.join(b.name for b in list_boards())} "
+                     "(or give a board .json file)")
