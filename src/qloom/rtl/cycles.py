@@ -15,6 +15,7 @@ import math
 __all__ = [
     "cycles_fifo", "latency_fifo",
     "cycles_mvau", "latency_mvau",
+    "cycles_swg", "latency_swg",
 ]
 
 
@@ -35,3 +36,34 @@ def cycles_mvau(MW, MH, PE=1, SIMD=1, **_):
 def latency_mvau(**_):
     """First input beat of an isolated vector -> its last output beat, beyond II."""
     return 7
+
+
+def _swg_dims(IFM_DIM_H, IFM_DIM_W, K_H, K_W, S_H=1, S_W=1, PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0):
+    oh = (IFM_DIM_H + PAD_T + PAD_B - K_H) // S_H + 1
+    ow = (IFM_DIM_W + PAD_L + PAD_R - K_W) // S_W + 1
+    return oh, ow
+
+
+def cycles_swg(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, K_W, SIMD=1, S_H=1, S_W=1,
+               PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
+    """qloom_swg: input and output run concurrently at one beat per cycle each,
+    so a frame costs max(output beats, input beats)."""
+    oh, ow = _swg_dims(IFM_DIM_H, IFM_DIM_W, K_H, K_W, S_H, S_W, PAD_T, PAD_B, PAD_L, PAD_R)
+    cf = CHANNELS // SIMD
+    out_beats = oh * ow * K_H * K_W * cf
+    in_beats = IFM_DIM_H * IFM_DIM_W * cf
+    return max(out_beats, in_beats)
+
+
+def latency_swg(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, K_W, SIMD=1, S_H=1, S_W=1,
+                PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
+    """Extra cycles of an isolated frame: the rows loaded before the first window
+    (output-bound case) or the windows read after the last input row (input-bound)."""
+    oh, ow = _swg_dims(IFM_DIM_H, IFM_DIM_W, K_H, K_W, S_H, S_W, PAD_T, PAD_B, PAD_L, PAD_R)
+    cf = CHANNELS // SIMD
+    out_beats = oh * ow * K_H * K_W * cf
+    in_beats = IFM_DIM_H * IFM_DIM_W * cf
+    need0 = min(max(K_H - PAD_T, 0), IFM_DIM_H)
+    if out_beats >= in_beats:
+        return need0 * IFM_DIM_W * cf + 6
+    return ow * K_H * K_W * cf + 6

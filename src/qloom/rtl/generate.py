@@ -30,7 +30,7 @@ class Stage:
     inst: RtlInstance
     in_width: int  # tdata bits
     out_width: int
-    layer: str = ""  # the graph layer an op stage implements
+    layer: str = ""  # the graph layer this stage implements (or feeds, for DWC/FIFO)
     elems_in: int = 1
     elems_out: int = 1
 
@@ -99,9 +99,12 @@ def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> 
         else:
             if prev_bits != inst.in_bits:
                 raise AssertionError(f"{op.name}: element width {inst.in_bits} != producer's {prev_bits}")
-            plan.stages += _dwc(f"dwc_{op.name}", prev_bits, prev_elems, e_in)
-            plan.stages.append(_fifo(f"fifo_{op.name}", e_in * inst.in_bits,
-                                     int(fifo_depths.get(op.name, DEFAULT_FIFO_DEPTH))))
+            glue = _dwc(f"dwc_{op.name}", prev_bits, prev_elems, e_in)
+            glue.append(_fifo(f"fifo_{op.name}", e_in * inst.in_bits,
+                              int(fifo_depths.get(op.name, DEFAULT_FIFO_DEPTH))))
+            for g in glue:  # glue is charged to the layer it feeds
+                g.layer = op.name
+            plan.stages += glue
         plan.stages.append(Stage(op.name, "op", inst, e_in * inst.in_bits, e_out * inst.out_bits,
                                  layer=op.name, elems_in=e_in, elems_out=e_out))
         prev_bits, prev_elems = inst.out_bits, e_out

@@ -32,7 +32,9 @@
 //                 popcount pop = #{i : w_i == x_i} (dot = 2*pop - MW) and the
 //                 thresholds are in the POPCOUNT domain:
 //                 dot >= t  <=>  pop >= ceil((t + MW) / 2).
-//   RAM_STYLE     "auto" | "block" | "distributed": attribute of the weight ROM.
+//   RAM_STYLE     "auto" | "block" | "distributed": ram_style attribute of the
+//                 weight ROM ("distributed" is emitted as "logic", which is how
+//                 Yosys builds a LUT ROM; it cannot put a ROM in LUTRAM).
 //
 // Streams
 //   s_axis_tdata [SIMD*IN_BITS-1:0]: MW/SIMD beats per vector, element s of
@@ -120,7 +122,11 @@ module qloom_mvau #(
     localparam [PCW-1:0] CREDITS_V = CREDITS_I[PCW-1:0];
 
     // ------------------------------------------------------------------ ROMs
-    (* ram_style = RAM_STYLE *) reg [WWORD-1:0] wmem [0:NF*SF-1];
+    // Yosys cannot map a ROM to LUTRAM; a "distributed" ROM is LUT logic ("logic").
+    /* verilator lint_off UNUSEDPARAM */
+    localparam ROM_STYLE = (RAM_STYLE == "distributed") ? "logic" : RAM_STYLE;
+    /* verilator lint_on UNUSEDPARAM */
+    (* ram_style = ROM_STYLE *) reg [WWORD-1:0] wmem [0:NF*SF-1];
     initial $readmemh(WEIGHT_FILE, wmem);
 
     // ------------------------------------------------------------------ C0: issue
@@ -307,7 +313,7 @@ module qloom_mvau #(
     wire [PE*OB-1:0] act;
     generate
         if (NUM_THRESH > 0) begin : g_thr
-            (* ram_style = "distributed" *) reg [TWORD-1:0] tmem [0:NF-1];
+            reg [TWORD-1:0] tmem [0:NF-1];
             initial $readmemh(THRESH_FILE, tmem);
             reg [TWORD-1:0] thr3;
             always @(posedge ap_clk) begin
