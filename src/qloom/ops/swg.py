@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.ops.base import HWOp, divisors
+from qloom.ops.base import HWOp, RtlInstance, divisors
 
 
 def conv_out_dim(size: int, kernel: int, stride: int, pad_before: int, pad_after: int,
@@ -67,6 +67,21 @@ class SWG(HWOp):
         """Output-bound: OH * OW * KH * KW * C / SIMD beats, or input-bound H * W * C / SIMD."""
         simd = int(fold.get("SIMD", 1))
         return max(int(np.prod(self.out_shape, dtype=np.int64)), int(np.prod(self.in_shape, dtype=np.int64))) // simd
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """``qloom_swg`` (rtl/verilog/qloom_swg.v): a line buffer of whole input rows."""
+        if self.dilation != (1, 1):
+            from qloom.errors import QloomError
+
+            raise QloomError(f"layer {self.name}: dilated convolutions have no RTL yet")
+        h, w, c = self.in_shape
+        t, l, b, r = self.pads
+        p = dict(IFM_DIM_H=h, IFM_DIM_W=w, CHANNELS=c, SIMD=int(fold.get("SIMD", 1)),
+                 K_H=self.kernel[0], K_W=self.kernel[1], S_H=self.stride[0], S_W=self.stride[1],
+                 PAD_T=t, PAD_B=b, PAD_L=l, PAD_R=r, ELEM_BITS=self.in_type.bits,
+                 RAM_STYLE=fold.get("ram_style", "auto"))
+        return RtlInstance("qloom_swg", p, self.in_type.bits, self.in_type.bits,
+                           self.in_type.signed and not self.in_type.bipolar)
 
     def describe(self) -> str:
         return (f"k={self.kernel[0]}x{self.kernel[1]} s={self.stride[0]}x{self.stride[1]} "
