@@ -268,6 +268,7 @@ class SimResult:
     status: str  # "ok" | "timeout"
     n_in_accepted: int
     extra_outputs: list = field(default_factory=list)  # beats beyond n_out (should be empty)
+    stdout: str = ""  # what the model printed ($display), e.g. qloom_top's per-layer trace
 
     def check_clean(self):
         if self.status != "ok":
@@ -437,6 +438,7 @@ class AxisSim:
             if r.returncode != 0:
                 raise SimError(f"simulation of {self.top} failed (rc {r.returncode}):\n{r.stdout}\n{r.stderr}")
             res = _parse_output(outf.read_text())
+            res.stdout = r.stdout
         if res.status == "timeout":
             raise SimTimeout(
                 f"{self.top}: timeout after {max_cycles} cycles with {len(res.outputs)}/{n_out} output beats "
