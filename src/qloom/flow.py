@@ -187,6 +187,28 @@ def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_s
     stats = {"frames": n, "cycles_per_frame": ii,
              "latency_cycles": int(done[0] - res.in_cycles[0] + 1),
              "total_cycles": int(res.cycles),
-             "layers": {op.name: {"cycles_estimate": op.cycles(folding.get(op.name, {}))}
-                        for op in graph.nodes}}
+             "layers": _layer_trace(res.stdout, graph, folding, int(done[0]), n)}
     return y, stats
+
+
+def _layer_trace(stdout: str, graph: HWGraph, folding: dict, done0: int, n: int) -> dict:
+    """Per layer, from qloom_top's simulation trace: ``cycles`` = the layer's measured cycles
+    per frame inside the pipeline (median distance between its frame completions; all
+    layers settle at the slowest one's II), ``frame0_done_cycle`` (relative to the top's
+    clock like ``latency_cycles``) and the cycle model's ``cycles_estimate`` in isolation."""
+    times: dict[str, list[int]] = {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "qloom_frame":
+            times.setdefault(parts[1], []).append(int(parts[2]))
+    last = graph.nodes[-1].name
+    offset = done0 - times[last][0] if times.get(last) else 0
+    layers = {}
+    for op in graph.nodes:
+        t = times.get(op.name, [])
+        layers[op.name] = {
+            "cycles": float(np.median(np.diff(t))) if len(t) > 1 else None,
+            "frame0_done_cycle": t[0] + offset if t else None,
+            "cycles_estimate": op.cycles(folding.get(op.name, {})),
+        }
+    return layers

@@ -14,6 +14,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from qloom.ir import HWGraph
 from qloom.ops.base import RtlInstance
 
@@ -33,6 +35,7 @@ class Stage:
     layer: str = ""  # the graph layer this stage implements (or feeds, for DWC/FIFO)
     elems_in: int = 1
     elems_out: int = 1
+    out_beats_per_frame: int = 0
 
 
 @dataclass
@@ -106,7 +109,8 @@ def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> 
                 g.layer = op.name
             plan.stages += glue
         plan.stages.append(Stage(op.name, "op", inst, e_in * inst.in_bits, e_out * inst.out_bits,
-                                 layer=op.name, elems_in=e_in, elems_out=e_out))
+                                 layer=op.name, elems_in=e_in, elems_out=e_out,
+                                 out_beats_per_frame=int(np.prod(op.out_shape)) // e_out))
         prev_bits, prev_elems = inst.out_bits, e_out
     plan.out_elem_bits, plan.out_elems = prev_bits, prev_elems
     plan.out_signed = plan.stages[-1].inst.out_signed
@@ -153,12 +157,37 @@ def top_verilog(plan: TopPlan, graph: HWGraph) -> str:
               f"        .s_axis_tdata(s{k}_tdata), .s_axis_tvalid(s{k}_tvalid), .s_axis_tready(s{k}_tready),",
               f"        .m_axis_tdata(s{k + 1}_tdata), .m_axis_tvalid(s{k + 1}_tvalid), .m_axis_tready(s{k + 1}_tready)",
               "    );", ""]
+    L += _trace_block(plan)
     pad_out = plan.port_out_width - plan.out_width
     L.append(f"    assign m_axis_tdata = {{{pad_out}'d0, s{n}_tdata}};" if pad_out else
              f"    assign m_axis_tdata = s{n}_tdata;")
     L += [f"    assign m_axis_tvalid = s{n}_tvalid;", f"    assign s{n}_tready = m_axis_tready;",
           "endmodule", "`default_nettype wire", ""]
     return "\n".join(L)
+
+
+def _trace_block(plan: TopPlan) -> list[str]:
+    """Simulation-only trace (ignored by synthesis): prints ``qloom_frame <layer> <cycle>``
+    whenever a layer has emitted the last output beat of a frame."""
+    L = ["`ifndef SYNTHESIS",
+         "    // simulation-only: the cycle at which each layer completes a frame",
+         "    reg [63:0] trace_cycle;",
+         "    always @(posedge ap_clk) trace_cycle <= ap_rst_n ? trace_cycle + 64'd1 : 64'd0;"]
+    for k, st in enumerate(plan.stages):
+        if st.kind != "op":
+            continue
+        bpf = st.out_beats_per_frame
+        L += [f"    reg [31:0] trace_beats_{k};",
+              "    always @(posedge ap_clk) begin",
+              f"        if (!ap_rst_n) trace_beats_{k} <= 32'd0;",
+              f"        else if (s{k + 1}_tvalid && s{k + 1}_tready) begin",
+              f"            if (trace_beats_{k} == 32'd{bpf - 1}) begin",
+              f"                trace_beats_{k} <= 32'd0;",
+              f'                $display("qloom_frame {st.name} %0d", trace_cycle);',
+              f"            end else trace_beats_{k} <= trace_beats_{k} + 32'd1;",
+              "        end",
+              "    end"]
+    return L + ["`endif", ""]
 
 
 def library_sources(modules) -> list[Path]:
