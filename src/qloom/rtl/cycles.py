@@ -16,6 +16,7 @@ __all__ = [
     "cycles_fifo", "latency_fifo",
     "cycles_mvau", "latency_mvau",
     "cycles_swg", "latency_swg",
+    "cycles_maxpool", "cycles_sumpool", "latency_pool",
 ]
 
 
@@ -67,3 +68,31 @@ def latency_swg(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, K_W, SIMD=1, S_H=1, S_W=1,
     if out_beats >= in_beats:
         return need0 * IFM_DIM_W * cf + 6
     return ow * K_H * K_W * cf + 6
+
+
+def cycles_maxpool(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, PE=1, K_W=None, S_H=None, S_W=None, **_):
+    """qloom_maxpool (= qloom_swg + window reduction): max(window beats, input beats)."""
+    K_W = K_H if K_W is None else K_W
+    S_H = K_H if S_H is None else S_H
+    S_W = K_W if S_W is None else S_W
+    return cycles_swg(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, K_W, SIMD=PE, S_H=S_H, S_W=S_W)
+
+
+def cycles_sumpool(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, PE=1, K_W=None, S_H=None, S_W=None,
+                   PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
+    """qloom_sumpool: as maxpool, with zero padding."""
+    K_W = K_H if K_W is None else K_W
+    S_H = K_H if S_H is None else S_H
+    S_W = K_W if S_W is None else S_W
+    return cycles_swg(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, K_W, SIMD=PE, S_H=S_H, S_W=S_W,
+                      PAD_T=PAD_T, PAD_B=PAD_B, PAD_L=PAD_L, PAD_R=PAD_R)
+
+
+def latency_pool(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, PE=1, K_W=None, S_H=None, S_W=None,
+                 PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
+    """Extra cycles of an isolated frame for qloom_maxpool / qloom_sumpool."""
+    K_W = K_H if K_W is None else K_W
+    S_H = K_H if S_H is None else S_H
+    S_W = K_W if S_W is None else S_W
+    return latency_swg(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, K_W, SIMD=PE, S_H=S_H, S_W=S_W,
+                       PAD_T=PAD_T, PAD_B=PAD_B, PAD_L=PAD_L, PAD_R=PAD_R) + 4

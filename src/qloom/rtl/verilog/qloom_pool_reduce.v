@@ -1,0 +1,150 @@
+// qloom_pool_reduce: reduces windows of a qloom_swg stream (helper of
+// qloom_maxpool and qloom_sumpool).
+//
+// Parameters
+//   WINDOW      beats-groups per window (K_H*K_W)
+//   CF          beats per window position (CHANNELS/PE)
+//   PE          elements per beat
+//   ELEM_BITS   input element width
+//   SIGNED      1: two's complement elements, 0: unsigned
+//   MODE        0: max, 1: sum
+//   OUT_BITS    output element width (MODE 0: = ELEM_BITS; MODE 1: ELEM_BITS +
+//               ceil(log2(WINDOW)) is enough)
+//
+// Streams
+//   s_axis: WINDOW*CF beats per window, order (w, cf), PE elements of ELEM_BITS.
+//   m_axis: CF beats per window, PE elements of OUT_BITS: element (cf, pe) =
+//           max / sum over w of the input element (w, cf, pe).
+//
+// Cycles: one input beat per cycle; output beats written while the last window
+//   position streams in.  Memory: CF x PE*OUT_BITS partial results (distributed,
+//   asynchronous read) + output FIFO (qloom_fifo, 5 words).
+//
+// Depends on: qloom_fifo.v
+`default_nettype none
+
+module qloom_pool_reduce #(
+    parameter integer WINDOW = 4,
+    parameter integer CF = 1,
+    parameter integer PE = 1,
+    parameter integer ELEM_BITS = 8,
+    parameter integer SIGNED = 0,
+    parameter integer MODE = 0,
+    parameter integer OUT_BITS = 8
+) (
+    input  wire                     ap_clk,
+    input  wire                     ap_rst_n,
+    input  wire [PE*ELEM_BITS-1:0]  s_axis_tdata,
+    input  wire                     s_axis_tvalid,
+    output wire                     s_axis_tready,
+    output wire [PE*OUT_BITS-1:0]   m_axis_tdata,
+    output wire                     m_axis_tvalid,
+    input  wire                     m_axis_tready
+);
+    localparam integer CFW = (CF > 1) ? $clog2(CF) : 1;
+    localparam integer WW = (WINDOW > 1) ? $clog2(WINDOW) : 1;
+    localparam integer CF1_I = CF - 1;
+    localparam integer W1_I = WINDOW - 1;
+    localparam [CFW-1:0] CF1 = CF1_I[CFW-1:0];
+    localparam [WW-1:0] W1 = W1_I[WW-1:0];
+    localparam integer CREDITS = 5;
+    localparam [2:0] C_CRED = 3'd5;
+    localparam integer OB = OUT_BITS;
+
+    reg [CFW-1:0] cf;
+    reg [WW-1:0] w;
+    reg [2:0] pending;
+    wire out_fire;
+    wire last_w = (w == W1);
+    wire credit_ok = (pending != C_CRED);
+    assign s_axis_tready = !last_w || credit_ok;
+    wire fire = s_axis_tvalid && s_axis_tready;
+    wire emit = fire && last_w;
+
+    reg [PE*OB-1:0] part [0:CF-1];
+    wire [PE*OB-1:0] cur = part[cf];
+    reg [PE*OB-1:0] nxt;
+
+    // input elements widened to OB (sign or zero extension)
+    wire [PE*OB-1:0] xin;
+    genvar g;
+    generate
+        for (g = 0; g < PE; g = g + 1) begin : g_ext
+            wire [ELEM_BITS-1:0] e = s_axis_tdata[g*ELEM_BITS +: ELEM_BITS];
+            if (OB == ELEM_BITS) begin : g_same
+                assign xin[g*OB +: OB] = e;
+            end else if (SIGNED != 0) begin : g_s
+                assign xin[g*OB +: OB] = {{(OB-ELEM_BITS){e[ELEM_BITS-1]}}, e};
+            end else begin : g_u
+                assign xin[g*OB +: OB] = {{(OB-ELEM_BITS){1'b0}}, e};
+            end
+        end
+    endgenerate
+
+    integer i;
+    always @* begin
+        nxt = xin;
+        if (w != {WW{1'b0}}) begin
+            for (i = 0; i < PE; i = i + 1) begin
+                if (MODE == 1) begin
+                    nxt[i*OB +: OB] = cur[i*OB +: OB] + xin[i*OB +: OB];
+                end else if (SIGNED != 0) begin
+                    if ($signed(cur[i*OB +: OB]) > $signed(xin[i*OB +: OB]))
+                        nxt[i*OB +: OB] = cur[i*OB +: OB];
+                end else begin
+                    if (cur[i*OB +: OB] > xin[i*OB +: OB])
+                        nxt[i*OB +: OB] = cur[i*OB +: OB];
+                end
+            end
+        end
+    end
+
+    always @(posedge ap_clk) begin
+        if (fire) part[cf] <= nxt;
+    end
+
+    always @(posedge ap_clk) begin
+        if (!ap_rst_n) begin
+            cf <= {CFW{1'b0}};
+            w <= {WW{1'b0}};
+        end else if (fire) begin
+            cf <= (cf == CF1) ? {CFW{1'b0}} : cf + 1'b1;
+            if (cf == CF1) w <= last_w ? {WW{1'b0}} : w + 1'b1;
+        end
+    end
+
+    always @(posedge ap_clk) begin
+        if (!ap_rst_n) pending <= 3'd0;
+        else if (emit && !out_fire) pending <= pending + 1'b1;
+        else if (!emit && out_fire) pending <= pending - 1'b1;
+    end
+
+    reg [PE*OB-1:0] o;
+    reg ov;
+    always @(posedge ap_clk) begin
+        if (!ap_rst_n) ov <= 1'b0;
+        else ov <= emit;
+        if (emit) o <= nxt;
+    end
+
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire fifo_in_ready;  // always 1 when ov is (credit accounting)
+    /* verilator lint_on UNUSEDSIGNAL */
+    qloom_fifo #(
+        .WIDTH(PE*OB),
+        .DEPTH(CREDITS),
+        .RAM_STYLE("distributed")
+    ) u_out (
+        .ap_clk(ap_clk),
+        .ap_rst_n(ap_rst_n),
+        .s_axis_tdata(o),
+        .s_axis_tvalid(ov),
+        .s_axis_tready(fifo_in_ready),
+        .m_axis_tdata(m_axis_tdata),
+        .m_axis_tvalid(m_axis_tvalid),
+        .m_axis_tready(m_axis_tready)
+    );
+    assign out_fire = m_axis_tvalid && m_axis_tready;
+endmodule
+
+`default_nettype wire
