@@ -85,7 +85,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
             "out_signed": plan.out_signed, "port_in_width": plan.port_in_width,
             "port_out_width": plan.port_out_width,
             "stages": [s.name for s in plan.stages],
-            "mem_files": sorted(f for s in plan.stages for f in s.inst.files),
+            "mem_files": sorted(f for s in plan.stages for f in s.inst.file_names),
         }
         (tmp / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
         (tmp / "report.md").write_text(build_report(graph, folding, cycles, plan, why, clock_mhz))

@@ -163,7 +163,7 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
     jobs_list = []
     for st in plan.stages:
         srcs = [rtl / p.name for p in library_sources([st.inst.module])]
-        files = {f: rtl / f for f in st.inst.files}
+        files = {f: rtl / f for f in st.inst.file_names}
         jobs_list.append((st, srcs, files))
     results = {}
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import numpy as np
 
@@ -14,8 +14,9 @@ class RtlInstance:
     """How one operator is instantiated in the generated Verilog top.
 
     module : Verilog module name in ``qloom/rtl/verilog``; params : its parameters;
-    files : memory-initialisation files {file name: $readmemh text}; in_bits/out_bits :
-    stream element widths (bits); out_signed : how the output elements are read.
+    in_bits/out_bits : stream element widths (bits); out_signed : how the output
+    elements are read; make_files : builds the memory-initialisation files
+    {file name: $readmemh text} (lazily: the design-space search never needs them).
     """
 
     module: str
@@ -23,7 +24,12 @@ class RtlInstance:
     in_bits: int
     out_bits: int
     out_signed: bool
-    files: dict = field(default_factory=dict)
+    make_files: Callable[[], dict] | None = field(default=None, compare=False)
+    file_names: tuple = ()
+
+    @property
+    def files(self) -> dict:
+        return self.make_files() if self.make_files else {}
 
 
 @dataclass(frozen=True, eq=False)

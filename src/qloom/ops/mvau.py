@@ -205,10 +205,14 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     if thr is not None:  # clamp thresholds that can never or always fire into range
         thr = np.clip(thr, -(1 << (acc_bits - 1)), (1 << (acc_bits - 1)) - 1)
     wfile, tfile = f"{name}_weights.mem", f"{name}_thresholds.mem"
-    files = {wfile: memh_text(mvau_weight_words(weights, pe, simd, wtype.bits, bipolar=wtype.bipolar),
-                              pe * simd * wtype.bits)}
-    if nt:
-        files[tfile] = memh_text(threshold_words(thr, pe, acc_bits), pe * nt * acc_bits)
+
+    def make_files():
+        files = {wfile: memh_text(mvau_weight_words(weights, pe, simd, wtype.bits, bipolar=wtype.bipolar),
+                                  pe * simd * wtype.bits)}
+        if nt:
+            files[tfile] = memh_text(threshold_words(thr, pe, acc_bits), pe * nt * acc_bits)
+        return files
+
     out_bits = out_type.bits if nt else acc_bits
     params = dict(MW=mw, MH=mh, PE=pe, SIMD=simd, IN_BITS=in_type.bits,
                   IN_SIGNED=int(in_type.signed and not in_type.bipolar), IN_BIPOLAR=int(in_type.bipolar),
@@ -219,4 +223,5 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
                   WEIGHT_FILE=wfile, THRESH_FILE=tfile if nt else "",
                   RAM_STYLE=fold.get("ram_style", "auto"))
     return RtlInstance("qloom_mvau", params, in_type.bits, out_bits,
-                       bool(out_type.signed if nt else True) and not (nt and out_type.bipolar), files)
+                       bool(out_type.signed if nt else True) and not (nt and out_type.bipolar),
+                       make_files, (wfile, tfile) if nt else (wfile,))

@@ -82,10 +82,11 @@ module qloom_pool_reduce #(
     endgenerate
 
     integer i;
+    wire first_w = (w == {WW{1'b0}});
     always @* begin
         nxt = xin;
-        if (w != {WW{1'b0}}) begin
-            for (i = 0; i < PE; i = i + 1) begin
+        for (i = 0; i < PE; i = i + 1) begin
+            if (!first_w) begin
                 if (MODE == 1) begin
                     nxt[i*OB +: OB] = cur[i*OB +: OB] + xin[i*OB +: OB];
                 end else if (SIGNED != 0) begin
