@@ -75,10 +75,13 @@ def _cmd_demo(args) -> int:
 def _cmd_build(args) -> int:
     from qloom.flow import build
 
-    r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz)
+    if args.folding and args.target_fps:
+        raise QloomError("give either --folding or --target-fps, not both")
+    r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz,
+              board=args.board, target_fps=args.target_fps)
     print(f"{r['note']}")
     print(f"built {r['out']} in {r['seconds']:.2f} s: {r['stages']} stages, estimated "
-          f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {args.clock_mhz:g} MHz")
+          f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {r['clock_mhz']:g} MHz")
     return 0
 
 
@@ -145,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("model")
     b.add_argument("-o", "--output", required=True, help="output folder OUT")
     b.add_argument("--folding", help="folding.json: {layer: {PE, SIMD, ram_style}}")
-    b.add_argument("--clock-mhz", type=float, default=100.0, help="clock for FPS figures (MHz)")
+    b.add_argument("--board", default="pynq-z1", help="board name (qloom boards) or a board .json")
+    b.add_argument("--clock-mhz", type=float, help="clock (MHz); default: the board's")
+    b.add_argument("--target-fps", type=float, help="choose the folding to meet this throughput")
     b.set_defaults(fn=_cmd_build)
     r = sub.add_parser("rtlsim", help="Verilator simulation of a built accelerator")
     r.add_argument("out_dir", metavar="OUT")

@@ -41,18 +41,33 @@ def _save_model_copy(src: Path, dst: Path) -> None:
 
 
 def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
-          clock_mhz: float = DEFAULT_CLOCK_MHZ, fifo_depths: dict | None = None) -> dict:
-    """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary."""
+          clock_mhz: float | None = None, fifo_depths: dict | None = None, board: str = "pynq-z1",
+          target_fps: float | None = None) -> dict:
+    """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary.
+
+    Folding: ``folding_path`` (a folding.json) overrides; else ``target_fps`` chooses the
+    cheapest folding that meets it on ``board`` (qloom.dse.search; QloomError with the
+    best reachable FPS if it cannot); else a balanced default (qloom.dse.default_folding).
+    ``clock_mhz`` defaults to the board's clock.
+    """
+    from qloom.boards import get_board
     from qloom.dse import default_folding, graph_cycles, load_folding
+    from qloom.dse.search import search
     from qloom.passes import lower_model
     from qloom.rtl.generate import plan_top, write_rtl
 
     t0 = time.perf_counter()
     model, out = Path(model), Path(out)
+    brd = get_board(board)
+    clock_mhz = float(clock_mhz or brd.clock_mhz)
     graph = lower_model(model)
     if folding_path:
         folding = load_folding(folding_path, graph)
         why = f"folding from {folding_path}"
+    elif target_fps:
+        folding, _, _ = search(graph, brd, float(target_fps), clock_mhz)
+        why = (f"folding chosen for {target_fps:,.0f} FPS on {brd.name} at {clock_mhz:g} MHz "
+               "(fewest scarcity-weighted resources per layer)")
     else:
         folding, _, why = default_folding(graph)
     if fifo_depths is None:
@@ -69,13 +84,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
         _save_model_copy(model, tmp / "model.onnx")
         cycles = graph_cycles(graph, folding)
         ii = max(cycles.values())
-        est = {
-            "clock_mhz": clock_mhz,
-            "cycles_per_frame": ii,
-            "fps": clock_mhz * 1e6 / ii,
-            "latency_cycles": sum(cycles.values()),
-            "layers": {op.name: {"op": op.op_type, "cycles": cycles[op.name]} for op in graph.nodes},
-        }
+        est = estimates(graph, folding, plan, brd, clock_mhz)
         (tmp / "folding.json").write_text(json.dumps(folding, indent=2) + "\n")
         (tmp / "estimates.json").write_text(json.dumps(est, indent=2) + "\n")
         meta = {
@@ -88,14 +97,46 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
             "mem_files": sorted(f for s in plan.stages for f in s.inst.file_names),
         }
         (tmp / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
-        (tmp / "report.md").write_text(build_report(graph, folding, cycles, plan, why, clock_mhz))
+        (tmp / "report.md").write_text(build_report(graph, folding, est, plan, why))
         _publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return {"out": str(out), "folding": folding, "note": why, "cycles_per_frame": ii,
+            "clock_mhz": clock_mhz, "estimates": est,
             "fps": clock_mhz * 1e6 / ii, "seconds": time.perf_counter() - t0,
             "stages": len(plan.stages)}
+
+
+def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> dict:
+    """``estimates.json`` (DESIGN.md): cycle and resource models per layer and in total.
+
+    A layer's resources include the DWCs and FIFO that feed it. latency_cycles is a
+    bound: the sum of the layers' cycles per frame (each starts at the latest when its
+    producer has finished a frame).
+    """
+    from qloom.boards import RESOURCES
+    from qloom.dse.search import _resources, stage_resources
+
+    cycles = {op.name: op.cycles(folding.get(op.name, {})) for op in graph.nodes}
+    ii = max(cycles.values())
+    layers = {}
+    for op in graph.nodes:
+        res = _resources(op, folding.get(op.name, {}), board.family)
+        layers[op.name] = {"op": op.op_type, "cycles": cycles[op.name],
+                           **{r: res.get(r, 0) for r in RESOURCES}}
+    for st in plan.stages:
+        if st.kind != "op":
+            res = stage_resources(st.inst, board.family)
+            for r in RESOURCES:
+                layers[st.layer][r] += res.get(r, 0)
+    total = {r: sum(v[r] for v in layers.values()) for r in RESOURCES}
+    return {"board": board.name, "clock_mhz": clock_mhz, "fps": clock_mhz * 1e6 / ii,
+            "latency_cycles": sum(cycles.values()), "cycles_per_frame": ii,
+            "total": total, "budget": board.budget(),
+            "utilization": {r: (total[r] / getattr(board, r) if getattr(board, r) else None)
+                            for r in RESOURCES},
+            "layers": layers}
 
 
 def fifo_depths_from_cycles(graph: HWGraph, folding: dict) -> dict:
@@ -114,18 +155,39 @@ def fifo_depths_from_cycles(graph: HWGraph, folding: dict) -> dict:
     return depths
 
 
-def build_report(graph, folding, cycles, plan, why, clock_mhz) -> str:
-    ii = max(cycles.values())
+def build_report(graph, folding, est, plan, why, synth: dict | None = None) -> str:
+    """report.md: the folding and the estimates per layer (and Yosys' figures once
+    ``qloom synth`` has run)."""
+    ii, clock = est["cycles_per_frame"], est["clock_mhz"]
+    t = est["total"]
     lines = [f"# qloom build: {Path(graph.source).name}", "",
              f"- {why}",
-             f"- estimated II: {ii:,} cycles per frame = {clock_mhz * 1e6 / ii:,.0f} FPS at {clock_mhz:g} MHz",
-             f"- stages in qloom_top: {len(plan.stages)} (ops, DWCs, FIFOs)", "",
-             "| layer | op | PE | SIMD | ram_style | cycles/frame | bottleneck |",
-             "|---|---|---|---|---|---|---|"]
+             f"- board {est['board']}, clock {clock:g} MHz",
+             f"- estimated II: {ii:,} cycles per frame = {est['fps']:,.0f} FPS",
+             f"- estimated resources: {t['LUT']:,} LUT, {t['FF']:,} FF, {t['BRAM18']} BRAM18, "
+             f"{t['URAM']} URAM, {t['DSP']} DSP",
+             f"- stages in qloom_top: {len(plan.stages)} (ops, DWCs, FIFOs)", ""]
+    head = "| layer | op | PE | SIMD | ram_style | cycles/frame | LUT | FF | BRAM18 | DSP |"
+    sep = "|---|---|---|---|---|---|---|---|---|---|"
+    if synth:
+        head += " LUT (Yosys) | FF (Yosys) | BRAM18 (Yosys) | DSP (Yosys) |"
+        sep += "---|---|---|---|"
+    lines += [head, sep]
     for op in graph.nodes:
-        f = folding.get(op.name, {})
-        lines.append(f"| {op.name} | {op.op_type} | {f.get('PE', '-')} | {f.get('SIMD', '-')} | "
-                     f"{f.get('ram_style', '-')} | {cycles[op.name]:,} | {'*' if cycles[op.name] == ii else ''} |")
+        f, e = folding.get(op.name, {}), est["layers"][op.name]
+        mark = " *" if e["cycles"] == ii else ""
+        row = (f"| {op.name} | {op.op_type} | {f.get('PE', '-')} | {f.get('SIMD', '-')} | "
+               f"{f.get('ram_style', '-')} | {e['cycles']:,}{mark} | {e['LUT']:,} | {e['FF']:,} | "
+               f"{e['BRAM18']} | {e['DSP']} |")
+        if synth:
+            m = synth["layers"].get(op.name, {})
+            row += f" {m.get('LUT', '-'):,} | {m.get('FF', '-'):,} | {m.get('BRAM18', '-')} | {m.get('DSP', '-')} |"
+        lines.append(row)
+    if synth:
+        s = synth["total"]
+        lines += ["", f"Yosys ({synth['tool']}) total: {s['LUT']:,} LUT, {s['FF']:,} FF, "
+                      f"{s['BRAM18']} BRAM18, {s['DSP']} DSP, {s['CARRY']:,} CARRY"]
+    lines += ["", "`*` marks the bottleneck layer (its cycles set the II)."]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,24 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.ops.base import HWOp
+from qloom.ops.base import HWOp, RtlInstance
+
+
+def _window_cycles(op, fold) -> int:
+    """max(OFM_H*OFM_W*K_H*K_W*C, IFM_H*IFM_W*C) / PE: the window stream and the input
+    stream run concurrently, one beat each per cycle (qloom_swg inside)."""
+    kh, kw = op.kernel
+    oh, ow, c = op.out_shape
+    h, w, _ = op.in_shape
+    return max(oh * ow * kh * kw * c, h * w * c) // int(fold.get("PE", 1))
+
+
+def _pool_params(op, fold) -> dict:
+    h, w, c = op.in_shape
+    return dict(IFM_DIM_H=h, IFM_DIM_W=w, CHANNELS=c, PE=int(fold.get("PE", 1)),
+                K_H=op.kernel[0], K_W=op.kernel[1], S_H=op.stride[0], S_W=op.stride[1],
+                ELEM_BITS=op.in_type.bits, SIGNED=int(op.in_type.signed and not op.in_type.bipolar),
+                RAM_STYLE=fold.get("ram_style", "auto"))
 
 
 def _windows(x, kernel, stride, pads, pad_value, out_hw):
@@ -40,6 +57,19 @@ class StreamingMaxPool(HWOp):
         win = _windows(x, self.kernel, self.stride, self.pads, self.in_type.min, self.out_shape[:2])
         return win.max(axis=(-2, -1))
 
+    def cycles(self, fold: dict) -> int:
+        return _window_cycles(self, fold)
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """``qloom_maxpool`` (qloom_swg + max reduction); bipolar elements compare as bits."""
+        if any(self.pads):
+            from qloom.errors import QloomError
+
+            raise QloomError(f"layer {self.name}: padded (or ceil-mode) max-pooling has no RTL yet")
+        t = self.in_type
+        return RtlInstance("qloom_maxpool", _pool_params(self, fold), t.bits, t.bits,
+                           t.signed and not t.bipolar)
+
     def describe(self) -> str:
         return f"k={self.kernel[0]}x{self.kernel[1]} s={self.stride[0]}x{self.stride[1]}"
 
@@ -57,6 +87,21 @@ class SumPool(HWOp):
     def execute(self, x: np.ndarray) -> np.ndarray:
         win = _windows(x, self.kernel, self.stride, self.pads, 0, self.out_shape[:2])
         return win.sum(axis=(-2, -1), dtype=np.int64)
+
+    def cycles(self, fold: dict) -> int:
+        return _window_cycles(self, fold)
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """``qloom_sumpool`` (qloom_swg + sum reduction), zero padding."""
+        if self.in_type.bipolar:
+            from qloom.errors import QloomError
+
+            raise QloomError(f"layer {self.name}: sum-pooling of bipolar values has no RTL yet")
+        t, l, b, r = self.pads
+        p = dict(_pool_params(self, fold), PAD_T=t, PAD_B=b, PAD_L=l, PAD_R=r,
+                 OUT_BITS=self.out_type.bits)
+        return RtlInstance("qloom_sumpool", p, self.in_type.bits, self.out_type.bits,
+                           self.out_type.signed)
 
     @property
     def macs(self) -> int:

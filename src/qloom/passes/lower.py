@@ -246,8 +246,8 @@ class Lowering:
             if handler is None:
                 raise self._err(node, "unsupported op; qloom lowers Quant, BipolarQuant, Trunc, "
                                       "Conv, Gemm, MatMul, BatchNormalization, Relu, MaxPool, "
-                                      "AveragePool, Reshape/Flatten, Transpose, Add/Sub/Mul/Div, "
-                                      "ArgMax and TopK")
+                                      "AveragePool, ReduceMean, Reshape/Flatten, Transpose, "
+                                      "Add/Sub/Mul/Div, ArgMax and TopK")
             new = handler(node, st)
             for o, s in (new if isinstance(new, dict) else {node.output[0]: new}).items():
                 self.states[o] = s
@@ -332,9 +332,21 @@ class Lowering:
             raise self._err(node, str(e)) from None
         decreasing = bool(np.any(sign < 0))
         pools = st.pools
-        if pools and decreasing:
-            raise self._err(node, "a max-pool sits before this quantizer and the activation "
-                                  "decreases in some channel (negative scale); cannot move the pool")
+        if pools:
+            # The pools move behind the quantizer: max(level(a)) == level(max(a)) needs the
+            # steps after each pool (up to the level) non-decreasing in every channel; the
+            # steps before it (e.g. a batch norm with negative gammas) may go either way,
+            # the sign-adjusted accumulator (weights times ``sign``) absorbs them.
+            varies = level_fn(lo[None, :])[0] != level_fn(hi[None, :])[0]
+            for _, n_at in pools:
+                before = EwProgram(prog.pre_scale, prog.bias, prog.steps[:n_at])
+                b_lo = before(np.broadcast_to(lo, (1, C)), 1)[0]
+                b_hi = before(np.broadcast_to(hi, (1, C)), 1)[0]
+                d_before = np.sign(b_hi.astype(np.float64) - b_lo.astype(np.float64))
+                if np.any(varies & (d_before != 0) & (d_before != sign)):
+                    raise self._err(node, "a max-pool sits before this quantizer and the "
+                                          "activation after the pool decreases in some channel "
+                                          "(negative scale); cannot move the pool")
         if st.pending is not None:
             p = st.pending
             w = p.weights * sign[:, None]
@@ -443,7 +455,29 @@ class Lowering:
             out_bits = float(np.asarray(self._const(node, 5)).ravel()[0])
             qargs = (in_bits, bool(a.get("narrow", 0)), bool(a.get("signed", 1)), out_scale, out_bits)
         step = EwStep("trunc", a=scale, b=zp, qargs=qargs, rounding=rounding, source=node.name)
-        return self._chain(st, step)
+        if st.itype is None:
+            return self._chain(st, step)
+        # On an integer stream (e.g. brevitas TruncAvgPool2d after a SumPool) Trunc is a
+        # quantizer: integers of scale ``out_scale`` come out, found by thresholds.
+        if np.any(zp != 0):
+            raise self._err(node, "non-zero zero point; qloom needs zero point 0")
+        if len(qargs) == 2:
+            out_scale = (scale.astype(np.float64) * 2.0 ** (in_bits - out_bits)).astype(np.float32)
+        else:
+            out_scale = self._per_channel(node, qargs[3], st)
+        if np.any(out_scale <= 0):
+            raise self._err(node, "output scale must be positive")
+        lo, hi = self._range(st)
+        C = lo.size
+        prog = st.prog.with_steps(step)
+        ends = np.stack([prog(np.broadcast_to(v, (1, C)), 1)[0] for v in (lo, hi)]).astype(np.float64)
+        q = np.round(ends / np.broadcast_to(out_scale.astype(np.float64), (C,)))
+        qlo, qhi = int(q.min()), int(q.max())
+        otype = IntType.for_range(qlo, qhi)
+        if len(qargs) == 5 and out_bits == int(out_bits):
+            declared = IntType(max(int(out_bits), 1), bool(a.get("signed", 1)))
+            otype = declared if declared.contains(np.array([qlo, qhi])) else otype
+        return self._threshold(node, st, step, out_scale, qhi - qlo, qlo, otype)
 
     def _op_Identity(self, node, st):
         return st
@@ -456,10 +490,20 @@ class Lowering:
         if st.itype is None:
             raise self._err(node, "its input is the unquantized model input; add an input "
                                   "quantizer (e.g. QuantIdentity) in front of it")
-        if st.pending is not None or st.pools or not st.prog.is_plain_scale:
+        pr = st.prog
+        # integers times one scale; positive scalar Mul/Div steps (the division of an
+        # average pool feeding the layer directly) fold into that scale
+        scalar_steps = all(s.op in ("mul", "div") and np.asarray(s.a).size == 1
+                           and float(np.asarray(s.a).ravel()[0]) > 0 for s in pr.steps)
+        if (st.pending is not None or st.pools or pr.bias is not None
+                or np.asarray(pr.pre_scale).size != 1 or not scalar_steps):
             raise self._err(node, "its input is a float tensor (not quantized after the "
                                   "previous layer); put an activation quantizer before it")
-        return float(st.prog.pre_scale[0])
+        sx = float(np.asarray(pr.pre_scale).ravel()[0])
+        for s in pr.steps:
+            a = float(np.asarray(s.a).ravel()[0])
+            sx = sx * a if s.op == "mul" else sx / a
+        return sx
 
     def _row_range(self, w: np.ndarray, in_type: IntType):
         p1, p2 = w * in_type.min, w * in_type.max
@@ -615,6 +659,22 @@ class Lowering:
 
     def _op_GlobalAveragePool(self, node, st):
         return self._op_AveragePool(node, st, glob=True)
+
+    def _op_ReduceMean(self, node, st):
+        """A mean over the spatial axes (torch AdaptiveAvgPool2d(1), x.mean((2, 3))) is a
+        global average pool."""
+        a = _attrs(node)
+        axes = a.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            axes = np.asarray(self._const(node, 1)).ravel().tolist()
+        if len(st.onnx_shape) != 3 or axes is None or sorted(int(x) % 4 for x in axes) != [2, 3]:
+            raise self._err(node, "only a mean over the spatial axes of an NCHW tensor "
+                                  "(global average pooling) is supported")
+        new = self._op_AveragePool(node, st, glob=True)
+        if not a.get("keepdims", 1):
+            C = st.onnx_shape[0]
+            new = dataclasses.replace(new, onnx_shape=(C,), order=np.arange(C, dtype=np.int64))
+        return new
 
     # ----------------------------------------------------------------- layout
     def _uniform(self, st: _State) -> bool:

@@ -17,6 +17,7 @@ __all__ = [
     "cycles_mvau", "latency_mvau",
     "cycles_swg", "latency_swg",
     "cycles_maxpool", "cycles_sumpool", "latency_pool",
+    "cycles_thresholding", "latency_thresholding",
 ]
 
 
@@ -96,3 +97,12 @@ def latency_pool(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, PE=1, K_W=None, S_H=None, 
     S_W = K_W if S_W is None else S_W
     return latency_swg(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, K_W, SIMD=PE, S_H=S_H, S_W=S_W,
                        PAD_T=PAD_T, PAD_B=PAD_B, PAD_L=PAD_L, PAD_R=PAD_R) + 4
+
+
+def cycles_thresholding(CHANNELS, PE=1, NUM_PIXELS=1, **_):
+    """qloom_thresholding: one beat per cycle, CHANNELS/PE beats per pixel."""
+    return NUM_PIXELS * (CHANNELS // PE)
+
+
+def latency_thresholding(**_):
+    return 5

@@ -1,0 +1,175 @@
+"""Target-throughput folding search (FINN-R, Blott et al. 2018, Sec. 5: "design space
+exploration" with resource and performance models).
+
+In a dataflow pipeline the initiation interval is the slowest layer's cycles per frame, so
+meeting ``target_fps`` at ``clock_mhz`` means every layer must take at most
+``T = clock_mhz * 1e6 / target_fps`` cycles. Layers are independent under that bound: each
+takes its cheapest configuration (PE, SIMD, ram_style) with cycles <= T, where "cheap" is
+the resource use weighted by the board's scarcity, sum_r use_r / budget_r. The search is
+generic over the knobs that operators declare (``HWOp.knobs``) and their cycle and
+resource models (``HWOp.cycles``, ``HWOp.resources``).
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from dataclasses import dataclass
+
+from qloom.boards import RESOURCES, Board
+from qloom.errors import QloomError
+from qloom.ir import HWGraph
+
+RAM_STYLE_OPS = ("MVAU", "VVAU", "SWG")
+
+
+@dataclass(frozen=True)
+class Option:
+    cycles: int
+    cost: float
+    res: dict
+    cfg: dict
+
+
+def _resources(op, cfg: dict, family: str) -> dict:
+    fn = getattr(op, "resources", None)
+    if fn is not None:
+        try:
+            return fn(cfg, family=family)
+        except TypeError:
+            return fn(cfg)
+    lanes = op.parallelism(cfg)  # proxy before resource models exist
+    return {"LUT": 10 * lanes, "FF": 10 * lanes, "BRAM18": 0, "URAM": 0, "DSP": 0}
+
+
+def stage_resources(inst, family: str) -> dict:
+    """Resources of a generator stage (FIFO, DWC) from the RTL resource models."""
+    try:
+        from qloom.rtl.resources import estimate
+    except ImportError:
+        return {"LUT": inst.params.get("WIDTH", 8), "FF": inst.params.get("WIDTH", 8)}
+    return estimate(inst, family=family)
+
+
+def scarcity_cost(res: dict, board: Board) -> float:
+    """sum over resources of use / budget (a resource the board lacks costs infinitely)."""
+    c = 0.0
+    for r in RESOURCES:
+        use = res.get(r, 0)
+        if use:
+            b = getattr(board, r)
+            c += use / b if b else math.inf
+    return c
+
+
+def op_options(op, board: Board) -> list[Option]:
+    """The Pareto front (cycles vs cost) of an operator's configurations, cycles ascending."""
+    knobs = op.knobs()
+    names = sorted(knobs)
+    styles = ("block", "distributed") if op.op_type in RAM_STYLE_OPS else (None,)
+    opts = []
+    for values in itertools.product(*(knobs[n] for n in names)):
+        for style in styles:
+            cfg = dict(zip(names, values))
+            if style:
+                cfg["ram_style"] = style
+            res = _resources(op, cfg, board.family)
+            opts.append(Option(op.cycles(cfg), scarcity_cost(res, board), res, cfg))
+    opts.sort(key=lambda o: (o.cycles, o.cost))
+    front, best = [], math.inf
+    for o in opts:  # from fast to slow: keep only ones cheaper than every faster one
+        if o.cost < best:
+            front.append(o)
+            best = o.cost
+    return front
+
+
+class Space:
+    """All layers' option fronts, for fast queries at many targets."""
+
+    def __init__(self, graph: HWGraph, board: Board):
+        self.graph, self.board = graph, board
+        self.options = {op.name: op_options(op, board) for op in graph.nodes}
+        self._cycles = {k: [o.cycles for o in v] for k, v in self.options.items()}
+
+    @property
+    def min_cycles(self) -> int:
+        return max(v[0].cycles for v in self.options.values())
+
+    def at(self, target_cycles: float) -> dict[str, Option] | None:
+        """Cheapest option per layer with cycles <= target (None when a layer cannot)."""
+        pick = {}
+        for name, opts in self.options.items():
+            i = bisect.bisect_right(self._cycles[name], target_cycles) - 1
+            if i < 0:
+                return None
+            # fronts are sorted by cycles with cost decreasing: the slowest allowed is cheapest
+            pick[name] = opts[i]
+        return pick
+
+    def totals(self, pick: dict[str, Option]) -> dict:
+        return {r: sum(o.res.get(r, 0) for o in pick.values()) for r in RESOURCES}
+
+    def fits(self, pick) -> bool:
+        t = self.totals(pick)
+        return all(t[r] <= getattr(self.board, r) for r in RESOURCES)
+
+    def candidate_targets(self) -> list[int]:
+        return sorted({o.cycles for v in self.options.values() for o in v})
+
+
+def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float):
+    """Folding that meets ``target_fps`` with the fewest (scarcity-weighted) resources.
+
+    Returns (folding, per-layer options, totals). Raises QloomError with the best
+    reachable FPS when the target is out of reach on ``board``.
+    """
+    space = Space(graph, board)
+    target = clock_mhz * 1e6 / target_fps
+    pick = space.at(target)
+    if pick is not None and space.fits(pick):
+        return {k: dict(o.cfg) for k, o in pick.items()}, pick, space.totals(pick)
+    best = best_reachable(space)
+    if best is None:
+        raise QloomError(f"no folding of {graph.name} fits {board.name} at all "
+                         f"(the slowest folding exceeds the budget)")
+    fps = clock_mhz * 1e6 / best
+    raise QloomError(f"target {target_fps:,.0f} FPS is out of reach on {board.name} at "
+                     f"{clock_mhz:g} MHz: the best reachable is {fps:,.0f} FPS "
+                     f"({best:,} cycles per frame)")
+
+
+def best_reachable(space: Space) -> int | None:
+    """The smallest II whose cheapest folding fits the budget (None if none fits)."""
+    cands = [t for t in space.candidate_targets() if t >= space.min_cycles]
+    lo, hi, best = 0, len(cands) - 1, None
+    while lo <= hi:  # resources shrink as the target grows: bisect
+        mid = (lo + hi) // 2
+        pick = space.at(cands[mid])
+        if pick is not None and space.fits(pick):
+            best, hi = cands[mid], mid - 1
+        else:
+            lo = mid + 1
+    return best
+
+
+def pareto_points(graph: HWGraph, board: Board, clock_mhz: float) -> list[dict]:
+    """(FPS, resources) of the cheapest folding at every distinct II: the Pareto front of
+    throughput against LUTs that ``qloom explore`` draws."""
+    space = Space(graph, board)
+    pts = []
+    for t in space.candidate_targets():
+        if t < space.min_cycles:
+            continue
+        pick = space.at(t)
+        if pick is None:
+            continue
+        ii = max(o.cycles for o in pick.values())
+        tot = space.totals(pick)
+        pts.append({"cycles_per_frame": ii, "fps": clock_mhz * 1e6 / ii, **tot,
+                    "fits": space.fits(pick), "folding": {k: o.cfg for k, o in pick.items()}})
+    front = []
+    for p in sorted(pts, key=lambda p: (p["LUT"], -p["fps"])):
+        if not front or p["fps"] > front[-1]["fps"]:
+            front.append(p)
+    return front

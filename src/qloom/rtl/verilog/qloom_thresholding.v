@@ -1,0 +1,167 @@
+// qloom_thresholding: per-channel multi-threshold activation of a stream.
+//
+// Parameters
+//   CHANNELS, PE       channels per vector; PE lanes per beat (CHANNELS % PE == 0), NF = CHANNELS/PE
+//   IN_BITS, IN_SIGNED input element type
+//   T_BITS             threshold width (signed two's complement); the comparison is
+//                      exact for any IN_BITS / T_BITS combination
+//   NUM_THRESH         thresholds per channel (>= 1), ascending
+//   OUT_BITS, OUT_SIGNED, OUT_BIAS
+//                      out = #{k : x >= T[c][k]} + OUT_BIAS, wrapped to OUT_BITS
+//                      (two's complement; OUT_SIGNED only tells the reader)
+//   THRESH_FILE        $readmemh file: NF words of PE*NUM_THRESH*T_BITS bits, word nf,
+//                      threshold (p, k) at bits [(p*NUM_THRESH + k)*T_BITS +: T_BITS]
+//                      = T[nf*PE + p][k] (same layout as qloom_mvau's thresholds)
+//   RAM_STYLE          attribute of the threshold ROM ("distributed" is emitted as
+//                      "logic", a LUT ROM)
+//
+// Streams
+//   s_axis_tdata [PE*IN_BITS-1:0]: beat nf of each vector carries channels nf*PE .. nf*PE+PE-1;
+//     vectors follow each other (e.g. the pixels of an NHWC image).
+//   m_axis_tdata [PE*OUT_BITS-1:0]: same beat structure.
+//
+// Cycles: one beat per cycle; a vector takes NF cycles (an image H*W*NF).  Latency ~5.
+// Memory: NF x PE*NUM_THRESH*T_BITS threshold ROM; PE*NUM_THRESH parallel comparators;
+//   output FIFO (qloom_fifo, 5 words).
+//
+// Depends on: qloom_fifo.v
+`default_nettype none
+
+module qloom_thresholding #(
+    parameter integer CHANNELS = 4,
+    parameter integer PE = 1,
+    parameter integer IN_BITS = 8,
+    parameter integer IN_SIGNED = 1,
+    parameter integer T_BITS = 9,
+    parameter integer NUM_THRESH = 3,
+    parameter integer OUT_BITS = 2,
+    // OUT_SIGNED documents how the consumer reads the output (the bits are the same).
+    /* verilator lint_off UNUSEDPARAM */
+    parameter integer OUT_SIGNED = 0,
+    /* verilator lint_on UNUSEDPARAM */
+    parameter integer OUT_BIAS = 0,
+    parameter THRESH_FILE = "thresholds.mem",
+    // RAM_STYLE is only read by synthesis tools (an attribute): unused for Verilator.
+    /* verilator lint_off UNUSEDPARAM */
+    parameter RAM_STYLE = "auto"
+    /* verilator lint_on UNUSEDPARAM */
+) (
+    input  wire                   ap_clk,
+    input  wire                   ap_rst_n,
+    input  wire [PE*IN_BITS-1:0]  s_axis_tdata,
+    input  wire                   s_axis_tvalid,
+    output wire                   s_axis_tready,
+    output wire [PE*OUT_BITS-1:0] m_axis_tdata,
+    output wire                   m_axis_tvalid,
+    input  wire                   m_axis_tready
+);
+    localparam integer NF = CHANNELS / PE;
+    localparam integer NFW = (NF > 1) ? $clog2(NF) : 1;
+    localparam integer NF1_I = NF - 1;
+    localparam [NFW-1:0] NF1 = NF1_I[NFW-1:0];
+    localparam integer TWORD = PE * NUM_THRESH * T_BITS;
+    // comparison width: both operands sign/zero-extended to CW bits
+    localparam integer CW = ((IN_BITS + 1 > T_BITS) ? IN_BITS + 1 : T_BITS) + 1;
+    localparam integer CREDITS = 5;
+    localparam [2:0] C_CRED = 3'd5;
+    localparam integer BIAS_I = OUT_BIAS;
+    localparam [OUT_BITS-1:0] BIAS_V = BIAS_I[OUT_BITS-1:0];
+
+    /* verilator lint_off UNUSEDPARAM */
+    localparam ROM_STYLE = (RAM_STYLE == "distributed") ? "logic" : RAM_STYLE;
+    /* verilator lint_on UNUSEDPARAM */
+    (* ram_style = ROM_STYLE *) reg [TWORD-1:0] tmem [0:NF-1];
+    initial $readmemh(THRESH_FILE, tmem);
+
+    reg [NFW-1:0] nf;
+    reg [2:0] pending;
+    wire out_fire;
+    wire credit_ok = (pending != C_CRED);
+    assign s_axis_tready = credit_ok;
+    wire fire = s_axis_tvalid && credit_ok;
+
+    always @(posedge ap_clk) begin
+        if (!ap_rst_n) nf <= {NFW{1'b0}};
+        else if (fire) nf <= (nf == NF1) ? {NFW{1'b0}} : nf + 1'b1;
+    end
+    always @(posedge ap_clk) begin
+        if (!ap_rst_n) pending <= 3'd0;
+        else if (fire && !out_fire) pending <= pending + 1'b1;
+        else if (!fire && out_fire) pending <= pending - 1'b1;
+    end
+
+    // stage 1: threshold word and input
+    reg [TWORD-1:0] thr1;
+    reg [PE*IN_BITS-1:0] x1;
+    reg v1;
+    always @(posedge ap_clk) begin
+        if (!ap_rst_n) v1 <= 1'b0;
+        else v1 <= fire;
+        if (fire) begin
+            thr1 <= tmem[nf];
+            x1 <= s_axis_tdata;
+        end
+    end
+
+    // stage 2: compare and count
+    wire [PE*CW-1:0] xe;
+    wire [PE*NUM_THRESH*CW-1:0] te;
+    genvar gp, gk;
+    generate
+        for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
+            wire [IN_BITS-1:0] xr = x1[gp*IN_BITS +: IN_BITS];
+            if (IN_SIGNED != 0) begin : g_xs
+                assign xe[gp*CW +: CW] = {{(CW-IN_BITS){xr[IN_BITS-1]}}, xr};
+            end else begin : g_xu
+                assign xe[gp*CW +: CW] = {{(CW-IN_BITS){1'b0}}, xr};
+            end
+            for (gk = 0; gk < NUM_THRESH; gk = gk + 1) begin : g_t
+                wire [T_BITS-1:0] tr = thr1[(gp*NUM_THRESH + gk)*T_BITS +: T_BITS];
+                assign te[(gp*NUM_THRESH + gk)*CW +: CW] = {{(CW-T_BITS){tr[T_BITS-1]}}, tr};
+            end
+        end
+    endgenerate
+
+    reg [PE*OUT_BITS-1:0] act;
+    reg [OUT_BITS-1:0] cnt;
+    integer ip, ik;
+    always @* begin
+        act = {PE*OUT_BITS{1'b0}};
+        for (ip = 0; ip < PE; ip = ip + 1) begin
+            cnt = BIAS_V;
+            for (ik = 0; ik < NUM_THRESH; ik = ik + 1)
+                if ($signed(xe[ip*CW +: CW]) >= $signed(te[(ip*NUM_THRESH + ik)*CW +: CW]))
+                    cnt = cnt + 1'b1;
+            act[ip*OUT_BITS +: OUT_BITS] = cnt;
+        end
+    end
+
+    reg [PE*OUT_BITS-1:0] o;
+    reg ov;
+    always @(posedge ap_clk) begin
+        if (!ap_rst_n) ov <= 1'b0;
+        else ov <= v1;
+        if (v1) o <= act;
+    end
+
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire fifo_in_ready;  // always 1 when ov is (credit accounting)
+    /* verilator lint_on UNUSEDSIGNAL */
+    qloom_fifo #(
+        .WIDTH(PE*OUT_BITS),
+        .DEPTH(CREDITS),
+        .RAM_STYLE("distributed")
+    ) u_out (
+        .ap_clk(ap_clk),
+        .ap_rst_n(ap_rst_n),
+        .s_axis_tdata(o),
+        .s_axis_tvalid(ov),
+        .s_axis_tready(fifo_in_ready),
+        .m_axis_tdata(m_axis_tdata),
+        .m_axis_tvalid(m_axis_tvalid),
+        .m_axis_tready(m_axis_tready)
+    );
+    assign out_fire = m_axis_tvalid && m_axis_tready;
+endmodule
+
+`default_nettype wire
