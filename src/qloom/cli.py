@@ -129,6 +129,41 @@ def _cmd_synth(args) -> int:
     return 0
 
 
+def _graph_board(args):
+    from qloom.boards import get_board
+    from qloom.passes import lower_model
+
+    graph = lower_model(args.model)
+    board = get_board(args.board)
+    clock = float(args.clock_mhz or board.clock_mhz)
+    from pathlib import Path
+
+    prefix = Path(args.output) if args.output else Path(Path(args.model).stem + f"_{args.cmd}")
+    if not (prefix.parent if str(prefix.parent) else Path(".")).is_dir():
+        raise QloomError(f"{prefix}: folder {prefix.parent} does not exist")
+    return graph, board, clock, prefix
+
+
+def _cmd_explore(args) -> int:
+    from qloom.plots import explore
+
+    graph, board, clock, prefix = _graph_board(args)
+    r = explore(graph, board, clock, prefix)
+    print(f"Pareto front: {r['points']} foldings -> {r['png']}, {r['json']}")
+    return 0
+
+
+def _cmd_roofline(args) -> int:
+    from qloom.plots import roofline
+
+    graph, board, clock, prefix = _graph_board(args)
+    r = roofline(graph, board, clock, prefix)
+    print(f"roofline -> {r['png']}, {r['json']}; DF intensity {r['df']['intensity_ops_per_byte']:,.0f} op/B "
+          f"(attainable {r['df']['attainable_fps']:,.0f} FPS), MO {r['mo']['intensity_ops_per_byte']:,.1f} op/B "
+          f"({r['mo']['attainable_fps']:,.0f} FPS)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qloom", description=(
         "Quantized neural networks (QONNX) to verified FPGA dataflow accelerators."))
@@ -162,6 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--family", choices=["xc7", "xcup", "ecp5"], default="xc7")
     sy.add_argument("--pnr", action="store_true", help="ecp5: nextpnr-ecp5 place-and-route and ecppack")
     sy.set_defaults(fn=_cmd_synth)
+    for name, fn, hlp in (("explore", _cmd_explore, "Pareto front of FPS vs LUT over the folding space"),
+                          ("roofline", _cmd_roofline, "FINN-R roofline of a model on a board")):
+        x = sub.add_parser(name, help=hlp)
+        x.add_argument("model")
+        x.add_argument("--board", default="pynq-z1")
+        x.add_argument("--clock-mhz", type=float)
+        x.add_argument("-o", "--output", help="output prefix (.png and .json are written)")
+        x.set_defaults(fn=fn)
     bo = sub.add_parser("boards", help="list the known FPGA boards and their budgets")
     bo.set_defaults(fn=_cmd_boards)
     d = sub.add_parser("demo", help="the whole flow on the embedded digits model")
