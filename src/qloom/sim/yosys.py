@@ -68,7 +68,8 @@ def _param_value(v) -> str:
     if isinstance(v, bool):
         v = int(v)
     if isinstance(v, int):
-        return str(v)
+        # chparam cannot decode a negative decimal: give the 32-bit two's complement
+        return str(v) if v >= 0 else "32'sh%08x" % (v & 0xFFFFFFFF)
     return '"' + str(v) + '"'
 
 

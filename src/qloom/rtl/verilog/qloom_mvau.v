@@ -123,8 +123,12 @@ module qloom_mvau #(
 
     // ------------------------------------------------------------------ ROMs
     // Yosys cannot map a ROM to LUTRAM; a "distributed" ROM is LUT logic ("logic").
+    // String compare/select: the shorter string is zero-padded on the left, which is
+    // the intended meaning (WIDTHEXPAND waived); attribute only (UNUSEDPARAM waived).
     /* verilator lint_off UNUSEDPARAM */
+    /* verilator lint_off WIDTHEXPAND */
     localparam ROM_STYLE = (RAM_STYLE == "distributed") ? "logic" : RAM_STYLE;
+    /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDPARAM */
     (* ram_style = ROM_STYLE *) reg [WWORD-1:0] wmem [0:NF*SF-1];
     initial $readmemh(WEIGHT_FILE, wmem);

@@ -67,8 +67,12 @@ module qloom_thresholding #(
     localparam integer BIAS_I = OUT_BIAS;
     localparam [OUT_BITS-1:0] BIAS_V = BIAS_I[OUT_BITS-1:0];
 
+    // String compare/select: the shorter string is zero-padded on the left, which is
+    // the intended meaning (WIDTHEXPAND waived); attribute only (UNUSEDPARAM waived).
     /* verilator lint_off UNUSEDPARAM */
+    /* verilator lint_off WIDTHEXPAND */
     localparam ROM_STYLE = (RAM_STYLE == "distributed") ? "logic" : RAM_STYLE;
+    /* verilator lint_on WIDTHEXPAND */
     /* verilator lint_on UNUSEDPARAM */
     (* ram_style = ROM_STYLE *) reg [TWORD-1:0] tmem [0:NF-1];
     initial $readmemh(THRESH_FILE, tmem);
