@@ -18,6 +18,7 @@ __all__ = [
     "cycles_swg", "latency_swg",
     "cycles_maxpool", "cycles_sumpool", "latency_pool",
     "cycles_thresholding", "latency_thresholding",
+    "cycles_labelselect", "latency_labelselect",
 ]
 
 
@@ -106,3 +107,12 @@ def cycles_thresholding(CHANNELS, PE=1, NUM_PIXELS=1, **_):
 
 def latency_thresholding(**_):
     return 5
+
+
+def cycles_labelselect(NUM_LABELS, K=1, **_):
+    """qloom_labelselect: one element per cycle; the K outputs overlap the next vector."""
+    return max(NUM_LABELS, K + 1)
+
+
+def latency_labelselect(K=1, **_):
+    return K + 3
