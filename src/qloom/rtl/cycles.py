@@ -19,6 +19,7 @@ __all__ = [
     "cycles_maxpool", "cycles_sumpool", "latency_pool",
     "cycles_thresholding", "latency_thresholding",
     "cycles_labelselect", "latency_labelselect",
+    "cycles_dwc",
 ]
 
 
@@ -116,3 +117,9 @@ def cycles_labelselect(NUM_LABELS, K=1, **_):
 
 def latency_labelselect(K=1, **_):
     return K + 3
+
+
+def cycles_dwc(IN_WIDTH, OUT_WIDTH, n_in_beats=1, **_):
+    """qloom_dwc: one beat per cycle on the narrow side (the side with more beats)."""
+    n_out = n_in_beats * IN_WIDTH // OUT_WIDTH
+    return max(n_in_beats, n_out)
