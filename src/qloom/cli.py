@@ -37,8 +37,13 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    """The whole flow on the embedded digits model: emulate, build, rtlsim."""
+    import tempfile
+    from pathlib import Path
+
     from qloom.data import digits_split
     from qloom.emulate import emulate
+    from qloom.flow import build, rtlsim
     from qloom.models import model_path
     from qloom.passes import lower_model
     from qloom.reference import reference_outputs
@@ -51,6 +56,9 @@ def _cmd_demo(args) -> int:
     print(f"lowered QONNX -> {len(graph.nodes)} integer hardware operators in {time.perf_counter() - t0:.2f} s\n")
     print(format_info(graph))
     _, _, x, y = digits_split()
+    n = len(x)
+
+    print(f"\n[1/3] emulate: digits test split, {n} real 8x8 images")
     t0 = time.perf_counter()
     y_emu = emulate(graph, x)
     t_emu = time.perf_counter() - t0
@@ -61,14 +69,35 @@ def _cmd_demo(args) -> int:
     acc_ref = float((y_ref.argmax(1) == y).mean())
     same = bool(np.array_equal(y_emu.argmax(1), y_ref.argmax(1)))
     rel = float(np.abs(y_emu - y_ref).max() / max(np.abs(y_ref).max(), 1e-30))
-    print(f"\ndigits test split: {len(x)} real 8x8 images")
-    print(f"  accuracy, emulator (integer hardware graph): {acc_emu:.4f} ({int(acc_emu * len(x) + .5)}/{len(x)})")
-    print(f"  accuracy, QONNX reference (qonnx execute_onnx): {acc_ref:.4f} ({int(acc_ref * len(x) + .5)}/{len(x)})")
+    print(f"  accuracy, emulator (integer hardware graph):    {acc_emu:.4f} ({round(acc_emu * n)}/{n})")
+    print(f"  accuracy, QONNX reference (qonnx execute_onnx): {acc_ref:.4f} ({round(acc_ref * n)}/{n})")
     print(f"  emulator == reference: argmax {'identical' if same else 'DIFFERENT'} on every image, "
           f"max |diff| = {rel:.2e} of max |reference|")
-    print(f"  emulator: {len(x) / t_emu:,.0f} images/s; reference: {len(x) / t_ref:,.0f} images/s "
-          f"({t_ref / t_emu:.0f}x)")
-    ok = same and rel <= 1e-5 and acc_emu == acc_ref
+    print(f"  emulator {n / t_emu:,.0f} images/s, reference {n / t_ref:,.0f} images/s ({t_ref / t_emu:.0f}x)")
+
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="qloom_demo_")) / "out"
+    print(f"\n[2/3] build: dataflow accelerator for {args.board} -> {out}")
+    r = build(path, out, board=args.board, target_fps=args.target_fps)
+    print(f"  {r['note']}")
+    e = r["estimates"]
+    print(f"  estimated: {e['cycles_per_frame']:,} cycles/frame = {e['fps']:,.0f} FPS at {e['clock_mhz']:g} MHz; "
+          f"{e['total']['LUT']:,} LUT, {e['total']['FF']:,} FF, {e['total']['BRAM18']} BRAM18, {e['total']['DSP']} DSP "
+          f"(built in {r['seconds']:.2f} s)")
+
+    m = min(n, args.rtl_images)
+    print(f"\n[3/3] rtlsim: Verilator simulation of qloom_top on {m} test images")
+    t0 = time.perf_counter()
+    y_rtl, stats = rtlsim(out, x[:m])
+    t_rtl = time.perf_counter() - t0
+    acc_rtl = float((y_rtl.argmax(1) == y[:m]).mean())
+    equal = bool(np.array_equal(y_rtl, y_emu[:m]))
+    ii = stats["cycles_per_frame"]
+    print(f"  accuracy, RTL simulation: {acc_rtl:.4f} ({round(acc_rtl * m)}/{m})")
+    print(f"  RTL == emulator: {'yes, bit for bit on every image' if equal else 'NO'}")
+    print(f"  measured: {ii:,.0f} cycles/frame (model {e['cycles_per_frame']:,}), latency "
+          f"{stats['latency_cycles']:,} cycles; {e['clock_mhz'] * 1e6 / ii:,.0f} frames/s at "
+          f"{e['clock_mhz']:g} MHz ({t_rtl:.1f} s of simulation incl. Verilator build)")
+    ok = same and rel <= 1e-5 and acc_emu == acc_ref and equal
     return 0 if ok else 1
 
 
@@ -216,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     bo = sub.add_parser("boards", help="list the known FPGA boards and their budgets")
     bo.set_defaults(fn=_cmd_boards)
     d = sub.add_parser("demo", help="the whole flow on the embedded digits model")
+    d.add_argument("--out", help="build folder (default: a new temporary folder)")
+    d.add_argument("--board", default="pynq-z1")
+    d.add_argument("--target-fps", type=float, help="folding target (default: balanced default folding)")
+    d.add_argument("--rtl-images", type=int, default=120, help="test images to simulate (>= 100)")
     d.set_defaults(fn=_cmd_demo)
     return p
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.ops.base import HWOp
+from qloom.ops.base import HWOp, RtlInstance
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,6 +29,17 @@ class LabelSelect(HWOp):
 
     def out_elems(self, fold: dict) -> int:
         return 1
+
+    def cycles(self, fold: dict) -> int:
+        """One element per cycle whatever the beat width: NUM_LABELS cycles per vector."""
+        return int(self.in_shape[-1])
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """``qloom_labelselect``: insertion into a sorted list of the best k."""
+        it = self.in_type
+        p = dict(NUM_LABELS=int(self.in_shape[-1]), PE=int(fold.get("PE", 1)), IN_BITS=it.bits,
+                 IN_SIGNED=int(it.signed and not it.bipolar), K=self.k, IDX_BITS=self.out_type.bits)
+        return RtlInstance("qloom_labelselect", p, it.bits, self.out_type.bits, False)
 
     def describe(self) -> str:
         return f"labels={self.in_shape[-1]} k={self.k}"

@@ -10,7 +10,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.ops.base import HWOp, apply_thresholds
+from qloom.ops.base import HWOp, RtlInstance, apply_thresholds
+from qloom.types import IntType
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +32,24 @@ class Thresholding(HWOp):
     @property
     def threshold_count(self) -> int:
         return int(self.thresholds.size)
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """``qloom_thresholding``: per-channel thresholds in a ROM, PE lanes per beat."""
+        from qloom.rtl.memfiles import memh_text, threshold_words
+
+        pe = int(fold.get("PE", 1))
+        thr, it, ot = self.thresholds, self.in_type, self.out_type
+        t_bits = max(2, IntType.for_range(min(it.min, int(thr.min())), max(it.max, int(thr.max()))).bits)
+        fname = f"{self.name}_thresholds.mem"
+        nt = int(thr.shape[1])
+        p = dict(CHANNELS=int(thr.shape[0]), PE=pe, IN_BITS=it.bits,
+                 IN_SIGNED=int(it.signed and not it.bipolar), T_BITS=t_bits, NUM_THRESH=nt,
+                 OUT_BITS=ot.bits, OUT_SIGNED=int(ot.signed and not ot.bipolar),
+                 OUT_BIAS=0 if ot.bipolar else int(self.out_bias), THRESH_FILE=fname,
+                 RAM_STYLE=fold.get("ram_style", "auto"))
+        return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,
+                           lambda: {fname: memh_text(threshold_words(thr, pe, t_bits), pe * nt * t_bits)},
+                           (fname,))
 
     def describe(self) -> str:
         return f"C={self.in_shape[-1]} T={self.thresholds.shape[1]}"
