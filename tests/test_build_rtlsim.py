@@ -88,3 +88,25 @@ def test_generated_top_synthesizes_without_latches(tmp_path, tfc):
     assert rep["total"]["LUT"] > 0 and set(rep["layers"]) == set(fold)
     saved = json.loads((out / "synth.json").read_text())
     assert saved["total"] == rep["total"] and saved["family"] == "xc7"
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("how", ["default", "target"])
+def test_digits_whole_test_split_rtl_equals_emulator(tmp_path, digits_model, how):
+    """The embedded model: RTL simulation == emulator on all 360 test images, under random
+    back-pressure, and the measured II equals the cycle model when nothing stalls."""
+    from qloom.data import digits_split
+
+    x, y = digits_split()[2:]
+    out = tmp_path / "out"
+    r = build(digits_model, out, target_fps=50_000 if how == "target" else None)
+    if how == "target":
+        assert r["fps"] >= 50_000
+    y_emu = qloom.emulate(qloom.compile_model(digits_model), x)
+    y_rtl, stats = rtlsim(out, x, p_in_gap=0.1, p_out_stall=0.3, seed=5)
+    np.testing.assert_array_equal(y_rtl, y_emu)
+    assert (y_rtl.argmax(1) == y).mean() >= 0.95
+    _, stats = rtlsim(out, x[:8])
+    assert within(stats["cycles_per_frame"], r["cycles_per_frame"]), (stats, r)
+    for name, layer in stats["layers"].items():  # the pipeline runs at the slowest layer's pace
+        assert within(layer["cycles"], r["cycles_per_frame"])
