@@ -1,6 +1,9 @@
 """Shared helpers for the RTL tests (Verilator simulation, lint, Yosys synthesis)."""
 from __future__ import annotations
 
+import json
+import os
+
 from qloom.sim import verilator as vl
 
 
@@ -32,4 +35,11 @@ STALL_PATTERNS = [(0.0, 0.0, 1), (0.5, 0.0, 2), (0.0, 0.6, 3), (0.4, 0.5, 4), (0
 
 
 def within(measured, formula, rel=0.05, abs_=15):
+    """measured within 5% or 15 cycles of formula.  With QLOOM_CYCLES_LOG=path every
+    comparison is appended there as a JSON line (test id, measured, formula)."""
+    log = os.environ.get("QLOOM_CYCLES_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write(json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0],
+                                "measured": measured, "formula": formula}) + "\n")
     return abs(measured - formula) <= max(rel * formula, abs_)

@@ -1,0 +1,852 @@
+"""Analytical resource models (LUT, FF, BRAM18, URAM, DSP) of the qloom Verilog operators,
+fitted to our own Yosys 0.70 synthesis (``qloom.synth``: ``synth_xilinx -family xc7|xcup``,
+``synth_ecp5``), in the units of ``synth.json`` (see ``qloom.synth.count_cells``).
+
+Structure (FINN-R, Blott et al., TRETS 2018, arXiv:1809.04570, Sec. 5 "resource and
+performance models"):
+
+* memories: the block-RAM count of a D x W memory follows from the aspect ratios of one
+  RAMB18 (16Kx1, 8Kx2, 4Kx4, 2Kx9, 1Kx18, 512x36; FINN-R Sec. 5, Eq. for BRAM count
+  ceil(W / w_a) * ceil(D / d_a) minimised over aspects). Yosys decides *whether* a memory
+  becomes block RAM, LUT-RAM or logic with a cost model (``memory_libmap``); this module
+  replays that decision exactly (:func:`map_memory`), so BRAM18 is exact;
+* compute: the MVAU's LUTs grow with PE * SIMD * (weight bits x activation bits) for the
+  products, PE * SIMD * accumulator bits for the SIMD adder tree, PE * accumulator bits
+  for the accumulators and PE * thresholds * accumulator bits for the comparators
+  (FINN-R Sec. 5, LUT model of the MVAU); the coefficients are fitted to a Yosys sweep
+  (``benchmarks/cost_model.py --fit``);
+* DSP: exact rule of Yosys' ``mul2dsp`` mapping (see :func:`mul_dsps`).
+
+Each ``res_<module>(**params)`` takes the module's Verilog parameters by name (extra
+keywords are ignored) and returns ``{"LUT", "FF", "BRAM18", "URAM", "DSP"}``;
+:func:`estimate` dispatches on an :class:`~qloom.ops.base.RtlInstance`.
+
+Yosys 0.70 memory mapping (``memory_libmap``), as replayed here
+------------------------------------------------------------------
+* Every memory gets a "logic" cost of ``W * D * c`` (``c`` = 1 per RAM bit, 1/64 per ROM
+  bit on xc7/xcup (``-logic-cost-rom 0.015625``), 1/16 on ECP5), truncated to an integer;
+  each library RAM type gets ``cost * units + 0.5 * (read mux bits) + 0.5 * (write
+  demux) + 2 * (emulation score)`` (a read port that does not share the write port's
+  address scores 1). The cheapest wins; logic wins ties. ``ram_style`` "block" /
+  "distributed" / "logic" restrict the candidates.
+* ROMs (no write port) never become LUT-RAM (``prune_rom``): a ROM is LUT logic unless its
+  block-RAM cost undercuts ``W * D / 64`` -- on xc7 from about 8.4 kbit (131 * 64) for one
+  RAMB18. RAMs become LUT-RAM from 2 words (when the LUT-RAM cost is below ``W * D``) and
+  block RAM from about 3 kbit.
+* Constant bit lanes of a ROM (a bit that is the same in every word) are removed first
+  (``opt_mem``); the contents decide that, so :func:`estimate` takes the memory files
+  optionally (``files=``); without them every lane is assumed to vary.
+* A read port with the same address as the write port (e.g. the MVAU input buffer) maps
+  to single-port LUT-RAM (RAM32M as 32x8, RAM64X1S per bit).
+* URAM is never inferred (``synth_xilinx`` runs without ``-uram``: ``-no-auto-huge``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+KEYS = ("LUT", "FF", "BRAM18", "URAM", "DSP")
+FAMILIES = ("xc7", "xcup", "ecp5")
+
+
+def _clog2(n: int) -> int:
+    return max(0, math.ceil(math.log2(n))) if n > 1 else 0
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-int(a) // int(b))
+
+
+# =====================================================================================
+# memory_libmap replay
+# =====================================================================================
+
+
+@dataclass(frozen=True)
+class _RamDef:
+    """One memory type (one option combination) of a Yosys memory library."""
+
+    name: str
+    kind: str  # "distributed" | "block"
+    abits: int
+    dbits: tuple  # widths at abits, abits-1, ... (data width progression)
+    cost: float
+    widthscale: float = 0.0
+    byte: int = 0
+    ports: str = "sdp"  # "sp" (arsw) | "dp" (arsw + ar...) | "sdp" (sw + ar/sr) | "tdp" (srsw x2)
+    sync_read: bool = False  # read ports are synchronous (block RAM)
+    units: int = 1  # BRAM18 units of one instance (RAMB36 = 2)
+    cell: str = ""  # mapped cell, for the LUT count
+    cell_luts: int = 0  # LUTs of one cell
+    cell_bits: int = 0  # data bits per cell (0: one cell per used bit)
+    wr_width: int = 0  # forced write width (ECP5 PDPW16KD: 36)
+
+
+def _xc7_lib():
+    L = []
+    # lutrams_xc5v.txt (xc7): SP / DP / QP / SDP, "widthscale" (SDP: 7, else = cost)
+    for ab, w, cell, luts, bits in ((5, 8, "RAM32M", 4, 8), (6, 4, "RAM64X1S", 1, 1),
+                                    (7, 2, "RAM128X1S", 2, 1), (8, 1, "RAM256X1S", 4, 1)):
+        L.append(_RamDef(f"LUTRAM_SP{ab}", "distributed", ab, (w,), 8, 8, 0, "sp", False, 0, cell, luts, bits))
+    for ab, w, cell, luts, bits in ((5, 4, "RAM32M", 4, 4), (6, 2, "RAM64X1D", 2, 1), (7, 1, "RAM128X1D", 4, 1)):
+        L.append(_RamDef(f"LUTRAM_DP{ab}", "distributed", ab, (w,), 8, 8, 0, "dp", False, 0, cell, luts, bits))
+    for ab, w, cell, luts, bits in ((5, 2, "RAM32M", 4, 2), (6, 1, "RAM64M", 4, 1)):
+        L.append(_RamDef(f"LUTRAM_QP{ab}", "distributed", ab, (w,), 7, 7, 0, "dp", False, 0, cell, luts, bits))
+    for ab, w, cell, luts, bits in ((5, 6, "RAM32M", 4, 6), (6, 3, "RAM64M", 4, 3)):
+        L.append(_RamDef(f"LUTRAM_SDP{ab}", "distributed", ab, (w,), 8, 7, 0, "sdp", False, 0, cell, luts, bits))
+    L += _xilinx_brams(cascade=True)
+    return L
+
+
+def _xcup_lib():
+    L = []
+    # lutrams_xcu.txt: cost 16, widthscale = cost, twice the widths of xc7 (RAM32M16, RAM64M8)
+    for ab, w, cell, luts, bits in ((5, 16, "RAM32M16", 8, 16), (6, 8, "RAM64X1S", 1, 1),
+                                    (7, 4, "RAM128X1S", 2, 1), (8, 2, "RAM256X1S", 4, 1),
+                                    (16, 1, "RAM512X1S", 8, 1)):
+        L.append(_RamDef(f"LUTRAM_SP{ab}", "distributed", ab, (w,), 16, 16, 0, "sp", False, 0, cell, luts, bits))
+    for ab, w, cell, luts, bits in ((5, 8, "RAM32M16", 8, 8), (6, 4, "RAM64X1D", 2, 1),
+                                    (7, 2, "RAM128X1D", 4, 1), (8, 1, "RAM256X1D", 8, 1)):
+        L.append(_RamDef(f"LUTRAM_DP{ab}", "distributed", ab, (w,), 16, 16, 0, "dp", False, 0, cell, luts, bits))
+    for ab, w, cell, luts, bits in ((5, 4, "RAM32M16", 8, 4), (6, 2, "RAM64M8", 8, 2)):
+        L.append(_RamDef(f"LUTRAM_QP{ab}", "distributed", ab, (w,), 16, 16, 0, "dp", False, 0, cell, luts, bits))
+    for ab, w, cell, luts, bits in ((5, 2, "RAM32M16", 8, 2), (6, 1, "RAM64M8", 8, 1)):
+        L.append(_RamDef(f"LUTRAM_OP{ab}", "distributed", ab, (w,), 16, 16, 0, "dp", False, 0, cell, luts, bits))
+    for ab, w, cell, luts, bits in ((5, 14, "RAM32M16", 8, 14), (6, 7, "RAM64M8", 8, 7)):
+        L.append(_RamDef(f"LUTRAM_SDP{ab}", "distributed", ab, (w,), 16, 16, 0, "sdp", False, 0, cell, luts, bits))
+    L += _xilinx_brams(cascade=False)
+    return L
+
+
+def _xilinx_brams(cascade: bool):
+    """brams_xc4v.txt with HAS_SIZE_36 (RAMB18 "HALF" / RAMB36 "FULL"), in library order."""
+    w18 = (1, 2, 4, 9, 18)
+    L = [_RamDef("BRAM_TDP_HALF", "block", 14, w18, 129, 0, 9, "tdp", True, 1, "RAMB18"),
+         _RamDef("BRAM_TDP_FULL", "block", 15, w18 + (36,), 257, 0, 9, "tdp", True, 2, "RAMB36")]
+    if cascade:
+        L.append(_RamDef("BRAM_TDP_CASCADE", "block", 16, (1, 2, 4, 9), 513, 0, 9, "tdp", True, 4, "RAMB36"))
+    L += [_RamDef("BRAM_SDP_HALF", "block", 14, w18 + (36,), 129, 0, 9, "sdp", True, 1, "RAMB18"),
+          _RamDef("BRAM_SDP_FULL", "block", 15, w18 + (36, 72), 257, 0, 9, "sdp", True, 2, "RAMB36")]
+    return L
+
+
+def _ecp5_lib():
+    return [
+        # lutrams_trellis.txt: DPR16X4 (16 x 4, simple dual port), 4 LUT4 equivalents
+        _RamDef("TRELLIS_DPR16X4", "distributed", 4, (4,), 4, 0, 0, "sdp", False, 0, "TRELLIS_DPR16X4", 4, 4),
+        # brams_16kd.txt: DP16KD (true dual port, up to 18 bits), PDPW16KD (36-bit write)
+        _RamDef("DP16KD", "block", 14, (1, 2, 4, 9, 18), 128, 0, 9, "tdp", True, 1, "DP16KD"),
+        _RamDef("PDPW16KD", "block", 14, (1, 2, 4, 9, 18, 36), 128, 0, 9, "sdp", True, 1, "PDPW16KD",
+                wr_width=36),
+    ]
+
+
+_LIBS = {"xc7": _xc7_lib(), "xcup": _xcup_lib(), "ecp5": _ecp5_lib()}
+_LOGIC_COST_ROM = {"xc7": 1 / 64, "xcup": 1 / 64, "ecp5": 1 / 16}
+_FACTOR_MUX, _FACTOR_DEMUX, _FACTOR_EMU = 0.5, 0.5, 2
+
+
+@dataclass
+class MemMapping:
+    """The outcome of :func:`map_memory` for one memory."""
+
+    name: str
+    depth: int
+    width: int
+    rom: bool
+    kind: str  # "logic" | "distributed" | "block" | "none" (no memory left)
+    ramdef: str = ""
+    cost: float = 0.0
+    unit_width: int = 0
+    mult_a: int = 1  # address-range tiles
+    repl: int = 0  # instances (block RAMs / LUT-RAM units)
+    bram18: int = 0
+    cells: int = 0  # LUT-RAM cells
+    lutram_luts: int = 0  # LUT equivalents of the LUT-RAM cells
+    candidates: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mem:
+    """A memory of an operator as Yosys sees it.
+
+    depth x width; rom: no write port; read: "sync" (registered read, with enable) or
+    "async"; shared: the read address is the write address (single-port use);
+    style: the ram_style attribute ("auto", "block", "distributed", "logic")."""
+
+    name: str
+    depth: int
+    width: int
+    rom: bool = False
+    read: str = "sync"
+    shared: bool = False
+    style: str = "auto"
+
+
+def _geom(rd: _RamDef, mem: Mem, rom: bool):
+    """Best (cost, unit_width, mult_a, repl) of one library RAM type for ``mem`` (the
+    geometry loop of memory_libmap for one write port without byte enables and one read
+    port, no wide ports), or None if impossible."""
+    # port assignment and emulation score
+    if rom:
+        if not rd.sync_read:
+            return None  # distributed RAMs are prune_rom; block RAM ports are sync
+        emu = 1  # read port not shared with a write port
+    else:
+        if rd.sync_read and mem.read != "sync":
+            return None  # an asynchronous read cannot use a block RAM port
+        if rd.ports == "sp":
+            if not mem.shared:
+                return None
+            emu = 0
+        elif rd.ports in ("dp", "tdp"):
+            emu = 0 if mem.shared else 1
+        else:  # sdp
+            emu = 1
+    best = None
+    for bw, unit in enumerate(rd.dbits):
+        if rd.wr_width and not rom and unit != rd.wr_width:
+            # fixed write width (PDPW16KD): only the native 36-bit geometry
+            continue
+        eff = rd.byte if rd.byte else unit
+        if eff > unit:
+            eff = unit
+        if rom:
+            eff = 1
+        swz = _cdiv(mem.width, eff) * eff
+        addrs = 1 << (rd.abits - bw)
+        mult_a = (mem.depth - 1) // addrs + 1
+        bits = mult_a * swz
+        repl = _cdiv(bits, unit)
+        mux = (mult_a - 1) * mem.width
+        demux = 0 if (rom or mult_a == 1) else mult_a
+        cost = (rd.cost - rd.widthscale) * repl
+        cost += rd.widthscale * mult_a * mem.width / unit
+        cost += mux * _FACTOR_MUX + demux * _FACTOR_DEMUX + emu * _FACTOR_EMU
+        if best is None or cost < best[0]:
+            best = (cost, unit, mult_a, repl)
+    return best
+
+
+def map_memory(mem: Mem, family: str = "xc7") -> MemMapping:
+    """Replay Yosys 0.70 ``memory_libmap`` for ``mem`` on ``family``."""
+    if mem.depth <= 0 or mem.width <= 0:
+        return MemMapping(mem.name, mem.depth, mem.width, mem.rom, "none")
+    style = (mem.style or "auto").lower()
+    kind_req = {"auto": None, "logic": "logic", "registers": "logic", "distributed": "distributed",
+                "block": "block", "block_ram": "block", "ebr": "block"}.get(style, "other")
+    logic_ok = kind_req in (None, "logic")
+    logic_cost = mem.width * mem.depth * (_LOGIC_COST_ROM[family] if mem.rom else 1.0)
+    res = MemMapping(mem.name, mem.depth, mem.width, mem.rom, "logic", cost=logic_cost)
+    if kind_req == "logic":
+        return res
+    # best configuration per kind (prune_post_geom: the cheapest of each kind, first on ties)
+    per_kind: dict[str, tuple] = {}
+    order = []
+    for i, rd in enumerate(_LIBS[family]):
+        if kind_req not in (None, "other") and rd.kind != kind_req:
+            continue
+        g = _geom(rd, mem, mem.rom)
+        if g is None:
+            continue
+        res.candidates[rd.name] = round(g[0], 3)
+        if rd.kind not in per_kind or g[0] < per_kind[rd.kind][0][0]:
+            per_kind[rd.kind] = (g, rd, i)
+    cfgs = sorted(per_kind.values(), key=lambda t: t[2])
+    if not cfgs:
+        if logic_ok:
+            return res
+        raise ValueError(f"memory {mem.name}: no valid mapping for ram_style {style!r} on {family}")
+    # final choice: "int best = logic_cost" and strict "<" (the int truncation is Yosys')
+    idx = -1
+    best = int(logic_cost)
+    if not logic_ok:
+        idx, best = 0, int(cfgs[0][0][0])
+    for i, (g, rd, _) in enumerate(cfgs):
+        if g[0] < best:
+            idx, best = i, int(g[0])
+    if idx == -1:
+        return res
+    (cost, unit, mult_a, repl), rd, _ = cfgs[idx]
+    res.kind, res.ramdef, res.cost, res.unit_width, res.mult_a, res.repl = rd.kind, rd.name, cost, unit, mult_a, repl
+    if rd.kind == "block":
+        res.bram18 = repl * rd.units
+    else:
+        if rd.cell_bits > 1:
+            res.cells = mult_a * _cdiv(mem.width, rd.cell_bits)
+        else:
+            res.cells = mult_a * mem.width
+        res.lutram_luts = res.cells * rd.cell_luts
+    return res
+
+
+# =====================================================================================
+# DSP inference (Yosys techmap +/mul2dsp.v with the family's DSP_* macros)
+# =====================================================================================
+
+# (A_MAX, B_MAX, A_MAX_PARTIAL, A_MIN, B_MIN, Y_MIN, SIGNED_ONLY) per family
+_DSP_RULES = {"xc7": (25, 18, 18, 2, 2, 9, True), "xcup": (27, 18, 18, 2, 2, 9, True),
+              "ecp5": (18, 18, 18, 2, 2, 0, False)}
+
+
+def mul_dsps(a_bits: int, a_signed: bool, b_bits: int, b_signed: bool, y_bits: int,
+             family: str = "xc7", _cell: str = "$mul") -> int:
+    """DSP blocks Yosys uses for one ``$mul`` of the given (reduced) operand widths.
+
+    Rules of ``mul2dsp.v`` (synth_xilinx: ``DSP_A_MINWIDTH=2 DSP_B_MINWIDTH=2
+    DSP_Y_MINWIDTH=9 DSP_SIGNEDONLY=1``, A/B max 25/18 on xc7, 27/18 on UltraScale+;
+    synth_ecp5: 18x18, min 2x2): operands are ordered wider first; a product with an operand
+    under 2 bits or (Xilinx) a result under 9 bits stays in LUTs ("UG901: small multiplies
+    are 4x4 and smaller"); unsigned products get a sign bit on each operand; wider operands
+    are split into partial products (18-bit slices) summed in LUTs/DSP cascades.
+    """
+    amax, bmax, apart, amin, bmin, ymin, signed_only = _DSP_RULES[family]
+    A, B, sa, sb = a_bits, b_bits, a_signed, b_signed
+    if _cell == "$mul" and A < B:
+        A, B, sa, sb = B, A, sb, sa
+    if A < amin or B < bmin or y_bits < ymin:
+        return 0
+    if signed_only and _cell == "$mul" and not sa and not sb:
+        return mul_dsps(A + 1, True, B + 1, True, y_bits, family, "$mul")
+    sh = 1 if signed_only else 0
+    if A > amax:
+        n = (A - amax + apart - sh - 1) // (apart - sh)
+        last_a = A - n * (apart - sh)
+        return (n * mul_dsps(apart, sa, B, sb, min(y_bits, B + apart), family, "$__mul")
+                + mul_dsps(last_a, sa, B, sb, B + last_a, family, "$__mul"))
+    if B > bmax:
+        n = (B - bmax + bmax - sh - 1) // (bmax - sh)
+        last_b = B - n * (bmax - sh)
+        return (n * mul_dsps(A, sa, bmax, sb, min(y_bits, A + bmax), family, "$__mul")
+                + mul_dsps(A, sa, last_b, sb, A + last_b, family, "$__mul"))
+    return 1
+
+
+def mvau_product_widths(IN_BITS, IN_SIGNED, W_BITS, W_SIGNED, ACC_BITS):
+    """(a_bits, a_signed, b_bits, b_signed, y_bits) of the MVAU's ``$mul`` as Yosys sees
+    it after ``wreduce``/``alumacc``: the RTL multiplies zero-/sign-extended operands, which
+    Yosys narrows back to the element widths; a mixed signed x unsigned product becomes a
+    signed product with one extra bit on the unsigned operand; the result is cut to the
+    accumulator width."""
+    xs, ws = bool(IN_SIGNED), bool(W_SIGNED)
+    a, b = IN_BITS, W_BITS
+    if xs != ws:
+        a += 0 if xs else 1
+        b += 0 if ws else 1
+        xs = ws = True
+    y = min(a + b, ACC_BITS, IN_BITS + W_BITS + 2)
+    return a, xs, b, ws, y
+
+
+# =====================================================================================
+# LUTs and flip-flops of a mapped memory
+# =====================================================================================
+
+
+def mux_luts(n: int) -> int:
+    """LUT6s of an n:1 multiplexer per bit on Xilinx (4:1 per LUT6, MUXF7/MUXF8 combine
+    up to 16:1 for free, LUT muxes beyond)."""
+    if n <= 1:
+        return 0
+    if n <= 4:
+        return 1
+    if n <= 16:
+        return _cdiv(n, 4)
+    g = _cdiv(n, 16)
+    return 4 * g + mux_luts(g)
+
+
+def rom_lanes(depth: int, width: int, words=None) -> tuple[float, float]:
+    """(flip-flops, LUT functions) of the bit lanes of a LUT ROM of ``depth`` words.
+
+    Yosys drops constant lanes (opt_mem) and merges identical lanes (one register, one
+    LUT); a lane equal to an address bit or its complement needs no LUT. With ``words``
+    (the contents) the counts are exact; without, the expectation for random contents
+    (``width`` draws from the 2**depth possible lanes)."""
+    if depth <= 1:
+        return 0.0, 0.0
+    if words is not None:
+        cols = {}
+        nbits = max((w.bit_length() for w in words[:depth]), default=0)
+        for b in range(nbits):
+            col = 0
+            for i, w in enumerate(words[:depth]):
+                col |= ((w >> b) & 1) << i
+            cols[col] = 1
+        full = (1 << depth) - 1
+        ab = _clog2(depth)
+        trivial = {0, full}
+        addr = set()
+        for k in range(ab):
+            c = sum(((i >> k) & 1) << i for i in range(depth))
+            addr |= {c, full ^ c}
+        ff = sum(1 for c in cols if c not in trivial)
+        return float(ff), float(sum(1 for c in cols if c not in trivial and c not in addr))
+    if depth > 20:
+        return float(width), float(width)
+    n = 2.0 ** depth
+    distinct = n * (1.0 - (1.0 - 1.0 / n) ** width)
+    ab = _clog2(depth)
+    ff = distinct * (n - 2) / n
+    lut = distinct * (n - 2 - 2 * ab) / n
+    return ff, max(lut, 0.0)
+
+
+def rom_luts_per_lane(depth: int) -> float:
+    """LUT6s of one lane of a LUT ROM (a function of log2(depth) address bits): one LUT6
+    per 64 words, MUXF7/MUXF8 up to 256, LUT muxes beyond."""
+    if depth <= 64:
+        return 1.0
+    return float(_cdiv(depth, 64) + (mux_luts(_cdiv(depth, 256)) if depth > 256 else 0))
+
+
+def mem_cost(m: MemMapping, mem: Mem, words=None) -> dict:
+    """Estimated {"LUT", "FF", "LUTRAM"} of a mapped memory (LUTRAM: the LUT-RAM part of
+    LUT, exact)."""
+    W, D = m.width, m.depth
+    sync = mem.read == "sync"
+    if m.kind == "none":
+        return {"LUT": 0.0, "FF": 0.0, "LUTRAM": 0}
+    if m.kind == "block":
+        sel = _clog2(m.mult_a)
+        return {"LUT": float(W * mux_luts(m.mult_a) + (m.mult_a if not m.rom and m.mult_a > 1 else 0)),
+                "FF": float(sel), "LUTRAM": 0}
+    if m.kind == "distributed":
+        lut = m.lutram_luts + (W * mux_luts(m.mult_a) + m.mult_a if m.mult_a > 1 else 0)
+        return {"LUT": float(lut), "FF": float(W if sync else 0), "LUTRAM": m.lutram_luts}
+    # logic
+    if m.rom:
+        ff, fn = rom_lanes(D, W, words)
+        if D > 8 and words is None:
+            fn = W
+        lut = fn * (rom_luts_per_lane(D) if D > 8 else 1.0)
+        return {"LUT": lut, "FF": ff if sync else 0.0, "LUTRAM": 0, "ROM_LUT": lut}
+    ff = D * W + (W if sync else 0)
+    lut = W * mux_luts(D) + (D if D > 1 else 0)
+    return {"LUT": float(lut), "FF": float(ff), "LUTRAM": 0}
+
+
+# =====================================================================================
+# per-module inventories: memories, registers, LUT features
+# =====================================================================================
+
+
+@dataclass
+class Parts:
+    """What a module instance is made of: memories (mapped), exact flip-flop counts of
+    its registers, LUT features (multiplied by fitted coefficients) and DSPs. Features
+    are keyed (module, name): a sub-module (e.g. the output FIFO) keeps its own
+    coefficients."""
+
+    module: str
+    mems: list = field(default_factory=list)  # (Mem, MemMapping, cost dict)
+    ff: float = 0.0  # registers outside memories
+    lut: dict = field(default_factory=dict)  # (module, feature) -> value
+    dsp: int = 0
+
+    def add_mem(self, mem: Mem, family: str, words=None):
+        mp = map_memory(mem, family)
+        c = mem_cost(mp, mem, words)
+        self.mems.append((mem, mp, c))
+        self.ff += c["FF"]
+        self.lut[("mem", "lutram")] = self.lut.get(("mem", "lutram"), 0.0) + c["LUTRAM"]
+        if c.get("ROM_LUT"):
+            self.lut[("mem", "rom")] = self.lut.get(("mem", "rom"), 0.0) + c["ROM_LUT"]
+        elif c["LUT"] - c["LUTRAM"]:
+            self.lut[("mem", "logic")] = self.lut.get(("mem", "logic"), 0.0) + c["LUT"] - c["LUTRAM"]
+        return mp
+
+    def feat(self, k, v):
+        key = (self.module, k)
+        self.lut[key] = self.lut.get(key, 0.0) + float(v)
+
+    def add(self, other: "Parts"):
+        self.mems += other.mems
+        self.ff += other.ff
+        for k, v in other.lut.items():
+            self.lut[k] = self.lut.get(k, 0.0) + v
+        self.dsp += other.dsp
+
+    @property
+    def bram18(self) -> int:
+        return sum(mp.bram18 for _, mp, _ in self.mems)
+
+
+def _aw(depth: int) -> int:
+    return _clog2(depth) if depth > 1 else 1
+
+
+def parts_qloom_fifo(WIDTH=8, DEPTH=16, RAM_STYLE="auto", family="xc7", **_) -> Parts:
+    P = Parts("qloom_fifo")
+    style = str(RAM_STYLE)
+    if style == "registers":
+        style = "logic"
+    P.add_mem(Mem("fifo", DEPTH, WIDTH, style=style), family)
+    aw = _clog2(DEPTH)  # pointers vanish for DEPTH = 1
+    cw = _clog2(DEPTH + 1)
+    P.ff += 2 * aw + cw + 1
+    P.feat("fifo_ctl", 1)
+    P.feat("fifo_ptr", 2 * aw + cw)
+    return P
+
+
+def _mvau_mode(IN_BIPOLAR, W_BIPOLAR):
+    if IN_BIPOLAR and W_BIPOLAR:
+        return "xnor"
+    if W_BIPOLAR:
+        return "wbip"
+    if IN_BIPOLAR:
+        return "xbip"
+    return "mul"
+
+
+def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
+                     W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
+                     RAM_STYLE="auto", family="xc7", files=None, WEIGHT_FILE="", THRESH_FILE="",
+                     **_) -> Parts:
+    """qloom_mvau: weight ROM, threshold ROM, input buffer, PE x SIMD datapath, output FIFO.
+
+    LUT features (FINN-R Sec. 5, MVAU LUT model: per-lane product cost x PE*SIMD, adder
+    tree and accumulator growing with the accumulator width, PE*NUM_THRESH comparators)."""
+    P = Parts("qloom_mvau")
+    SF, NF = MW // SIMD, MH // PE
+    NT = NUM_THRESH
+    IB, WB, ACC = IN_BITS, W_BITS, ACC_BITS
+    OB = OUT_BITS if NT > 0 else ACC
+    mode = _mvau_mode(IN_BIPOLAR, W_BIPOLAR)
+    wwords = _mem_words(files, WEIGHT_FILE)
+    twords = _mem_words(files, THRESH_FILE) if NT else None
+    D = NF * SF
+    WW = PE * SIMD * WB
+    style = str(RAM_STYLE)
+    rom_style = "logic" if style == "distributed" else style
+    wlanes = _const_lanes_removed(wwords, WW) if wwords is not None else WW
+    wm = P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style), family, wwords)
+    const_w = D == 1  # the weights are constants: the datapath folds them in
+    # thresholds
+    if NT:
+        TW = PE * NT * ACC
+        tlanes = _const_lanes_removed(twords, TW) if twords is not None else TW
+        tm = P.add_mem(Mem("thresholds", NF, tlanes, rom=True), family, twords)
+    if NF > 1:
+        P.add_mem(Mem("ibuf", SF, SIMD * IB, shared=True), family)
+    credits = _cdiv(7, SF) + 1
+    P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=credits, RAM_STYLE="distributed", family=family))
+    # ---- registers (beyond memories and the FIFO)
+    sfw, nfw, waw = _clog2(SF), _clog2(NF), _clog2(D)
+    pcw = _clog2(credits + 1)
+    ff = sfw + nfw + waw + pcw + 4  # counters, v1 v2 fin3 o4v
+    ff += 4 if SF > 1 else 0  # first1 last1 first2 last2
+    ff += (1 + nfw) if NF > 1 else 0  # src1, nf1
+    ff += nfw if (NF > 1 and NT) else 0  # nf2
+    ff += SIMD * IB  # sd1
+    # SIMD sum register: a popcount needs only clog2(SIMD+1) bits
+    dotw = min(ACC, _clog2(SIMD + 1)) if mode == "xnor" else ACC
+    ff += PE * dotw + PE * ACC + PE * OB  # dot2, acc, o4
+    P.ff += ff
+    # ---- LUT features
+    P.feat("const", 1)
+    P.feat("ctl", sfw + nfw + waw)
+    if NF > 1:
+        P.feat("xmux", SIMD * IB)
+    lanes = PE * SIMD
+    a, sa, b, sb, y = mvau_product_widths(IB, IN_SIGNED, WB, W_SIGNED, ACC)
+    dsp_per = mul_dsps(a, sa, b, sb, y, family) if mode == "mul" else 0
+    P.dsp = lanes * dsp_per if not const_w else 0
+    if mode == "xnor":
+        pw = 1
+    elif mode == "wbip":
+        pw = IB + 1
+    elif mode == "xbip":
+        pw = WB + 1
+    else:
+        pw = min(ACC, IB + WB)
+    tag = "c" if const_w else ""
+    if mode == "mul" and dsp_per:
+        P.feat("lane_dsp", lanes)
+    elif mode == "mul":
+        P.feat(tag + "lane_mul", lanes * IB * WB)
+    elif mode in ("wbip", "xbip"):
+        P.feat(tag + "lane_neg", lanes * pw)
+    else:
+        P.feat(tag + "lane_xnor", lanes)
+    # SIMD adder tree: SIMD-1 adders, widths growing from the product width
+    if SIMD > 1:
+        tw = min(ACC, pw + _clog2(SIMD) / 2.0)
+        P.feat("tree_xnor" if mode == "xnor" else "tree", PE * (SIMD - 1) * tw)
+    P.feat("acc", PE * ACC)
+    if NT:
+        P.feat("cmp_const" if NF == 1 else "cmp", PE * NT * ACC)
+        P.feat("cnt", PE * NT)
+    elif mode == "xnor":
+        P.feat("xnor_out", PE * ACC)
+    return P
+
+
+def _mem_words(files, name):
+    """Words of a $readmemh text in ``files`` ({name: text}), or None."""
+    if not files or not name or name not in files:
+        return None
+    return [int(t, 16) for t in files[name].split() if t and not t.startswith("//")]
+
+
+def _const_lanes_removed(words, width: int) -> int:
+    """Width of a ROM after Yosys' opt_mem drops the lanes that are constant."""
+    if not words:
+        return width
+    all_or = 0
+    all_and = (1 << width) - 1
+    for w in words:
+        all_or |= w
+        all_and &= w
+    const = (~all_or & ((1 << width) - 1)) | all_and
+    return width - bin(const).count("1")
+
+
+def swg_geometry(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, S_H=1, S_W=1,
+                 PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
+    """(R rows, DEPTH words, SW coordinate bits, ROWW beats per row, CF) of qloom_swg
+    (the localparams of qloom_swg.v)."""
+    CF = CHANNELS // SIMD
+    OFM_H = (IFM_DIM_H + PAD_T + PAD_B - K_H) // S_H + 1
+    ROWW = IFM_DIM_W * CF
+    need0 = min(max(K_H - PAD_T, 0), IFM_DIM_H)
+    last_lo = min(max((OFM_H - 1) * S_H - PAD_T, 0), IFM_DIM_H)
+    left = IFM_DIM_H - last_lo
+    R = max(left + need0, K_H + S_H)
+    depth = R * ROWW
+    sw = _clog2(2 * (IFM_DIM_H + IFM_DIM_W + PAD_T + PAD_B + PAD_L + PAD_R + K_H + K_W + S_H + S_W
+                     + R + depth) + 4) + 2
+    return R, depth, sw, ROWW, CF
+
+
+def _const_mul_dsps(aw: int, const: int, family: str) -> int:
+    """DSPs of an address product ``x * const`` cut to ``aw`` bits (SWG addressing)."""
+    if const <= 1 or const & (const - 1) == 0:
+        return 0  # a shift
+    return mul_dsps(aw, False, const.bit_length(), False, aw, family)
+
+
+def parts_qloom_swg(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, S_H=1, S_W=1,
+                    PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, ELEM_BITS=8, RAM_STYLE="auto",
+                    family="xc7", **_) -> Parts:
+    """qloom_swg: a line buffer of R rows (R * IFM_DIM_W * CF words of SIMD*ELEM_BITS),
+    a window address generator on SW-bit coordinates, a 5-word output FIFO."""
+    P = Parts("qloom_swg")
+    R, depth, sw, roww, cf = swg_geometry(IFM_DIM_H, IFM_DIM_W, CHANNELS, SIMD, K_H, K_W, S_H, S_W,
+                                          PAD_T, PAD_B, PAD_L, PAD_R)
+    DW = SIMD * ELEM_BITS
+    P.add_mem(Mem("linebuf", depth, DW, style=str(RAM_STYLE)), family)
+    P.add(parts_qloom_fifo(WIDTH=DW, DEPTH=5, RAM_STYLE="distributed", family=family))
+    # held avail wcol wbase oy ox ky kx cf iy0 ix0 rlo slot_lo: 13 x SW; row_open, pending(3), v1, pad1
+    P.ff += 13 * sw + 1 + 3 + 2
+    aw = _aw(depth)
+    P.dsp = _const_mul_dsps(aw, roww, family) + _const_mul_dsps(aw, cf, family)
+    P.feat("const", 1)
+    P.feat("sw", sw)
+    P.feat("dw", DW)
+    muls = 0
+    for c in (roww, cf):
+        if c > 1 and c & (c - 1) and not _const_mul_dsps(aw, c, family):
+            muls += (bin(c).count("1") - 1) * aw
+    P.feat("mulc", muls)
+    return P
+
+
+def parts_qloom_pool_reduce(WINDOW=4, CF=1, PE=1, ELEM_BITS=8, SIGNED=0, MODE=0, OUT_BITS=8,
+                            family="xc7", **_) -> Parts:
+    """qloom_pool_reduce: CF partial results (LUT-RAM, read and written at the same
+    address), PE max/add units, a 5-word output FIFO."""
+    P = Parts("qloom_pool_reduce")
+    OB = OUT_BITS
+    P.add_mem(Mem("part", CF, PE * OB, read="async", shared=True), family)
+    P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=5, RAM_STYLE="distributed", family=family))
+    P.ff += _clog2(CF) + _clog2(WINDOW) + 3 + 1 + PE * OB  # cf, w, pending, ov, o
+    P.feat("const", 1)
+    P.feat("max" if MODE == 0 else "add", PE * OB)
+    return P
+
+
+def _pool_common(IFM_DIM_H, IFM_DIM_W, CHANNELS, PE, K_H, K_W, S_H, S_W, ELEM_BITS, SIGNED,
+                 RAM_STYLE, family, mode, out_bits, pads=(0, 0, 0, 0)) -> Parts:
+    P = Parts("pool")
+    t, b, l, r = pads
+    P.add(parts_qloom_swg(IFM_DIM_H=IFM_DIM_H, IFM_DIM_W=IFM_DIM_W, CHANNELS=CHANNELS, SIMD=PE,
+                          K_H=K_H, K_W=K_W, S_H=S_H, S_W=S_W, PAD_T=t, PAD_B=b, PAD_L=l, PAD_R=r,
+                          ELEM_BITS=ELEM_BITS, RAM_STYLE=RAM_STYLE, family=family))
+    P.add(parts_qloom_pool_reduce(WINDOW=K_H * K_W, CF=CHANNELS // PE, PE=PE, ELEM_BITS=ELEM_BITS,
+                                  SIGNED=SIGNED, MODE=mode, OUT_BITS=out_bits, family=family))
+    return P
+
+
+def parts_qloom_maxpool(IFM_DIM_H=4, IFM_DIM_W=4, CHANNELS=1, PE=1, K_H=2, K_W=None, S_H=None,
+                        S_W=None, ELEM_BITS=8, SIGNED=0, RAM_STYLE="auto", family="xc7", **_) -> Parts:
+    K_W = K_H if K_W is None else K_W
+    S_H = K_H if S_H is None else S_H
+    S_W = K_W if S_W is None else S_W
+    return _pool_common(IFM_DIM_H, IFM_DIM_W, CHANNELS, PE, K_H, K_W, S_H, S_W, ELEM_BITS, SIGNED,
+                        RAM_STYLE, family, 0, ELEM_BITS)
+
+
+def parts_qloom_sumpool(IFM_DIM_H=4, IFM_DIM_W=4, CHANNELS=1, PE=1, K_H=2, K_W=None, S_H=None,
+                        S_W=None, PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, ELEM_BITS=8, SIGNED=0,
+                        OUT_BITS=None, RAM_STYLE="auto", family="xc7", **_) -> Parts:
+    K_W = K_H if K_W is None else K_W
+    S_H = K_H if S_H is None else S_H
+    S_W = K_W if S_W is None else S_W
+    if OUT_BITS is None:
+        OUT_BITS = ELEM_BITS + (_clog2(K_H * K_W) if K_H * K_W > 1 else 0)
+    return _pool_common(IFM_DIM_H, IFM_DIM_W, CHANNELS, PE, K_H, K_W, S_H, S_W, ELEM_BITS, SIGNED,
+                        RAM_STYLE, family, 1, OUT_BITS, (PAD_T, PAD_B, PAD_L, PAD_R))
+
+
+def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9, NUM_THRESH=3,
+                             OUT_BITS=2, RAM_STYLE="auto", family="xc7", files=None, THRESH_FILE="",
+                             **_) -> Parts:
+    """qloom_thresholding: NF x PE*NUM_THRESH*T_BITS threshold ROM, PE*NUM_THRESH
+    comparators of CW = max(IN_BITS + 1, T_BITS) + 1 bits, a 5-word output FIFO."""
+    P = Parts("qloom_thresholding")
+    NF = CHANNELS // PE
+    NT = NUM_THRESH
+    cw = max(IN_BITS + 1, T_BITS) + 1
+    TW = PE * NT * T_BITS
+    twords = _mem_words(files, THRESH_FILE)
+    tl = _const_lanes_removed(twords, TW) if twords is not None else TW
+    style = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
+    P.add_mem(Mem("thresholds", NF, tl, rom=True, style=style), family, twords)
+    P.add(parts_qloom_fifo(WIDTH=PE * OUT_BITS, DEPTH=5, RAM_STYLE="distributed", family=family))
+    P.ff += _clog2(NF) + 3 + 1 + PE * IN_BITS + 1 + PE * OUT_BITS  # nf pending v1 x1 ov o
+    P.feat("const", 1)
+    P.feat("cmp_const" if NF == 1 else "cmp", PE * NT * cw)
+    P.feat("cnt", PE * NT)
+    return P
+
+
+def parts_qloom_labelselect(NUM_LABELS=10, PE=1, IN_BITS=8, IN_SIGNED=1, K=1, IDX_BITS=None,
+                            family="xc7", **_) -> Parts:
+    """qloom_labelselect: a sorted list of K (value, index) pairs updated by K parallel
+    comparisons per element, an output shift register of K indices."""
+    P = Parts("qloom_labelselect")
+    if IDX_BITS is None:
+        IDX_BITS = _clog2(NUM_LABELS) if NUM_LABELS > 1 else 1
+    vw = IN_BITS + 1
+    lw = _clog2(PE)
+    kw = _clog2(K)
+    P.ff += PE * IN_BITS + 1 + lw + IDX_BITS + 1 + K * (vw + IDX_BITS + 1) + K * IDX_BITS + kw
+    P.feat("const", 1)
+    P.feat("hold", PE * IN_BITS if PE > 1 else 0)
+    P.feat("list", K * (vw + IDX_BITS))
+    return P
+
+
+def parts_qloom_dwc(IN_WIDTH=8, OUT_WIDTH=16, family="xc7", **_) -> Parts:
+    """qloom_dwc: up: OUT-IN assembly + OUT output flip-flops; down/equal: 2 x IN
+    flip-flops and an IN/OUT : 1 output multiplexer."""
+    P = Parts("qloom_dwc")
+    P.feat("const", 1)
+    if OUT_WIDTH > IN_WIDTH:
+        n = OUT_WIDTH // IN_WIDTH
+        P.ff += (OUT_WIDTH - IN_WIDTH) + OUT_WIDTH + _clog2(n) + 1
+        P.feat("up", 1)
+        P.feat("up_cnt", _clog2(n))
+        P.feat("up_dec", n)
+    else:
+        n = IN_WIDTH // OUT_WIDTH
+        P.ff += 2 * IN_WIDTH + 2 + (_clog2(n) if n > 1 else 0)
+        P.feat("down_sel", IN_WIDTH)  # head/spare input mux
+        P.feat("down_mux", OUT_WIDTH * mux_luts(n))
+    return P
+
+
+# =====================================================================================
+# coefficients (fitted by benchmarks/cost_model.py --fit) and evaluation
+# =====================================================================================
+
+# LUTs per unit of each feature, per family; ("mem", "lutram") is exact (1.0).
+COEF: dict = {
+    "xc7": {
+        "mem": {"lutram": 1.0, "rom": 1.0, "logic": 1.0},
+        "qloom_fifo": {"fifo_ctl": 6.0, "fifo_ptr": 1.0},
+        "qloom_mvau": {"const": 10.0, "ctl": 2.0, "xmux": 1.0, "lane_dsp": 2.0, "lane_mul": 1.0,
+                       "lane_neg": 1.0, "lane_xnor": 1.0, "clane_mul": 0.5, "clane_neg": 0.5,
+                       "clane_xnor": 0.0, "tree": 1.0, "tree_xnor": 1.0, "acc": 1.0, "cmp": 0.5,
+                       "cmp_const": 0.3, "cnt": 1.0, "xnor_out": 1.0},
+        "qloom_swg": {"const": 20.0, "sw": 15.0, "dw": 1.0, "mulc": 1.0},
+        "qloom_pool_reduce": {"const": 10.0, "max": 2.0, "add": 1.0},
+        "qloom_thresholding": {"const": 10.0, "cmp": 0.5, "cmp_const": 0.3, "cnt": 1.0},
+        "qloom_labelselect": {"const": 10.0, "hold": 1.0, "list": 2.0},
+        "qloom_dwc": {"const": 3.0, "up": 0.0, "up_cnt": 1.0, "up_dec": 1.0, "down_sel": 1.0,
+                      "down_mux": 1.0},
+    },
+}
+
+
+def _coef(family: str) -> dict:
+    c = COEF.get(family)
+    if c is None:
+        c = COEF["xc7"]
+    return c
+
+
+def lut_of(P: Parts, family: str = "xc7") -> float:
+    C = _coef(family)
+    total = 0.0
+    for (mod, k), v in P.lut.items():
+        total += C.get(mod, {}).get(k, COEF["xc7"].get(mod, {}).get(k, 0.0)) * v
+    return total
+
+
+def parts(module: str, params: dict, family: str = "xc7", files=None) -> Parts:
+    """The :class:`Parts` of ``module`` with Verilog ``params``."""
+    fn = globals().get(f"parts_{module}")
+    if fn is None:
+        raise KeyError(f"no resource model for Verilog module {module!r}")
+    p = dict(params)
+    p.pop("family", None)
+    return fn(family=family, files=files, **p)
+
+
+def _result(P: Parts, family: str) -> dict:
+    return {"LUT": int(round(lut_of(P, family))), "FF": int(round(P.ff)), "BRAM18": P.bram18,
+            "URAM": 0, "DSP": int(P.dsp)}
+
+
+def _make_res(module):
+    def res(family: str = "xc7", files=None, **params) -> dict:
+        return _result(parts(module, params, family, files), family)
+
+    res.__name__ = f"res_{module}"
+    res.__doc__ = (f"Resources of one ``{module}`` instance: "
+                   f"{{'LUT', 'FF', 'BRAM18', 'URAM', 'DSP'}} (see :func:`parts_{module}`).")
+    return res
+
+
+MODULES = ("qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_pool_reduce", "qloom_maxpool",
+           "qloom_sumpool", "qloom_thresholding", "qloom_labelselect", "qloom_dwc")
+res_qloom_fifo = _make_res("qloom_fifo")
+res_qloom_mvau = _make_res("qloom_mvau")
+res_qloom_swg = _make_res("qloom_swg")
+res_qloom_pool_reduce = _make_res("qloom_pool_reduce")
+res_qloom_maxpool = _make_res("qloom_maxpool")
+res_qloom_sumpool = _make_res("qloom_sumpool")
+res_qloom_thresholding = _make_res("qloom_thresholding")
+res_qloom_labelselect = _make_res("qloom_labelselect")
+res_qloom_dwc = _make_res("qloom_dwc")
+
+
+def estimate(inst, family: str = "xc7", files=None) -> dict:
+    """Resources of an :class:`~qloom.ops.base.RtlInstance` on ``family``.
+
+    ``files``: optional memory contents {file name: $readmemh text}; with them the ROM
+    widths after Yosys' constant-lane removal are exact, without them (the default, so
+    that no memory file is built) every lane is assumed to vary."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; expected one of {', '.join(FAMILIES)}")
+    return _result(parts(inst.module, inst.params, family, files), family)
+
+
+def memory_report(inst, family: str = "xc7", files=None) -> list[dict]:
+    """How each memory of ``inst`` is mapped (name, depth, width, kind, RAM type, BRAM18)."""
+    P = parts(inst.module, inst.params, family, files)
+    return [{"name": m.name, "depth": m.depth, "width": m.width, "rom": m.rom, "kind": mp.kind,
+             "ram": mp.ramdef, "bram18": mp.bram18, "cost": round(mp.cost, 2)} for m, mp, _ in P.mems]
