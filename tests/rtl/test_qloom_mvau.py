@@ -52,6 +52,9 @@ CASES = {
                           NUM_THRESH=3, OUT_BITS=3, OUT_SIGNED=1, OUT_BIAS=-1, RAM_STYLE="block"),
     "wide_s8s8": dict(MW=16, MH=16, PE=8, SIMD=8, IN_BITS=8, IN_SIGNED=1, W_BITS=8, W_SIGNED=1),
     "s3bip_mh1": dict(MW=6, MH=1, PE=1, SIMD=2, IN_BITS=3, IN_SIGNED=1, W_BITS=1, W_BIPOLAR=1),
+    "sf1_nf4_dist_thr": dict(MW=4, MH=8, PE=2, SIMD=4, IN_BITS=3, IN_SIGNED=1, W_BITS=2, W_SIGNED=0,
+                             NUM_THRESH=3, OUT_BITS=2, RAM_STYLE="distributed"),
+    "acc_narrower_than_product": dict(MW=2, MH=2, PE=1, SIMD=2, IN_BITS=8, IN_SIGNED=1, W_BITS=8, W_SIGNED=1),
 }
 
 DEFAULTS = dict(IN_SIGNED=0, IN_BIPOLAR=0, W_SIGNED=1, W_BIPOLAR=0, NUM_THRESH=0, OUT_BITS=4,
