@@ -105,6 +105,13 @@ class HWOp:
 
         raise QloomError(f"layer {self.name}: no RTL implementation of {self.op_type} yet")
 
+    def resources(self, fold: dict, family: str = "xc7") -> dict:
+        """{LUT, FF, BRAM18, URAM, DSP} of this operator's RTL under ``fold`` (FINN-R Sec. 5
+        resource models, fitted to Yosys; see qloom.rtl.resources). Builds no memory files."""
+        from qloom.rtl.resources import estimate
+
+        return estimate(self.rtl(fold), family)
+
     def parallelism(self, fold: dict) -> int:
         """Datapath lanes (PE * SIMD): the resource proxy of the default folding."""
         return int(fold.get("PE", 1)) * int(fold.get("SIMD", 1))

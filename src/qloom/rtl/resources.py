@@ -540,9 +540,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     ff += (1 + nfw) if NF > 1 else 0  # src1, nf1
     ff += nfw if (NF > 1 and NT) else 0  # nf2
     ff += SIMD * IB  # sd1
-    # SIMD sum register: a popcount needs only clog2(SIMD+1) bits
-    dotw = min(ACC, _clog2(SIMD + 1)) if mode == "xnor" else ACC
-    ff += PE * dotw + PE * ACC + PE * OB  # dot2, acc, o4
+    ff += PE * ACC + PE * OB  # acc, o4
     P.ff += ff
     # ---- LUT features
     P.feat("const", 1)
@@ -561,6 +559,8 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         pw = WB + 1
     else:
         pw = min(ACC, IB + WB)
+    # dot2 (the SIMD sum): a single product keeps only its distinct bits
+    P.ff += PE * (min(ACC, pw) if SIMD == 1 else ACC)
     tag = "c" if const_w else ""
     if mode == "mul" and dsp_per:
         P.feat("lane_dsp", lanes)

@@ -1,0 +1,514 @@
+"""Accuracy of qloom's analytical resource and cycle models against our own Yosys synthesis
+and Verilator simulation.
+
+    .venv/bin/python benchmarks/cost_model.py [--family xc7] [--quick] [--no-rtlsim]
+    .venv/bin/python benchmarks/cost_model.py --sweep [--fit]   # refit the LUT coefficients
+
+Builds a set of models x foldings (the embedded digits model with three foldings,
+TFC-W1A1 with two, a small brevitas CNN when ``tests/brevitas_models.py`` is importable),
+synthesizes every stage of each build with Yosys (``qloom.synth.synth_module``: one run
+per distinct module instance, cached under ~/.cache/qloom/synth), and compares each stage
+with ``qloom.rtl.resources.estimate`` -- without the memory files (what the design-space
+search sees) and with them (ROM constant-lane removal known). Prints per operator type the
+median and worst relative error of LUT and FF and the exact-match rate of BRAM18 and DSP;
+also the cycle model (``estimates.json`` / ``rtlsim.json`` ``cycles_estimate``) against the
+II measured by ``qloom.flow.rtlsim``. Writes benchmarks/results/cost_model.json and
+benchmarks/results/cost_model.md.
+
+Targets: cycles within 2 %, BRAM18 and DSP exact, LUT/FF within 15 % median and 30 % worst
+per layer.
+
+``--sweep`` synthesizes the module sweep the LUT coefficients are fitted to (random
+memory contents from fixed seeds; see :func:`sweep_specs`) and stores it in the JSON;
+``--fit`` prints the least-squares coefficients (relative error) to paste into
+``qloom.rtl.resources.COEF``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+KEYS = ("LUT", "FF", "BRAM18", "DSP")
+# stages whose flat synthesis would take too long are skipped (estimated LUTs)
+MAX_STAGE_LUT = 40000
+
+
+# ------------------------------------------------------------------------------ models
+def _digits():
+    from qloom.models import model_path
+
+    return Path(model_path())
+
+
+def _tfc(workdir: Path):
+    from qloom.zoo import export_bnn_pynq
+
+    return export_bnn_pynq("tfc_1w1a", workdir / "tfc_1w1a.onnx", seed=3)
+
+
+def _small_cnn(workdir: Path):
+    """A small conv net from tests/brevitas_models.py (W4A4 convs with max pooling)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        import torch
+        from brevitas_models import cnn, export, prepare
+    except Exception:  # noqa: BLE001 - optional
+        return None
+    finally:
+        sys.path.pop(0)
+    torch.manual_seed(0)
+    model = cnn((2, 10, 10), [dict(out=8, k=3, wbits=4, act=("relu", 4), pool=("max", 2)),
+                              dict(out=16, k=3, wbits=2, act=("relu", 2))],
+                classes=10, fc_wbits=4)
+    x = torch.rand(64, 2, 10, 10)
+    prepare(model, x)
+    return export(model, (2, 10, 10), workdir / "small_cnn")
+
+
+def cases(workdir: Path, quick: bool = False):
+    """(name, model path, folding or None, input shape) of the benchmark builds."""
+    d = _digits()
+    out = [
+        ("digits/default", d, None),
+        ("digits/pe1", d, {"SWG_0": {"SIMD": 1}, "MVAU_0": {"PE": 1, "SIMD": 1},
+                           "StreamingMaxPool_0": {"PE": 1}, "SWG_1": {"SIMD": 1},
+                           "MVAU_1": {"PE": 1, "SIMD": 1}, "StreamingMaxPool_1": {"PE": 1},
+                           "MVAU_2": {"PE": 1, "SIMD": 1}}),
+        ("digits/fast", d, {"SWG_0": {"SIMD": 1}, "MVAU_0": {"PE": 16, "SIMD": 9},
+                            "StreamingMaxPool_0": {"PE": 16}, "SWG_1": {"SIMD": 16},
+                            "MVAU_1": {"PE": 16, "SIMD": 36}, "StreamingMaxPool_1": {"PE": 8},
+                            "MVAU_2": {"PE": 2, "SIMD": 32}}),
+    ]
+    if quick:
+        return out[:1]
+    t = _tfc(workdir)
+    out += [
+        ("tfc_w1a1/default", t, None),
+        ("tfc_w1a1/fold2", t, {"MVAU_0": {"PE": 4, "SIMD": 16}, "MVAU_1": {"PE": 4, "SIMD": 4},
+                               "MVAU_2": {"PE": 2, "SIMD": 4}, "MVAU_3": {"PE": 1, "SIMD": 2}}),
+    ]
+    c = _small_cnn(workdir)
+    if c is not None:
+        out.append(("small_cnn/default", c, None))
+    return out
+
+
+# ------------------------------------------------------------------------------ one build
+def _op_type(st, graph):
+    if st.kind != "op":
+        return {"fifo": "FIFO", "dwc": "DWC"}[st.kind]
+    return next(op.op_type for op in graph.nodes if op.name == st.name)
+
+
+def run_build(name, model, folding, outdir: Path, family: str, jobs: int, rtlsim: bool):
+    from qloom.flow import _load_out, build
+    from qloom.flow import rtlsim as run_rtlsim
+    from qloom.rtl.generate import library_sources, plan_top
+    from qloom.rtl.resources import estimate, memory_report
+    from qloom.synth import synth_module
+
+    out = outdir / name.replace("/", "__")
+    fp = None
+    if folding is not None:
+        fp = outdir / (name.replace("/", "__") + ".folding.json")
+        fp.write_text(json.dumps(folding))
+    t0 = time.perf_counter()
+    b = build(model, out, folding_path=fp)
+    graph, fold, meta = _load_out(out)
+    plan = plan_top(graph, fold, meta.get("fifo_depths"))
+    rtl = out / "rtl"
+    stages = []
+    for st in plan.stages:
+        files = {f: (rtl / f).read_text() for f in st.inst.file_names}
+        est0 = estimate(st.inst, family)
+        est1 = estimate(st.inst, family, files=files)
+        stages.append(dict(stage=st.name, kind=st.kind, op=_op_type(st, graph), module=st.inst.module,
+                           layer=st.layer, params={k: v for k, v in st.inst.params.items()
+                                                   if not isinstance(v, str) or k == "RAM_STYLE"},
+                           estimate=est0, estimate_data=est1,
+                           memories=memory_report(st.inst, family, files=files),
+                           _st=st))
+
+    def work(s):
+        st = s["_st"]
+        if s["estimate"]["LUT"] > MAX_STAGE_LUT:
+            return s, None
+        srcs = [rtl / p.name for p in library_sources([st.inst.module])]
+        files = {f: rtl / f for f in st.inst.file_names}
+        return s, synth_module(st.inst.module, srcs, st.inst.params, files, family, st.in_width,
+                               st.out_width)
+
+    with ThreadPoolExecutor(max_workers=jobs) as ex:
+        for s, r in ex.map(work, stages):
+            s.pop("_st")
+            if r is None:
+                s["yosys"] = None
+                print(f"  {name}: {s['stage']} skipped (estimated {s['estimate']['LUT']} LUT)")
+                continue
+            s["yosys"] = {k: r["resources"].get(k, 0) for k in KEYS}
+            s["yosys_seconds"] = r["seconds"]
+            print(f"  {name}: {s['stage']:<28} yosys {_fmt(s['yosys'])}  est {_fmt(s['estimate'])}",
+                  flush=True)
+    est = json.loads((out / "estimates.json").read_text())
+    rec = {"name": name, "folding": fold, "stages": stages, "ii_estimate": est["cycles_per_frame"],
+           "layer_cycles_estimate": {k: v["cycles"] for k, v in est["layers"].items()},
+           "build_seconds": round(time.perf_counter() - t0, 1)}
+    if rtlsim:
+        x = _frames(graph, 6)
+        _, stats = run_rtlsim(out, x)
+        rec["ii_measured"] = stats["cycles_per_frame"]
+        rec["layers_rtlsim"] = stats["layers"]
+        print(f"  {name}: II estimate {rec['ii_estimate']}  measured {rec['ii_measured']}")
+    return rec
+
+
+def _frames(graph, n):
+    shape = tuple(graph.input_shape) if hasattr(graph, "input_shape") else None
+    if shape is None:
+        from qloom.emulate import input_shape_of
+
+        shape = input_shape_of(graph)
+    rng = np.random.default_rng(0)
+    return rng.random((n,) + tuple(s for s in shape if s is not None and s != -1)[-3:], dtype=np.float32)
+
+
+def _fmt(r):
+    return " ".join(f"{k}={r[k]}" for k in KEYS)
+
+
+# ------------------------------------------------------------------------------ metrics
+def rel_err(est, ref):
+    if ref == 0:
+        return 0.0 if est == 0 else 1.0
+    return (est - ref) / ref
+
+
+def summarize(builds, which="estimate"):
+    """Per op type: n, median/worst |rel err| of LUT and FF, BRAM18/DSP exact-match rate."""
+    by = {}
+    for b in builds:
+        for s in b["stages"]:
+            if s.get("yosys") is None:
+                continue
+            by.setdefault(s["op"], []).append(s)
+    table = {}
+    for op, ss in sorted(by.items()):
+        row = {"n": len(ss)}
+        for k in ("LUT", "FF"):
+            e = [abs(rel_err(s[which][k], s["yosys"][k])) for s in ss]
+            row[f"{k}_median"] = round(statistics.median(e), 4)
+            row[f"{k}_worst"] = round(max(e), 4)
+        for k in ("BRAM18", "DSP"):
+            row[f"{k}_exact"] = round(sum(s[which][k] == s["yosys"][k] for s in ss) / len(ss), 4)
+        table[op] = row
+    allst = [s for b in builds for s in b["stages"] if s.get("yosys") is not None]
+    if allst:
+        row = {"n": len(allst)}
+        for k in ("LUT", "FF"):
+            e = [abs(rel_err(s[which][k], s["yosys"][k])) for s in allst]
+            row[f"{k}_median"] = round(statistics.median(e), 4)
+            row[f"{k}_worst"] = round(max(e), 4)
+        for k in ("BRAM18", "DSP"):
+            row[f"{k}_exact"] = round(sum(s[which][k] == s["yosys"][k] for s in allst) / len(allst), 4)
+        table["all"] = row
+    return table
+
+
+def cycles_table(builds):
+    rows = []
+    for b in builds:
+        if b.get("ii_measured") is None:
+            continue
+        rows.append({"build": b["name"], "ii_estimate": b["ii_estimate"], "ii_measured": b["ii_measured"],
+                     "rel_err": round(rel_err(b["ii_estimate"], b["ii_measured"]), 4)})
+    return rows
+
+
+def markdown(report) -> str:
+    L = [f"# Cost model vs Yosys {report['tool']} ({report['family']})", "",
+         "Per operator type, over every synthesized stage of the benchmark builds: relative error "
+         "|estimate - Yosys| / Yosys of LUT and FF (median, worst) and the fraction of stages "
+         "whose BRAM18 and DSP counts are exact. \"files\": the estimate with the memory contents "
+         "(ROM constant lanes known); \"no files\": what the design-space search sees.", ""]
+    for which, title in (("estimate", "no files"), ("estimate_data", "files")):
+        L += [f"## Resources ({title})", "",
+              "| op | stages | LUT median | LUT worst | FF median | FF worst | BRAM18 exact | DSP exact |",
+              "|---|---|---|---|---|---|---|---|"]
+        for op, r in report["summary"][which].items():
+            L.append(f"| {op} | {r['n']} | {100 * r['LUT_median']:.1f}% | {100 * r['LUT_worst']:.1f}% | "
+                     f"{100 * r['FF_median']:.1f}% | {100 * r['FF_worst']:.1f}% | "
+                     f"{100 * r['BRAM18_exact']:.0f}% | {100 * r['DSP_exact']:.0f}% |")
+        L.append("")
+    if report.get("cycles"):
+        L += ["## Cycles per frame (II): model vs rtlsim", "", "| build | model | measured | error |",
+              "|---|---|---|---|"]
+        for r in report["cycles"]:
+            L.append(f"| {r['build']} | {r['ii_estimate']:,} | {r['ii_measured']:,.0f} | "
+                     f"{100 * r['rel_err']:+.2f}% |")
+        L.append("")
+    L += ["## Stages", "", "| build | stage | module | Yosys LUT/FF/BRAM18/DSP | estimate | with files |",
+          "|---|---|---|---|---|---|"]
+    for b in report["builds"]:
+        for s in b["stages"]:
+            y = s.get("yosys")
+            ys = "skipped" if y is None else "/".join(str(y[k]) for k in KEYS)
+            L.append(f"| {b['name']} | {s['stage']} | {s['module']} | {ys} | "
+                     f"{'/'.join(str(s['estimate'][k]) for k in KEYS)} | "
+                     f"{'/'.join(str(s['estimate_data'][k]) for k in KEYS)} |")
+    return "\n".join(L) + "\n"
+
+
+# ------------------------------------------------------------------------------ sweep + fit
+def sweep_specs():
+    """The module sweep the LUT coefficients are fitted to: (module, params, seed)."""
+    S = []
+
+    def mv(**p):
+        S.append(("qloom_mvau", p))
+
+    X = dict(IN_BITS=1, IN_BIPOLAR=1, W_BITS=1, W_BIPOLAR=1, W_SIGNED=0, NUM_THRESH=1, OUT_BITS=1)
+    for MW, MH, PE, SIMD in [(64, 64, 1, 1), (64, 64, 2, 8), (64, 64, 4, 16), (256, 64, 4, 32),
+                             (256, 64, 16, 16), (784, 64, 8, 49), (576, 64, 4, 32), (1152, 128, 8, 32),
+                             (256, 256, 16, 32), (64, 32, 32, 64), (512, 64, 1, 64), (128, 128, 64, 8)]:
+        mv(MW=MW, MH=MH, PE=PE, SIMD=SIMD, **X)
+    Xn = dict(X, NUM_THRESH=0)
+    for MW, MH, PE, SIMD in [(64, 10, 1, 8), (256, 10, 2, 16), (512, 16, 4, 32)]:
+        mv(MW=MW, MH=MH, PE=PE, SIMD=SIMD, **Xn)
+    Q = dict(IN_BITS=4, IN_SIGNED=0, W_BITS=4, W_SIGNED=1, NUM_THRESH=15, OUT_BITS=4)
+    for MW, MH, PE, SIMD in [(144, 32, 8, 16), (64, 32, 4, 4), (288, 64, 4, 8), (64, 64, 1, 1),
+                             (32, 32, 2, 2), (144, 32, 2, 4), (128, 64, 16, 2)]:
+        mv(MW=MW, MH=MH, PE=PE, SIMD=SIMD, **Q)
+    Qn = dict(Q, NUM_THRESH=0)
+    for MW, MH, PE, SIMD in [(128, 10, 1, 4), (64, 16, 2, 8)]:
+        mv(MW=MW, MH=MH, PE=PE, SIMD=SIMD, **Qn)
+    for MW, MH, PE, SIMD in [(9, 16, 16, 1), (27, 32, 4, 3), (9, 16, 2, 9)]:
+        mv(MW=MW, MH=MH, PE=PE, SIMD=SIMD, IN_BITS=8, IN_SIGNED=0, W_BITS=4, W_SIGNED=1, NUM_THRESH=15,
+           OUT_BITS=4)
+    for MW, MH, PE, SIMD in [(576, 64, 4, 16), (64, 64, 8, 8), (256, 128, 4, 8)]:
+        mv(MW=MW, MH=MH, PE=PE, SIMD=SIMD, IN_BITS=2, IN_SIGNED=0, W_BITS=2, W_SIGNED=1, NUM_THRESH=3,
+           OUT_BITS=2)
+    for MW, MH, PE, SIMD, IB, NT in [(27, 64, 16, 3, 8, 1), (576, 64, 4, 16, 2, 3), (64, 32, 4, 8, 2, 3)]:
+        mv(MW=MW, MH=MH, PE=PE, SIMD=SIMD, IN_BITS=IB, IN_SIGNED=0, W_BITS=1, W_BIPOLAR=1, W_SIGNED=0,
+           NUM_THRESH=NT, OUT_BITS=max(1, (NT + 1).bit_length() - 1))
+    for MW, MH, PE, SIMD in [(64, 32, 4, 8), (256, 64, 2, 16)]:
+        mv(MW=MW, MH=MH, PE=PE, SIMD=SIMD, IN_BITS=1, IN_BIPOLAR=1, W_BITS=2, W_SIGNED=1, NUM_THRESH=1,
+           OUT_BITS=1)
+    mv(MW=256, MH=64, PE=4, SIMD=32, RAM_STYLE="block", **X)
+    mv(MW=144, MH=32, PE=8, SIMD=16, RAM_STYLE="block", **Q)
+    mv(MW=256, MH=64, PE=4, SIMD=32, RAM_STYLE="distributed", **X)
+    mv(MW=16, MH=16, PE=16, SIMD=16, **X)
+    mv(MW=16, MH=8, PE=8, SIMD=16, **Q)
+    mv(MW=16, MH=8, PE=8, SIMD=8, **Q)
+    mv(MW=528, MH=16, PE=1, SIMD=33, **Xn)
+    mv(MW=495, MH=17, PE=1, SIMD=33, **Xn)
+    for d, w in [(2, 2), (2, 3), (2, 4), (3, 2), (2, 8), (2, 16), (4, 8), (8, 32), (16, 64), (32, 8),
+                 (33, 8), (64, 16), (128, 16), (129, 16), (64, 64), (4, 1), (9, 8), (36, 64), (256, 8),
+                 (1, 8)]:
+        S.append(("qloom_fifo", dict(WIDTH=w, DEPTH=d, RAM_STYLE="auto")))
+    return S + _misc_specs()
+
+
+def _misc_specs():
+    S = []
+    for H, W, C, SIMD, K, St, pad, EB in [(8, 8, 1, 1, 3, 1, 1, 8), (4, 4, 16, 4, 3, 1, 1, 4), (32, 32, 3, 1, 3, 1, 0, 8),
+                                         (30, 30, 3, 3, 3, 1, 1, 8), (16, 16, 64, 16, 3, 1, 1, 1),
+                                         (16, 16, 64, 4, 3, 1, 0, 2), (28, 28, 1, 1, 5, 1, 0, 8),
+                                         (10, 10, 64, 8, 3, 1, 0, 1), (8, 8, 128, 8, 3, 2, 1, 2),
+                                         (12, 12, 32, 32, 3, 1, 1, 1), (32, 32, 64, 2, 3, 1, 1, 1)]:
+        S.append(("qloom_swg", dict(IFM_DIM_H=H, IFM_DIM_W=W, CHANNELS=C, SIMD=SIMD, K_H=K, K_W=K, S_H=St,
+                                    S_W=St, PAD_T=pad, PAD_B=pad, PAD_L=pad, PAD_R=pad, ELEM_BITS=EB,
+                                    RAM_STYLE="auto")))
+    for H, C, PE, K, EB, sg in [(8, 16, 2, 2, 4, 0), (4, 32, 1, 2, 4, 0), (30, 64, 4, 2, 1, 0), (14, 64, 8, 2, 2, 1),
+                                (16, 32, 32, 2, 4, 0), (24, 128, 16, 3, 1, 0)]:
+        S.append(("qloom_maxpool", dict(IFM_DIM_H=H, IFM_DIM_W=H, CHANNELS=C, PE=PE, K_H=K, K_W=K, S_H=K, S_W=K,
+                                        ELEM_BITS=EB, SIGNED=sg, RAM_STYLE="auto")))
+    for H, C, PE, K, EB in [(8, 16, 4, 2, 4), (7, 64, 8, 7, 4)]:
+        ob = EB + (K * K - 1).bit_length()
+        S.append(("qloom_sumpool", dict(IFM_DIM_H=H, IFM_DIM_W=H, CHANNELS=C, PE=PE, K_H=K, K_W=K, S_H=K, S_W=K,
+                                        ELEM_BITS=EB, SIGNED=0, OUT_BITS=ob, RAM_STYLE="auto")))
+    for i, o in [(64, 8), (8, 16), (16, 64), (32, 4), (4, 16), (8, 8), (256, 32), (12, 96), (96, 12)]:
+        S.append(("qloom_dwc", dict(IN_WIDTH=i, OUT_WIDTH=o)))
+    for nl, pe, ib, k in [(10, 1, 13, 1), (10, 2, 16, 1), (100, 4, 8, 5), (1000, 8, 12, 1), (10, 10, 8, 3)]:
+        S.append(("qloom_labelselect", dict(NUM_LABELS=nl, PE=pe, IN_BITS=ib, IN_SIGNED=1, K=k,
+                                            IDX_BITS=max(1, (nl - 1).bit_length()))))
+    for d, w, st in [(512, 32, "auto"), (1024, 8, "auto"), (2048, 36, "auto"), (64, 8, "block"),
+                     (16, 8, "distributed"), (4, 8, "registers"), (200, 72, "auto"), (300, 10, "auto"),
+                     (5, 64, "distributed"), (64, 256, "auto")]:
+        S.append(("qloom_fifo", dict(WIDTH=w, DEPTH=d, RAM_STYLE=st)))
+    return S
+
+
+def mvau_sweep_instance(p: dict, seed: int = 0):
+    """Full parameters, memory files and stream widths of a swept qloom_mvau (random
+    contents from ``seed``; the accumulator fits the worst-case dot product)."""
+    from qloom.rtl.memfiles import memh_text, mvau_weight_words, threshold_words
+
+    p = dict(p)
+    MW, MH, PE, SIMD = p["MW"], p["MH"], p.get("PE", 1), p.get("SIMD", 1)
+    IB, WB = p.get("IN_BITS", 4), p.get("W_BITS", 4)
+    isg, ibp = p.get("IN_SIGNED", 0), p.get("IN_BIPOLAR", 0)
+    wsg, wbp = p.get("W_SIGNED", 1), p.get("W_BIPOLAR", 0)
+    NT = p.get("NUM_THRESH", 0)
+    rng = np.random.default_rng(seed)
+    if wbp:
+        W = rng.choice([-1, 1], size=(MH, MW))
+    elif wsg:
+        W = rng.integers(-(1 << (WB - 1)), 1 << (WB - 1), size=(MH, MW))
+    else:
+        W = rng.integers(0, 1 << WB, size=(MH, MW))
+    xmax = 1 if ibp else ((1 << (IB - 1)) if isg else (1 << IB) - 1)
+    wmax = 1 if wbp else ((1 << (WB - 1)) if wsg else (1 << WB) - 1)
+    acc = p.get("ACC_BITS") or int(np.ceil(np.log2(MW * xmax * wmax + 1))) + 1
+    files = {"w.mem": memh_text(mvau_weight_words(W, PE, SIMD, WB, bipolar=bool(wbp)), PE * SIMD * WB)}
+    if NT:
+        span = 1 << (acc - 2)
+        T = np.sort(rng.integers(-span, span, size=(MH, NT)), axis=1)
+        files["t.mem"] = memh_text(threshold_words(T, PE, acc), PE * NT * acc)
+    ob = p.get("OUT_BITS", 4) if NT else acc
+    full = dict(MW=MW, MH=MH, PE=PE, SIMD=SIMD, IN_BITS=IB, IN_SIGNED=isg, IN_BIPOLAR=ibp, W_BITS=WB,
+                W_SIGNED=wsg, W_BIPOLAR=wbp, ACC_BITS=acc, NUM_THRESH=NT, OUT_BITS=p.get("OUT_BITS", 4),
+                OUT_SIGNED=0, OUT_BIAS=0, WEIGHT_FILE="w.mem", THRESH_FILE="t.mem" if NT else "",
+                RAM_STYLE=p.get("RAM_STYLE", "auto"))
+    return full, files, SIMD * IB, PE * ob
+
+
+def _stream_widths(module, p):
+    if module == "qloom_fifo":
+        return p["WIDTH"], p["WIDTH"]
+    if module == "qloom_swg":
+        return p["SIMD"] * p["ELEM_BITS"], p["SIMD"] * p["ELEM_BITS"]
+    if module == "qloom_maxpool":
+        return p["PE"] * p["ELEM_BITS"], p["PE"] * p["ELEM_BITS"]
+    if module == "qloom_sumpool":
+        return p["PE"] * p["ELEM_BITS"], p["PE"] * p["OUT_BITS"]
+    if module == "qloom_dwc":
+        return p["IN_WIDTH"], p["OUT_WIDTH"]
+    if module == "qloom_labelselect":
+        return p["PE"] * p["IN_BITS"], p["IDX_BITS"]
+    raise KeyError(module)
+
+
+def run_sweep(family: str, jobs: int):
+    from qloom.rtl.generate import library_sources
+    from qloom.synth import synth_module
+
+    def work(spec):
+        module, p = spec
+        with tempfile.TemporaryDirectory() as td:
+            files = {}
+            if module == "qloom_mvau":
+                p, texts, iw, ow = mvau_sweep_instance(p)
+                for k, v in texts.items():
+                    (Path(td) / k).write_text(v)
+                    files[k] = Path(td) / k
+            else:
+                iw, ow = _stream_widths(module, p)
+            r = synth_module(module, library_sources([module]), p, files, family, iw, ow)
+        return {"module": module, "params": p, "family": family,
+                "yosys": {k: r["resources"].get(k, 0) for k in KEYS}}
+
+    out = []
+    with ThreadPoolExecutor(max_workers=jobs) as ex:
+        for rec in ex.map(work, sweep_specs()):
+            print(f"  sweep {rec['module']}: {_fmt(rec['yosys'])}", flush=True)
+            out.append(rec)
+    return out
+
+
+def _sweep_parts(rec):
+    from qloom.rtl.resources import parts
+
+    files = None
+    if rec["module"] == "qloom_mvau":
+        _, files, _, _ = mvau_sweep_instance({k: v for k, v in rec["params"].items()})
+    return parts(rec["module"], rec["params"], rec["family"], files)
+
+
+def fit(records, family: str):
+    """Least-squares LUT coefficients (relative error, non-negative) over ``records``."""
+    from scipy.optimize import nnls
+
+    from qloom.rtl.resources import COEF
+
+    rows, ys, fixed = [], [], []
+    for rec in records:
+        P = _sweep_parts(rec)
+        rows.append(P.lut)
+        ys.append(rec["yosys"]["LUT"])
+        fixed.append(P.lut.get(("mem", "lutram"), 0.0))
+    keys = sorted({k for r in rows for k in r if k != ("mem", "lutram")})
+    A = np.array([[r.get(k, 0.0) for k in keys] for r in rows])
+    y = np.array(ys, float) - np.array(fixed)
+    w = 1.0 / np.maximum(np.array(ys, float), 1.0)
+    x, _ = nnls(A * w[:, None], y * w)
+    coef = {}
+    for k, v in zip(keys, x):
+        coef.setdefault(k[0], {})[k[1]] = round(float(v), 4)
+    pred = A @ x + np.array(fixed)
+    err = (pred - np.array(ys)) / np.maximum(np.array(ys), 1)
+    return coef, err
+
+
+# ------------------------------------------------------------------------------ main
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--family", default="xc7", choices=("xc7", "xcup", "ecp5"))
+    ap.add_argument("--quick", action="store_true", help="only the default digits build")
+    ap.add_argument("--no-rtlsim", action="store_true", help="skip the cycle comparison")
+    ap.add_argument("--sweep", action="store_true", help="synthesize the fitting sweep")
+    ap.add_argument("--fit", action="store_true", help="fit LUT coefficients to the stored sweep")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--json", default=str(RESULTS / "cost_model.json"))
+    ap.add_argument("--md", default=str(RESULTS / "cost_model.md"))
+    ap.add_argument("--workdir", default=None, help="build folders (default: a temporary folder)")
+    args = ap.parse_args(argv)
+    jpath = Path(args.json)
+    old = json.loads(jpath.read_text()) if jpath.exists() else {}
+    if args.sweep or args.fit:
+        sweep = old.get("sweep", {}).get(args.family)
+        if args.sweep or not sweep:
+            sweep = run_sweep(args.family, args.jobs)
+            old.setdefault("sweep", {})[args.family] = sweep
+            jpath.parent.mkdir(parents=True, exist_ok=True)
+            jpath.write_text(json.dumps(old, indent=1) + "\n")
+        if args.fit:
+            coef, err = fit(sweep, args.family)
+            print(json.dumps(coef, indent=1))
+            print(f"fit: median |err| {np.median(np.abs(err)):.3f}, worst {np.abs(err).max():.3f}")
+        return 0
+    from qloom.synth import FAMILIES  # noqa: F401 - validates the import early
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="qloom-cost-") as td:
+        wd = Path(args.workdir) if args.workdir else Path(td)
+        wd.mkdir(parents=True, exist_ok=True)
+        builds = []
+        for name, model, folding in cases(wd, args.quick):
+            print(f"{name}:", flush=True)
+            builds.append(run_build(name, model, folding, wd, args.family, args.jobs, not args.no_rtlsim))
+    report = {"family": args.family, "tool": "0.70",
+              "summary": {"estimate": summarize(builds, "estimate"),
+                          "estimate_data": summarize(builds, "estimate_data")},
+              "cycles": cycles_table(builds), "builds": builds,
+              "seconds": round(time.perf_counter() - t0, 1)}
+    if "sweep" in old:
+        report["sweep"] = old["sweep"]
+    jpath.parent.mkdir(parents=True, exist_ok=True)
+    jpath.write_text(json.dumps(report, indent=1) + "\n")
+    Path(args.md).write_text(markdown(report))
+    print(markdown(report).split("## Stages")[0])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
