@@ -148,6 +148,22 @@ def _cmd_boards(args) -> int:
     return 0
 
 
+def _cmd_zoo(args) -> int:
+    from qloom import zoo
+
+    if args.action == "list":
+        rows = [("name", "input", "precision", "weights", "note")]
+        rows += [(m.name, "x".join(map(str, m.input_shape)), m.precision,
+                  "trained" if m.trained else "random", m.note) for m in zoo.ZOO.values()]
+        w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for r in rows:
+            print("  ".join(c.ljust(n) for c, n in zip(r, w)).rstrip())
+        return 0
+    out = zoo.zoo_export(args.name, args.output)
+    print(f"{args.name} -> {out} ({out.stat().st_size:,} bytes)")
+    return 0
+
+
 def _cmd_synth(args) -> int:
     from qloom.synth import synth_out
 
@@ -244,6 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
         x.set_defaults(fn=fn)
     bo = sub.add_parser("boards", help="list the known FPGA boards and their budgets")
     bo.set_defaults(fn=_cmd_boards)
+    z = sub.add_parser("zoo", help="the benchmark model zoo: list, or export a model as QONNX")
+    zs = z.add_subparsers(dest="action", required=True, metavar="ACTION")
+    zs.add_parser("list", help="table of the zoo models")
+    ze = zs.add_parser("export", help="write a zoo model as one QONNX file")
+    ze.add_argument("name", help="model name (qloom zoo list)")
+    ze.add_argument("-o", "--output", required=True, help="output .onnx")
+    z.set_defaults(fn=_cmd_zoo)
     d = sub.add_parser("demo", help="the whole flow on the embedded digits model")
     d.add_argument("--out", help="build folder (default: a new temporary folder)")
     d.add_argument("--board", default="pynq-z1")

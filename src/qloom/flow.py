@@ -118,7 +118,9 @@ def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> d
     from qloom.boards import RESOURCES
     from qloom.dse.search import _resources, stage_resources
 
-    cycles = {op.name: op.cycles(folding.get(op.name, {})) for op in graph.nodes}
+    from qloom.dse import graph_cycles
+
+    cycles = graph_cycles(graph, folding)
     ii = max(cycles.values())
     layers = {}
     for op in graph.nodes:
@@ -140,15 +142,22 @@ def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> d
 
 
 def fifo_depths_from_cycles(graph: HWGraph, folding: dict) -> dict:
-    """FIFO depth in front of each layer.
+    """FIFO depth (in the consumer's beats) in front of each layer.
 
-    In a chain every stage makes progress on its own, so no FIFO depth can deadlock it; the
-    FIFOs only smooth bursts so the slowest layer never waits. A producer emits its
-    output in bursts of one output pixel (MVAU: MH/PE beats per vector); a FIFO of that
-    burst (at least 2, at most 64 beats) decouples the two sides.
+    In a chain every stage makes progress on its own, so no depth can deadlock it; the
+    FIFOs only decouple rates so the slowest layer never waits. An MVAU with NF = MH/PE > 1
+    reads its input vector only during its first pass over the rows (qloom_mvau.v), so the
+    FIFO in front of it holds a whole vector (SF = MW/SIMD beats, plus 2): the next vector
+    then streams in at the producer's pace during the other NF - 1 passes, and the MVAU
+    takes vectors * max(NF*SF, MW / input rate) cycles per frame (HWOp.cycles_fed). Other
+    layers get the producer's burst of one output pixel (2 to 64 beats).
     """
     depths = {}
     for prev, op in zip(graph.nodes, graph.nodes[1:]):
+        f = folding.get(op.name, {})
+        if op.op_type == "MVAU" and op.mh // int(f.get("PE", 1)) > 1:
+            depths[op.name] = op.mw // int(f.get("SIMD", 1)) + 2
+            continue
         fp = folding.get(prev.name, {})
         burst = int(prev.out_shape[-1]) // max(1, prev.out_elems(fp))
         depths[op.name] = int(min(64, max(2, burst)))
@@ -228,7 +237,8 @@ def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_s
     first, last = graph.nodes[0], graph.nodes[-1]
     q = graph.host_input(x).reshape(n, -1)
     in_elems = encode_elems(q, first.in_type.bipolar).ravel()
-    beats = pack_beats(in_elems, meta["in_elem_bits"], meta["in_elems"], signed=False)
+    beats = pack_beats(in_elems, meta["in_elem_bits"], meta["in_elems"],
+                       signed=first.in_type.signed and not first.in_type.bipolar)
     out_per_frame = int(np.prod(last.out_shape)) // meta["out_elems"]
     rtl = out / "rtl"
     sources = sorted(str(p) for p in rtl.glob("*.v"))
@@ -263,6 +273,9 @@ def _layer_trace(stdout: str, graph: HWGraph, folding: dict, done0: int, n: int)
         parts = line.split()
         if len(parts) == 3 and parts[0] == "qloom_frame":
             times.setdefault(parts[1], []).append(int(parts[2]))
+    from qloom.dse import graph_cycles
+
+    est = graph_cycles(graph, folding)
     last = graph.nodes[-1].name
     offset = done0 - times[last][0] if times.get(last) else 0
     layers = {}
@@ -271,6 +284,6 @@ def _layer_trace(stdout: str, graph: HWGraph, folding: dict, done0: int, n: int)
         layers[op.name] = {
             "cycles": float(np.median(np.diff(t))) if len(t) > 1 else None,
             "frame0_done_cycle": t[0] + offset if t else None,
-            "cycles_estimate": op.cycles(folding.get(op.name, {})),
+            "cycles_estimate": est[op.name],
         }
     return layers

@@ -10,7 +10,6 @@ initiation interval (II, cycles per frame) is the slowest layer's cycles (FINN-R
 """
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from pathlib import Path
@@ -22,35 +21,28 @@ RAM_STYLES = ("auto", "block", "distributed")
 DEFAULT_LANES = 2048  # MAC lanes the default folding spreads over the layers
 
 
-def _configs(op):
-    knobs = op.knobs()
-    names = sorted(knobs)
-    for values in itertools.product(*(knobs[n] for n in names)):
-        yield dict(zip(names, values))
-
-
 def fold_for_target(graph: HWGraph, target_cycles: int) -> dict:
     """Per layer, the folding with the fewest lanes (PE * SIMD) whose cycles per frame are
-    at most ``target_cycles``; the fastest one where none is (then II > target)."""
-    out = {}
+    at most ``target_cycles`` (producers raised where they would starve their consumer);
+    the fastest where none is (then II > target)."""
+    from qloom.dse.search import Space, lanes_cost
+
+    space = Space(graph, lanes_cost)
+    pick = space.at(max(target_cycles, space.min_cycles))
+    out = space.folding(pick)
     for op in graph.nodes:
-        best = None
-        for cfg in _configs(op):
-            key = (op.cycles(cfg) > target_cycles, op.parallelism(cfg), op.cycles(cfg))
-            if best is None or key < best[0]:
-                best = (key, cfg)
-        if best[0][0]:  # cannot meet the target: take the fastest
-            best = min(((op.cycles(c), op.parallelism(c)), c) for c in _configs(op))
-        cfg = dict(best[1])
         if hasattr(op, "weights"):
-            cfg["ram_style"] = "auto"
-        out[op.name] = cfg
+            out[op.name]["ram_style"] = "auto"
+        elif "ram_style" in out[op.name]:
+            del out[op.name]["ram_style"]
     return out
 
 
 def min_cycles(graph: HWGraph) -> int:
     """The smallest II any folding reaches (the slowest layer fully unfolded)."""
-    return max(min(op.cycles(c) for c in _configs(op)) for op in graph.nodes)
+    from qloom.dse.search import Space, lanes_cost
+
+    return Space(graph, lanes_cost).min_cycles
 
 
 def default_folding(graph: HWGraph, lanes: int = DEFAULT_LANES) -> tuple[dict, int, str]:
@@ -67,9 +59,35 @@ def default_folding(graph: HWGraph, lanes: int = DEFAULT_LANES) -> tuple[dict, i
     return fold, target, why
 
 
+def stream_rate(p_elems: int, q_elems: int) -> int:
+    """Elements per cycle that pass between a producer emitting ``p_elems`` per beat and a
+    consumer taking ``q_elems`` per beat: the narrower side when one width divides the
+    other (one DWC), their gcd otherwise (two DWCs through the gcd width)."""
+    if p_elems % q_elems == 0 or q_elems % p_elems == 0:
+        return min(p_elems, q_elems)
+    return math.gcd(p_elems, q_elems)
+
+
+def input_rates(graph: HWGraph, folding: dict) -> dict[str, int]:
+    """Elements per cycle each layer's input stream can deliver (the host feeds the first
+    layer one beat per cycle)."""
+    rates = {}
+    prev = None
+    for op in graph.nodes:
+        f = folding.get(op.name, {})
+        if prev is None:
+            rates[op.name] = op.in_elems(f)
+        else:
+            rates[op.name] = stream_rate(prev.out_elems(folding.get(prev.name, {})), op.in_elems(f))
+        prev = op
+    return rates
+
+
 def graph_cycles(graph: HWGraph, folding: dict) -> dict[str, int]:
-    """Cycles per frame of every layer under ``folding``."""
-    return {op.name: op.cycles(folding.get(op.name, {})) for op in graph.nodes}
+    """Cycles per frame of every layer under ``folding``, including the slow-down of a
+    layer whose input stream delivers fewer elements per cycle than it consumes."""
+    rates = input_rates(graph, folding)
+    return {op.name: op.cycles_fed(folding.get(op.name, {}), rates[op.name]) for op in graph.nodes}
 
 
 def validate_folding(graph: HWGraph, folding: dict, source: str = "folding") -> dict:

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 from qloom.boards import RESOURCES, Board
+from qloom.dse.folding import stream_rate
 from qloom.errors import QloomError
 from qloom.ir import HWGraph
 
@@ -62,34 +63,64 @@ def scarcity_cost(res: dict, board: Board) -> float:
     return c
 
 
-def op_options(op, board: Board) -> list[Option]:
-    """The Pareto front (cycles vs cost) of an operator's configurations, cycles ascending."""
+def _configs(op):
     knobs = op.knobs()
     names = sorted(knobs)
     styles = ("block", "distributed") if op.op_type in RAM_STYLE_OPS else (None,)
-    opts = []
     for values in itertools.product(*(knobs[n] for n in names)):
         for style in styles:
             cfg = dict(zip(names, values))
             if style:
                 cfg["ram_style"] = style
-            res = _resources(op, cfg, board.family)
-            opts.append(Option(op.cycles(cfg), scarcity_cost(res, board), res, cfg))
-    opts.sort(key=lambda o: (o.cycles, o.cost))
-    front, best = [], math.inf
-    for o in opts:  # from fast to slow: keep only ones cheaper than every faster one
-        if o.cost < best:
-            front.append(o)
-            best = o.cost
-    return front
+            yield cfg
+
+
+def board_cost(board: Board):
+    """Cost function of the target-FPS search: scarcity-weighted resources on ``board``."""
+    def cost(op, cfg):
+        res = _resources(op, cfg, board.family)
+        return scarcity_cost(res, board), res
+    return cost
+
+
+def lanes_cost(op, cfg):
+    """Cost function of the default folding: datapath lanes (PE * SIMD)."""
+    return float(op.parallelism(cfg)), {}
 
 
 class Space:
-    """All layers' option fronts, for fast queries at many targets."""
+    """Every layer's configurations with their cost, and the per-layer Pareto fronts of
+    (cycles, cost), for fast queries at many targets.
 
-    def __init__(self, graph: HWGraph, board: Board):
-        self.graph, self.board = graph, board
-        self.options = {op.name: op_options(op, board) for op in graph.nodes}
+    A layer's cycles assume its producer can be made to feed it at the best rate the
+    producer's knobs allow (``stream_rate``); :meth:`at` then raises the producer's
+    parallelism where the cheapest producer would starve it (an MVAU reads its input
+    vector in its first pass over the rows, at SIMD elements per cycle).
+    """
+
+    def __init__(self, graph: HWGraph, cost_fn, board: Board | None = None):
+        self.graph, self.board, self.cost_fn = graph, board, cost_fn
+        self.nodes = list(graph.nodes)
+        self.all: dict[str, list[Option]] = {}
+        self.options: dict[str, list[Option]] = {}
+        prev = None
+        for op in self.nodes:
+            prev_out = sorted({prev.out_elems(c) for c in _configs(prev)}) if prev else None
+            opts = []
+            for cfg in _configs(op):
+                cost, res = cost_fn(op, cfg)
+                e_in = op.in_elems(cfg)
+                r = e_in if prev is None else max(stream_rate(p, e_in) for p in prev_out)
+                opts.append(Option(op.cycles_fed(cfg, r), cost, res, cfg))
+            opts.sort(key=lambda o: (o.cycles, o.cost))
+            self.all[op.name] = opts
+            front, best = [], math.inf
+            for o in opts:  # fast to slow: keep only ones cheaper than every faster one
+                if o.cost < best:
+                    front.append(o)
+                    best = o.cost
+            self.options[op.name] = front
+            prev = op
         self._cycles = {k: [o.cycles for o in v] for k, v in self.options.items()}
 
     @property
@@ -97,15 +128,36 @@ class Space:
         return max(v[0].cycles for v in self.options.values())
 
     def at(self, target_cycles: float) -> dict[str, Option] | None:
-        """Cheapest option per layer with cycles <= target (None when a layer cannot)."""
+        """Cheapest option per layer with cycles <= target (None when a layer cannot),
+        producers raised where they would starve their consumer."""
         pick = {}
         for name, opts in self.options.items():
             i = bisect.bisect_right(self._cycles[name], target_cycles) - 1
             if i < 0:
                 return None
-            # fronts are sorted by cycles with cost decreasing: the slowest allowed is cheapest
-            pick[name] = opts[i]
+            pick[name] = opts[i]  # the slowest allowed is the cheapest
+        for k in range(len(self.nodes) - 1, 0, -1):
+            p, c = self.nodes[k - 1], self.nodes[k]
+            cc = pick[c.name].cfg
+            e_in = c.in_elems(cc)
+
+            def feeds(o):
+                return c.cycles_fed(cc, stream_rate(p.out_elems(o.cfg), e_in)) <= target_cycles
+
+            if feeds(pick[p.name]):
+                continue
+            ok = [o for o in self.all[p.name] if o.cycles <= target_cycles and feeds(o)]
+            if ok:
+                pick[p.name] = min(ok, key=lambda o: (o.cost, o.cycles))
         return pick
+
+    def folding(self, pick) -> dict:
+        return {k: dict(o.cfg) for k, o in pick.items()}
+
+    def ii(self, pick) -> int:
+        from qloom.dse.folding import graph_cycles
+
+        return max(graph_cycles(self.graph, self.folding(pick)).values())
 
     def totals(self, pick: dict[str, Option]) -> dict:
         return {r: sum(o.res.get(r, 0) for o in pick.values()) for r in RESOURCES}
@@ -124,11 +176,11 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float):
     Returns (folding, per-layer options, totals). Raises QloomError with the best
     reachable FPS when the target is out of reach on ``board``.
     """
-    space = Space(graph, board)
+    space = Space(graph, board_cost(board), board)
     target = clock_mhz * 1e6 / target_fps
     pick = space.at(target)
-    if pick is not None and space.fits(pick):
-        return {k: dict(o.cfg) for k, o in pick.items()}, pick, space.totals(pick)
+    if pick is not None and space.fits(pick) and space.ii(pick) <= target:
+        return space.folding(pick), pick, space.totals(pick)
     best = best_reachable(space)
     if best is None:
         raise QloomError(f"no folding of {graph.name} fits {board.name} at all "
@@ -147,7 +199,7 @@ def best_reachable(space: Space) -> int | None:
         mid = (lo + hi) // 2
         pick = space.at(cands[mid])
         if pick is not None and space.fits(pick):
-            best, hi = cands[mid], mid - 1
+            best, hi = space.ii(pick), mid - 1
         else:
             lo = mid + 1
     return best
@@ -156,7 +208,7 @@ def best_reachable(space: Space) -> int | None:
 def pareto_points(graph: HWGraph, board: Board, clock_mhz: float) -> list[dict]:
     """(FPS, resources) of the cheapest folding at every distinct II: the Pareto front of
     throughput against LUTs that ``qloom explore`` draws."""
-    space = Space(graph, board)
+    space = Space(graph, board_cost(board), board)
     pts = []
     for t in space.candidate_targets():
         if t < space.min_cycles:
@@ -164,7 +216,7 @@ def pareto_points(graph: HWGraph, board: Board, clock_mhz: float) -> list[dict]:
         pick = space.at(t)
         if pick is None:
             continue
-        ii = max(o.cycles for o in pick.values())
+        ii = space.ii(pick)
         tot = space.totals(pick)
         pts.append({"cycles_per_frame": ii, "fps": clock_mhz * 1e6 / ii, **tot,
                     "fits": space.fits(pick), "folding": {k: o.cfg for k, o in pick.items()}})

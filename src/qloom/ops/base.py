@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 
+import math
+
 import numpy as np
 
 from qloom.types import IntType
@@ -104,6 +106,12 @@ class HWOp:
         from qloom.errors import QloomError
 
         raise QloomError(f"layer {self.name}: no RTL implementation of {self.op_type} yet")
+
+    def cycles_fed(self, fold: dict, in_rate: float) -> int:
+        """Cycles per frame when the input arrives at most ``in_rate`` elements per cycle:
+        an operator cannot finish a frame before its input has arrived."""
+        n_in = int(np.prod(self.in_shape, dtype=np.int64))
+        return max(self.cycles(fold), math.ceil(n_in / in_rate))
 
     def resources(self, fold: dict, family: str = "xc7") -> dict:
         """{LUT, FF, BRAM18, URAM, DSP} of this operator's RTL under ``fold`` (FINN-R Sec. 5
