@@ -32,6 +32,8 @@
 //                 popcount pop = #{i : w_i == x_i} (dot = 2*pop - MW) and the
 //                 thresholds are in the POPCOUNT domain:
 //                 dot >= t  <=>  pop >= ceil((t + MW) / 2).
+//   MUL_STYLE     0 auto (LUT shift-add if IN_BITS + W_BITS <= 10, else `*`),
+//                 1 LUT shift-add, 2 `*` (Yosys synth_xilinx maps it to DSP48E1).
 //   RAM_STYLE     "auto" | "block" | "distributed": ram_style attribute of the
 //                 weight ROM ("distributed" is emitted as "logic", which is how
 //                 Yosys builds a LUT ROM; it cannot put a ROM in LUTRAM).
@@ -85,6 +87,10 @@ module qloom_mvau #(
     /* verilator lint_off UNUSEDPARAM */
     parameter RAM_STYLE = "auto",
     /* verilator lint_on UNUSEDPARAM */
+    // multiplier style (integer-by-integer products only): 0 = auto (LUT shift-add
+    // when IN_BITS + W_BITS <= 10, else the * operator), 1 = LUT shift-add,
+    // 2 = the * operator (Yosys maps it to DSP48 slices)
+    parameter integer MUL_STYLE = 0,
     // derived widths (do not override)
     parameter integer OB = (NUM_THRESH > 0) ? OUT_BITS : ACC_BITS
 ) (
@@ -103,6 +109,7 @@ module qloom_mvau #(
     localparam integer IB = IN_BITS;
     localparam integer WB = W_BITS;
     localparam integer PW = IB + WB + 2;          // signed product width
+    localparam integer MUL_LUT = ((MUL_STYLE == 1) || (MUL_STYLE == 0 && IB + WB <= 10)) ? 1 : 0;
     localparam integer SFW = (SF > 1) ? $clog2(SF) : 1;
     localparam integer NFW = (NF > 1) ? $clog2(NF) : 1;
     localparam integer WAW = (NF * SF > 1) ? $clog2(NF * SF) : 1;
@@ -241,18 +248,36 @@ module qloom_mvau #(
                     end
                     assign prod = xr[0] ? ws : -ws;
                 end else begin : g_mul
-                    wire [PW-1:0] xs, ws;
+                    wire [PW-1:0] xs;
                     if (IN_SIGNED != 0) begin : g_xs
                         assign xs = {{(PW-IB){xr[IB-1]}}, xr};
                     end else begin : g_xu
                         assign xs = {{(PW-IB){1'b0}}, xr};
                     end
-                    if (W_SIGNED != 0) begin : g_ws
-                        assign ws = {{(PW-WB){wr[WB-1]}}, wr};
-                    end else begin : g_wu
-                        assign ws = {{(PW-WB){1'b0}}, wr};
+                    if (MUL_LUT != 0) begin : g_lut
+                        // shift-and-add over the weight bits (the top bit of a
+                        // signed weight has weight -2^(WB-1)): LUT logic
+                        reg [PW-1:0] pm;
+                        integer b;
+                        always @* begin
+                            pm = {PW{1'b0}};
+                            for (b = 0; b < WB; b = b + 1) begin
+                                if (wr[b]) begin
+                                    if ((W_SIGNED != 0) && (b == WB - 1)) pm = pm - (xs << b);
+                                    else pm = pm + (xs << b);
+                                end
+                            end
+                        end
+                        assign prod = pm;
+                    end else begin : g_op
+                        wire [PW-1:0] ws;
+                        if (W_SIGNED != 0) begin : g_ws
+                            assign ws = {{(PW-WB){wr[WB-1]}}, wr};
+                        end else begin : g_wu
+                            assign ws = {{(PW-WB){1'b0}}, wr};
+                        end
+                        assign prod = xs * ws;
                     end
-                    assign prod = xs * ws;
                 end
                 if (ACC_BITS > PW) begin : g_sext
                     assign prods[(gp*SIMD + gs)*ACC_BITS +: ACC_BITS] =
