@@ -59,3 +59,20 @@ def test_weight_and_threshold_words():
     assert memh_text([0x302F], 16) == "302f\n"
     with pytest.raises(ValueError):
         threshold_words(np.array([[3, 1]]), PE=1, T_BITS=4)
+
+
+TOPS = ["qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_maxpool", "qloom_sumpool", "qloom_thresholding",
+        "qloom_labelselect", "qloom_dwc", "qloom_pool_reduce"]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("top", TOPS)
+def test_lint_defaults(top):
+    """Every module is -Wall clean with its default parameters (and each RAM style)."""
+    from qloom.sim.verilator import lint, rtl_dir
+
+    srcs = sorted(rtl_dir().glob("*.v"))
+    assert lint(top, srcs) == ""
+    if top in ("qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_thresholding"):
+        for style in ("block", "distributed"):
+            assert lint(top, srcs, {"RAM_STYLE": style}) == ""
