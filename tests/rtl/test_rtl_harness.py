@@ -76,3 +76,18 @@ def test_lint_defaults(top):
     if top in ("qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_thresholding"):
         for style in ("block", "distributed"):
             assert lint(top, srcs, {"RAM_STYLE": style}) == ""
+
+
+@pytest.mark.sim
+def test_harness_timeout_and_vcd(tmp_path):
+    """Asking for more beats than a FIFO can give raises SimTimeout; VCD tracing works."""
+    from qloom.sim.verilator import AxisSim, SimTimeout, rtl_path
+
+    sim = AxisSim("qloom_fifo", [rtl_path("qloom_fifo")], {"WIDTH": 8, "DEPTH": 4}, 8, 8, trace=True)
+    with pytest.raises(SimTimeout) as e:
+        sim.run([1, 2, 3], n_out=4, max_cycles=500)
+    assert e.value.result.outputs == [1, 2, 3]
+    vcd = tmp_path / "w.vcd"
+    res = sim.run([5, 6], n_out=2, vcd=vcd)
+    assert res.outputs == [5, 6]
+    assert "s_axis_tdata" in vcd.read_text()

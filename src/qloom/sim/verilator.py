@@ -254,7 +254,7 @@ class _Lock:
         self.fh.close()
 
 
-_RUNTIME_OBJS = ("verilated", "verilated_threads")
+_RUNTIME_OBJS = ("verilated", "verilated_threads", "verilated_vcd_c")
 
 
 @dataclass
@@ -287,8 +287,9 @@ class AxisSim:
 
     def __init__(self, top: str, sources: Sequence[str | os.PathLike], params: Mapping | None = None,
                  in_width: int = 8, out_width: int = 8, extra_args: Sequence[str] = (),
-                 cache: str | os.PathLike | None = None, opt: str = "-O1"):
+                 cache: str | os.PathLike | None = None, opt: str = "-O1", trace: bool = False):
         self.top = top
+        self.trace = bool(trace)
         self.sources = [Path(s).resolve() for s in sources]
         self.params = dict(params or {})
         self.in_width = int(in_width)
@@ -311,6 +312,8 @@ class AxisSim:
         for k in sorted(self.params):
             h.update(f"{k}={self.params[k]!r};".encode())
         h.update(f"{self.in_width},{self.out_width},{self.extra_args},{self.opt}".encode())
+        if self.trace:
+            h.update(b"trace")
         return h.hexdigest()[:20]
 
     # ------------------------------------------------------------------ build
@@ -355,6 +358,8 @@ class AxisSim:
         cmd = [verilator_bin(), "--cc", "--exe", "-O2", "--x-assign", "fast", "--x-initial", "fast",
                "-Wno-fatal", "--top-module", self.top, "-Mdir", str(obj), "-o", "Vsim"]
         cmd += [_param_arg(k, v) for k, v in self.params.items()]
+        if self.trace:
+            cmd += ["--trace"]
         cmd += self.extra_args
         cmd += [str(s) for s in self.sources] + [str(d / "tb.cpp")]
         env = _verilator_env()
@@ -365,13 +370,12 @@ class AxisSim:
             raise SimError(f"verilator failed for {self.top}:\n{log.read_text()[-4000:]}")
         # reuse the precompiled run-time objects (they only depend on flags)
         rt = self._runtime_dir()
-        have_rt = all((rt / f"{n}.o").exists() for n in _RUNTIME_OBJS)
-        if have_rt:
-            for n in _RUNTIME_OBJS:
-                for ext in (".o", ".d"):
-                    if (rt / f"{n}{ext}").exists():
-                        shutil.copy2(rt / f"{n}{ext}", obj / f"{n}{ext}")
-                os.utime(obj / f"{n}.o")
+        cached = [n for n in _RUNTIME_OBJS if (rt / f"{n}.o").exists()]
+        for n in cached:
+            for ext in (".o", ".d"):
+                if (rt / f"{n}{ext}").exists():
+                    shutil.copy2(rt / f"{n}{ext}", obj / f"{n}{ext}")
+            os.utime(obj / f"{n}.o")
         make = ["make", "-C", str(obj), "-f", f"{vtop}.mk", "-j", "2", f"OPT_FAST={self.opt}",
                 f"OPT_SLOW={self.opt}", f"OPT_GLOBAL=-O2",
                 # PyPI's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks every
@@ -381,9 +385,10 @@ class AxisSim:
             r = subprocess.run(make, stdout=lf, stderr=subprocess.STDOUT, env=env, cwd=d)
         if r.returncode != 0:
             raise SimError(f"C++ build failed for {self.top}:\n{log.read_text()[-4000:]}")
-        if not have_rt:
+        missing = [n for n in _RUNTIME_OBJS if n not in cached and (obj / f"{n}.o").exists()]
+        if missing:
             rt.mkdir(parents=True, exist_ok=True)
-            for n in _RUNTIME_OBJS:
+            for n in missing:
                 for ext in (".d", ".o"):  # .o last: its presence marks completeness
                     src = obj / f"{n}{ext}"
                     if src.exists():
@@ -405,7 +410,8 @@ class AxisSim:
     # ------------------------------------------------------------------ run
     def run(self, in_beats: Sequence[int], n_out: int, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
             seed: int = 0, max_cycles: int | None = None, extra_cycles: int = 32,
-            files: Mapping[str, str | os.PathLike] | None = None, check: bool = True) -> SimResult:
+            files: Mapping[str, str | os.PathLike] | None = None, check: bool = True,
+            vcd: str | os.PathLike | None = None) -> SimResult:
         """Simulate: feed ``in_beats``, collect ``n_out`` output beats.
 
         ``p_in_gap``: probability that s_axis_tvalid stays low in a cycle where
@@ -416,6 +422,7 @@ class AxisSim:
         beats seen then are returned in ``extra_outputs`` (``check`` raises on
         any).  ``files`` maps run-directory file names (relative string
         parameters) to a path or to literal text containing a newline.
+        ``vcd``: write a waveform there (the model must be built with ``trace=True``).
         """
         binary = self.build()
         if max_cycles is None:
@@ -437,7 +444,12 @@ class AxisSim:
             outf = rd / "out.txt"
             cmd = [str(binary), str(inf), str(outf), str(int(n_out)), repr(float(p_in_gap)),
                    repr(float(p_out_stall)), str(int(seed)), str(int(max_cycles)), str(int(extra_cycles))]
-            r = subprocess.run(cmd, capture_output=True, text=True, cwd=rd)
+            env = dict(os.environ)
+            if vcd is not None:
+                if not self.trace:
+                    raise SimError("vcd= needs AxisSim(..., trace=True)")
+                env["QLOOM_VCD"] = str(Path(vcd).resolve())
+            r = subprocess.run(cmd, capture_output=True, text=True, cwd=rd, env=env)
             if r.returncode != 0:
                 raise SimError(f"simulation of {self.top} failed (rc {r.returncode}):\n{r.stdout}\n{r.stderr}")
             res = _parse_output(outf.read_text())
