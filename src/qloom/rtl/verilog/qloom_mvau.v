@@ -103,6 +103,16 @@ module qloom_mvau #(
     output wire                    m_axis_tvalid,
     input  wire                    m_axis_tready
 );
+    // number of nodes on level l of a balanced adder tree over n0 leaves
+    function integer tree_n(input integer n0, input integer l);
+        integer i, n;
+        begin
+            n = n0;
+            for (i = 0; i < l; i = i + 1) n = (n + 1) / 2;
+            tree_n = n;
+        end
+    endfunction
+
     localparam integer SF = MW / SIMD;
     localparam integer NF = MH / PE;
     localparam integer XNOR = ((IN_BIPOLAR != 0) && (W_BIPOLAR != 0)) ? 1 : 0;
@@ -114,6 +124,7 @@ module qloom_mvau #(
     localparam integer NFW = (NF > 1) ? $clog2(NF) : 1;
     localparam integer WAW = (NF * SF > 1) ? $clog2(NF * SF) : 1;
     localparam integer WWORD = PE * SIMD * WB;
+    localparam integer TL = (SIMD > 1) ? $clog2(SIMD) : 0;   // adder tree levels
     localparam integer NT = (NUM_THRESH > 0) ? NUM_THRESH : 1;
     localparam integer TWORD = PE * NT * ACC_BITS;
     localparam integer ROUND_TRIP = 7;             // issue -> credit returned, no stalls
@@ -219,8 +230,9 @@ module qloom_mvau #(
     // ------------------------------------------------------------------ C1: products + SIMD sum
     wire [SIMD*IB-1:0] x1 = src1 ? sd1 : ib1;
     wire [PE*SIMD*ACC_BITS-1:0] prods;   // every product, sign-extended/wrapped to ACC_BITS
+    wire [PE*ACC_BITS-1:0] dot_c;        // per PE: sum over the SIMD products
 
-    genvar gp, gs;
+    genvar gp, gs, gl, gi;
     generate
         for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
             for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_simd
@@ -291,21 +303,27 @@ module qloom_mvau #(
                     assign prods[(gp*SIMD + gs)*ACC_BITS +: ACC_BITS] = prod_t[ACC_BITS-1:0];
                 end
             end
+            // balanced adder tree over the SIMD products (depth ceil(log2(SIMD)))
+            for (gl = 0; gl <= TL; gl = gl + 1) begin : g_lvl
+                localparam integer NL = tree_n(SIMD, gl);
+                wire [NL*ACC_BITS-1:0] v;
+                if (gl == 0) begin : g_leaf
+                    assign v = prods[gp*SIMD*ACC_BITS +: SIMD*ACC_BITS];
+                end else begin : g_add
+                    localparam integer NP = tree_n(SIMD, gl - 1);
+                    for (gi = 0; gi < NL; gi = gi + 1) begin : g_n
+                        if (2*gi + 1 < NP) begin : g_two
+                            assign v[gi*ACC_BITS +: ACC_BITS] = g_lvl[gl-1].v[2*gi*ACC_BITS +: ACC_BITS]
+                                + g_lvl[gl-1].v[(2*gi+1)*ACC_BITS +: ACC_BITS];
+                        end else begin : g_one
+                            assign v[gi*ACC_BITS +: ACC_BITS] = g_lvl[gl-1].v[2*gi*ACC_BITS +: ACC_BITS];
+                        end
+                    end
+                end
+            end
+            assign dot_c[gp*ACC_BITS +: ACC_BITS] = g_lvl[TL].v;
         end
     endgenerate
-
-    reg [PE*ACC_BITS-1:0] dot_c;
-    reg [ACC_BITS-1:0] dsum;
-    integer ip, is;
-    always @* begin
-        dot_c = {PE*ACC_BITS{1'b0}};
-        for (ip = 0; ip < PE; ip = ip + 1) begin
-            dsum = {ACC_BITS{1'b0}};
-            for (is = 0; is < SIMD; is = is + 1)
-                dsum = dsum + prods[(ip*SIMD + is)*ACC_BITS +: ACC_BITS];
-            dot_c[ip*ACC_BITS +: ACC_BITS] = dsum;
-        end
-    end
 
     reg [PE*ACC_BITS-1:0] dot2;
     reg v2, first2, last2;
