@@ -56,7 +56,9 @@
 //   NF x PE*NUM_THRESH*ACC_BITS bits, input buffer SF x SIMD*IN_BITS bits
 //   (only if NF > 1), output FIFO (qloom_fifo, distributed) of
 //   ceil(7/SF)+1 words of PE*OB bits, accumulators PE*ACC_BITS flip-flops.
-//   The activation compares PE*NUM_THRESH thresholds in parallel.
+//   Per PE the SIMD products are summed by a balanced adder tree (depth
+//   ceil(log2 SIMD)), registered before the accumulator.  The activation compares
+//   PE*NUM_THRESH thresholds in parallel.
 //
 // Depends on: qloom_fifo.v
 `default_nettype none
