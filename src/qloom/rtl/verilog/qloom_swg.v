@@ -26,7 +26,8 @@
 //   rows are loaded while the current frame's last windows are still read.
 //   R = max(K_H + S_H, LEFT + NEED0) where NEED0 = rows needed by output row 0
 //   and LEFT = rows still held at the end of a frame: enough to overlap input
-//   and output completely (and never dead-lock).
+//   and output completely (and never dead-lock); plus one spare row when the
+//   output has fewer than twice as many beats as the input (input-bound).
 //
 // Cycles (no stalls)
 //   1 output beat per cycle and 1 input beat per cycle, concurrently:
@@ -84,7 +85,12 @@ module qloom_swg #(
     localparam integer LAST_LO = (LAST_LO_B > IFM_DIM_H) ? IFM_DIM_H : LAST_LO_B;
     localparam integer LEFT = IFM_DIM_H - LAST_LO;
     localparam integer R_A = K_H + S_H;
-    localparam integer R = (LEFT + NEED0 > R_A) ? LEFT + NEED0 : R_A;
+    localparam integer R_B = (LEFT + NEED0 > R_A) ? LEFT + NEED0 : R_A;
+    // when the input side is (nearly) the bottleneck, one spare row lets the writer
+    // start the next row before the reader has released the oldest one
+    localparam integer OUT_BEATS = OFM_H * OFM_W * K_H * K_W * CF;
+    localparam integer IN_BEATS = IFM_DIM_H * ROWW;
+    localparam integer R = (OUT_BEATS < 2 * IN_BEATS) ? R_B + 1 : R_B;
     localparam integer DEPTH = R * ROWW;
     localparam integer AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
     // signed coordinate width: covers -IFM_DIM_H-R .. IFM + pads + K + R
