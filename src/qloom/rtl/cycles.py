@@ -19,7 +19,7 @@ __all__ = [
     "cycles_maxpool", "cycles_sumpool", "latency_pool",
     "cycles_thresholding", "latency_thresholding",
     "cycles_labelselect", "latency_labelselect",
-    "cycles_dwc",
+    "cycles_dwc", "swg_buffer_rows",
 ]
 
 
@@ -123,3 +123,17 @@ def cycles_dwc(IN_WIDTH, OUT_WIDTH, n_in_beats=1, **_):
     """qloom_dwc: one beat per cycle on the narrow side (the side with more beats)."""
     n_out = n_in_beats * IN_WIDTH // OUT_WIDTH
     return max(n_in_beats, n_out)
+
+
+def swg_buffer_rows(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, K_W, SIMD=1, S_H=1, S_W=1,
+                    PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
+    """Rows R of qloom_swg's line buffer (R * IFM_DIM_W * CHANNELS/SIMD words),
+    exactly as the Verilog computes it."""
+    oh, ow = _swg_dims(IFM_DIM_H, IFM_DIM_W, K_H, K_W, S_H, S_W, PAD_T, PAD_B, PAD_L, PAD_R)
+    cf = CHANNELS // SIMD
+    need0 = min(max(K_H - PAD_T, 0), IFM_DIM_H)
+    last_lo = min(max((oh - 1) * S_H - PAD_T, 0), IFM_DIM_H)
+    r = max(K_H + S_H, IFM_DIM_H - last_lo + need0)
+    if oh * ow * K_H * K_W * cf < 2 * IFM_DIM_H * IFM_DIM_W * cf:
+        r += 1
+    return r
