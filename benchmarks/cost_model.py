@@ -84,10 +84,10 @@ def cases(workdir: Path, quick: bool = False):
                            "StreamingMaxPool_0": {"PE": 1}, "SWG_1": {"SIMD": 1},
                            "MVAU_1": {"PE": 1, "SIMD": 1}, "StreamingMaxPool_1": {"PE": 1},
                            "MVAU_2": {"PE": 1, "SIMD": 1}}),
-        ("digits/fast", d, {"SWG_0": {"SIMD": 1}, "MVAU_0": {"PE": 16, "SIMD": 9},
-                            "StreamingMaxPool_0": {"PE": 16}, "SWG_1": {"SIMD": 16},
-                            "MVAU_1": {"PE": 16, "SIMD": 36}, "StreamingMaxPool_1": {"PE": 8},
-                            "MVAU_2": {"PE": 2, "SIMD": 32}}),
+        ("digits/mid", d, {"SWG_0": {"SIMD": 1}, "MVAU_0": {"PE": 4, "SIMD": 9},
+                           "StreamingMaxPool_0": {"PE": 4}, "SWG_1": {"SIMD": 2},
+                           "MVAU_1": {"PE": 4, "SIMD": 8, "ram_style": "block"},
+                           "StreamingMaxPool_1": {"PE": 2}, "MVAU_2": {"PE": 2, "SIMD": 8}}),
     ]
     if quick:
         return out[:1]
@@ -173,13 +173,8 @@ def run_build(name, model, folding, outdir: Path, family: str, jobs: int, rtlsim
 
 
 def _frames(graph, n):
-    shape = tuple(graph.input_shape) if hasattr(graph, "input_shape") else None
-    if shape is None:
-        from qloom.emulate import input_shape_of
-
-        shape = input_shape_of(graph)
-    rng = np.random.default_rng(0)
-    return rng.random((n,) + tuple(s for s in shape if s is not None and s != -1)[-3:], dtype=np.float32)
+    shape = tuple(graph.host_input.onnx_shape)
+    return np.random.default_rng(0).random((n,) + shape, dtype=np.float32)
 
 
 def _fmt(r):

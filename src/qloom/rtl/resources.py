@@ -172,7 +172,9 @@ class Mem:
 
     depth x width; rom: no write port; read: "sync" (registered read, with enable) or
     "async"; shared: the read address is the write address (single-port use);
-    style: the ram_style attribute ("auto", "block", "distributed", "logic")."""
+    style: the ram_style attribute ("auto", "block", "distributed", "logic");
+    trans: a read that must see a write to the same address in the same cycle
+    (emulated by Yosys with a bypass register: emulation score 3)."""
 
     name: str
     depth: int
@@ -181,6 +183,7 @@ class Mem:
     read: str = "sync"
     shared: bool = False
     style: str = "auto"
+    trans: bool = False
 
 
 def _geom(rd: _RamDef, mem: Mem, rom: bool):
@@ -195,14 +198,19 @@ def _geom(rd: _RamDef, mem: Mem, rom: bool):
     else:
         if rd.sync_read and mem.read != "sync":
             return None  # an asynchronous read cannot use a block RAM port
+        # a read sharing the write address shares its port only when it is synchronous
+        # (observed: an asynchronous read at the write address still maps to SDP LUT-RAM)
+        shared = mem.shared and mem.read == "sync"
         if rd.ports == "sp":
-            if not mem.shared:
+            if not shared:
                 return None
             emu = 0
         elif rd.ports in ("dp", "tdp"):
-            emu = 0 if mem.shared else 1
+            emu = 0 if shared else 1
         else:  # sdp
             emu = 1
+        if mem.trans:
+            emu += 3
     best = None
     for bw, unit in enumerate(rd.dbits):
         if rd.wr_width and not rom and unit != rd.wr_width:
@@ -394,10 +402,13 @@ def rom_lanes(depth: int, width: int, words=None) -> tuple[float, float]:
 
 def rom_luts_per_lane(depth: int) -> float:
     """LUT6s of one lane of a LUT ROM (a function of log2(depth) address bits): one LUT6
-    per 64 words, MUXF7/MUXF8 up to 256, LUT muxes beyond."""
+    per 64 words up to 256 (MUXF7/MUXF8 combine them); beyond, ABC's mux trees cost about
+    1.45 LUT6 per 64 words (measured: 512-4096 words)."""
     if depth <= 64:
         return 1.0
-    return float(_cdiv(depth, 64) + (mux_luts(_cdiv(depth, 256)) if depth > 256 else 0))
+    if depth <= 256:
+        return float(_cdiv(depth, 64))
+    return 1.45 * depth / 64.0
 
 
 def mem_cost(m: MemMapping, mem: Mem, words=None) -> dict:
@@ -413,7 +424,10 @@ def mem_cost(m: MemMapping, mem: Mem, words=None) -> dict:
                 "FF": float(sel), "LUTRAM": 0}
     if m.kind == "distributed":
         lut = m.lutram_luts + (W * mux_luts(m.mult_a) + m.mult_a if m.mult_a > 1 else 0)
-        return {"LUT": float(lut), "FF": float(W if sync else 0), "LUTRAM": m.lutram_luts}
+        # a synchronous read on an asynchronous LUT-RAM port gets a data register, except
+        # when the port came from an address register (trans): that register stays
+        return {"LUT": float(lut), "FF": float(W if sync and not mem.trans else 0),
+                "LUTRAM": m.lutram_luts}
     # logic
     if m.rom:
         ff, fn = rom_lanes(D, W, words)
@@ -421,7 +435,7 @@ def mem_cost(m: MemMapping, mem: Mem, words=None) -> dict:
             fn = W
         lut = fn * (rom_luts_per_lane(D) if D > 8 else 1.0)
         return {"LUT": lut, "FF": ff if sync else 0.0, "LUTRAM": 0, "ROM_LUT": lut}
-    ff = D * W + (W if sync else 0)
+    ff = D * W + (W if sync and not mem.trans else 0)
     lut = W * mux_luts(D) + (D if D > 1 else 0)
     return {"LUT": float(lut), "FF": float(ff), "LUTRAM": 0}
 
@@ -502,12 +516,15 @@ def _mvau_mode(IN_BIPOLAR, W_BIPOLAR):
 
 def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
                      W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
-                     RAM_STYLE="auto", family="xc7", files=None, WEIGHT_FILE="", THRESH_FILE="",
-                     **_) -> Parts:
-    """qloom_mvau: weight ROM, threshold ROM, input buffer, PE x SIMD datapath, output FIFO.
+                     RAM_STYLE="auto", MUL_STYLE=0, family="xc7", files=None, WEIGHT_FILE="",
+                     THRESH_FILE="", **_) -> Parts:
+    """qloom_mvau: weight ROM, threshold ROM, input buffer, PE x SIMD datapath (products,
+    balanced adder tree), accumulators, PE x NUM_THRESH comparators, output FIFO.
 
-    LUT features (FINN-R Sec. 5, MVAU LUT model: per-lane product cost x PE*SIMD, adder
-    tree and accumulator growing with the accumulator width, PE*NUM_THRESH comparators)."""
+    LUT features (FINN-R Sec. 5, MVAU LUT model: a per-lane product cost times PE*SIMD --
+    ~ weight bits x activation bits for a LUT multiplier, 1 for XNOR --, an adder tree and
+    accumulator growing with the sum width, PE*NUM_THRESH comparators of the accumulator
+    width, plus the memories)."""
     P = Parts("qloom_mvau")
     SF, NF = MW // SIMD, MH // PE
     NT = NUM_THRESH
@@ -521,66 +538,97 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     style = str(RAM_STYLE)
     rom_style = "logic" if style == "distributed" else style
     wlanes = _const_lanes_removed(wwords, WW) if wwords is not None else WW
-    wm = P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style), family, wwords)
+    P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style), family, wwords)
     const_w = D == 1  # the weights are constants: the datapath folds them in
-    # thresholds
+    # thresholds: a comparator whose threshold is the accumulator minimum in every word is
+    # always true (the generator clamps "always fire" thresholds there): Yosys drops it
+    nt_live = float(PE * NT)
     if NT:
         TW = PE * NT * ACC
+        if twords is not None:
+            twords, nt_live = _live_thresholds(twords, PE * NT, ACC, -(1 << (ACC - 1)), None)
         tlanes = _const_lanes_removed(twords, TW) if twords is not None else TW
-        tm = P.add_mem(Mem("thresholds", NF, tlanes, rom=True), family, twords)
+        P.add_mem(Mem("thresholds", NF, tlanes, rom=True), family, twords)
     if NF > 1:
         P.add_mem(Mem("ibuf", SF, SIMD * IB, shared=True), family)
     credits = _cdiv(7, SF) + 1
     P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=credits, RAM_STYLE="distributed", family=family))
+    # ---- products: LUT shift-add (MUL_STYLE 1, or 0 with IN_BITS + W_BITS <= 10) or `*`
+    lanes = PE * SIMD
+    dsp_per = 0
+    if mode == "mul":
+        mul_lut = MUL_STYLE == 1 or (MUL_STYLE == 0 and IB + WB <= 10)
+        if not mul_lut and not const_w:
+            dsp_per = mul_dsps(*mvau_product_widths(IB, IN_SIGNED, WB, W_SIGNED, ACC), family)
+    P.dsp = lanes * dsp_per
+    # width of one product as Yosys keeps it (distinct bits)
+    if mode == "xnor":
+        pw = 1
+    elif mode == "mul" and not IN_SIGNED and not W_SIGNED:
+        pw = IB + WB
+    else:
+        pw = IB + WB + 2
+    levels = _clog2(SIMD)
+    dotw = min(ACC, pw + levels)
     # ---- registers (beyond memories and the FIFO)
     sfw, nfw, waw = _clog2(SF), _clog2(NF), _clog2(D)
     pcw = _clog2(credits + 1)
     ff = sfw + nfw + waw + pcw + 4  # counters, v1 v2 fin3 o4v
     ff += 4 if SF > 1 else 0  # first1 last1 first2 last2
-    ff += (1 + nfw) if NF > 1 else 0  # src1, nf1
-    ff += nfw if (NF > 1 and NT) else 0  # nf2
+    ff += 1 if NF > 1 else 0  # src1
+    ff += 2 * nfw if (NF > 1 and NT) else 0  # nf1, nf2 (address the threshold ROM)
     ff += SIMD * IB  # sd1
     ff += PE * ACC + PE * OB  # acc, o4
+    if not dsp_per:
+        ff += PE * dotw  # dot2 (a DSP's P register absorbs it)
     P.ff += ff
     # ---- LUT features
     P.feat("const", 1)
     P.feat("ctl", sfw + nfw + waw)
     if NF > 1:
         P.feat("xmux", SIMD * IB)
-    lanes = PE * SIMD
-    a, sa, b, sb, y = mvau_product_widths(IB, IN_SIGNED, WB, W_SIGNED, ACC)
-    dsp_per = mul_dsps(a, sa, b, sb, y, family) if mode == "mul" else 0
-    P.dsp = lanes * dsp_per if not const_w else 0
-    if mode == "xnor":
-        pw = 1
-    elif mode == "wbip":
-        pw = IB + 1
-    elif mode == "xbip":
-        pw = WB + 1
-    else:
-        pw = min(ACC, IB + WB)
-    # dot2 (the SIMD sum): a single product keeps only its distinct bits
-    P.ff += PE * (min(ACC, pw) if SIMD == 1 else ACC)
     tag = "c" if const_w else ""
-    if mode == "mul" and dsp_per:
+    if dsp_per:
         P.feat("lane_dsp", lanes)
     elif mode == "mul":
         P.feat(tag + "lane_mul", lanes * IB * WB)
     elif mode in ("wbip", "xbip"):
-        P.feat(tag + "lane_neg", lanes * pw)
+        P.feat(tag + "lane_neg", lanes * (IB if mode == "wbip" else WB))
     else:
         P.feat(tag + "lane_xnor", lanes)
-    # SIMD adder tree: SIMD-1 adders, widths growing from the product width
-    if SIMD > 1:
-        tw = min(ACC, pw + _clog2(SIMD) / 2.0)
-        P.feat("tree_xnor" if mode == "xnor" else "tree", PE * (SIMD - 1) * tw)
+    # balanced adder tree: level l has ceil(SIMD / 2^l) nodes of width pw + l (<= ACC)
+    tree = 0.0
+    n = SIMD
+    for lv in range(1, levels + 1):
+        adds = n // 2
+        n = (n + 1) // 2
+        tree += adds * min(ACC, pw + lv)
+    if tree:
+        P.feat("tree_dsp" if dsp_per else ("tree_xnor" if mode == "xnor" else "tree"), PE * tree)
     P.feat("acc", PE * ACC)
     if NT:
-        P.feat("cmp_const" if NF == 1 else "cmp", PE * NT * ACC)
-        P.feat("cnt", PE * NT)
+        P.feat("cmp_const" if NF == 1 else "cmp", nt_live * ACC)
+        P.feat("cnt", nt_live)
     elif mode == "xnor":
         P.feat("xnor_out", PE * ACC)
     return P
+
+
+def _live_thresholds(words, n: int, bits: int, lo, hi):
+    """Threshold words with the lanes of dead comparators zeroed, and the number of live
+    comparators: a comparator is dead when its threshold is <= ``lo`` in every word
+    (always true) or > ``hi`` in every word (never true)."""
+    mask = (1 << bits) - 1
+    dead = 0
+    keep = 0
+    for k in range(n):
+        vals = [((w >> (k * bits)) & mask) for w in words]
+        vals = [v - (1 << bits) if v >> (bits - 1) else v for v in vals]
+        if all(v <= lo for v in vals) or (hi is not None and all(v > hi for v in vals)):
+            dead += 1
+        else:
+            keep |= mask << (k * bits)
+    return [w & keep for w in words], float(n - dead)
 
 
 def _mem_words(files, name):
@@ -614,6 +662,9 @@ def swg_geometry(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, S_H
     last_lo = min(max((OFM_H - 1) * S_H - PAD_T, 0), IFM_DIM_H)
     left = IFM_DIM_H - last_lo
     R = max(left + need0, K_H + S_H)
+    OFM_W = (IFM_DIM_W + PAD_L + PAD_R - K_W) // S_W + 1
+    if OFM_H * OFM_W * K_H * K_W * CF < 2 * IFM_DIM_H * ROWW:
+        R += 1  # a spare row when (nearly) input-bound
     depth = R * ROWW
     sw = _clog2(2 * (IFM_DIM_H + IFM_DIM_W + PAD_T + PAD_B + PAD_L + PAD_R + K_H + K_W + S_H + S_W
                      + R + depth) + 4) + 2
@@ -621,10 +672,16 @@ def swg_geometry(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, S_H
 
 
 def _const_mul_dsps(aw: int, const: int, family: str) -> int:
-    """DSPs of an address product ``x * const`` cut to ``aw`` bits (SWG addressing)."""
-    if const <= 1 or const & (const - 1) == 0:
-        return 0  # a shift
-    return mul_dsps(aw, False, const.bit_length(), False, aw, family)
+    """DSPs of an address product ``x * const`` cut to ``aw`` bits (SWG addressing): Yosys
+    shifts out the constant's trailing zeros, so the product is ``x * odd`` on
+    ``aw - tz`` bits; a product by 1 (a power of two) is a wire."""
+    if const <= 1:
+        return 0
+    tz = (const & -const).bit_length() - 1
+    odd = const >> tz
+    if odd == 1 or aw - tz < 1:
+        return 0
+    return mul_dsps(aw - tz, False, odd.bit_length(), False, aw - tz, family)
 
 
 def parts_qloom_swg(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, S_H=1, S_W=1,
@@ -648,7 +705,8 @@ def parts_qloom_swg(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, 
     muls = 0
     for c in (roww, cf):
         if c > 1 and c & (c - 1) and not _const_mul_dsps(aw, c, family):
-            muls += (bin(c).count("1") - 1) * aw
+            tz = (c & -c).bit_length() - 1
+            muls += (bin(c).count("1") - 1) * (aw - tz)
     P.feat("mulc", muls)
     return P
 
@@ -659,7 +717,9 @@ def parts_qloom_pool_reduce(WINDOW=4, CF=1, PE=1, ELEM_BITS=8, SIGNED=0, MODE=0,
     address), PE max/add units, a 5-word output FIFO."""
     P = Parts("qloom_pool_reduce")
     OB = OUT_BITS
-    P.add_mem(Mem("part", CF, PE * OB, read="async", shared=True), family)
+    # part[cf] is read combinationally at the address register cf: Yosys moves that
+    # register into a synchronous read port that must see the write of the previous beat
+    P.add_mem(Mem("part", CF, PE * OB, trans=True), family)
     P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=5, RAM_STYLE="distributed", family=family))
     P.ff += _clog2(CF) + _clog2(WINDOW) + 3 + 1 + PE * OB  # cf, w, pending, ov, o
     P.feat("const", 1)
@@ -711,14 +771,26 @@ def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9,
     cw = max(IN_BITS + 1, T_BITS) + 1
     TW = PE * NT * T_BITS
     twords = _mem_words(files, THRESH_FILE)
+    live = float(PE * NT)
+    dead_pe = 0
+    if twords is not None:
+        xlo = -(1 << (IN_BITS - 1)) if IN_SIGNED else 0
+        xhi = (1 << (IN_BITS - 1)) - 1 if IN_SIGNED else (1 << IN_BITS) - 1
+        per_pe = []
+        for p in range(PE):
+            sub = [(w >> (p * NT * T_BITS)) & ((1 << (NT * T_BITS)) - 1) for w in twords]
+            per_pe.append(_live_thresholds(sub, NT, T_BITS, xlo, xhi)[1])
+        twords, live = _live_thresholds(twords, PE * NT, T_BITS, xlo, xhi)
+        dead_pe = sum(1 for n in per_pe if n == 0)
     tl = _const_lanes_removed(twords, TW) if twords is not None else TW
     style = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
     P.add_mem(Mem("thresholds", NF, tl, rom=True, style=style), family, twords)
     P.add(parts_qloom_fifo(WIDTH=PE * OUT_BITS, DEPTH=5, RAM_STYLE="distributed", family=family))
-    P.ff += _clog2(NF) + 3 + 1 + PE * IN_BITS + 1 + PE * OUT_BITS  # nf pending v1 x1 ov o
+    # nf pending v1 x1 ov o (the input lanes of a PE without live comparators are unused)
+    P.ff += _clog2(NF) + 3 + 1 + (PE - dead_pe) * IN_BITS + 1 + PE * OUT_BITS
     P.feat("const", 1)
-    P.feat("cmp_const" if NF == 1 else "cmp", PE * NT * cw)
-    P.feat("cnt", PE * NT)
+    P.feat("cmp_const" if NF == 1 else "cmp", live * cw)
+    P.feat("cnt", live)
     return P
 
 
@@ -747,9 +819,8 @@ def parts_qloom_dwc(IN_WIDTH=8, OUT_WIDTH=16, family="xc7", **_) -> Parts:
     if OUT_WIDTH > IN_WIDTH:
         n = OUT_WIDTH // IN_WIDTH
         P.ff += (OUT_WIDTH - IN_WIDTH) + OUT_WIDTH + _clog2(n) + 1
-        P.feat("up", 1)
         P.feat("up_cnt", _clog2(n))
-        P.feat("up_dec", n)
+        P.feat("up_bits", OUT_WIDTH - IN_WIDTH)  # assembly register: a load mux per bit
     else:
         n = IN_WIDTH // OUT_WIDTH
         P.ff += 2 * IN_WIDTH + 2 + (_clog2(n) if n > 1 else 0)

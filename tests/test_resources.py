@@ -1,0 +1,117 @@
+"""Resource models (qloom.rtl.resources) against Yosys 0.70.
+
+Unit tests pin the replayed Yosys decisions (memory mapping, DSP inference) to outcomes
+observed in synthesis; the synth test synthesizes every stage of a small digits build and
+requires BRAM18 and DSP to be exact and LUT/FF within a loose bound, so the models cannot
+rot when the Verilog changes.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qloom.ops.base import RtlInstance
+from qloom.rtl.resources import Mem, estimate, map_memory, mul_dsps, mvau_product_widths
+
+# (depth, width, rom, shared, style) -> Yosys 0.70 synth_xilinx -family xc7 outcome
+XC7_MEMORIES = [
+    ((2, 2, False, False, "auto"), ("logic", 0)),
+    ((2, 3, False, False, "auto"), ("logic", 0)),
+    ((2, 4, False, False, "auto"), ("distributed", 0)),
+    ((3, 2, False, False, "auto"), ("distributed", 0)),
+    ((33, 8, False, False, "auto"), ("distributed", 0)),
+    ((128, 16, False, False, "auto"), ("distributed", 0)),
+    ((129, 16, False, False, "auto"), ("block", 1)),
+    ((9, 8, False, True, "auto"), ("distributed", 0)),  # same address: single-port LUT-RAM
+    ((72, 8, True, False, "auto"), ("logic", 0)),  # small ROM: LUTs
+    ((288, 128, True, False, "auto"), ("block", 4)),  # 36 kbit ROM
+]
+
+
+@pytest.mark.parametrize("args,expect", XC7_MEMORIES)
+def test_memory_mapping_xc7(args, expect):
+    d, w, rom, shared, style = args
+    m = map_memory(Mem("m", d, w, rom=rom, shared=shared, style=style), "xc7")
+    assert (m.kind, m.bram18) == expect
+
+
+def test_rom_block_threshold():
+    """A ROM goes to block RAM once its RAMB18 cost (129 + 2) undercuts bits / 64."""
+    assert map_memory(Mem("w", 256, 33, rom=True), "xc7").bram18 == 1  # 8448 bits
+    assert map_memory(Mem("w", 255, 33, rom=True), "xc7").kind == "logic"  # 8415 bits
+    assert map_memory(Mem("w", 4, 8, rom=True, style="block"), "xc7").bram18 == 1
+
+
+# (IN_BITS, IN_SIGNED, W_BITS, W_SIGNED) -> DSP per `*` product (MUL_STYLE 2), observed on xc7
+DSP_CASES = [((2, 0, 2, 1), 0), ((2, 0, 8, 1), 1), ((3, 0, 4, 1), 0), ((4, 0, 3, 1), 0),
+             ((4, 0, 4, 1), 1), ((4, 0, 4, 0), 0), ((4, 1, 4, 1), 0), ((4, 1, 4, 0), 1),
+             ((8, 0, 2, 1), 1), ((8, 0, 4, 0), 1), ((2, 1, 8, 1), 1)]
+
+
+@pytest.mark.parametrize("args,dsp", DSP_CASES)
+def test_mvau_dsp_rule(args, dsp):
+    ib, _, wb, _ = args
+    assert mul_dsps(*mvau_product_widths(*args, ACC_BITS=ib + wb + 2), "xc7") == dsp
+
+
+def test_mvau_mul_style_auto():
+    """MUL_STYLE 0: LUT shift-add up to IN_BITS + W_BITS = 10, the `*` operator (DSP) above."""
+    from qloom.rtl.resources import res_qloom_mvau
+
+    p = dict(MW=16, MH=8, PE=2, SIMD=4, IN_SIGNED=0, W_SIGNED=1, NUM_THRESH=0)
+    assert res_qloom_mvau(IN_BITS=4, W_BITS=4, ACC_BITS=14, **p)["DSP"] == 0
+    assert res_qloom_mvau(IN_BITS=2, W_BITS=8, ACC_BITS=14, **p)["DSP"] == 0
+    assert res_qloom_mvau(IN_BITS=8, W_BITS=4, ACC_BITS=18, **p)["DSP"] == 8
+    assert res_qloom_mvau(IN_BITS=4, W_BITS=4, ACC_BITS=14, MUL_STYLE=2, **p)["DSP"] == 8
+
+
+def test_estimate_builds_no_memory_files():
+    def boom():
+        raise AssertionError("memory files built")
+
+    p = dict(MW=64, MH=32, PE=4, SIMD=8, IN_BITS=4, W_BITS=4, ACC_BITS=12, NUM_THRESH=15,
+             OUT_BITS=4, WEIGHT_FILE="w.mem", THRESH_FILE="t.mem")
+    r = estimate(RtlInstance("qloom_mvau", p, 4, 4, False, boom, ("w.mem", "t.mem")))
+    assert set(r) == {"LUT", "FF", "BRAM18", "URAM", "DSP"} and r["LUT"] > 0
+
+
+@pytest.fixture(scope="module")
+def digits_build(tmp_path_factory, digits_model):
+    from qloom.flow import build
+
+    d = tmp_path_factory.mktemp("res")
+    fold = {"SWG_0": {"SIMD": 1}, "MVAU_0": {"PE": 4, "SIMD": 3},
+            "StreamingMaxPool_0": {"PE": 1}, "SWG_1": {"SIMD": 2},
+            "MVAU_1": {"PE": 2, "SIMD": 8}, "StreamingMaxPool_1": {"PE": 1},
+            "MVAU_2": {"PE": 1, "SIMD": 4}}
+    fp = d / "fold.json"
+    fp.write_text(json.dumps(fold))
+    build(digits_model, d / "out", folding_path=fp)
+    return d / "out"
+
+
+@pytest.mark.synth
+def test_estimates_match_yosys(digits_build):
+    from qloom.flow import _load_out
+    from qloom.rtl.generate import library_sources, plan_top
+    from qloom.synth import synth_module
+
+    graph, fold, meta = _load_out(digits_build)
+    plan = plan_top(graph, fold, meta.get("fifo_depths"))
+    rtl = digits_build / "rtl"
+    bad = []
+    for st in plan.stages:
+        srcs = [rtl / p.name for p in library_sources([st.inst.module])]
+        files = {f: rtl / f for f in st.inst.file_names}
+        y = synth_module(st.inst.module, srcs, st.inst.params, files, "xc7", st.in_width,
+                         st.out_width)["resources"]
+        texts = {f: p.read_text() for f, p in files.items()}
+        for e in (estimate(st.inst, "xc7"), estimate(st.inst, "xc7", files=texts)):
+            for k in ("BRAM18", "DSP"):
+                if e[k] != y[k]:
+                    bad.append(f"{st.name} {k}: estimate {e[k]} != yosys {y[k]}")
+            for k in ("LUT", "FF"):
+                if abs(e[k] - y[k]) > max(0.35 * y[k], 8):
+                    bad.append(f"{st.name} {k}: estimate {e[k]} vs yosys {y[k]}")
+    assert not bad, "\n".join(bad)
