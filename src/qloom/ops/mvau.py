@@ -171,16 +171,36 @@ class VVAU(HWOp):
         t = "acc" if self.thresholds is None else f"T={self.thresholds.shape[1]}"
         return f"C={self.channels} K={self.kernel_size} W:{self.weight_type} {t}"
 
+    # The RTL realizes a VVAU as an MVAU with a block-diagonal (C x K*C) weight matrix
+    # (``qloom_mvau``), so its knobs and cycles are that MVAU's. A dedicated vector-vector
+    # datapath would be C times faster and smaller; it is future work.
+    def block_diagonal(self) -> np.ndarray:
+        """(C, K*C) weights: row c holds weights[c, k] at column k*C + c (SWG order)."""
+        C, K = self.weights.shape
+        w = np.zeros((C, K * C), dtype=np.int64)
+        for k in range(K):
+            w[np.arange(C), k * C + np.arange(C)] = self.weights[:, k]
+        return w
+
     def knobs(self) -> dict[str, list[int]]:
-        return {"PE": divisors(self.channels), "SIMD": divisors(self.kernel_size)}
+        return {"PE": divisors(self.channels), "SIMD": divisors(self.kernel_size * self.channels)}
 
     def in_elems(self, fold: dict) -> int:
-        return int(fold.get("PE", 1))
+        return int(fold.get("SIMD", 1))
 
     def cycles(self, fold: dict) -> int:
-        """pixels * (C / PE) * (K / SIMD)."""
+        """pixels * (C / PE) * (K*C / SIMD) (the block-diagonal MVAU)."""
         pixels = int(np.prod(self.out_shape[:-1], dtype=np.int64))
-        return pixels * (self.channels // int(fold.get("PE", 1))) * (self.kernel_size // int(fold.get("SIMD", 1)))
+        kc = self.kernel_size * self.channels
+        return pixels * (self.channels // int(fold.get("PE", 1))) * (kc // int(fold.get("SIMD", 1)))
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """``qloom_mvau`` with the block-diagonal weight matrix."""
+        wt = self.weight_type
+        if wt.bipolar:  # zeros off the diagonal are not bipolar: store as 2-bit signed
+            wt = IntType(2, True)
+        return mvau_instance(self.name, self.block_diagonal(), wt, self.in_type, self.thresholds,
+                             self.out_bias, self.out_type, self.acc_type, fold)
 
 
 def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, out_bias: int,
