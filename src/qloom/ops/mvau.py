@@ -221,7 +221,7 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
         lo, hi = acc_type.min, acc_type.max
         if thr is not None:
             lo, hi = min(lo, int(thr.min())), max(hi, int(thr.max()))
-        acc_bits = max(IntType.for_range(lo, hi).bits, 2)
+        acc_bits = max(IntType.for_range(min(lo, -1), hi).bits, 2)  # a signed accumulator
     if thr is not None:  # clamp thresholds that can never or always fire into range
         thr = np.clip(thr, -(1 << (acc_bits - 1)), (1 << (acc_bits - 1)) - 1)
     wfile, tfile = f"{name}_weights.mem", f"{name}_thresholds.mem"

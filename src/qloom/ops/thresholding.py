@@ -39,7 +39,8 @@ class Thresholding(HWOp):
 
         pe = int(fold.get("PE", 1))
         thr, it, ot = self.thresholds, self.in_type, self.out_type
-        t_bits = max(2, IntType.for_range(min(it.min, int(thr.min())), max(it.max, int(thr.max()))).bits)
+        # signed threshold words: the range always includes -1
+        t_bits = max(2, IntType.for_range(min(it.min, int(thr.min()), -1), max(it.max, int(thr.max()))).bits)
         fname = f"{self.name}_thresholds.mem"
         nt = int(thr.shape[1])
         p = dict(CHANNELS=int(thr.shape[0]), PE=pe, IN_BITS=it.bits,
