@@ -37,9 +37,10 @@ def cycles_mvau(MW, MH, PE=1, SIMD=1, **_):
     return (MH // PE) * (MW // SIMD)
 
 
-def latency_mvau(**_):
-    """First input beat of an isolated vector -> its last output beat, beyond II."""
-    return 7
+def latency_mvau(SIMD=1, NUM_THRESH=0, **_):
+    """First input beat of an isolated vector -> its last output beat, beyond II
+    (pipeline: +1 for the adder-tree register when SIMD > 4, +1 with thresholds)."""
+    return 9 + (1 if SIMD > 4 else 0) + (1 if NUM_THRESH > 0 else 0)
 
 
 def _swg_dims(IFM_DIM_H, IFM_DIM_W, K_H, K_W, S_H=1, S_W=1, PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0):

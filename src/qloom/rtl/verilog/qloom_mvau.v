@@ -48,17 +48,25 @@
 //   One weight word per cycle: II = NF*SF cycles per vector when the input
 //   arrives every cycle and the output is not back-pressured (the input is read
 //   during the nf = 0 pass, buffered, and re-used for nf = 1..NF-1).  Latency
-//   from the last input beat of a vector to its first output beat: ~7 cycles.
+//   from the last input beat of a vector to its first output beat: ~9 cycles,
+//   +1 with an adder-tree split (SIMD > 4), +1 with thresholds (NUM_THRESH > 0).
 //   s_axis_tready and m_axis_t* are driven by registers only.
 //
 // Memory use
 //   weight ROM NF*SF x PE*SIMD*W_BITS bits (RAM_STYLE), threshold ROM
 //   NF x PE*NUM_THRESH*ACC_BITS bits, input buffer SF x SIMD*IN_BITS bits
 //   (only if NF > 1), output FIFO (qloom_fifo, distributed) of
-//   ceil(7/SF)+1 words of PE*OB bits, accumulators PE*ACC_BITS flip-flops.
-//   Per PE the SIMD products are summed by a balanced adder tree (depth
-//   ceil(log2 SIMD)), registered before the accumulator.  The activation compares
-//   PE*NUM_THRESH thresholds in parallel.
+//   ceil(RT/SF)+1 words of PE*OB bits (RT = 9..11, the latency above),
+//   accumulators PE*ACC_BITS flip-flops.
+//   Pipeline (for Fmax): ROM/buffer outputs registered again (block RAM
+//   clock-to-out is slow), products registered (PE*SIMD*min(PW, ACC_BITS) flip-flops,
+//   1 bit each in XNOR mode; LUT products summed by a balanced shift-add tree), per
+//   PE a balanced adder tree over the SIMD products (depth ceil(log2 SIMD), node
+//   widths growing one bit per level) registered before the accumulator and, for
+//   SIMD > 4, once more in the middle.  The activation registers the PE*NUM_THRESH
+//   parallel comparisons (thresholds read one stage ahead: one more copy of the
+//   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
+//   small adder tree.
 //
 // Depends on: qloom_fifo.v
 `default_nettype none
@@ -129,7 +137,9 @@ module qloom_mvau #(
     localparam integer TL = (SIMD > 1) ? $clog2(SIMD) : 0;   // adder tree levels
     localparam integer NT = (NUM_THRESH > 0) ? NUM_THRESH : 1;
     localparam integer TWORD = PE * NT * ACC_BITS;
-    localparam integer ROUND_TRIP = 7;             // issue -> credit returned, no stalls
+    localparam integer TREG_C = (SIMD > 4) ? 1 : 0;   // adder tree split (TL >= 3), see CT
+    localparam integer THR_C = (NUM_THRESH > 0) ? 1 : 0;   // compare / count split, see C3
+    localparam integer ROUND_TRIP = 9 + TREG_C + THR_C;    // issue -> credit returned, no stalls
     localparam integer CREDITS = (ROUND_TRIP + SF - 1) / SF + 1;
     localparam integer PCW = $clog2(CREDITS + 1);
     localparam integer SF_LAST_I = SF - 1;
@@ -229,17 +239,77 @@ module qloom_mvau #(
         end
     end
 
-    // ------------------------------------------------------------------ C1: products + SIMD sum
-    wire [SIMD*IB-1:0] x1 = src1 ? sd1 : ib1;
-    wire [PE*SIMD*ACC_BITS-1:0] prods;   // every product, sign-extended/wrapped to ACC_BITS
+    // ------------------------------------------------------------------ C1r: retime
+    // the ROM / buffer outputs are registered once more (block RAM clock-to-out is slow)
+    reg [WWORD-1:0] w1r;
+    reg [SIMD*IB-1:0] x1r;
+    reg vr, firstr, lastr;
+    reg [NFW-1:0] nfr;
+    always @(posedge ap_clk) begin
+        if (!ap_rst_n) vr <= 1'b0;
+        else vr <= v1;
+        if (v1) begin
+            w1r <= w1;
+            x1r <= src1 ? sd1 : ib1;
+            firstr <= first1;
+            lastr <= last1;
+            nfr <= nf1;
+        end
+    end
+
+    // ------------------------------------------------------------------ CP: products (registered)
+    // product width: PRW bits (the true product fits PW bits; modulo 2^ACC_BITS if narrower)
+    localparam integer PRW = (XNOR != 0) ? 1 : ((ACC_BITS < PW) ? ACC_BITS : PW);
+    reg [PE*SIMD*PRW-1:0] prodq;
+    wire [PE*SIMD*PRW-1:0] prods;
+    reg vp, firstp, lastp;
+    reg [NFW-1:0] nfp;
+    always @(posedge ap_clk) begin
+        if (!ap_rst_n) vp <= 1'b0;
+        else vp <= vr;
+        if (vr) begin
+            prodq <= prods;
+            firstp <= firstr;
+            lastp <= lastr;
+            nfp <= nfr;
+        end
+    end
+
+    // ------------------------------------------------------------------ CT: SIMD sum
+    // balanced adder tree per PE; node widths grow by one bit per level (capped at
+    // ACC_BITS); with 3 or more levels a register splits the tree after level TS
+    localparam integer TS = (TL >= 3) ? (TL + 1) / 2 : TL + 1;
+    localparam integer TREG = (TL >= 3) ? 1 : 0;
     wire [PE*ACC_BITS-1:0] dot_c;        // per PE: sum over the SIMD products
+    reg vt, firstt, lastt;
+    reg [NFW-1:0] nft;
+    generate
+        if (TREG != 0) begin : g_treg
+            always @(posedge ap_clk) begin
+                if (!ap_rst_n) vt <= 1'b0;
+                else vt <= vp;
+                if (vp) begin
+                    firstt <= firstp;
+                    lastt <= lastp;
+                    nft <= nfp;
+                end
+            end
+        end else begin : g_notreg
+            always @* begin
+                vt = vp;
+                firstt = firstp;
+                lastt = lastp;
+                nft = nfp;
+            end
+        end
+    endgenerate
 
     genvar gp, gs, gl, gi;
     generate
         for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
             for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_simd
-                wire [IB-1:0] xr = x1[gs*IB +: IB];
-                wire [WB-1:0] wr = w1[(gp*SIMD + gs)*WB +: WB];
+                wire [IB-1:0] xr = x1r[gs*IB +: IB];
+                wire [WB-1:0] wr = w1r[(gp*SIMD + gs)*WB +: WB];
                 wire [PW-1:0] prod;
                 if (XNOR != 0) begin : g_xnor
                     assign prod = {{(PW-1){1'b0}}, ~(xr[0] ^ wr[0])};
@@ -270,19 +340,35 @@ module qloom_mvau #(
                     end
                     if (MUL_LUT != 0) begin : g_lut
                         // shift-and-add over the weight bits (the top bit of a
-                        // signed weight has weight -2^(WB-1)): LUT logic
-                        reg [PW-1:0] pm;
-                        integer b;
-                        always @* begin
-                            pm = {PW{1'b0}};
-                            for (b = 0; b < WB; b = b + 1) begin
-                                if (wr[b]) begin
-                                    if ((W_SIGNED != 0) && (b == WB - 1)) pm = pm - (xs << b);
-                                    else pm = pm + (xs << b);
+                        // signed weight has weight -2^(WB-1)), summed by a balanced
+                        // tree (depth ceil(log2 WB)): LUT logic
+                        localparam integer ML = (WB > 1) ? $clog2(WB) : 0;
+                        genvar gm, gq;
+                        for (gm = 0; gm <= ML; gm = gm + 1) begin : g_ml
+                            localparam integer NM = tree_n(WB, gm);
+                            wire [NM*PW-1:0] q;
+                            if (gm == 0) begin : g_pp
+                                for (gq = 0; gq < WB; gq = gq + 1) begin : g_b
+                                    wire [PW-1:0] sh = xs << gq;
+                                    if ((W_SIGNED != 0) && (gq == WB - 1)) begin : g_neg
+                                        assign q[gq*PW +: PW] = wr[gq] ? -sh : {PW{1'b0}};
+                                    end else begin : g_pos
+                                        assign q[gq*PW +: PW] = wr[gq] ? sh : {PW{1'b0}};
+                                    end
+                                end
+                            end else begin : g_sum
+                                localparam integer NPM = tree_n(WB, gm - 1);
+                                for (gq = 0; gq < NM; gq = gq + 1) begin : g_n
+                                    if (2*gq + 1 < NPM) begin : g_two
+                                        assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW]
+                                            + g_ml[gm-1].q[(2*gq+1)*PW +: PW];
+                                    end else begin : g_one
+                                        assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW];
+                                    end
                                 end
                             end
                         end
-                        assign prod = pm;
+                        assign prod = g_ml[ML].q;
                     end else begin : g_op
                         wire [PW-1:0] ws;
                         if (W_SIGNED != 0) begin : g_ws
@@ -293,37 +379,73 @@ module qloom_mvau #(
                         assign prod = xs * ws;
                     end
                 end
-                if (ACC_BITS > PW) begin : g_sext
-                    assign prods[(gp*SIMD + gs)*ACC_BITS +: ACC_BITS] =
-                        {{(ACC_BITS-PW){prod[PW-1]}}, prod};
-                end else begin : g_trunc
-                    // modulo-2^ACC_BITS arithmetic: the top product bits cannot
-                    // change the (fitting) result.
-                    /* verilator lint_off UNUSEDSIGNAL */
-                    wire [PW-1:0] prod_t = prod;
-                    /* verilator lint_on UNUSEDSIGNAL */
-                    assign prods[(gp*SIMD + gs)*ACC_BITS +: ACC_BITS] = prod_t[ACC_BITS-1:0];
-                end
+                // XNOR: the 1-bit match; else the product modulo 2^PRW (the top bits
+                // of a wider product cannot change the fitting / modulo result)
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [PW-1:0] prod_t = prod;
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign prods[(gp*SIMD + gs)*PRW +: PRW] = prod_t[PRW-1:0];
             end
-            // balanced adder tree over the SIMD products (depth ceil(log2(SIMD)))
+            // balanced adder tree over the SIMD products (depth ceil(log2(SIMD)));
+            // level gl holds NL nodes of LW bits (XNOR: unsigned counts, else signed)
             for (gl = 0; gl <= TL; gl = gl + 1) begin : g_lvl
                 localparam integer NL = tree_n(SIMD, gl);
-                wire [NL*ACC_BITS-1:0] v;
+                localparam integer LW = (PRW + gl > ACC_BITS) ? ACC_BITS : PRW + gl;
+                wire [NL*LW-1:0] v;
                 if (gl == 0) begin : g_leaf
-                    assign v = prods[gp*SIMD*ACC_BITS +: SIMD*ACC_BITS];
+                    assign v = prodq[gp*SIMD*PRW +: SIMD*PRW];
                 end else begin : g_add
                     localparam integer NP = tree_n(SIMD, gl - 1);
-                    for (gi = 0; gi < NL; gi = gi + 1) begin : g_n
-                        if (2*gi + 1 < NP) begin : g_two
-                            assign v[gi*ACC_BITS +: ACC_BITS] = g_lvl[gl-1].v[2*gi*ACC_BITS +: ACC_BITS]
-                                + g_lvl[gl-1].v[(2*gi+1)*ACC_BITS +: ACC_BITS];
-                        end else begin : g_one
-                            assign v[gi*ACC_BITS +: ACC_BITS] = g_lvl[gl-1].v[2*gi*ACC_BITS +: ACC_BITS];
+                    localparam integer PLW = (PRW + gl - 1 > ACC_BITS) ? ACC_BITS : PRW + gl - 1;
+                    // the previous level, registered after level TS - 1 (if TREG)
+                    wire [NP*PLW-1:0] u;
+                    if (TREG != 0 && gl == TS) begin : g_reg
+                        reg [NP*PLW-1:0] uq;
+                        always @(posedge ap_clk) begin
+                            if (vp) uq <= g_lvl[gl-1].v;
                         end
+                        assign u = uq;
+                    end else begin : g_wire
+                        assign u = g_lvl[gl-1].v;
+                    end
+                    for (gi = 0; gi < NL; gi = gi + 1) begin : g_n
+                        wire [LW-1:0] a, b;
+                        if (XNOR != 0 || LW == PLW) begin : g_zx
+                            // unsigned counts, or already ACC_BITS wide (modulo)
+                            if (LW == PLW) begin : g_same
+                                assign a = u[2*gi*PLW +: PLW];
+                            end else begin : g_ext
+                                assign a = {{(LW-PLW){1'b0}}, u[2*gi*PLW +: PLW]};
+                            end
+                        end else begin : g_sx
+                            assign a = {{(LW-PLW){u[2*gi*PLW+PLW-1]}}, u[2*gi*PLW +: PLW]};
+                        end
+                        if (2*gi + 1 < NP) begin : g_two
+                            if (XNOR != 0 || LW == PLW) begin : g_zx
+                                if (LW == PLW) begin : g_same
+                                    assign b = u[(2*gi+1)*PLW +: PLW];
+                                end else begin : g_ext
+                                    assign b = {{(LW-PLW){1'b0}}, u[(2*gi+1)*PLW +: PLW]};
+                                end
+                            end else begin : g_sx
+                                assign b = {{(LW-PLW){u[(2*gi+1)*PLW+PLW-1]}}, u[(2*gi+1)*PLW +: PLW]};
+                            end
+                        end else begin : g_one
+                            assign b = {LW{1'b0}};
+                        end
+                        assign v[gi*LW +: LW] = a + b;
                     end
                 end
             end
-            assign dot_c[gp*ACC_BITS +: ACC_BITS] = g_lvl[TL].v;
+            localparam integer TW = (PRW + TL > ACC_BITS) ? ACC_BITS : PRW + TL;
+            wire [TW-1:0] tsum = g_lvl[TL].v;
+            if (TW == ACC_BITS) begin : g_full
+                assign dot_c[gp*ACC_BITS +: ACC_BITS] = tsum;
+            end else if (XNOR != 0) begin : g_zext
+                assign dot_c[gp*ACC_BITS +: ACC_BITS] = {{(ACC_BITS-TW){1'b0}}, tsum};
+            end else begin : g_sext
+                assign dot_c[gp*ACC_BITS +: ACC_BITS] = {{(ACC_BITS-TW){tsum[TW-1]}}, tsum};
+            end
         end
     endgenerate
 
@@ -335,12 +457,12 @@ module qloom_mvau #(
     /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge ap_clk) begin
         if (!ap_rst_n) v2 <= 1'b0;
-        else v2 <= v1;
-        if (v1) begin
+        else v2 <= vt;
+        if (vt) begin
             dot2 <= dot_c;
-            first2 <= first1;
-            last2 <= last1;
-            nf2 <= nf1;
+            first2 <= firstt;
+            last2 <= lastt;
+            nf2 <= nft;
         end
     end
 
@@ -359,36 +481,67 @@ module qloom_mvau #(
     end
 
     // ------------------------------------------------------------------ C3: activation
+    // thresholds: ROM read one stage ahead (tq), copied beside the final accumulator
+    // (thr3); C3 registers the PE*NUM_THRESH comparisons, C4 counts them
     wire [PE*OB-1:0] act;
+    reg fin4;
     generate
         if (NUM_THRESH > 0) begin : g_thr
             reg [TWORD-1:0] tmem [0:NF-1];
             initial $readmemh(THRESH_FILE, tmem);
-            reg [TWORD-1:0] thr3;
+            reg [TWORD-1:0] tq, thr3;
             always @(posedge ap_clk) begin
-                if (v2 && last2) thr3 <= tmem[nf2];
+                if (vt && lastt) tq <= tmem[nft];
+                if (v2 && last2) thr3 <= tq;
+            end
+            reg [PE*NUM_THRESH-1:0] ge4;
+            integer tp, tk;
+            always @(posedge ap_clk) begin
+                if (!ap_rst_n) fin4 <= 1'b0;
+                else fin4 <= fin3;
+                if (fin3) begin
+                    for (tp = 0; tp < PE; tp = tp + 1)
+                        for (tk = 0; tk < NUM_THRESH; tk = tk + 1)
+                            ge4[tp*NUM_THRESH + tk] <= $signed(acc[tp*ACC_BITS +: ACC_BITS]) >=
+                                $signed(thr3[(tp*NUM_THRESH + tk)*ACC_BITS +: ACC_BITS]);
+                end
             end
             localparam integer BIAS_I = OUT_BIAS;
             localparam [OB-1:0] BIAS_V = BIAS_I[OB-1:0];
-            reg [PE*OB-1:0] act_c;
-            reg [OB-1:0] cnt;
-            integer tp, tk;
-            always @* begin
-                act_c = {PE*OB{1'b0}};
-                for (tp = 0; tp < PE; tp = tp + 1) begin
-                    cnt = BIAS_V;
-                    for (tk = 0; tk < NUM_THRESH; tk = tk + 1)
-                        if ($signed(acc[tp*ACC_BITS +: ACC_BITS]) >=
-                            $signed(thr3[(tp*NUM_THRESH + tk)*ACC_BITS +: ACC_BITS]))
-                            cnt = cnt + 1'b1;
-                    act_c[tp*OB +: OB] = cnt;
+            localparam integer CL = (NUM_THRESH > 1) ? $clog2(NUM_THRESH) : 0;  // count tree levels
+            genvar cp, cl, ci;
+            for (cp = 0; cp < PE; cp = cp + 1) begin : g_cnt
+                // balanced tree of small adders over the NUM_THRESH comparison bits
+                for (cl = 0; cl <= CL; cl = cl + 1) begin : g_cl
+                    localparam integer NC = tree_n(NUM_THRESH, cl);
+                    localparam integer CW = cl + 1;
+                    wire [NC*CW-1:0] c;
+                    if (cl == 0) begin : g_leaf
+                        assign c = ge4[cp*NUM_THRESH +: NUM_THRESH];
+                    end else begin : g_add
+                        localparam integer NPC = tree_n(NUM_THRESH, cl - 1);
+                        for (ci = 0; ci < NC; ci = ci + 1) begin : g_n
+                            if (2*ci + 1 < NPC) begin : g_two
+                                assign c[ci*CW +: CW] = {1'b0, g_cl[cl-1].c[2*ci*(CW-1) +: CW-1]}
+                                    + {1'b0, g_cl[cl-1].c[(2*ci+1)*(CW-1) +: CW-1]};
+                            end else begin : g_one
+                                assign c[ci*CW +: CW] = {1'b0, g_cl[cl-1].c[2*ci*(CW-1) +: CW-1]};
+                            end
+                        end
+                    end
                 end
+                // count (CL+1 bits) + bias, modulo 2^OB
+                localparam integer XW = (CL + 1 > OB) ? CL + 1 : OB;
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [XW-1:0] cnt_x = {{(XW-CL-1){1'b0}}, g_cl[CL].c} + {{(XW-OB){1'b0}}, BIAS_V};
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign act[cp*OB +: OB] = cnt_x[OB-1:0];
             end
-            assign act = act_c;
         end else if (XNOR != 0) begin : g_xnor_out
             // dot = 2*pop - MW
             localparam integer MW_I = MW;
             localparam [ACC_BITS-1:0] MW_V = MW_I[ACC_BITS-1:0];
+            always @* fin4 = fin3;
             genvar go;
             for (go = 0; go < PE; go = go + 1) begin : g_o
                 // 0 <= pop <= MW fits ACC_BITS-1 bits (ACC_BITS holds -MW..MW)
@@ -396,6 +549,7 @@ module qloom_mvau #(
                 assign act[go*OB +: OB] = {pop, 1'b0} - MW_V;
             end
         end else begin : g_raw
+            always @* fin4 = fin3;
             assign act = acc;
         end
     endgenerate
@@ -404,8 +558,8 @@ module qloom_mvau #(
     reg o4v;
     always @(posedge ap_clk) begin
         if (!ap_rst_n) o4v <= 1'b0;
-        else o4v <= fin3;
-        if (fin3) o4 <= act;
+        else o4v <= fin4;
+        if (fin4) o4 <= act;
     end
 
     // ------------------------------------------------------------------ output queue
