@@ -67,12 +67,12 @@ def _small_cnn(workdir: Path):
     finally:
         sys.path.pop(0)
     torch.manual_seed(0)
-    model = cnn((2, 10, 10), [dict(out=8, k=3, wbits=4, act=("relu", 4), pool=("max", 2)),
-                              dict(out=16, k=3, wbits=2, act=("relu", 2))],
+    model = cnn((2, 12, 12), [dict(out=8, k=3, pad=1, wbits=4, bn="pos", act=("relu", 4), pool=("max", 2, 2)),
+                              dict(out=16, k=3, wbits=2, bn="pos", act=("relu", 2), pool=("avg", 2, 2))],
                 classes=10, fc_wbits=4)
-    x = torch.rand(64, 2, 10, 10)
+    x = torch.rand(64, 2, 12, 12)
     prepare(model, x)
-    return export(model, (2, 10, 10), workdir / "small_cnn")
+    return export(model, (1, 2, 12, 12), workdir / "small_cnn")
 
 
 def cases(workdir: Path, quick: bool = False):
@@ -340,7 +340,46 @@ def _misc_specs():
                      (16, 8, "distributed"), (4, 8, "registers"), (200, 72, "auto"), (300, 10, "auto"),
                      (5, 64, "distributed"), (64, 256, "auto")]:
         S.append(("qloom_fifo", dict(WIDTH=w, DEPTH=d, RAM_STYLE=st)))
+    for C, pe, ib, isg, tb, nt, ob in [(64, 1, 8, 1, 9, 3, 2), (64, 4, 4, 0, 6, 15, 4), (256, 16, 4, 0, 6, 15, 4),
+                                       (32, 32, 8, 1, 10, 1, 1), (128, 8, 13, 1, 14, 7, 3),
+                                       (10, 10, 16, 1, 17, 15, 4), (512, 4, 2, 0, 4, 3, 2), (64, 8, 8, 0, 9, 1, 1),
+                                       (32, 2, 6, 1, 7, 7, 3)]:
+        S.append(("qloom_thresholding", dict(CHANNELS=C, PE=pe, IN_BITS=ib, IN_SIGNED=isg, T_BITS=tb,
+                                             NUM_THRESH=nt, OUT_BITS=ob, OUT_SIGNED=0, OUT_BIAS=0,
+                                             RAM_STYLE="auto")))
     return S
+
+
+def family_specs():
+    """The smaller sweep of the other families (memory mapping, LUT scale)."""
+    S = []
+    for d, w, st in [(2, 2, "auto"), (2, 4, "auto"), (2, 8, "auto"), (4, 8, "auto"), (16, 8, "auto"),
+                     (17, 8, "auto"), (32, 16, "auto"), (64, 16, "auto"), (128, 16, "auto"), (129, 16, "auto"),
+                     (256, 8, "auto"), (512, 32, "auto"), (64, 64, "auto"), (200, 72, "auto"),
+                     (5, 64, "distributed"), (64, 8, "block"), (1024, 8, "auto"), (2048, 36, "auto")]:
+        S.append(("qloom_fifo", dict(WIDTH=w, DEPTH=d, RAM_STYLE=st)))
+    for i, o in [(64, 8), (8, 16), (16, 64), (256, 32)]:
+        S.append(("qloom_dwc", dict(IN_WIDTH=i, OUT_WIDTH=o)))
+    for nl, pe, ib, k in [(10, 1, 13, 1), (100, 4, 8, 5)]:
+        S.append(("qloom_labelselect", dict(NUM_LABELS=nl, PE=pe, IN_BITS=ib, IN_SIGNED=1, K=k,
+                                            IDX_BITS=max(1, (nl - 1).bit_length()))))
+    for C, pe, ib, isg, tb, nt, ob in [(64, 4, 4, 0, 6, 15, 4), (128, 8, 13, 1, 14, 7, 3), (512, 4, 2, 0, 4, 3, 2),
+                                       (2048, 2, 4, 0, 6, 15, 4)]:
+        S.append(("qloom_thresholding", dict(CHANNELS=C, PE=pe, IN_BITS=ib, IN_SIGNED=isg, T_BITS=tb,
+                                             NUM_THRESH=nt, OUT_BITS=ob, OUT_SIGNED=0, OUT_BIAS=0,
+                                             RAM_STYLE="auto")))
+    return S
+
+
+def thresholding_sweep_files(p: dict, seed: int = 0) -> dict:
+    """Random sorted thresholds inside the input range (as a trained model has them)."""
+    from qloom.rtl.memfiles import memh_text, threshold_words
+
+    rng = np.random.default_rng(seed)
+    C, pe, nt, tb, ib = p["CHANNELS"], p["PE"], p["NUM_THRESH"], p["T_BITS"], p["IN_BITS"]
+    lo, hi = (-(1 << (ib - 1)), 1 << (ib - 1)) if p["IN_SIGNED"] else (0, 1 << ib)
+    T = np.sort(rng.integers(lo, hi + 1, size=(C, nt)), axis=1)
+    return {"t.mem": memh_text(threshold_words(T, pe, tb), pe * nt * tb)}
 
 
 def mvau_sweep_instance(p: dict, seed: int = 0):
@@ -390,7 +429,22 @@ def _stream_widths(module, p):
         return p["IN_WIDTH"], p["OUT_WIDTH"]
     if module == "qloom_labelselect":
         return p["PE"] * p["IN_BITS"], p["IDX_BITS"]
+    if module == "qloom_thresholding":
+        return p["PE"] * p["IN_BITS"], p["PE"] * p["OUT_BITS"]
     raise KeyError(module)
+
+
+def sweep_instance(module: str, p: dict):
+    """(full parameters, memory files {name: text}, in width, out width) of a swept module."""
+    p = dict(p)
+    if module == "qloom_mvau":
+        return mvau_sweep_instance(p)
+    files = {}
+    if module == "qloom_thresholding":
+        files = thresholding_sweep_files(p)
+        p["THRESH_FILE"] = "t.mem"
+    iw, ow = _stream_widths(module, p)
+    return p, files, iw, ow
 
 
 def run_sweep(family: str, jobs: int):
@@ -399,22 +453,20 @@ def run_sweep(family: str, jobs: int):
 
     def work(spec):
         module, p = spec
+        p, texts, iw, ow = sweep_instance(module, p)
         with tempfile.TemporaryDirectory() as td:
             files = {}
-            if module == "qloom_mvau":
-                p, texts, iw, ow = mvau_sweep_instance(p)
-                for k, v in texts.items():
-                    (Path(td) / k).write_text(v)
-                    files[k] = Path(td) / k
-            else:
-                iw, ow = _stream_widths(module, p)
+            for k, v in texts.items():
+                (Path(td) / k).write_text(v)
+                files[k] = Path(td) / k
             r = synth_module(module, library_sources([module]), p, files, family, iw, ow)
         return {"module": module, "params": p, "family": family,
                 "yosys": {k: r["resources"].get(k, 0) for k in KEYS}}
 
+    specs = sweep_specs() if family == "xc7" else family_specs()
     out = []
     with ThreadPoolExecutor(max_workers=jobs) as ex:
-        for rec in ex.map(work, sweep_specs()):
+        for rec in ex.map(work, specs):
             print(f"  sweep {rec['module']}: {_fmt(rec['yosys'])}", flush=True)
             out.append(rec)
     return out
@@ -423,10 +475,8 @@ def run_sweep(family: str, jobs: int):
 def _sweep_parts(rec):
     from qloom.rtl.resources import parts
 
-    files = None
-    if rec["module"] == "qloom_mvau":
-        _, files, _, _ = mvau_sweep_instance({k: v for k, v in rec["params"].items()})
-    return parts(rec["module"], rec["params"], rec["family"], files)
+    _, files, _, _ = sweep_instance(rec["module"], rec["params"])
+    return parts(rec["module"], rec["params"], rec["family"], files or None)
 
 
 def fit(records, family: str):

@@ -184,6 +184,7 @@ class Mem:
     shared: bool = False
     style: str = "auto"
     trans: bool = False
+    feature: str = "rom"  # LUT feature name of a LUT ROM (fitted per use)
 
 
 def _geom(rd: _RamDef, mem: Mem, rom: bool):
@@ -401,17 +402,16 @@ def rom_lanes(depth: int, width: int, words=None) -> tuple[float, float]:
 
 
 def rom_luts_per_lane(depth: int) -> float:
-    """LUT6s of one lane of a LUT ROM (a function of log2(depth) address bits): one LUT6
-    per 64 words up to 256 (MUXF7/MUXF8 combine them); beyond, ABC's mux trees cost about
-    1.45 LUT6 per 64 words (measured: 512-4096 words)."""
-    if depth <= 64:
+    """LUT6s of one lane of a LUT ROM read at a counter address (all ROMs here): Yosys
+    reads the ROM at the counter's next value, so each lane is a function of the address
+    bits plus the counter's wrap/enable/reset logic; measured about depth / 16 LUTs per
+    lane from 32 words up (a ROM at a primary-input address needs only depth / 64)."""
+    if depth <= 16:
         return 1.0
-    if depth <= 256:
-        return float(_cdiv(depth, 64))
-    return 1.45 * depth / 64.0
+    return depth / 16.0
 
 
-def mem_cost(m: MemMapping, mem: Mem, words=None) -> dict:
+def mem_cost(m: MemMapping, mem: Mem, words=None, family: str = "xc7") -> dict:
     """Estimated {"LUT", "FF", "LUTRAM"} of a mapped memory (LUTRAM: the LUT-RAM part of
     LUT, exact)."""
     W, D = m.width, m.depth
@@ -420,6 +420,10 @@ def mem_cost(m: MemMapping, mem: Mem, words=None) -> dict:
         return {"LUT": 0.0, "FF": 0.0, "LUTRAM": 0}
     if m.kind == "block":
         sel = _clog2(m.mult_a)
+        if family == "ecp5" and not m.rom:
+            # synth_ecp5 keeps two data-wide registers beside a DP16KD RAM (measured:
+            # 2 W + 9 flip-flops for FIFOs and line buffers)
+            sel += 2 * W + 9
         return {"LUT": float(W * mux_luts(m.mult_a) + (m.mult_a if not m.rom and m.mult_a > 1 else 0)),
                 "FF": float(sel), "LUTRAM": 0}
     if m.kind == "distributed":
@@ -460,12 +464,13 @@ class Parts:
 
     def add_mem(self, mem: Mem, family: str, words=None):
         mp = map_memory(mem, family)
-        c = mem_cost(mp, mem, words)
+        c = mem_cost(mp, mem, words, family)
         self.mems.append((mem, mp, c))
         self.ff += c["FF"]
         self.lut[("mem", "lutram")] = self.lut.get(("mem", "lutram"), 0.0) + c["LUTRAM"]
         if c.get("ROM_LUT"):
-            self.lut[("mem", "rom")] = self.lut.get(("mem", "rom"), 0.0) + c["ROM_LUT"]
+            key = ("mem", mem.feature)
+            self.lut[key] = self.lut.get(key, 0.0) + c["ROM_LUT"]
         elif c["LUT"] - c["LUTRAM"]:
             self.lut[("mem", "logic")] = self.lut.get(("mem", "logic"), 0.0) + c["LUT"] - c["LUTRAM"]
         return mp
@@ -538,7 +543,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     style = str(RAM_STYLE)
     rom_style = "logic" if style == "distributed" else style
     wlanes = _const_lanes_removed(wwords, WW) if wwords is not None else WW
-    P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style), family, wwords)
+    P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style, feature="rom_w"), family, wwords)
     const_w = D == 1  # the weights are constants: the datapath folds them in
     # thresholds: a comparator whose threshold is the accumulator minimum in every word is
     # always true (the generator clamps "always fire" thresholds there): Yosys drops it
@@ -548,7 +553,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         if twords is not None:
             twords, nt_live = _live_thresholds(twords, PE * NT, ACC, -(1 << (ACC - 1)), None)
         tlanes = _const_lanes_removed(twords, TW) if twords is not None else TW
-        P.add_mem(Mem("thresholds", NF, tlanes, rom=True), family, twords)
+        P.add_mem(Mem("thresholds", NF, tlanes, rom=True, feature="rom_t"), family, twords)
     if NF > 1:
         P.add_mem(Mem("ibuf", SF, SIMD * IB, shared=True), family)
     credits = _cdiv(7, SF) + 1
@@ -651,63 +656,58 @@ def _const_lanes_removed(words, width: int) -> int:
     return width - bin(const).count("1")
 
 
+def _bw(v: int) -> int:
+    """qloom_swg's bw(): bits of an unsigned value (at least 1)."""
+    return _clog2(v + 1) if v > 1 else 1
+
+
 def swg_geometry(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, S_H=1, S_W=1,
-                 PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
-    """(R rows, DEPTH words, SW coordinate bits, ROWW beats per row, CF) of qloom_swg
-    (the localparams of qloom_swg.v)."""
+                 PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_) -> dict:
+    """The localparams of qloom_swg.v: R rows, DEPTH words, counter widths."""
     CF = CHANNELS // SIMD
     OFM_H = (IFM_DIM_H + PAD_T + PAD_B - K_H) // S_H + 1
+    OFM_W = (IFM_DIM_W + PAD_L + PAD_R - K_W) // S_W + 1
     ROWW = IFM_DIM_W * CF
     need0 = min(max(K_H - PAD_T, 0), IFM_DIM_H)
     last_lo = min(max((OFM_H - 1) * S_H - PAD_T, 0), IFM_DIM_H)
     left = IFM_DIM_H - last_lo
     R = max(left + need0, K_H + S_H)
-    OFM_W = (IFM_DIM_W + PAD_L + PAD_R - K_W) // S_W + 1
     if OFM_H * OFM_W * K_H * K_W * CF < 2 * IFM_DIM_H * ROWW:
         R += 1  # a spare row when (nearly) input-bound
     depth = R * ROWW
-    sw = _clog2(2 * (IFM_DIM_H + IFM_DIM_W + PAD_T + PAD_B + PAD_L + PAD_R + K_H + K_W + S_H + S_W
-                     + R + depth) + 4) + 2
-    return R, depth, sw, ROWW, CF
-
-
-def _const_mul_dsps(aw: int, const: int, family: str) -> int:
-    """DSPs of an address product ``x * const`` cut to ``aw`` bits (SWG addressing): Yosys
-    shifts out the constant's trailing zeros, so the product is ``x * odd`` on
-    ``aw - tz`` bits; a product by 1 (a power of two) is a wire."""
-    if const <= 1:
-        return 0
-    tz = (const & -const).bit_length() - 1
-    odd = const >> tz
-    if odd == 1 or aw - tz < 1:
-        return 0
-    return mul_dsps(aw - tz, False, odd.bit_length(), False, aw - tz, family)
+    aw = _clog2(depth) if depth > 1 else 1
+    g = dict(R=R, DEPTH=depth, AW=aw, ROWW=ROWW, CF=CF, OFM_H=OFM_H, OFM_W=OFM_W,
+             RW=_bw(4 * (IFM_DIM_H + PAD_T + PAD_B + K_H + S_H + R)) + 1,
+             XW=_bw(2 * (IFM_DIM_W + PAD_L + PAD_R + K_W + S_W)) + 1,
+             CW=_bw(2 * (IFM_DIM_W + PAD_L + PAD_R + K_W + S_W) * CF) + 1,
+             CFW=_bw(CF - 1), KXW=_bw(K_W - 1), KYW=_bw(K_H - 1), OXW=_bw(OFM_W - 1),
+             OYW=_bw(OFM_H - 1), WCW=_bw(ROWW - 1))
+    return g
 
 
 def parts_qloom_swg(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, S_H=1, S_W=1,
                     PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, ELEM_BITS=8, RAM_STYLE="auto",
                     family="xc7", **_) -> Parts:
     """qloom_swg: a line buffer of R rows (R * IFM_DIM_W * CF words of SIMD*ELEM_BITS),
-    a window address generator on SW-bit coordinates, a 5-word output FIFO."""
+    incremental row/column/address counters (no multipliers), a 5-word output FIFO."""
     P = Parts("qloom_swg")
-    R, depth, sw, roww, cf = swg_geometry(IFM_DIM_H, IFM_DIM_W, CHANNELS, SIMD, K_H, K_W, S_H, S_W,
-                                          PAD_T, PAD_B, PAD_L, PAD_R)
+    g = swg_geometry(IFM_DIM_H, IFM_DIM_W, CHANNELS, SIMD, K_H, K_W, S_H, S_W,
+                     PAD_T, PAD_B, PAD_L, PAD_R)
     DW = SIMD * ELEM_BITS
-    P.add_mem(Mem("linebuf", depth, DW, style=str(RAM_STYLE)), family)
+    P.add_mem(Mem("linebuf", g["DEPTH"], DW, style=str(RAM_STYLE)), family)
     P.add(parts_qloom_fifo(WIDTH=DW, DEPTH=5, RAM_STYLE="distributed", family=family))
-    # held avail wcol wbase oy ox ky kx cf iy0 ix0 rlo slot_lo: 13 x SW; row_open, pending(3), v1, pad1
-    P.ff += 13 * sw + 1 + 3 + 2
-    aw = _aw(depth)
-    P.dsp = _const_mul_dsps(aw, roww, family) + _const_mul_dsps(aw, cf, family)
+    RW, AW, XW, CW = g["RW"], g["AW"], g["XW"], g["CW"]
+    ctr = g["CFW"] + g["KXW"] + g["KYW"] + g["OXW"] + g["OYW"] + g["WCW"]
+    # wrows rlimit cur/nx need lim iy0 (8 RW), iy; cur/nx base, waddr, rbase (4 AW);
+    # ix0 ix (2 XW), cb col (2 CW), loop counters, row_open, pending(3), v1, pad1
+    P.ff += 9 * RW + 4 * AW + 2 * XW + 2 * CW + ctr + 1 + 3 + 2
     P.feat("const", 1)
-    P.feat("sw", sw)
+    P.feat("rw", RW)
+    P.feat("aw", AW)
+    P.feat("xcw", XW + CW)
+    P.feat("ctr", ctr)
     P.feat("dw", DW)
-    muls = 0
-    for c in (roww, cf):
-        if c > 1 and c & (c - 1) and not _const_mul_dsps(aw, c, family):
-            tz = (c & -c).bit_length() - 1
-            muls += (bin(c).count("1") - 1) * (aw - tz)
-    P.feat("mulc", muls)
+    P.feat("tab", g["OFM_H"] * RW)
     return P
 
 
@@ -784,7 +784,7 @@ def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9,
         dead_pe = sum(1 for n in per_pe if n == 0)
     tl = _const_lanes_removed(twords, TW) if twords is not None else TW
     style = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
-    P.add_mem(Mem("thresholds", NF, tl, rom=True, style=style), family, twords)
+    P.add_mem(Mem("thresholds", NF, tl, rom=True, style=style, feature="rom_thr"), family, twords)
     P.add(parts_qloom_fifo(WIDTH=PE * OUT_BITS, DEPTH=5, RAM_STYLE="distributed", family=family))
     # nf pending v1 x1 ov o (the input lanes of a PE without live comparators are unused)
     P.ff += _clog2(NF) + 3 + 1 + (PE - dead_pe) * IN_BITS + 1 + PE * OUT_BITS
@@ -842,7 +842,8 @@ COEF: dict = {
                        "lane_neg": 1.0, "lane_xnor": 1.0, "clane_mul": 0.5, "clane_neg": 0.5,
                        "clane_xnor": 0.0, "tree": 1.0, "tree_xnor": 1.0, "acc": 1.0, "cmp": 0.5,
                        "cmp_const": 0.3, "cnt": 1.0, "xnor_out": 1.0},
-        "qloom_swg": {"const": 20.0, "sw": 15.0, "dw": 1.0, "mulc": 1.0},
+        "qloom_swg": {"const": 20.0, "rw": 5.0, "aw": 4.0, "xcw": 2.0, "ctr": 2.0, "dw": 1.5,
+                      "tab": 0.1},
         "qloom_pool_reduce": {"const": 10.0, "max": 2.0, "add": 1.0},
         "qloom_thresholding": {"const": 10.0, "cmp": 0.5, "cmp_const": 0.3, "cnt": 1.0},
         "qloom_labelselect": {"const": 10.0, "hold": 1.0, "list": 2.0},
