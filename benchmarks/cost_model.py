@@ -188,14 +188,15 @@ def rel_err(est, ref):
     return (est - ref) / ref
 
 
-def summarize(builds, which="estimate"):
-    """Per op type: n, median/worst |rel err| of LUT and FF, BRAM18/DSP exact-match rate."""
+def summarize(builds, which="estimate", layers=False):
+    """Per op type: n, median/worst |rel err| of LUT and FF, BRAM18/DSP exact-match rate
+    (per stage, or per layer with ``layers``)."""
     by = {}
-    for b in builds:
-        for s in b["stages"]:
-            if s.get("yosys") is None:
-                continue
-            by.setdefault(s["op"], []).append(s)
+    items = layer_records(builds) if layers else [s for b in builds for s in b["stages"]]
+    for s in items:
+        if s.get("yosys") is None:
+            continue
+        by.setdefault(s["op"], []).append(s)
     table = {}
     for op, ss in sorted(by.items()):
         row = {"n": len(ss)}
@@ -206,7 +207,7 @@ def summarize(builds, which="estimate"):
         for k in ("BRAM18", "DSP"):
             row[f"{k}_exact"] = round(sum(s[which][k] == s["yosys"][k] for s in ss) / len(ss), 4)
         table[op] = row
-    allst = [s for b in builds for s in b["stages"] if s.get("yosys") is not None]
+    allst = [s for s in items if s.get("yosys") is not None]
     if allst:
         row = {"n": len(allst)}
         for k in ("LUT", "FF"):
@@ -217,6 +218,25 @@ def summarize(builds, which="estimate"):
             row[f"{k}_exact"] = round(sum(s[which][k] == s["yosys"][k] for s in allst) / len(allst), 4)
         table["all"] = row
     return table
+
+
+def layer_records(builds):
+    """Stages summed per layer (an operator plus the FIFO/DWC that feed it), as synth.json
+    charges them; only layers whose every stage was synthesized."""
+    out = []
+    for b in builds:
+        by = {}
+        for s in b["stages"]:
+            by.setdefault(s["layer"], []).append(s)
+        for layer, ss in by.items():
+            if any(s.get("yosys") is None for s in ss):
+                continue
+            op = next((s["op"] for s in ss if s["kind"] == "op"), ss[0]["op"])
+            rec = {"stages": [s["stage"] for s in ss], "op": op, "layer": layer, "kind": "layer"}
+            for which in ("yosys", "estimate", "estimate_data"):
+                rec[which] = {k: sum(s[which][k] for s in ss) for k in KEYS}
+            out.append(rec)
+    return out
 
 
 def cycles_table(builds):
@@ -235,11 +255,14 @@ def markdown(report) -> str:
          "|estimate - Yosys| / Yosys of LUT and FF (median, worst) and the fraction of stages "
          "whose BRAM18 and DSP counts are exact. \"files\": the estimate with the memory contents "
          "(ROM constant lanes known); \"no files\": what the design-space search sees.", ""]
-    for which, title in (("estimate", "no files"), ("estimate_data", "files")):
+    tables = [("summary", "estimate", "per stage, no files"), ("summary", "estimate_data", "per stage, files"),
+              ("summary_layers", "estimate", "per layer = op + its FIFO/DWC, no files"),
+              ("summary_layers", "estimate_data", "per layer = op + its FIFO/DWC, files")]
+    for key, which, title in tables:
         L += [f"## Resources ({title})", "",
-              "| op | stages | LUT median | LUT worst | FF median | FF worst | BRAM18 exact | DSP exact |",
+              "| op | n | LUT median | LUT worst | FF median | FF worst | BRAM18 exact | DSP exact |",
               "|---|---|---|---|---|---|---|---|"]
-        for op, r in report["summary"][which].items():
+        for op, r in report[key][which].items():
             L.append(f"| {op} | {r['n']} | {100 * r['LUT_median']:.1f}% | {100 * r['LUT_worst']:.1f}% | "
                      f"{100 * r['FF_median']:.1f}% | {100 * r['FF_worst']:.1f}% | "
                      f"{100 * r['BRAM18_exact']:.0f}% | {100 * r['DSP_exact']:.0f}% |")
@@ -306,6 +329,20 @@ def sweep_specs():
     mv(MW=16, MH=8, PE=8, SIMD=8, **Q)
     mv(MW=528, MH=16, PE=1, SIMD=33, **Xn)
     mv(MW=495, MH=17, PE=1, SIMD=33, **Xn)
+    # ablations: thresholds, SIMD, PE one at a time; small products around the DSP rule
+    Q0 = dict(IN_BITS=4, IN_SIGNED=0, W_BITS=4, W_SIGNED=1)
+    for nt in (0, 1, 3, 7):
+        mv(MW=64, MH=32, PE=4, SIMD=4, NUM_THRESH=nt, OUT_BITS=max(1, nt.bit_length()), **Q0)
+    for simd in (1, 2, 8, 16):
+        mv(MW=64, MH=32, PE=1, SIMD=simd, NUM_THRESH=0, **Q0)
+    for pe in (1, 8):
+        mv(MW=64, MH=32, PE=pe, SIMD=4, NUM_THRESH=0, **Q0)
+    for simd in (1, 4, 16, 64):
+        mv(MW=256, MH=32, PE=1, SIMD=simd, **dict(Xn))
+    for ib, wb, acc in [(4, 4, 10), (8, 4, 14), (8, 8, 18), (2, 8, 12), (4, 4, 8)]:
+        for simd in (1, 2):
+            mv(MW=4, MH=4, PE=1, SIMD=simd, IN_BITS=ib, IN_SIGNED=0, W_BITS=wb, W_SIGNED=int(acc != 8),
+               ACC_BITS=acc)
     for d, w in [(2, 2), (2, 3), (2, 4), (3, 2), (2, 8), (2, 16), (4, 8), (8, 32), (16, 64), (32, 8),
                  (33, 8), (64, 16), (128, 16), (129, 16), (64, 64), (4, 1), (9, 8), (36, 64), (256, 8),
                  (1, 8)]:
@@ -353,6 +390,24 @@ def _misc_specs():
 def family_specs():
     """The smaller sweep of the other families (memory mapping, LUT scale)."""
     S = []
+    X = dict(IN_BITS=1, IN_BIPOLAR=1, W_BITS=1, W_BIPOLAR=1, W_SIGNED=0, NUM_THRESH=1, OUT_BITS=1)
+    Q = dict(IN_BITS=4, IN_SIGNED=0, W_BITS=4, W_SIGNED=1, NUM_THRESH=15, OUT_BITS=4)
+    for MW, MH, PE, SIMD in [(64, 64, 2, 8), (256, 64, 4, 32), (576, 64, 4, 32)]:
+        S.append(("qloom_mvau", dict(MW=MW, MH=MH, PE=PE, SIMD=SIMD, **X)))
+    for MW, MH, PE, SIMD in [(64, 32, 4, 4), (144, 32, 2, 4), (128, 64, 16, 2)]:
+        S.append(("qloom_mvau", dict(MW=MW, MH=MH, PE=PE, SIMD=SIMD, **Q)))
+    S.append(("qloom_mvau", dict(MW=27, MH=32, PE=4, SIMD=3, IN_BITS=8, IN_SIGNED=0, W_BITS=4, W_SIGNED=1,
+                                 NUM_THRESH=15, OUT_BITS=4)))
+    S.append(("qloom_mvau", dict(MW=64, MH=64, PE=8, SIMD=8, IN_BITS=2, IN_SIGNED=0, W_BITS=2, W_SIGNED=1,
+                                 NUM_THRESH=3, OUT_BITS=2)))
+    for H, W, C, SIMD, K, St, pad, EB in [(8, 8, 1, 1, 3, 1, 1, 8), (16, 16, 64, 4, 3, 1, 0, 2),
+                                         (10, 10, 64, 8, 3, 1, 0, 1)]:
+        S.append(("qloom_swg", dict(IFM_DIM_H=H, IFM_DIM_W=W, CHANNELS=C, SIMD=SIMD, K_H=K, K_W=K, S_H=St,
+                                    S_W=St, PAD_T=pad, PAD_B=pad, PAD_L=pad, PAD_R=pad, ELEM_BITS=EB,
+                                    RAM_STYLE="auto")))
+    for H, C, PE, K, EB in [(8, 16, 2, 2, 4), (14, 64, 8, 2, 2)]:
+        S.append(("qloom_maxpool", dict(IFM_DIM_H=H, IFM_DIM_W=H, CHANNELS=C, PE=PE, K_H=K, K_W=K, S_H=K, S_W=K,
+                                        ELEM_BITS=EB, SIGNED=0, RAM_STYLE="auto")))
     for d, w, st in [(2, 2, "auto"), (2, 4, "auto"), (2, 8, "auto"), (4, 8, "auto"), (16, 8, "auto"),
                      (17, 8, "auto"), (32, 16, "auto"), (64, 16, "auto"), (128, 16, "auto"), (129, 16, "auto"),
                      (256, 8, "auto"), (512, 32, "auto"), (64, 64, "auto"), (200, 72, "auto"),
@@ -479,8 +534,11 @@ def _sweep_parts(rec):
     return parts(rec["module"], rec["params"], rec["family"], files or None)
 
 
-def fit(records, family: str):
-    """Least-squares LUT coefficients (relative error, non-negative) over ``records``."""
+def fit(records, family: str, hybrid: bool = False):
+    """Least-squares LUT coefficients (relative error, non-negative) over ``records``.
+
+    xc7: one coefficient per (module, feature). Other families: one scale per module on
+    top of the xc7 coefficients (``{"_scale": s}``), which their smaller sweeps support."""
     from scipy.optimize import nnls
 
     from qloom.rtl.resources import COEF
@@ -491,14 +549,30 @@ def fit(records, family: str):
         rows.append(P.lut)
         ys.append(rec["yosys"]["LUT"])
         fixed.append(P.lut.get(("mem", "lutram"), 0.0))
-    keys = sorted({k for r in rows for k in r if k != ("mem", "lutram")})
-    A = np.array([[r.get(k, 0.0) for k in keys] for r in rows])
     y = np.array(ys, float) - np.array(fixed)
     w = 1.0 / np.maximum(np.array(ys, float), 1.0)
-    x, _ = nnls(A * w[:, None], y * w)
-    coef = {}
-    for k, v in zip(keys, x):
-        coef.setdefault(k[0], {})[k[1]] = round(float(v), 4)
+    if family == "xc7":
+        keys = sorted({k for r in rows for k in r if k != ("mem", "lutram")})
+        A = np.array([[r.get(k, 0.0) for k in keys] for r in rows])
+        x, _ = nnls(A * w[:, None], y * w)
+        coef = {}
+        for k, v in zip(keys, x):
+            coef.setdefault(k[0], {})[k[1]] = round(float(v), 4)
+    else:
+        base = COEF["xc7"]
+        mods = sorted({k[0] for r in rows for k in r if k != ("mem", "lutram")})
+        A = np.array([[sum(base.get(m, {}).get(k[1], 0.0) * v for k, v in r.items()
+                           if k[0] == m and k != ("mem", "lutram")) for m in mods] for r in rows])
+        xs, _ = nnls(A * w[:, None], y * w)
+        coef = {m: {"_scale": round(float(v), 4)} for m, v in zip(mods, xs)}
+        if hybrid:  # plus per-feature coefficients where the family's sweep has them
+            keys = sorted({k for r in rows for k in r if k != ("mem", "lutram")})
+            A = np.array([[r.get(k, 0.0) for k in keys] for r in rows])
+            x, _ = nnls(A * w[:, None], y * w)
+            for k, v in zip(keys, x):
+                coef.setdefault(k[0], {})[k[1]] = round(float(v), 4)
+        else:
+            x = xs
     pred = A @ x + np.array(fixed)
     err = (pred - np.array(ys)) / np.maximum(np.array(ys), 1)
     return coef, err
@@ -544,6 +618,8 @@ def main(argv=None):
     report = {"family": args.family, "tool": "0.70",
               "summary": {"estimate": summarize(builds, "estimate"),
                           "estimate_data": summarize(builds, "estimate_data")},
+              "summary_layers": {"estimate": summarize(builds, "estimate", layers=True),
+                                 "estimate_data": summarize(builds, "estimate_data", layers=True)},
               "cycles": cycles_table(builds), "builds": builds,
               "seconds": round(time.perf_counter() - t0, 1)}
     if "sweep" in old:

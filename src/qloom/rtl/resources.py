@@ -519,16 +519,25 @@ def _mvau_mode(IN_BIPOLAR, W_BIPOLAR):
     return "mul"
 
 
+def _tree_n(n0: int, level: int) -> int:
+    """Nodes on ``level`` of a balanced adder tree over n0 leaves (qloom_mvau tree_n)."""
+    n = n0
+    for _ in range(level):
+        n = (n + 1) // 2
+    return n
+
+
 def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
                      W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
                      RAM_STYLE="auto", MUL_STYLE=0, family="xc7", files=None, WEIGHT_FILE="",
                      THRESH_FILE="", **_) -> Parts:
-    """qloom_mvau: weight ROM, threshold ROM, input buffer, PE x SIMD datapath (products,
-    balanced adder tree), accumulators, PE x NUM_THRESH comparators, output FIFO.
+    """qloom_mvau: weight ROM (+ retiming register), threshold ROM, input buffer, PE x SIMD
+    registered products, balanced adder trees (split by a register for SIMD > 4),
+    accumulators, registered PE x NUM_THRESH comparisons + count trees, output FIFO.
 
     LUT features (FINN-R Sec. 5, MVAU LUT model: a per-lane product cost times PE*SIMD --
-    ~ weight bits x activation bits for a LUT multiplier, 1 for XNOR --, an adder tree and
-    accumulator growing with the sum width, PE*NUM_THRESH comparators of the accumulator
+    ~ weight bits x activation bits for a LUT multiplier, 1 for XNOR --, adder trees and
+    accumulators growing with the sum width, PE*NUM_THRESH comparators of the accumulator
     width, plus the memories)."""
     P = Parts("qloom_mvau")
     SF, NF = MW // SIMD, MH // PE
@@ -543,8 +552,11 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     style = str(RAM_STYLE)
     rom_style = "logic" if style == "distributed" else style
     wlanes = _const_lanes_removed(wwords, WW) if wwords is not None else WW
-    P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style, feature="rom_w"), family, wwords)
+    wm = P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style, feature="rom_w"), family, wwords)
     const_w = D == 1  # the weights are constants: the datapath folds them in
+    # w1r, the retiming copy of the ROM output: one flip-flop per distinct lane
+    if not const_w:
+        P.ff += P.mems[-1][2]["FF"] if wm.kind == "logic" else wlanes
     # thresholds: a comparator whose threshold is the accumulator minimum in every word is
     # always true (the generator clamps "always fire" thresholds there): Yosys drops it
     nt_live = float(PE * NT)
@@ -553,10 +565,15 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         if twords is not None:
             twords, nt_live = _live_thresholds(twords, PE * NT, ACC, -(1 << (ACC - 1)), None)
         tlanes = _const_lanes_removed(twords, TW) if twords is not None else TW
-        P.add_mem(Mem("thresholds", NF, tlanes, rom=True, feature="rom_t"), family, twords)
+        tm = P.add_mem(Mem("thresholds", NF, tlanes, rom=True, feature="rom_t"), family, twords)
+        if NF > 1:  # thr3, the copy of the ROM read register tq
+            P.ff += P.mems[-1][2]["FF"] if tm.kind == "logic" else tlanes
+        P.ff += nt_live + 1  # ge4, fin4
     if NF > 1:
         P.add_mem(Mem("ibuf", SF, SIMD * IB, shared=True), family)
-    credits = _cdiv(7, SF) + 1
+    TL = _clog2(SIMD)
+    treg = TL >= 3
+    credits = _cdiv(9 + (1 if SIMD > 4 else 0) + (1 if NT else 0), SF) + 1
     P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=credits, RAM_STYLE="distributed", family=family))
     # ---- products: LUT shift-add (MUL_STYLE 1, or 0 with IN_BITS + W_BITS <= 10) or `*`
     lanes = PE * SIMD
@@ -566,26 +583,47 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         if not mul_lut and not const_w:
             dsp_per = mul_dsps(*mvau_product_widths(IB, IN_SIGNED, WB, W_SIGNED, ACC), family)
     P.dsp = lanes * dsp_per
-    # width of one product as Yosys keeps it (distinct bits)
+    # product register width as Yosys keeps it (known-zero top bits dropped)
+    PW = IB + WB + 2
     if mode == "xnor":
-        pw = 1
+        prw = 1
     elif mode == "mul" and not IN_SIGNED and not W_SIGNED:
-        pw = IB + WB
+        prw = min(ACC, IB + WB)
     else:
-        pw = IB + WB + 2
-    levels = _clog2(SIMD)
-    dotw = min(ACC, pw + levels)
+        prw = min(ACC, PW)
+    prw_rtl = 1 if mode == "xnor" else min(ACC, PW)
+    tw = min(ACC, prw_rtl + TL)  # adder tree output width
     # ---- registers (beyond memories and the FIFO)
     sfw, nfw, waw = _clog2(SF), _clog2(NF), _clog2(D)
     pcw = _clog2(credits + 1)
-    ff = sfw + nfw + waw + pcw + 4  # counters, v1 v2 fin3 o4v
-    ff += 4 if SF > 1 else 0  # first1 last1 first2 last2
-    ff += 1 if NF > 1 else 0  # src1
-    ff += 2 * nfw if (NF > 1 and NT) else 0  # nf1, nf2 (address the threshold ROM)
-    ff += SIMD * IB  # sd1
+    stages = 5 + (1 if treg else 0)  # valid bits v1 vr vp [vt] v2, plus fin3 o4v below
+    ff = sfw + nfw + waw + pcw + stages + 2
+    if SF > 1:
+        ff += 2 * (stages - 1)  # first/last along the pipeline up to first2/last2
+    if NF > 1:
+        ff += 1  # src1
+        if NT:
+            ff += nfw * (stages - 2)  # nf1 nfr nfp [nft] (address the threshold ROM)
+    ff += 2 * SIMD * IB  # sd1, x1r
     ff += PE * ACC + PE * OB  # acc, o4
-    if not dsp_per:
-        ff += PE * dotw  # dot2 (a DSP's P register absorbs it)
+    if dsp_per:
+        # DSP48s absorb their operand registers (w1r, x1r -- duplicated per PE), the
+        # product register, the tree split and the sum register when there is no tree
+        if not const_w:
+            ff -= P.mems[0][2]["FF"] if wm.kind == "logic" else wlanes
+        ff -= SIMD * IB
+    elif const_w:
+        # constant weights: a product depends on the input and the weight value only, so
+        # equal (input, weight) pairs share one register
+        nvals = 2 if mode in ("xnor", "wbip", "xbip") else (1 << WB)
+        ff += min(lanes, SIMD * min(PE, nvals)) * prw
+    else:
+        ff += lanes * prw  # prodq
+    if not dsp_per or SIMD > 1:
+        ff += PE * min(ACC, prw + TL)  # dot2 (extension bits merge with the top bit)
+    if treg and not dsp_per:
+        ts = (TL + 1) // 2
+        ff += PE * _tree_n(SIMD, ts - 1) * min(ACC, prw + ts - 1)  # tree split register
     P.ff += ff
     # ---- LUT features
     P.feat("const", 1)
@@ -601,13 +639,12 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         P.feat(tag + "lane_neg", lanes * (IB if mode == "wbip" else WB))
     else:
         P.feat(tag + "lane_xnor", lanes)
-    # balanced adder tree: level l has ceil(SIMD / 2^l) nodes of width pw + l (<= ACC)
+    # balanced adder tree: level l has ceil(SIMD / 2^l) nodes of width prw + l (<= ACC)
     tree = 0.0
     n = SIMD
-    for lv in range(1, levels + 1):
-        adds = n // 2
+    for lv in range(1, TL + 1):
+        tree += (n // 2) * min(ACC, prw + lv)
         n = (n + 1) // 2
-        tree += adds * min(ACC, pw + lv)
     if tree:
         P.feat("tree_dsp" if dsp_per else ("tree_xnor" if mode == "xnor" else "tree"), PE * tree)
     P.feat("acc", PE * ACC)
@@ -697,10 +734,17 @@ def parts_qloom_swg(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, 
     P.add_mem(Mem("linebuf", g["DEPTH"], DW, style=str(RAM_STYLE)), family)
     P.add(parts_qloom_fifo(WIDTH=DW, DEPTH=5, RAM_STYLE="distributed", family=family))
     RW, AW, XW, CW = g["RW"], g["AW"], g["XW"], g["CW"]
-    ctr = g["CFW"] + g["KXW"] + g["KYW"] + g["OXW"] + g["OYW"] + g["WCW"]
-    # wrows rlimit cur/nx need lim iy0 (8 RW), iy; cur/nx base, waddr, rbase (4 AW);
-    # ix0 ix (2 XW), cb col (2 CW), loop counters, row_open, pending(3), v1, pad1
-    P.ff += 9 * RW + 4 * AW + 2 * XW + 2 * CW + ctr + 1 + 3 + 2
+    ctr = (g["OXW"] if g["OFM_W"] > 1 else 0) + (g["OYW"] if g["OFM_H"] > 1 else 0) + g["WCW"]
+    ctr += (g["CFW"] if g["CF"] > 1 else 0) + (g["KXW"] if K_W > 1 else 0) + (g["KYW"] if K_H > 1 else 0)
+    # row bases are multiples of ROWW: their low bits are constant
+    roww = g["ROWW"]
+    tz = (roww & -roww).bit_length() - 1
+    base = max(AW - tz, 1)
+    # wrows rlimit cur/nx need lim iy0 (8 RW), iy; cur/nx base, rbase; waddr; ix0 ix (2 XW;
+    # one when K_W = 1), cb col (2 CW), loop counters, row_open, pending(3), v1, pad1
+    xw = (2 if K_W > 1 else 1) * XW - (XW if g["OFM_W"] == 1 and K_W > 1 else 0)
+    cw = 2 * CW - (CW if g["OFM_W"] == 1 else 0)
+    P.ff += 9 * RW + 3 * base + AW + xw + cw + ctr + 1 + 3 + 2
     P.feat("const", 1)
     P.feat("rw", RW)
     P.feat("aw", AW)
@@ -834,23 +878,58 @@ def parts_qloom_dwc(IN_WIDTH=8, OUT_WIDTH=16, family="xc7", **_) -> Parts:
 # =====================================================================================
 
 # LUTs per unit of each feature, per family; ("mem", "lutram") is exact (1.0).
-COEF: dict = {
-    "xc7": {
-        "mem": {"lutram": 1.0, "rom": 1.0, "logic": 1.0},
-        "qloom_fifo": {"fifo_ctl": 6.0, "fifo_ptr": 1.0},
-        "qloom_mvau": {"const": 10.0, "ctl": 2.0, "xmux": 1.0, "lane_dsp": 2.0, "lane_mul": 1.0,
-                       "lane_neg": 1.0, "lane_xnor": 1.0, "clane_mul": 0.5, "clane_neg": 0.5,
-                       "clane_xnor": 0.0, "tree": 1.0, "tree_xnor": 1.0, "acc": 1.0, "cmp": 0.5,
-                       "cmp_const": 0.3, "cnt": 1.0, "xnor_out": 1.0},
-        "qloom_swg": {"const": 20.0, "rw": 5.0, "aw": 4.0, "xcw": 2.0, "ctr": 2.0, "dw": 1.5,
-                      "tab": 0.1},
-        "qloom_pool_reduce": {"const": 10.0, "max": 2.0, "add": 1.0},
-        "qloom_thresholding": {"const": 10.0, "cmp": 0.5, "cmp_const": 0.3, "cnt": 1.0},
-        "qloom_labelselect": {"const": 10.0, "hold": 1.0, "list": 2.0},
-        "qloom_dwc": {"const": 3.0, "up": 0.0, "up_cnt": 1.0, "up_dec": 1.0, "down_sel": 1.0,
-                      "down_mux": 1.0},
-    },
-}
+COEF: dict = {'ecp5': {'mem': {'_scale': 0.68},
+          'qloom_dwc': {'_scale': 1.2126},
+          'qloom_fifo': {'_scale': 3.3229},
+          'qloom_labelselect': {'_scale': 2.1779},
+          'qloom_mvau': {'_scale': 1.3809},
+          'qloom_thresholding': {'_scale': 1.2818}},
+ 'xc7': {'mem': {'logic': 1.2155,
+                 'lutram': 1.0,
+                 'rom_t': 0.3585,
+                 'rom_thr': 0.8512,
+                 'rom_w': 1.2325},
+         'qloom_dwc': {'const': 2.4181,
+                       'down_mux': 1.36,
+                       'down_sel': 1.0727,
+                       'up_bits': 1.1585,
+                       'up_cnt': 0.2955},
+         'qloom_fifo': {'fifo_ctl': 4.0593, 'fifo_ptr': 0.6324},
+         'qloom_labelselect': {'const': 0.0, 'hold': 0.5554, 'list': 1.6433},
+         'qloom_mvau': {'acc': 0.5384,
+                        'clane_mul': 0.0,
+                        'clane_xnor': 0.0,
+                        'cmp': 1.1006,
+                        'cmp_const': 0.2875,
+                        'cnt': 0.0,
+                        'const': 32.7394,
+                        'ctl': 0.0,
+                        'lane_dsp': 7.7901,
+                        'lane_mul': 1.1258,
+                        'lane_neg': 1.3261,
+                        'lane_xnor': 2.0848,
+                        'tree': 1.0286,
+                        'tree_dsp': 0.0,
+                        'tree_xnor': 0.2058,
+                        'xmux': 1.3151,
+                        'xnor_out': 0.0},
+         'qloom_pool_reduce': {'add': 1.4804, 'const': 7.2201, 'max': 1.7465},
+         'qloom_swg': {'aw': 3.5061,
+                       'const': 0.7892,
+                       'ctr': 0.1747,
+                       'dw': 0.5525,
+                       'rw': 11.3399,
+                       'tab': 0.0,
+                       'xcw': 0.0},
+         'qloom_thresholding': {'cmp': 0.8313,
+                                'cmp_const': 0.221,
+                                'cnt': 0.7269,
+                                'const': 25.0632}},
+ 'xcup': {'mem': {'_scale': 1.0451},
+          'qloom_dwc': {'_scale': 0.9685},
+          'qloom_fifo': {'_scale': 0.956},
+          'qloom_labelselect': {'_scale': 1.0091},
+          'qloom_thresholding': {'_scale': 0.8295}}}
 
 
 def _coef(family: str) -> dict:
@@ -861,10 +940,20 @@ def _coef(family: str) -> dict:
 
 
 def lut_of(P: Parts, family: str = "xc7") -> float:
+    """LUTs of ``P``: its features times the family's coefficients (a family may give a
+    per-module ``_scale`` of the xc7 coefficients instead; LUT-RAM counts are exact)."""
     C = _coef(family)
+    base = COEF["xc7"]
     total = 0.0
     for (mod, k), v in P.lut.items():
-        total += C.get(mod, {}).get(k, COEF["xc7"].get(mod, {}).get(k, 0.0)) * v
+        if (mod, k) == ("mem", "lutram"):
+            total += v
+            continue
+        c = C.get(mod, {})
+        if "_scale" in c:
+            total += c["_scale"] * base.get(mod, {}).get(k, 0.0) * v
+        else:
+            total += c.get(k, base.get(mod, {}).get(k, 0.0)) * v
     return total
 
 
