@@ -23,22 +23,42 @@ keywords are ignored) and returns ``{"LUT", "FF", "BRAM18", "URAM", "DSP"}``;
 
 Yosys 0.70 memory mapping (``memory_libmap``), as replayed here
 ------------------------------------------------------------------
-* Every memory gets a "logic" cost of ``W * D * c`` (``c`` = 1 per RAM bit, 1/64 per ROM
-  bit on xc7/xcup (``-logic-cost-rom 0.015625``), 1/16 on ECP5), truncated to an integer;
-  each library RAM type gets ``cost * units + 0.5 * (read mux bits) + 0.5 * (write
-  demux) + 2 * (emulation score)`` (a read port that does not share the write port's
-  address scores 1). The cheapest wins; logic wins ties. ``ram_style`` "block" /
-  "distributed" / "logic" restrict the candidates.
-* ROMs (no write port) never become LUT-RAM (``prune_rom``): a ROM is LUT logic unless its
-  block-RAM cost undercuts ``W * D / 64`` -- on xc7 from about 8.4 kbit (131 * 64) for one
-  RAMB18. RAMs become LUT-RAM from 2 words (when the LUT-RAM cost is below ``W * D``) and
-  block RAM from about 3 kbit.
-* Constant bit lanes of a ROM (a bit that is the same in every word) are removed first
-  (``opt_mem``); the contents decide that, so :func:`estimate` takes the memory files
-  optionally (``files=``); without them every lane is assumed to vary.
-* A read port with the same address as the write port (e.g. the MVAU input buffer) maps
-  to single-port LUT-RAM (RAM32M as 32x8, RAM64X1S per bit).
+* Every memory gets a "logic" cost ``W * D * c`` (``c`` = 1 per RAM bit; per ROM bit 1/64
+  on xc7/xcup (``-logic-cost-rom 0.015625``), 1/16 on ECP5), truncated to an integer;
+  every library RAM type (one per option: RAMB18 "HALF" cost 129, RAMB36 "FULL" 257, true
+  or simple dual port; LUT-RAM SP/DP/QP/SDP at 32/64/128/256 words) gets
+  ``(cost - widthscale) * units + widthscale * tiles * W / unit_width + 0.5 * mux bits
+  + 0.5 * write demux + 2 * emulation score`` for its cheapest geometry (data widths
+  1/2/4/9/18/36/72, byte width 9; address tiles ``ceil(D / depth)``). A read port that
+  does not share the write port's address scores 1, one that must see same-cycle writes
+  (emulated transparency) 3 more. Strict ``<`` against the running integer best: logic
+  wins ties, then LUT-RAM (listed first), then block RAM. ``ram_style`` "block" /
+  "distributed" / "logic" restrict the candidates (a ROM cannot be "distributed").
+* Consequences: ROMs (no write port) never become LUT-RAM (``prune_rom``); a ROM is LUT
+  logic until its block-RAM cost undercuts ``W * D / 64`` -- from 8448 bits (= 132 * 64)
+  for one RAMB18 on xc7 (8415 bits stays logic; checked), from ~2.1 kbit on ECP5. RAMs
+  become LUT-RAM from 2 words when ``ceil(W/6) + 7 W / 6 + 2 < 2 W`` (W >= 4 at depth 2),
+  and block RAM from about 3 kbit (e.g. 129 x 16, 512 x 4). A sync read at the write
+  address (the MVAU input buffer) uses single-port LUT-RAM (RAM32M as 32 x 8, RAM64X1S per
+  bit); an asynchronous read whose address register Yosys pulls into the port (the pool
+  partial sums) becomes a transparent synchronous read on SDP LUT-RAM.
+* Constant bit lanes of a ROM (a bit equal in every word) are removed first (``opt_mem``),
+  and identical lanes share one read register; :func:`estimate` takes the memory files
+  optionally (``files=``) to count both exactly; without them every lane is assumed to
+  vary (thresholds: also comparators that are constant in every word are dropped).
 * URAM is never inferred (``synth_xilinx`` runs without ``-uram``: ``-no-auto-huge``).
+* A LUT ROM read at a counter address costs ~``D / 16`` LUT6 per lane (Yosys reads it at
+  the counter's next value, so the wrap/enable logic enters every lane), four times a ROM
+  at a primary-input address (``D / 64``).
+* ECP5 keeps 2 W + 9 extra flip-flops beside a DP16KD used as RAM.
+
+DSP rule (``mul2dsp.v``): operands ordered wider first; a product with an operand under
+2 bits or a result under 9 bits (Xilinx) stays in LUTs; unsigned products get a sign bit.
+Yosys sees the MVAU product of the element widths (a signed x unsigned product as signed
+with one more bit on the unsigned side), so with ``MUL_STYLE`` 2 ("*"): 4u x 4s -> DSP,
+4u x 4u, 4s x 4s, 3u x 4s -> LUTs. With the default ``MUL_STYLE`` 0 the RTL uses LUT
+shift-add up to IN_BITS + W_BITS = 10, so only wider products (8-bit inputs) use DSPs, one
+per lane. DSP48s absorb the operand, product and (without adder tree) sum registers.
 """
 from __future__ import annotations
 
@@ -606,9 +626,11 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
             ff += nfw * (stages - 2)  # nf1 nfr nfp [nft] (address the threshold ROM)
     ff += 2 * SIMD * IB  # sd1, x1r
     ff += PE * ACC + PE * OB  # acc, o4
-    if dsp_per:
-        # DSP48s absorb their operand registers (w1r, x1r -- duplicated per PE), the
+    absorb = dsp_per and family == "xc7"
+    if absorb:
+        # DSP48E1s absorb their operand registers (w1r, x1r -- duplicated per PE), the
         # product register, the tree split and the sum register when there is no tree
+        # (measured on xc7; on xcup and ECP5 the registers stay in fabric)
         if not const_w:
             ff -= P.mems[0][2]["FF"] if wm.kind == "logic" else wlanes
         ff -= SIMD * IB
@@ -619,9 +641,9 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         ff += min(lanes, SIMD * min(PE, nvals)) * prw
     else:
         ff += lanes * prw  # prodq
-    if not dsp_per or SIMD > 1:
+    if not absorb or SIMD > 1:
         ff += PE * min(ACC, prw + TL)  # dot2 (extension bits merge with the top bit)
-    if treg and not dsp_per:
+    if treg and not absorb:
         ts = (TL + 1) // 2
         ff += PE * _tree_n(SIMD, ts - 1) * min(ACC, prw + ts - 1)  # tree split register
     P.ff += ff
@@ -878,12 +900,14 @@ def parts_qloom_dwc(IN_WIDTH=8, OUT_WIDTH=16, family="xc7", **_) -> Parts:
 # =====================================================================================
 
 # LUTs per unit of each feature, per family; ("mem", "lutram") is exact (1.0).
-COEF: dict = {'ecp5': {'mem': {'_scale': 0.68},
+COEF: dict = {'ecp5': {'mem': {'_scale': 0.8572},
           'qloom_dwc': {'_scale': 1.2126},
-          'qloom_fifo': {'_scale': 3.3229},
+          'qloom_fifo': {'_scale': 3.2861},
           'qloom_labelselect': {'_scale': 2.1779},
-          'qloom_mvau': {'_scale': 1.3809},
-          'qloom_thresholding': {'_scale': 1.2818}},
+          'qloom_mvau': {'_scale': 1.419},
+          'qloom_pool_reduce': {'_scale': 1.2575},
+          'qloom_swg': {'_scale': 2.0348},
+          'qloom_thresholding': {'_scale': 1.2515}},
  'xc7': {'mem': {'logic': 1.2155,
                  'lutram': 1.0,
                  'rom_t': 0.3585,
@@ -925,11 +949,14 @@ COEF: dict = {'ecp5': {'mem': {'_scale': 0.68},
                                 'cmp_const': 0.221,
                                 'cnt': 0.7269,
                                 'const': 25.0632}},
- 'xcup': {'mem': {'_scale': 1.0451},
+ 'xcup': {'mem': {'_scale': 0.9535},
           'qloom_dwc': {'_scale': 0.9685},
-          'qloom_fifo': {'_scale': 0.956},
+          'qloom_fifo': {'_scale': 0.9606},
           'qloom_labelselect': {'_scale': 1.0091},
-          'qloom_thresholding': {'_scale': 0.8295}}}
+          'qloom_mvau': {'_scale': 0.9457},
+          'qloom_pool_reduce': {'_scale': 1.1927},
+          'qloom_swg': {'_scale': 0.9759},
+          'qloom_thresholding': {'_scale': 0.853}}}
 
 
 def _coef(family: str) -> dict:
