@@ -164,12 +164,32 @@ def run_build(name, model, folding, outdir: Path, family: str, jobs: int, rtlsim
            "layer_cycles_estimate": {k: v["cycles"] for k, v in est["layers"].items()},
            "build_seconds": round(time.perf_counter() - t0, 1)}
     if rtlsim:
-        x = _frames(graph, 6)
-        _, stats = run_rtlsim(out, x)
+        n = 6 if est["cycles_per_frame"] < 20000 else 3
+        x = _frames(graph, n)
+        _, stats = _rtlsim_long(run_rtlsim, out, x, (n + 3) * est["cycles_per_frame"])
         rec["ii_measured"] = stats["cycles_per_frame"]
         rec["layers_rtlsim"] = stats["layers"]
         print(f"  {name}: II estimate {rec['ii_estimate']}  measured {rec['ii_measured']}")
     return rec
+
+
+def _rtlsim_long(run_rtlsim, out, x, cycles):
+    """qloom.flow.rtlsim with the simulator's cycle limit raised to ``cycles`` (slow
+    foldings exceed its default)."""
+    from qloom.sim import verilator
+
+    orig = verilator.AxisSim.run
+
+    def run(self, *a, **k):
+        if k.get("max_cycles") is None:
+            k["max_cycles"] = int(200_000 + cycles)
+        return orig(self, *a, **k)
+
+    verilator.AxisSim.run = run
+    try:
+        return run_rtlsim(out, x)
+    finally:
+        verilator.AxisSim.run = orig
 
 
 def _frames(graph, n):
