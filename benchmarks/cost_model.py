@@ -294,6 +294,18 @@ def markdown(report) -> str:
             L.append(f"| {r['build']} | {r['ii_estimate']:,} | {r['ii_measured']:,.0f} | "
                      f"{100 * r['rel_err']:+.2f}% |")
         L.append("")
+    for fam, fr in report.get("families", {}).items():
+        L += [f"## Other family: {fam} ({', '.join(b['name'] for b in fr['builds'])}; "
+              "per layer, no files / files)", "",
+              "| op | n | LUT median | LUT worst | FF median | FF worst | BRAM18 exact | DSP exact |",
+              "|---|---|---|---|---|---|---|---|"]
+        for which in ("estimate", "estimate_data"):
+            for op, r in fr["summary_layers"][which].items():
+                L.append(f"| {op} ({'files' if which == 'estimate_data' else 'no files'}) | {r['n']} | "
+                         f"{100 * r['LUT_median']:.1f}% | {100 * r['LUT_worst']:.1f}% | "
+                         f"{100 * r['FF_median']:.1f}% | {100 * r['FF_worst']:.1f}% | "
+                         f"{100 * r['BRAM18_exact']:.0f}% | {100 * r['DSP_exact']:.0f}% |")
+        L.append("")
     L += ["## Stages", "", "| build | stage | module | Yosys LUT/FF/BRAM18/DSP | estimate | with files |",
           "|---|---|---|---|---|---|"]
     for b in report["builds"]:
@@ -420,6 +432,13 @@ def family_specs():
                                  NUM_THRESH=15, OUT_BITS=4)))
     S.append(("qloom_mvau", dict(MW=64, MH=64, PE=8, SIMD=8, IN_BITS=2, IN_SIGNED=0, W_BITS=2, W_SIGNED=1,
                                  NUM_THRESH=3, OUT_BITS=2)))
+    for MW, MH, PE, SIMD in [(9, 16, 16, 1), (9, 16, 2, 9)]:
+        S.append(("qloom_mvau", dict(MW=MW, MH=MH, PE=PE, SIMD=SIMD, IN_BITS=8, IN_SIGNED=0, W_BITS=4,
+                                     W_SIGNED=1, NUM_THRESH=15, OUT_BITS=4)))
+    for MW, MH, PE, SIMD, NT in [(144, 32, 8, 16, 15), (64, 16, 2, 8, 0), (16, 8, 8, 8, 15)]:
+        S.append(("qloom_mvau", dict(MW=MW, MH=MH, PE=PE, SIMD=SIMD, IN_BITS=4, IN_SIGNED=0, W_BITS=4,
+                                     W_SIGNED=1, NUM_THRESH=NT, OUT_BITS=4)))
+    S.append(("qloom_mvau", dict(MW=256, MH=64, PE=16, SIMD=16, **X)))
     for H, W, C, SIMD, K, St, pad, EB in [(8, 8, 1, 1, 3, 1, 1, 8), (16, 16, 64, 4, 3, 1, 0, 2),
                                          (10, 10, 64, 8, 3, 1, 0, 1)]:
         S.append(("qloom_swg", dict(IFM_DIM_H=H, IFM_DIM_W=W, CHANNELS=C, SIMD=SIMD, K_H=K, K_W=K, S_H=St,
@@ -585,14 +604,28 @@ def fit(records, family: str, hybrid: bool = False):
                            if k[0] == m and k != ("mem", "lutram")) for m in mods] for r in rows])
         xs, _ = nnls(A * w[:, None], y * w)
         coef = {m: {"_scale": round(float(v), 4)} for m, v in zip(mods, xs)}
-        if hybrid:  # plus per-feature coefficients where the family's sweep has them
+        x = xs
+        if hybrid:
+            # per-feature coefficients, pulled towards scale x xc7 (a prior row per feature,
+            # weight ``lam`` on the relative deviation) so that features the family's sweep
+            # barely sees keep the scaled xc7 value
+            lam = 0.3
+            scale = dict(zip(mods, xs))
             keys = sorted({k for r in rows for k in r if k != ("mem", "lutram")})
+            x0 = np.array([scale.get(k[0], 1.0) * base.get(k[0], {}).get(k[1], 0.0) for k in keys])
             A = np.array([[r.get(k, 0.0) for k in keys] for r in rows])
-            x, _ = nnls(A * w[:, None], y * w)
+            prior_rows, prior_y = [], []
+            for i, v in enumerate(x0):
+                if v > 0:
+                    row = np.zeros(len(keys))
+                    row[i] = np.sqrt(lam) / v
+                    prior_rows.append(row)
+                    prior_y.append(np.sqrt(lam))
+            AA = np.vstack([A * w[:, None]] + ([np.array(prior_rows)] if prior_rows else []))
+            yy = np.concatenate([y * w, np.array(prior_y)])
+            x, _ = nnls(AA, yy)
             for k, v in zip(keys, x):
                 coef.setdefault(k[0], {})[k[1]] = round(float(v), 4)
-        else:
-            x = xs
     pred = A @ x + np.array(fixed)
     err = (pred - np.array(ys)) / np.maximum(np.array(ys), 1)
     return coef, err
@@ -642,8 +675,15 @@ def main(argv=None):
                                  "estimate_data": summarize(builds, "estimate_data", layers=True)},
               "cycles": cycles_table(builds), "builds": builds,
               "seconds": round(time.perf_counter() - t0, 1)}
-    if "sweep" in old:
-        report["sweep"] = old["sweep"]
+    if args.family != "xc7" and old.get("family") == "xc7":
+        # another family: stored beside the xc7 report
+        fam = dict(report)
+        report = old
+        report.setdefault("families", {})[args.family] = fam
+    else:
+        for k in ("sweep", "families"):
+            if k in old:
+                report[k] = old[k]
     jpath.parent.mkdir(parents=True, exist_ok=True)
     jpath.write_text(json.dumps(report, indent=1) + "\n")
     Path(args.md).write_text(markdown(report))

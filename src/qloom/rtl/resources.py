@@ -903,14 +903,46 @@ def parts_qloom_dwc(IN_WIDTH=8, OUT_WIDTH=16, family="xc7", **_) -> Parts:
 # =====================================================================================
 
 # LUTs per unit of each feature, per family; ("mem", "lutram") is exact (1.0).
-COEF: dict = {'ecp5': {'mem': {'_scale': 0.8572},
-          'qloom_dwc': {'_scale': 1.2126},
-          'qloom_fifo': {'_scale': 3.2861},
-          'qloom_labelselect': {'_scale': 2.1779},
-          'qloom_mvau': {'_scale': 1.419},
-          'qloom_pool_reduce': {'_scale': 1.2575},
-          'qloom_swg': {'_scale': 2.0348},
-          'qloom_thresholding': {'_scale': 1.2515}},
+COEF: dict = {'ecp5': {'mem': {'_scale': 1.0471,
+                  'logic': 1.0028,
+                  'rom_t': 0.3831,
+                  'rom_thr': 0.9773,
+                  'rom_w': 1.5534},
+          'qloom_dwc': {'_scale': 1.2126,
+                        'const': 3.043,
+                        'down_mux': 1.681,
+                        'down_sel': 1.3801,
+                        'up_bits': 1.3199,
+                        'up_cnt': 0.3594},
+          'qloom_fifo': {'_scale': 3.2465, 'fifo_ctl': 0.0, 'fifo_ptr': 3.8401},
+          'qloom_labelselect': {'_scale': 2.1779, 'const': 0.0, 'hold': 1.3065, 'list': 3.5301},
+          'qloom_mvau': {'_scale': 1.4787,
+                         'acc': 0.7993,
+                         'cmp': 1.1722,
+                         'cmp_const': 0.4777,
+                         'cnt': 5.7752,
+                         'const': 46.8632,
+                         'ctl': 0.0,
+                         'lane_dsp': 11.4179,
+                         'lane_mul': 1.5698,
+                         'lane_xnor': 2.8163,
+                         'tree': 1.4965,
+                         'tree_dsp': 0.0,
+                         'tree_xnor': 0.2978,
+                         'xmux': 1.9357},
+          'qloom_pool_reduce': {'_scale': 1.2993, 'const': 9.3559, 'max': 2.2672},
+          'qloom_swg': {'_scale': 2.0318,
+                        'aw': 7.1455,
+                        'const': 1.6031,
+                        'ctr': 0.3552,
+                        'dw': 1.1234,
+                        'rw': 22.414,
+                        'tab': 0.0337,
+                        'xcw': 0.0},
+          'qloom_thresholding': {'_scale': 1.2191,
+                                 'cmp': 1.0451,
+                                 'cnt': 0.8694,
+                                 'const': 25.3199}},
  'xc7': {'mem': {'logic': 1.2155,
                  'lutram': 1.0,
                  'rom_t': 0.3585,
@@ -952,14 +984,45 @@ COEF: dict = {'ecp5': {'mem': {'_scale': 0.8572},
                                 'cmp_const': 0.221,
                                 'cnt': 0.7269,
                                 'const': 25.0632}},
- 'xcup': {'mem': {'_scale': 0.9535},
-          'qloom_dwc': {'_scale': 0.9685},
-          'qloom_fifo': {'_scale': 0.9606},
-          'qloom_labelselect': {'_scale': 1.0091},
-          'qloom_mvau': {'_scale': 0.9457},
-          'qloom_pool_reduce': {'_scale': 1.1927},
-          'qloom_swg': {'_scale': 0.9759},
-          'qloom_thresholding': {'_scale': 0.853}}}
+ 'xcup': {'mem': {'_scale': 0.9535,
+                  'logic': 1.0808,
+                  'rom_t': 0.3624,
+                  'rom_thr': 0.9047,
+                  'rom_w': 1.038},
+          'qloom_dwc': {'_scale': 0.9685,
+                        'const': 2.4036,
+                        'down_mux': 1.3263,
+                        'down_sel': 1.0617,
+                        'up_bits': 1.0908,
+                        'up_cnt': 0.2868},
+          'qloom_fifo': {'_scale': 0.9606, 'fifo_ctl': 4.7143, 'fifo_ptr': 0.5627},
+          'qloom_labelselect': {'_scale': 1.0091, 'const': 0.0, 'hold': 0.5763, 'list': 1.6496},
+          'qloom_mvau': {'_scale': 0.9457,
+                         'acc': 0.508,
+                         'cmp': 0.9891,
+                         'cnt': 0.0,
+                         'const': 30.8829,
+                         'ctl': 2.5741,
+                         'lane_dsp': 7.3621,
+                         'lane_mul': 1.0939,
+                         'lane_xnor': 2.0224,
+                         'tree': 0.9987,
+                         'tree_dsp': 0.0,
+                         'tree_xnor': 0.1962,
+                         'xmux': 1.2551},
+          'qloom_pool_reduce': {'_scale': 1.1927, 'const': 8.598, 'max': 2.082},
+          'qloom_swg': {'_scale': 0.9759,
+                        'aw': 3.4745,
+                        'const': 0.7699,
+                        'ctr': 0.1707,
+                        'dw': 0.5383,
+                        'rw': 10.5537,
+                        'tab': 0.0054,
+                        'xcw': 0.2238},
+          'qloom_thresholding': {'_scale': 0.853,
+                                 'cmp': 0.696,
+                                 'cnt': 0.6079,
+                                 'const': 20.5108}}}
 
 
 def _coef(family: str) -> dict:
@@ -970,8 +1033,9 @@ def _coef(family: str) -> dict:
 
 
 def lut_of(P: Parts, family: str = "xc7") -> float:
-    """LUTs of ``P``: its features times the family's coefficients (a family may give a
-    per-module ``_scale`` of the xc7 coefficients instead; LUT-RAM counts are exact)."""
+    """LUTs of ``P``: its features times the family's coefficients; a feature the family
+    has no coefficient for uses the xc7 one times the module's ``_scale`` (LUT-RAM LUTs
+    are exact)."""
     C = _coef(family)
     base = COEF["xc7"]
     total = 0.0
@@ -980,10 +1044,10 @@ def lut_of(P: Parts, family: str = "xc7") -> float:
             total += v
             continue
         c = C.get(mod, {})
-        if "_scale" in c:
-            total += c["_scale"] * base.get(mod, {}).get(k, 0.0) * v
-        else:
-            total += c.get(k, base.get(mod, {}).get(k, 0.0)) * v
+        if k in c:
+            total += c[k] * v
+        else:  # a feature the family's sweep has not fitted: scaled xc7 coefficient
+            total += c.get("_scale", 1.0) * base.get(mod, {}).get(k, 0.0) * v
     return total
 
 
