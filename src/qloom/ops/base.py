@@ -116,9 +116,15 @@ class HWOp:
     def resources(self, fold: dict, family: str = "xc7") -> dict:
         """{LUT, FF, BRAM18, URAM, DSP} of this operator's RTL under ``fold`` (FINN-R Sec. 5
         resource models, fitted to Yosys; see qloom.rtl.resources). Builds no memory files."""
+        from qloom.errors import QloomError
         from qloom.rtl.resources import estimate
 
-        return estimate(self.rtl(fold), family)
+        try:
+            inst = self.rtl(fold)
+        except QloomError:  # no RTL for this configuration: the lanes proxy
+            lanes = self.parallelism(fold)
+            return {"LUT": 10 * lanes, "FF": 10 * lanes, "BRAM18": 0, "URAM": 0, "DSP": 0}
+        return estimate(inst, family)
 
     def parallelism(self, fold: dict) -> int:
         """Datapath lanes (PE * SIMD): the resource proxy of the default folding."""
