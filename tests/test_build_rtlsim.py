@@ -42,6 +42,7 @@ def test_tfc_rtlsim_equals_emulator(tmp_path, tfc, fold):
     y_rtl, stats = rtlsim(out, x)  # no stalls: II is the slowest layer's cycles
     np.testing.assert_array_equal(y_rtl, y_emu)
     assert within(stats["cycles_per_frame"], r["cycles_per_frame"]), (stats, r["cycles_per_frame"])
+    assert within(stats["latency_cycles"], r["estimates"]["latency_cycles"]), stats  # dse.latency
 
 
 def test_build_rejects_illegal_folding(tmp_path, tfc, capsys):
@@ -108,5 +109,6 @@ def test_digits_whole_test_split_rtl_equals_emulator(tmp_path, digits_model, how
     assert (y_rtl.argmax(1) == y).mean() >= 0.95
     _, stats = rtlsim(out, x[:8])
     assert within(stats["cycles_per_frame"], r["cycles_per_frame"]), (stats, r)
+    assert within(stats["latency_cycles"], r["estimates"]["latency_cycles"]), stats  # dse.latency
     for name, layer in stats["layers"].items():  # the pipeline runs at the slowest layer's pace
         assert within(layer["cycles"], r["cycles_per_frame"])

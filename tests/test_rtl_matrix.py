@@ -77,6 +77,8 @@ def test_matrix_model_rtl_equals_emulator(name, tmp_path):
     _, stats = rtlsim(out, x)
     ii = stats["cycles_per_frame"]
     assert abs(ii - r["cycles_per_frame"]) <= max(15, 0.05 * r["cycles_per_frame"]), (ii, r)
+    lat, est = stats["latency_cycles"], r["estimates"]["latency_cycles"]  # qloom.dse.latency
+    assert abs(lat - est) <= max(15, 0.05 * lat), (lat, est)
 
 
 @pytest.mark.slow
@@ -92,3 +94,5 @@ def test_cnv_w1a1_rtl_equals_emulator_at_3040_fps(tmp_path):
     y_rtl, stats = rtlsim(tmp_path / "out", x)
     np.testing.assert_array_equal(y_rtl, qloom.emulate(qloom.compile_model(path), x))
     assert abs(stats["cycles_per_frame"] - r["cycles_per_frame"]) <= max(15, 0.02 * r["cycles_per_frame"])
+    lat, est = stats["latency_cycles"], r["estimates"]["latency_cycles"]
+    assert abs(lat - est) <= 0.05 * lat, (lat, est)

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from qloom.errors import QloomError
+from qloom.dse.search import OBJECTIVES
 
 
 def _cmd_emulate(args) -> int:
@@ -107,7 +108,7 @@ def _cmd_build(args) -> int:
     if args.folding and args.target_fps:
         raise QloomError("give either --folding or --target-fps, not both")
     r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz,
-              board=args.board, target_fps=args.target_fps)
+              board=args.board, target_fps=args.target_fps, objective=args.objective)
     print(f"{r['note']}")
     print(f"built {r['out']} in {r['seconds']:.2f} s: {r['stages']} stages, estimated "
           f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {r['clock_mhz']:g} MHz")
@@ -239,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--board", default="pynq-z1", help="board name (qloom boards) or a board .json")
     b.add_argument("--clock-mhz", type=float, help="clock (MHz); default: the board's")
     b.add_argument("--target-fps", type=float, help="choose the folding to meet this throughput")
+    b.add_argument("--objective", default="balanced", choices=OBJECTIVES,
+                   help="what the --target-fps search minimizes: balanced = sum of use/budget "
+                        "over resources (default), or one resource (e.g. LUT) while fitting the board")
     b.set_defaults(fn=_cmd_build)
     r = sub.add_parser("rtlsim", help="Verilator simulation of a built accelerator")
     r.add_argument("out_dir", metavar="OUT")

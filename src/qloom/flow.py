@@ -42,12 +42,14 @@ def _save_model_copy(src: Path, dst: Path) -> None:
 
 def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
           clock_mhz: float | None = None, fifo_depths: dict | None = None, board: str = "pynq-z1",
-          target_fps: float | None = None) -> dict:
+          target_fps: float | None = None, objective: str = "balanced") -> dict:
     """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary.
 
     Folding: ``folding_path`` (a folding.json) overrides; else ``target_fps`` chooses the
-    cheapest folding that meets it on ``board`` (qloom.dse.search; QloomError with the
-    best reachable FPS if it cannot); else a balanced default (qloom.dse.default_folding).
+    cheapest folding that meets it on ``board`` (qloom.dse.search with ``objective``:
+    "balanced" scarcity-weighted resources, or one resource to minimize while fitting;
+    QloomError with the best reachable FPS if it cannot); else a balanced default
+    (qloom.dse.default_folding).
     ``clock_mhz`` defaults to the board's clock.
     """
     from qloom.boards import get_board
@@ -65,9 +67,10 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
         folding = load_folding(folding_path, graph)
         why = f"folding from {folding_path}"
     elif target_fps:
-        folding, _, _ = search(graph, brd, float(target_fps), clock_mhz)
-        why = (f"folding chosen for {target_fps:,.0f} FPS on {brd.name} at {clock_mhz:g} MHz "
-               "(fewest scarcity-weighted resources per layer)")
+        folding, _, _ = search(graph, brd, float(target_fps), clock_mhz, objective=objective)
+        how = ("fewest scarcity-weighted resources per layer" if objective == "balanced" else
+               f"fewest {objective} that fit the board")
+        why = f"folding chosen for {target_fps:,.0f} FPS on {brd.name} at {clock_mhz:g} MHz ({how})"
     else:
         folding, _, why = default_folding(graph)
     if fifo_depths is None:
@@ -111,21 +114,24 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
 def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> dict:
     """``estimates.json`` (DESIGN.md): cycle and resource models per layer and in total.
 
-    A layer's resources include the DWCs and FIFO that feed it. latency_cycles is a
-    bound: the sum of the layers' cycles per frame (each starts at the latest when its
-    producer has finished a frame).
+    A layer's resources include the DWCs and FIFO that feed it. latency_cycles: frame 0's
+    first input beat to its last output beat, from the streaming latency model
+    (qloom.dse.latency, checked against Verilator); ``done_cycle`` per layer: when frame 0
+    leaves it.
     """
+    from qloom.dse.latency import done_cycles
     from qloom.boards import RESOURCES
     from qloom.dse.search import _resources, stage_resources
 
     from qloom.dse import graph_cycles
 
     cycles = graph_cycles(graph, folding)
+    done = done_cycles(graph, folding)
     ii = max(cycles.values())
     layers = {}
     for op in graph.nodes:
         res = _resources(op, folding.get(op.name, {}), board.family)
-        layers[op.name] = {"op": op.op_type, "cycles": cycles[op.name],
+        layers[op.name] = {"op": op.op_type, "cycles": cycles[op.name], "done_cycle": done[op.name],
                            **{r: res.get(r, 0) for r in RESOURCES}}
     for st in plan.stages:
         if st.kind != "op":
@@ -134,7 +140,7 @@ def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> d
                 layers[st.layer][r] += res.get(r, 0)
     total = {r: sum(v[r] for v in layers.values()) for r in RESOURCES}
     return {"board": board.name, "clock_mhz": clock_mhz, "fps": clock_mhz * 1e6 / ii,
-            "latency_cycles": sum(cycles.values()), "cycles_per_frame": ii,
+            "latency_cycles": done[graph.nodes[-1].name] + 1, "cycles_per_frame": ii,
             "total": total, "budget": board.budget(),
             "utilization": {r: (total[r] / getattr(board, r) if getattr(board, r) else None)
                             for r in RESOURCES},
@@ -173,6 +179,8 @@ def build_report(graph, folding, est, plan, why, synth: dict | None = None) -> s
              f"- {why}",
              f"- board {est['board']}, clock {clock:g} MHz",
              f"- estimated II: {ii:,} cycles per frame = {est['fps']:,.0f} FPS",
+             f"- estimated latency: {est['latency_cycles']:,} cycles = "
+             f"{est['latency_cycles'] / clock:,.2f} us (first input beat to last output beat)",
              f"- estimated resources: {t['LUT']:,} LUT, {t['FF']:,} FF, {t['BRAM18']} BRAM18, "
              f"{t['URAM']} URAM, {t['DSP']} DSP",
              f"- stages in qloom_top: {len(plan.stages)} (ops, DWCs, FIFOs)", ""]

@@ -112,14 +112,18 @@ def validate_folding(graph: HWGraph, folding: dict, source: str = "folding") -> 
             elif key in knobs:
                 if not isinstance(val, int) or val not in knobs[key]:
                     raise QloomError(f"{source}: layer {op.name}: {key}={val!r} is not legal; "
-                                     f"expected a divisor in {knobs[key]}")
+                                     f"expected one of {knobs[key]}")
             elif key in ("PE", "SIMD") and val == 1:
                 pass
             else:
                 raise QloomError(f"{source}: layer {op.name} ({op.op_type}): unknown knob {key!r}; "
                                  f"it has {', '.join(sorted(knobs)) or 'none'}")
         for key in knobs:
-            cfg.setdefault(key, 1)
+            cfg.setdefault(key, knobs[key][0])  # the smallest: 1 lane, serial window
+        if not op.legal(cfg):
+            raise QloomError(f"{source}: layer {op.name} ({op.op_type}): the combination "
+                             f"{ {k: v for k, v in cfg.items() if k in knobs} } is not realizable"
+                             + (" (parallel_window needs SIMD = all channels)" if "parallel_window" in knobs else ""))
         if hasattr(op, "weights"):
             cfg.setdefault("ram_style", "auto")
         out[op.name] = cfg

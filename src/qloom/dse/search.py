@@ -52,14 +52,15 @@ def stage_resources(inst, family: str) -> dict:
     return estimate(inst, family=family)
 
 
-def scarcity_cost(res: dict, board: Board) -> float:
-    """sum over resources of use / budget (a resource the board lacks costs infinitely)."""
+def scarcity_cost(res: dict, board: Board, weights: dict | None = None) -> float:
+    """sum over resources of weight * use / budget (weights default to 1; a resource the
+    board lacks costs infinitely)."""
     c = 0.0
     for r in RESOURCES:
         use = res.get(r, 0)
         if use:
             b = getattr(board, r)
-            c += use / b if b else math.inf
+            c += (weights.get(r, 1.0) if weights else 1.0) * use / b if b else math.inf
     return c
 
 
@@ -70,21 +71,28 @@ def _configs(op):
     for values in itertools.product(*(knobs[n] for n in names)):
         for style in styles:
             cfg = dict(zip(names, values))
+            if not op.legal(cfg):
+                continue
             if style:
                 cfg["ram_style"] = style
             yield cfg
 
 
-def board_cost(board: Board):
-    """Cost function of the target-FPS search: scarcity-weighted resources on ``board``."""
+def board_cost(board: Board, weights: dict | None = None):
+    """Cost function of the target-FPS search: scarcity-weighted resources on ``board``
+    (each resource's use / budget, times its weight)."""
     def cost(op, cfg):
         res = _resources(op, cfg, board.family)
-        return scarcity_cost(res, board), res
+        return scarcity_cost(res, board, weights), res
     return cost
 
 
 def lanes_cost(op, cfg):
-    """Cost function of the default folding: datapath lanes (PE * SIMD)."""
+    """Cost function of the default folding: datapath lanes (PE * SIMD). The default
+    folding keeps the serial-window SWG (a parallel window is excluded: infinite cost);
+    the target-FPS search (``board_cost``) weighs it by its resources like any knob."""
+    if cfg.get("parallel_window"):
+        return math.inf, {}
     return float(op.parallelism(cfg)), {}
 
 
@@ -170,14 +178,42 @@ class Space:
         return sorted({o.cycles for v in self.options.values() for o in v})
 
 
-def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float):
-    """Folding that meets ``target_fps`` with the fewest (scarcity-weighted) resources.
+OBJECTIVES = ("balanced", "LUT", "FF", "BRAM18", "URAM", "DSP")
+
+
+def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
+           objective: str = "balanced"):
+    """Folding that meets ``target_fps`` with the fewest resources.
+
+    ``objective`` "balanced" (the default) minimizes the scarcity-weighted sum
+    sum_r use_r / budget_r. A resource name ("LUT", "BRAM18", ...) minimizes that resource
+    while the design fits the board: the other resources start at a price of 1/100 and a
+    resource over budget has its price raised 4x until the folding fits (a Lagrangian
+    relaxation of "min LUT subject to use_r <= budget_r"); when no price makes it fit, the
+    balanced folding is returned. Example: on PYNQ-Z1 "LUT" moves weight ROMs into block RAM
+    that the balanced folding leaves unused (FINN-R Sec. 5 trades LUT against BRAM the
+    same way).
 
     Returns (folding, per-layer options, totals). Raises QloomError with the best
     reachable FPS when the target is out of reach on ``board``.
     """
-    space = Space(graph, board_cost(board), board)
+    if objective not in OBJECTIVES:
+        raise QloomError(f"objective {objective!r}: expected one of {', '.join(OBJECTIVES)}")
     target = clock_mhz * 1e6 / target_fps
+    if objective != "balanced":
+        weights = {r: (1.0 if r == objective else 0.01) for r in RESOURCES}
+        for _ in range(12):
+            space = Space(graph, board_cost(board, weights), board)
+            pick = space.at(target)
+            if pick is None or space.ii(pick) > target:
+                break  # out of reach whatever the prices: the balanced search reports it
+            tot = space.totals(pick)
+            over = [r for r in RESOURCES if tot[r] > getattr(board, r)]
+            if not over:
+                return space.folding(pick), pick, tot
+            for r in over:
+                weights[r] *= 4.0
+    space = Space(graph, board_cost(board), board)
     pick = space.at(target)
     if pick is not None and space.fits(pick) and space.ii(pick) <= target:
         return space.folding(pick), pick, space.totals(pick)

@@ -84,6 +84,10 @@ class HWOp:
         """Legal values of each folding knob (e.g. ``{"PE": divisors of MH}``)."""
         return {"PE": divisors(self.fold_channels)}
 
+    def legal(self, fold: dict) -> bool:
+        """Whether a combination of knob values is realizable (each value being legal alone)."""
+        return True
+
     @property
     def fold_channels(self) -> int:
         """The channel count the PE knob divides (innermost stream dimension)."""
@@ -120,11 +124,10 @@ class HWOp:
         from qloom.rtl.resources import estimate
 
         try:
-            inst = self.rtl(fold)
-        except QloomError:  # no RTL for this configuration: the lanes proxy
+            return estimate(self.rtl(fold), family)
+        except (QloomError, KeyError):  # no RTL or no resource model for it: the lanes proxy
             lanes = self.parallelism(fold)
             return {"LUT": 10 * lanes, "FF": 10 * lanes, "BRAM18": 0, "URAM": 0, "DSP": 0}
-        return estimate(inst, family)
 
     def parallelism(self, fold: dict) -> int:
         """Datapath lanes (PE * SIMD): the resource proxy of the default folding."""

@@ -56,23 +56,43 @@ class SWG(HWOp):
         return int(self.in_shape[-1])
 
     def knobs(self) -> dict[str, list[int]]:
-        return {"SIMD": divisors(self.fold_channels)}
+        """SIMD: channels per input beat; parallel_window: 1 = a whole window per output
+        beat (FINN's ``parallel_window``; only with SIMD = C), 0 = one SIMD slice of a window
+        per beat."""
+        return {"SIMD": divisors(self.fold_channels), "parallel_window": [0, 1]}
+
+    def legal(self, fold: dict) -> bool:
+        return not int(fold.get("parallel_window", 0)) or int(fold.get("SIMD", 1)) == self.fold_channels
 
     def in_elems(self, fold: dict) -> int:
         return int(fold.get("SIMD", 1))
 
-    out_elems = in_elems
+    def out_elems(self, fold: dict) -> int:
+        if int(fold.get("parallel_window", 0)):
+            return int(self.out_shape[-1])  # KH * KW * C
+        return int(fold.get("SIMD", 1))
 
     def cycles(self, fold: dict) -> int:
-        """Output-bound: OH * OW * KH * KW * C / SIMD beats, or input-bound H * W * C / SIMD."""
+        """Serial window: output-bound OH * OW * KH * KW * C / SIMD beats, or input-bound
+        H * W * C / SIMD. Parallel window: one padded input position per cycle,
+        (H + pad_t + pad_b) * (W + pad_l + pad_r) (qloom.rtl.cycles.cycles_swg_pw)."""
+        if int(fold.get("parallel_window", 0)):
+            h, w, _ = self.in_shape
+            t, l, b, r = self.pads
+            return (h + t + b) * (w + l + r)
         simd = int(fold.get("SIMD", 1))
         return max(int(np.prod(self.out_shape, dtype=np.int64)), int(np.prod(self.in_shape, dtype=np.int64))) // simd
 
-    def rtl(self, fold: dict) -> RtlInstance:
-        """``qloom_swg`` (rtl/verilog/qloom_swg.v): a line buffer of whole input rows."""
-        if self.dilation != (1, 1):
-            from qloom.errors import QloomError
+    def parallelism(self, fold: dict) -> int:
+        return self.out_elems(fold)
 
+    def rtl(self, fold: dict) -> RtlInstance:
+        """``qloom_swg`` (rtl/verilog/qloom_swg.v): a line buffer of whole input rows, one
+        SIMD slice of a window per beat; with ``parallel_window`` ``qloom_swg_pw``
+        (qloom_swg_pw.v): K_H - 1 line buffers and a window register, one window per beat."""
+        from qloom.errors import QloomError
+
+        if self.dilation != (1, 1):
             raise QloomError(f"layer {self.name}: dilated convolutions have no RTL yet")
         h, w, c = self.in_shape
         t, l, b, r = self.pads
@@ -80,7 +100,13 @@ class SWG(HWOp):
                  K_H=self.kernel[0], K_W=self.kernel[1], S_H=self.stride[0], S_W=self.stride[1],
                  PAD_T=t, PAD_B=b, PAD_L=l, PAD_R=r, ELEM_BITS=self.in_type.bits,
                  RAM_STYLE=fold.get("ram_style", "auto"))
-        return RtlInstance("qloom_swg", p, self.in_type.bits, self.in_type.bits,
+        module = "qloom_swg"
+        if int(fold.get("parallel_window", 0)):
+            if not self.legal(fold):
+                raise QloomError(f"layer {self.name}: parallel_window needs SIMD = {c} (all channels)")
+            del p["SIMD"]
+            module = "qloom_swg_pw"
+        return RtlInstance(module, p, self.in_type.bits, self.in_type.bits,
                            self.in_type.signed and not self.in_type.bipolar)
 
     def describe(self) -> str:

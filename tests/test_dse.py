@@ -1,0 +1,103 @@
+"""Search objectives, the parallel-window knob and the streaming latency model (numpy only;
+the latency model is checked against Verilator in test_rtl_matrix / test_build_rtlsim /
+test_latency_svhn)."""
+import json
+
+import numpy as np
+import pytest
+
+import qloom
+from qloom.boards import RESOURCES, get_board
+from qloom.dse.folding import graph_cycles, validate_folding
+from qloom.dse.latency import _serve, latency
+from qloom.dse.search import search
+from qloom.errors import QloomError
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def svhn(tmp_path_factory):
+    from qloom.zoo import zoo_export
+
+    return qloom.compile_model(zoo_export("svhn_w6a6", tmp_path_factory.mktemp("z") / "svhn.onnx"))
+
+
+@pytest.fixture(scope="module")
+def cnv(tmp_path_factory):
+    from qloom.zoo import zoo_export
+
+    return qloom.compile_model(zoo_export("cnv_1w1a", tmp_path_factory.mktemp("z") / "cnv.onnx"))
+
+
+def test_serve_closed_form_equals_loop():
+    rng = np.random.default_rng(0)
+    for s in (1.0, 3.0, 0.5, 16.0):
+        ready = np.sort(rng.integers(0, 500, 200)).astype(float) + rng.integers(-20, 20, 200)
+        t, ref = _serve(ready, s), []
+        for r in ready:  # in-order server: starts when ready and free, takes s cycles
+            ref.append(max(r, ref[-1] if ref else -np.inf) + s)
+        np.testing.assert_allclose(t, ref)
+
+
+def test_parallel_window_knob_is_legal_only_with_all_channels(svhn):
+    swg = svhn.nodes[0]
+    c = swg.in_shape[-1]
+    assert swg.legal({"SIMD": c, "parallel_window": 1})
+    assert not swg.legal({"SIMD": 1, "parallel_window": 1})
+    assert swg.out_elems({"SIMD": c, "parallel_window": 1}) == swg.out_shape[-1]
+    h, w, _ = swg.in_shape
+    assert swg.cycles({"SIMD": c, "parallel_window": 1}) == h * w  # one pixel per cycle
+    with pytest.raises(QloomError, match="parallel_window"):
+        validate_folding(svhn, {swg.name: {"SIMD": 1, "parallel_window": 1}})
+    fold = validate_folding(svhn, {})
+    assert fold[swg.name]["parallel_window"] == 0  # default: serial window
+
+
+def test_svhn_reaches_hls4ml_ii_with_parallel_windows(svhn):
+    """hls4ml's SVHN II (1,028 cycles at 200 MHz) needs a window per cycle in the first conv:
+    32*32 input pixels at one pixel per cycle."""
+    fold, pick, tot = search(svhn, get_board("u250"), 200e6 / 1028, 200)
+    ii = max(graph_cycles(svhn, fold).values())
+    assert ii <= 1028
+    assert fold["SWG_0"]["parallel_window"] == 1
+    assert all(tot[r] <= getattr(get_board("u250"), r) for r in RESOURCES)
+
+
+def test_lut_objective_fits_meets_target_and_uses_fewer_luts(cnv):
+    board = get_board("pynq-z1")
+    fb, _, tb = search(cnv, board, 3040, 100)
+    fl, _, tl = search(cnv, board, 3040, 100, objective="LUT")
+    for fold, tot in ((fb, tb), (fl, tl)):
+        assert max(graph_cycles(cnv, fold).values()) <= 100e6 / 3040
+        assert all(tot[r] <= getattr(board, r) for r in RESOURCES)
+    assert tl["LUT"] < tb["LUT"]
+    assert tl["BRAM18"] >= tb["BRAM18"]  # LUT ROMs moved to block RAM
+
+
+def test_lut_objective_respects_a_small_bram_budget(cnv, tmp_path):
+    """With little block RAM the prices push the ROMs back into LUTs until it fits."""
+    board = get_board("pynq-z1")
+    small = tmp_path / "small.json"
+    spec = {k: getattr(board, k) for k in ("name", "part", "family", "clock_mhz", *RESOURCES)}
+    spec.update(name="small-bram", BRAM18=110)
+    small.write_text(json.dumps(spec))
+    b = get_board(str(small))
+    _, _, tot = search(cnv, b, 3040, 100, objective="LUT")
+    assert tot["BRAM18"] <= 110
+
+
+def test_unknown_objective(cnv):
+    with pytest.raises(QloomError, match="objective"):
+        search(cnv, get_board("pynq-z1"), 3040, 100, objective="power")
+
+
+def test_latency_grows_with_folding_and_is_at_least_the_input_time(cnv):
+    from qloom.dse.folding import fold_for_target
+
+    fast = fold_for_target(cnv, 30_000)
+    slow = fold_for_target(cnv, 300_000)
+    lf, ls = latency(cnv, fast), latency(cnv, slow)
+    assert ls > lf
+    h, w, c = cnv.nodes[0].in_shape
+    assert lf >= h * w * c // fast[cnv.nodes[0].name]["SIMD"]
