@@ -101,3 +101,24 @@ def test_latency_grows_with_folding_and_is_at_least_the_input_time(cnv):
     assert ls > lf
     h, w, c = cnv.nodes[0].in_shape
     assert lf >= h * w * c // fast[cnv.nodes[0].name]["SIMD"]
+
+
+def test_latency_target_speeds_up_the_tail(svhn):
+    """hls4ml-style: II first, then the tail layers unfolded until the latency target."""
+    board = get_board("u250")
+    f0, _, _ = search(svhn, board, 200e6 / 1028, 200)
+    l0 = latency(svhn, f0)
+    f1, _, t1 = search(svhn, board, 200e6 / 1028, 200, target_latency=l0 // 2)
+    assert latency(svhn, f1) <= l0 // 2
+    assert max(graph_cycles(svhn, f1).values()) <= 1028
+    with pytest.raises(QloomError, match="latency .* out of reach"):
+        search(svhn, board, 200e6 / 1028, 200, target_latency=1000)  # < the 1,024 input pixels
+
+
+def test_cli_target_latency_needs_target_fps(tmp_path, capsys):
+    from qloom.cli import main
+    from qloom.models import model_path
+
+    rc = main(["build", str(model_path()), "-o", str(tmp_path / "o"), "--target-latency", "100"])
+    assert rc == 2
+    assert "--target-fps" in capsys.readouterr().err

@@ -107,8 +107,11 @@ def _cmd_build(args) -> int:
 
     if args.folding and args.target_fps:
         raise QloomError("give either --folding or --target-fps, not both")
+    if args.target_latency and not args.target_fps:
+        raise QloomError("--target-latency needs --target-fps (the throughput to meet first)")
     r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz,
-              board=args.board, target_fps=args.target_fps, objective=args.objective)
+              board=args.board, target_fps=args.target_fps, objective=args.objective,
+              target_latency=args.target_latency)
     print(f"{r['note']}")
     print(f"built {r['out']} in {r['seconds']:.2f} s: {r['stages']} stages, estimated "
           f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {r['clock_mhz']:g} MHz")
@@ -243,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--objective", default="balanced", choices=OBJECTIVES,
                    help="what the --target-fps search minimizes: balanced = sum of use/budget "
                         "over resources (default), or one resource (e.g. LUT) while fitting the board")
+    b.add_argument("--target-latency", type=float, metavar="CYCLES",
+                   help="with --target-fps: also speed layers up until the modelled latency "
+                        "(first input beat to last output beat) is at most CYCLES")
     b.set_defaults(fn=_cmd_build)
     r = sub.add_parser("rtlsim", help="Verilator simulation of a built accelerator")
     r.add_argument("out_dir", metavar="OUT")

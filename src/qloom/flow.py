@@ -42,14 +42,16 @@ def _save_model_copy(src: Path, dst: Path) -> None:
 
 def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
           clock_mhz: float | None = None, fifo_depths: dict | None = None, board: str = "pynq-z1",
-          target_fps: float | None = None, objective: str = "balanced") -> dict:
+          target_fps: float | None = None, objective: str = "balanced",
+          target_latency: float | None = None) -> dict:
     """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary.
 
     Folding: ``folding_path`` (a folding.json) overrides; else ``target_fps`` chooses the
     cheapest folding that meets it on ``board`` (qloom.dse.search with ``objective``:
     "balanced" scarcity-weighted resources, or one resource to minimize while fitting;
-    QloomError with the best reachable FPS if it cannot); else a balanced default
-    (qloom.dse.default_folding).
+    QloomError with the best reachable FPS if it cannot; ``target_latency`` in cycles
+    additionally speeds layers up until the modelled latency meets it); else a balanced
+    default (qloom.dse.default_folding).
     ``clock_mhz`` defaults to the board's clock.
     """
     from qloom.boards import get_board
@@ -67,10 +69,12 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
         folding = load_folding(folding_path, graph)
         why = f"folding from {folding_path}"
     elif target_fps:
-        folding, _, _ = search(graph, brd, float(target_fps), clock_mhz, objective=objective)
+        folding, _, _ = search(graph, brd, float(target_fps), clock_mhz, objective=objective,
+                               target_latency=target_latency)
         how = ("fewest scarcity-weighted resources per layer" if objective == "balanced" else
                f"fewest {objective} that fit the board")
-        why = f"folding chosen for {target_fps:,.0f} FPS on {brd.name} at {clock_mhz:g} MHz ({how})"
+        lat = f" and {target_latency:,.0f} cycles latency" if target_latency else ""
+        why = f"folding chosen for {target_fps:,.0f} FPS{lat} on {brd.name} at {clock_mhz:g} MHz ({how})"
     else:
         folding, _, why = default_folding(graph)
     if fifo_depths is None:

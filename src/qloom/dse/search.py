@@ -144,6 +144,11 @@ class Space:
             if i < 0:
                 return None
             pick[name] = opts[i]  # the slowest allowed is the cheapest
+        return self.feed(pick, target_cycles)
+
+    def feed(self, pick: dict[str, Option], target_cycles: float) -> dict[str, Option]:
+        """Raise producers that would starve their consumer (cheapest that feeds it)."""
+        pick = dict(pick)
         for k in range(len(self.nodes) - 1, 0, -1):
             p, c = self.nodes[k - 1], self.nodes[k]
             cc = pick[c.name].cfg
@@ -158,6 +163,55 @@ class Space:
             if ok:
                 pick[p.name] = min(ok, key=lambda o: (o.cost, o.cycles))
         return pick
+
+    def latency(self, pick) -> int:
+        from qloom.dse.latency import latency
+
+        return latency(self.graph, self.folding(pick))
+
+    def meet_latency(self, pick: dict[str, Option], target_cycles: float,
+                     target_latency: float) -> tuple[dict[str, Option], int]:
+        """Speed up layers until frame latency <= ``target_latency`` (qloom.dse.latency):
+        greedy, each step moves one layer to its next faster Pareto option, the one with the
+        largest latency gain per added cost (when no single step gains, the layer that
+        holds the frame longest: its done cycle minus its producer's). Returns (pick,
+        latency); the latency is above the target when every layer is at its fastest."""
+        from qloom.dse.latency import done_cycles
+
+        pick = dict(pick)
+        idx = {n: self.options[n].index(o) if o in self.options[n] else
+               max(i for i, q in enumerate(self.options[n]) if q.cycles <= o.cycles)
+               for n, o in pick.items()}
+        lat = self.latency(pick)
+        while lat > target_latency:
+            best = None
+            for n in idx:
+                if idx[n] == 0:
+                    continue
+                trial = dict(pick)
+                trial[n] = self.options[n][idx[n] - 1]
+                trial = self.feed(trial, target_cycles)
+                gain = lat - self.latency(trial)
+                dcost = max(trial[n].cost - pick[n].cost, 1e-12)
+                if gain > 0 and (best is None or gain / dcost > best[0]):
+                    best = (gain / dcost, n, trial)
+            if best is None:  # plateau: speed up the layer that holds the frame longest
+                done = done_cycles(self.graph, self.folding(pick))
+                names = [op.name for op in self.nodes]
+                held = {n: done[n] - (done[names[i - 1]] if i else 0) for i, n in enumerate(names)
+                        if idx[n] > 0}
+                if not held:
+                    break
+                n = max(held, key=held.get)
+                trial = self.feed({**pick, n: self.options[n][idx[n] - 1]}, target_cycles)
+                best = (0.0, n, trial)
+            _, n, pick = best
+            idx[n] -= 1
+            for m, o in pick.items():  # feed() may have raised producers
+                if o in self.options[m]:
+                    idx[m] = min(idx[m], self.options[m].index(o))
+            lat = self.latency(pick)
+        return pick, lat
 
     def folding(self, pick) -> dict:
         return {k: dict(o.cfg) for k, o in pick.items()}
@@ -182,7 +236,7 @@ OBJECTIVES = ("balanced", "LUT", "FF", "BRAM18", "URAM", "DSP")
 
 
 def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
-           objective: str = "balanced"):
+           objective: str = "balanced", target_latency: float | None = None):
     """Folding that meets ``target_fps`` with the fewest resources.
 
     ``objective`` "balanced" (the default) minimizes the scarcity-weighted sum
@@ -194,8 +248,12 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
     that the balanced folding leaves unused (FINN-R Sec. 5 trades LUT against BRAM the
     same way).
 
+    ``target_latency`` (cycles, first input beat to last output beat of a frame): after
+    the throughput target is met, layers are sped up until the modelled latency
+    (qloom.dse.latency) meets it (``Space.meet_latency``).
+
     Returns (folding, per-layer options, totals). Raises QloomError with the best
-    reachable FPS when the target is out of reach on ``board``.
+    reachable FPS (or latency) when a target is out of reach on ``board``.
     """
     if objective not in OBJECTIVES:
         raise QloomError(f"objective {objective!r}: expected one of {', '.join(OBJECTIVES)}")
@@ -207,6 +265,10 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
             pick = space.at(target)
             if pick is None or space.ii(pick) > target:
                 break  # out of reach whatever the prices: the balanced search reports it
+            if target_latency is not None:
+                pick, lat = space.meet_latency(pick, target, target_latency)
+                if lat > target_latency:
+                    break
             tot = space.totals(pick)
             over = [r for r in RESOURCES if tot[r] > getattr(board, r)]
             if not over:
@@ -215,6 +277,12 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
                 weights[r] *= 4.0
     space = Space(graph, board_cost(board), board)
     pick = space.at(target)
+    if pick is not None and space.ii(pick) <= target and target_latency is not None:
+        pick, lat = space.meet_latency(pick, target, target_latency)
+        if lat > target_latency:
+            raise QloomError(f"target latency {target_latency:,.0f} cycles is out of reach at "
+                             f"{target_fps:,.0f} FPS: the fastest layers give {lat:,} cycles "
+                             "(qloom.dse.latency)")
     if pick is not None and space.fits(pick) and space.ii(pick) <= target:
         return space.folding(pick), pick, space.totals(pick)
     best = best_reachable(space)
