@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/seeds.py            # full run (synthesizes every stage; long)
     .venv/bin/python benchmarks/seeds.py --quick    # small models only (what CI runs)
+    .venv/bin/python benchmarks/seeds.py --models cnv_1w1a --merge   # redo one row
 
 For each network: the folding qloom chooses for a target on a board, Verilator-measured
 cycles per frame, FPS and latency, LUT/FF/BRAM18/DSP estimated and measured by Yosys
@@ -29,27 +30,47 @@ from pathlib import Path
 
 import numpy as np
 
-# name, board, clock (MHz), target FPS, anchor
+BNN_PYNQ = "BNN-PYNQ {} on PYNQ-Z1 (Vivado, weights in BRAM)"
+# objective "LUT": BNN-PYNQ fills the PYNQ-Z1's block RAM with weights, so qloom is compared
+# with the same freedom (fewest LUTs that fit the board); "balanced" = scarcity-weighted.
+# target_latency "min": after the II target, unfold layers until the modelled latency is
+# within 5 % of the lowest any folding reaches (hls4ml's designs are latency-first).
 SEEDS = [
-    ("cnv_1w1a", "pynq-z1", 100, 3040, {"source": "BNN-PYNQ CNV-W1A1 on PYNQ-Z1", "fps": 3040,
-                                        "latency_us": 1580, "LUT": 28500, "BRAM36": 140}),
-    ("cnv_1w2a", "pynq-z1", 100, 3040, None),
-    ("cnv_2w2a", "pynq-z1", 100, 3040, None),
-    ("lfc_1w1a", "pynq-z1", 100, 168000, {"source": "BNN-PYNQ LFC-W1A1 on PYNQ-Z1", "fps": 168000,
-                                          "latency_us": 102, "LUT": 30600, "BRAM36": 112}),
-    ("sfc_1w1a", "pynq-z1", 100, 100000, None),
-    ("tfc_2w2a", "pynq-z1", 100, 100000, None),
-    ("svhn_w6a6", "u250", 200, 200e6 / 1028, {"source": "hls4ml SVHN pruned + 6-bit QAT, U250 200 MHz",
-                                               "ii_cycles": 1028, "latency_cycles": 1044, "LUT": 118931,
-                                               "FF": 30702, "DSP": 353, "BRAM": 34}),
-    ("jet_w6a6", "aws-f1", 200, 200e6, {"source": "hls4ml jet tagger 6-bit QAT, VU9P 200 MHz",
-                                         "latency_ns": 45, "LUT": 63251, "DSP": 38}),
+    dict(name="cnv_1w1a", board="pynq-z1", clock=100, fps=3040, objective="LUT",
+         anchor={"source": BNN_PYNQ.format("CNV-W1A1"), "fps": 3040, "latency_us": 1580,
+                 "LUT": 28500, "BRAM36": 140}),
+    dict(name="cnv_1w2a", board="pynq-z1", clock=100, fps=3040, objective="LUT"),
+    dict(name="cnv_2w2a", board="pynq-z1", clock=100, fps=3040, objective="LUT"),
+    dict(name="lfc_1w1a", board="pynq-z1", clock=100, fps=168000, objective="LUT",
+         anchor={"source": BNN_PYNQ.format("LFC-W1A1"), "fps": 168000, "latency_us": 102,
+                 "LUT": 30600, "BRAM36": 112}),
+    dict(name="sfc_1w1a", board="pynq-z1", clock=100, fps=100000, objective="LUT"),
+    dict(name="tfc_2w2a", board="pynq-z1", clock=100, fps=100000, objective="LUT"),
+    dict(name="svhn_w6a6", board="u250", clock=200, fps=200e6 / 1028, target_latency="min",
+         anchor={"source": "hls4ml SVHN pruned + 6-bit QAT, U250 200 MHz", "ii_cycles": 1028,
+                 "latency_cycles": 1044, "LUT": 118931, "FF": 30702, "DSP": 353, "BRAM": 34}),
+    dict(name="jet_w6a6", board="aws-f1", clock=200, fps=200e6,
+         anchor={"source": "hls4ml jet tagger 6-bit QAT, VU9P 200 MHz", "latency_ns": 45,
+                 "LUT": 63251, "DSP": 38}),
 ]
 QUICK = ("tfc_2w2a", "jet_w6a6")
 NO_SYNTH = ("jet_w6a6",)  # fully unrolled (~200k LUT): per-stage Yosys runs take hours
 
 
-def run_one(name, board_name, clock, target_fps, anchor, frames, synth, workdir):
+def _min_latency(model, board, clock, fps) -> int:
+    """The lowest modelled latency any folding meeting ``fps`` reaches (every layer sped up
+    while it shortens the frame; qloom.dse.search.Space.meet_latency with target 0)."""
+    import qloom
+    from qloom.dse.search import Space, board_cost
+
+    graph = qloom.compile_model(model)
+    space = Space(graph, board_cost(board), board)
+    target = clock * 1e6 / fps
+    pick = space.at(target)
+    return space.meet_latency(pick, target, 0)[1] if pick else None
+
+
+def run_one(seed, frames, synth, workdir):
     import qloom
     from qloom.boards import get_board
     from qloom.dse.search import Space, best_reachable, board_cost
@@ -58,12 +79,19 @@ def run_one(name, board_name, clock, target_fps, anchor, frames, synth, workdir)
     from qloom.synth import synth_out
     from qloom.zoo import sample_input, zoo_export
 
+    name, board_name, clock, target_fps = seed["name"], seed["board"], seed["clock"], seed["fps"]
+    anchor, objective = seed.get("anchor"), seed.get("objective", "balanced")
     model = zoo_export(name, workdir / f"{name}.onnx")
     board = get_board(board_name)
     out = workdir / f"{name}_out"
     t0 = time.perf_counter()
+    lat_target = seed.get("target_latency")
+    if lat_target == "min":
+        lat_min = _min_latency(model, board, clock, target_fps)
+        lat_target = int(lat_min * 1.05) if lat_min else None
     try:
-        r = build(model, out, board=board_name, clock_mhz=clock, target_fps=target_fps)
+        r = build(model, out, board=board_name, clock_mhz=clock, target_fps=target_fps,
+                  objective=objective, target_latency=lat_target)
         note = "target met (estimated)"
     except QloomError as e:  # out of reach: build at the best reachable
         note = str(e)
@@ -75,7 +103,9 @@ def run_one(name, board_name, clock, target_fps, anchor, frames, synth, workdir)
     y_emu = qloom.emulate(qloom.compile_model(model), x)
     ii = stats["cycles_per_frame"]
     row = {"model": name, "board": board_name, "clock_mhz": clock, "target_fps": round(target_fps),
+           "objective": objective, "target_latency": lat_target,
            "note": note, "folding": r["folding"], "compile_s": round(t_build, 2),
+           "latency_cycles_est": est["latency_cycles"],
            "cycles_per_frame_est": est["cycles_per_frame"], "cycles_per_frame": ii,
            "fps": clock * 1e6 / ii if ii else None, "latency_cycles": stats["latency_cycles"],
            "latency_us": stats["latency_cycles"] / clock, "rtl_equals_emulator": bool(np.array_equal(y_rtl, y_emu)),
@@ -90,13 +120,14 @@ def run_one(name, board_name, clock, target_fps, anchor, frames, synth, workdir)
         graph = qloom.compile_model(model)
         if "LUT" in anchor:  # matched resources: our best FPS within their LUT count
             b2 = dataclasses.replace(board, LUT=int(anchor["LUT"]))
+            b2 = dataclasses.replace(b2, DSP=int(anchor.get("DSP", b2.DSP)))
             best = best_reachable(Space(graph, board_cost(b2), b2))
             row["fps_at_anchor_luts_est"] = clock * 1e6 / best if best else None
     return row
 
 
 def fmt_rows(rows) -> str:
-    lines = ["| model | board | MHz | cycles/frame (model / measured) | FPS | latency | LUT est / Yosys | FF est / Yosys | BRAM18 est / Yosys | DSP est / Yosys | compile s | anchor |",
+    lines = ["| model | board | MHz | cycles/frame (model / measured) | FPS | latency (model / measured) | LUT est / Yosys | FF est / Yosys | BRAM18 est / Yosys | DSP est / Yosys | compile s | anchor |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         e, y = r["est"], r.get("yosys", {})
@@ -106,8 +137,8 @@ def fmt_rows(rows) -> str:
             anc += f"; our FPS at their LUTs (est.): {r['fps_at_anchor_luts_est']:,.0f}"
         lines.append(
             f"| {r['model']} | {r['board']} | {r['clock_mhz']} | {r['cycles_per_frame_est']:,} / "
-            f"{r['cycles_per_frame'] or 0:,.0f} | {r['fps'] or 0:,.0f} | {r['latency_cycles']:,} cyc = "
-            f"{r['latency_us']:,.1f} us | {e['LUT']:,} / {y.get('LUT', '-')} | {e['FF']:,} / {y.get('FF', '-')} | "
+            f"{r['cycles_per_frame'] or 0:,.0f} | {r['fps'] or 0:,.0f} | "
+            f"{r.get('latency_cycles_est', 0):,} / {r['latency_cycles']:,} cyc = {r['latency_us']:,.1f} us | {e['LUT']:,} / {y.get('LUT', '-')} | {e['FF']:,} / {y.get('FF', '-')} | "
             f"{e['BRAM18']} / {y.get('BRAM18', '-')} | {e['DSP']} / {y.get('DSP', '-')} | {r['compile_s']} | {anc} |")
     return "\n".join(lines)
 
@@ -118,6 +149,8 @@ def main(argv=None):
     ap.add_argument("--models", help="comma-separated subset")
     ap.add_argument("--frames", type=int, default=3)
     ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--merge", action="store_true",
+                    help="replace only these models' rows in an existing seeds.json/md")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = ap.parse_args(argv)
     names = QUICK if args.quick else tuple(s[0] for s in SEEDS)
@@ -125,21 +158,29 @@ def main(argv=None):
         names = tuple(args.models.split(","))
     rows = []
     with tempfile.TemporaryDirectory(prefix="qloom_seeds_") as d:
-        for name, board, clock, fps, anchor in SEEDS:
+        for seed in SEEDS:
+            name = seed["name"]
             if name not in names:
                 continue
-            print(f"== {name} on {board} at {clock} MHz, target {fps:,.0f} FPS", flush=True)
+            print(f"== {name} on {seed['board']} at {seed['clock']} MHz, target {seed['fps']:,.0f} FPS"
+                  f", objective {seed.get('objective', 'balanced')}", flush=True)
             synth = not args.no_synth and name not in NO_SYNTH
-            rows.append(run_one(name, board, clock, fps, anchor, args.frames, synth, Path(d)))
+            rows.append(run_one(seed, args.frames, synth, Path(d)))
             r = rows[-1]
             print(f"   measured {r['cycles_per_frame']:,.0f} cycles/frame ({r['fps']:,.0f} FPS), "
                   f"latency {r['latency_cycles']:,} cycles, RTL == emulator: {r['rtl_equals_emulator']}, "
                   f"est {r['est']}, yosys {r.get('yosys')}", flush=True)
-    table = fmt_rows(rows)
-    print(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
+    if args.merge and (out / f"seeds{suffix}.json").is_file():  # keep the other models' rows
+        old = json.loads((out / f"seeds{suffix}.json").read_text())["rows"]
+        new = {r["model"]: r for r in rows}
+        order = [s["name"] for s in SEEDS]
+        rows = sorted([r for r in old if r["model"] not in new] + rows,
+                      key=lambda r: order.index(r["model"]) if r["model"] in order else 99)
+    table = fmt_rows(rows)
+    print(table)
     for fname, text in ((f"seeds{suffix}.json", json.dumps({"rows": rows}, indent=2)),
                         (f"seeds{suffix}.md", table + "\n")):
         tmp = out / f".{fname}.tmp"
