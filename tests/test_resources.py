@@ -129,3 +129,41 @@ def test_estimates_match_yosys(digits_build):
                 if abs(e[k] - y[k]) > max(0.35 * y[k], 8):
                     bad.append(f"{st.name} {k}: estimate {e[k]} vs yosys {y[k]}")
     assert not bad, "\n".join(bad)
+
+
+def _swg_pw(H, W, C, K, S=1, pad=0, bits=8, style="auto"):
+    return dict(IFM_DIM_H=H, IFM_DIM_W=W, CHANNELS=C, K_H=K, K_W=K, S_H=S, S_W=S, PAD_T=pad,
+                PAD_B=pad, PAD_L=pad, PAD_R=pad, ELEM_BITS=bits, RAM_STYLE=style)
+
+
+# qloom_swg_pw: Yosys 0.70 synth_xilinx -family xc7 (LUT, FF, BRAM18), measured
+SWG_PW_XC7 = [
+    (_swg_pw(32, 32, 3, 3, pad=1), (306, 530, 0)),  # SVHN conv1, LUT-RAM line buffers
+    (_swg_pw(15, 15, 16, 3, pad=1, bits=6), (1119, 2039, 0)),  # 864-bit windows
+    (_swg_pw(128, 128, 32, 3, pad=1), (2598, 4896, 16)),  # block RAM line buffers
+    (_swg_pw(16, 16, 32, 3, S=2, pad=1, bits=4, style="block"), (1307, 2455, 8)),
+]
+
+
+@pytest.mark.parametrize("params,yosys", SWG_PW_XC7)
+def test_swg_pw_model(params, yosys):
+    e = estimate(RtlInstance("qloom_swg_pw", params, params["ELEM_BITS"], params["ELEM_BITS"], False))
+    lut, ff, bram = yosys
+    assert e["BRAM18"] == bram and e["FF"] == ff
+    assert abs(e["LUT"] - lut) <= 0.05 * lut
+    for fam in ("xcup", "ecp5"):
+        assert estimate(RtlInstance("qloom_swg_pw", params, 8, 8, False), fam)["LUT"] > 0
+
+
+@pytest.mark.synth
+def test_swg_pw_estimate_matches_yosys():
+    """One small qloom_swg_pw synthesized: BRAM18 exact, LUT and FF within 10 %."""
+    from qloom.rtl.generate import library_sources
+    from qloom.synth import synth_module
+
+    p = _swg_pw(6, 6, 4, 3, pad=1, bits=4)
+    y = synth_module("qloom_swg_pw", library_sources(["qloom_swg_pw"]), p, {}, "xc7", 16, 144)["resources"]
+    e = estimate(RtlInstance("qloom_swg_pw", p, 4, 4, False))
+    assert e["BRAM18"] == y["BRAM18"]
+    for k in ("LUT", "FF"):
+        assert abs(e[k] - y[k]) <= max(0.1 * y[k], 8), (k, e[k], y[k])

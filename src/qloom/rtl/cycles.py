@@ -16,6 +16,7 @@ __all__ = [
     "cycles_fifo", "latency_fifo",
     "cycles_mvau", "latency_mvau",
     "cycles_swg", "latency_swg",
+    "cycles_swg_pw", "latency_swg_pw", "swg_pw_window_pos",
     "cycles_maxpool", "cycles_sumpool", "latency_pool",
     "cycles_thresholding", "latency_thresholding",
     "cycles_labelselect", "latency_labelselect",
@@ -72,6 +73,38 @@ def latency_swg(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, K_W, SIMD=1, S_H=1, S_W=1,
     if out_beats >= in_beats:
         return need0 * IFM_DIM_W * cf + 6
     return ow * K_H * K_W * cf + 6
+
+
+def cycles_swg_pw(IFM_DIM_H, IFM_DIM_W, K_H=1, K_W=1, S_H=1, S_W=1,
+                  PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
+    """qloom_swg_pw (parallel window): one padded input position per cycle, a real one
+    consumes an input beat, a pad one does not; rows/columns past the last window are
+    scanned too: (H + PAD_T + PAD_B) * (W + PAD_L + PAD_R) cycles per frame."""
+    return (IFM_DIM_H + PAD_T + PAD_B) * (IFM_DIM_W + PAD_L + PAD_R)
+
+
+def swg_pw_window_pos(IFM_DIM_H, IFM_DIM_W, K_H=1, K_W=1, S_H=1, S_W=1,
+                      PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
+    """Scan position (index in the padded frame, row-major over (H+PAD_T+PAD_B) x
+    (W+PAD_L+PAD_R)) at which qloom_swg_pw completes each output window, raster order;
+    the window leaves one cycle after its position is scanned."""
+    oh, ow = _swg_dims(IFM_DIM_H, IFM_DIM_W, K_H, K_W, S_H, S_W, PAD_T, PAD_B, PAD_L, PAD_R)
+    wp = IFM_DIM_W + PAD_L + PAD_R
+    return [(oy * S_H + K_H - 1) * wp + ox * S_W + K_W - 1 for oy in range(oh) for ox in range(ow)]
+
+
+def latency_swg_pw(IFM_DIM_H, IFM_DIM_W, K_H=1, K_W=1, S_H=1, S_W=1,
+                   PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, **_):
+    """Extra cycles of frame 0 (input from cycle 0, no stalls) beyond cycles_swg_pw: the
+    scan passes position p in cycle p and window (oy, ox) leaves one cycle after its last
+    position ((oy*S_H + K_H-1) * Wp + ox*S_W + K_W-1), so the last output beat is at cycle
+    P_LAST + 1 and the frame takes P_LAST + 2 cycles: 1 when the last window ends at the
+    last position, negative when floor mode leaves rows/columns after it. Each window
+    leaves 1 cycle after the input beat of its last pixel when that pixel is real (right/
+    bottom padding: one more cycle per pad position scanned after it)."""
+    dims = dict(K_H=K_H, K_W=K_W, S_H=S_H, S_W=S_W, PAD_T=PAD_T, PAD_B=PAD_B, PAD_L=PAD_L, PAD_R=PAD_R)
+    p_last = swg_pw_window_pos(IFM_DIM_H, IFM_DIM_W, **dims)[-1]
+    return p_last + 2 - cycles_swg_pw(IFM_DIM_H, IFM_DIM_W, **dims)
 
 
 def cycles_maxpool(IFM_DIM_H, IFM_DIM_W, CHANNELS, K_H, PE=1, K_W=None, S_H=None, S_W=None, **_):

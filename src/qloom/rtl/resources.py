@@ -780,6 +780,42 @@ def parts_qloom_swg(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, 
     return P
 
 
+def parts_qloom_swg_pw(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, K_H=3, K_W=3, S_H=1, S_W=1,
+                       PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, ELEM_BITS=8, RAM_STYLE="auto",
+                       family="xc7", **_) -> Parts:
+    """qloom_swg_pw (parallel window): K_H - 1 line buffers of IFM_DIM_W pixels (one word
+    = CHANNELS*ELEM_BITS bits, synchronous read register), a K_H*K_W-pixel window register
+    and the output register (a 2:1 load mux per bit: the LUT bulk), a 1-pixel input skid
+    (a zero/skid mux per bit), scan and stride-phase counters."""
+    P = Parts("qloom_swg_pw")
+    DW = CHANNELS * ELEM_BITS
+    WP = IFM_DIM_W + PAD_L + PAD_R
+    HP = IFM_DIM_H + PAD_T + PAD_B
+    OWB = K_H * K_W * DW
+    for _k in range(K_H - 1):
+        if WP == 1:
+            pass  # W = 1 without side padding: a register per line, equal to a window column
+        else:
+            mp = P.add_mem(Mem("linebuf", IFM_DIM_W, DW, style=str(RAM_STYLE)), family)
+            if family == "ecp5" and mp.kind == "block":
+                # measured: no extra registers beside the DP16KD here (its output register
+                # takes the read enable and the pad-column reset)
+                P.ff -= 2 * DW + 9
+    # x y, wa (only addresses line buffers), stride phases (constant 0 without kernel/stride > 1)
+    ctr = (_bw(WP - 1) if WP > 1 else 0) + (_bw(HP - 1) if HP > 1 else 0)
+    ctr += _bw(IFM_DIM_W - 1) if IFM_DIM_W > 1 and K_H > 1 else 0
+    ctr += (_bw(max(K_W, S_W) - 1) if max(K_W, S_W) > 1 else 0)
+    ctr += (_bw(max(K_H, S_H) - 1) if max(K_H, S_H) > 1 else 0)
+    early = K_H - 1 < PAD_T or (K_H - 1 == PAD_T and K_W - 1 < PAD_L)
+    # window + out0, input skid, counters, xreal yreal rdy v0 pend (+ pre)
+    P.ff += 2 * OWB + DW + ctr + 5 + (1 if early else 0)
+    P.feat("const", 1)
+    P.feat("ctr", ctr)
+    P.feat("win", OWB)
+    P.feat("px", DW)
+    return P
+
+
 def parts_qloom_pool_reduce(WINDOW=4, CF=1, PE=1, ELEM_BITS=8, SIGNED=0, MODE=0, OUT_BITS=8,
                             family="xc7", **_) -> Parts:
     """qloom_pool_reduce: CF partial results (LUT-RAM, read and written at the same
@@ -939,6 +975,8 @@ COEF: dict = {'ecp5': {'mem': {'_scale': 1.0471,
                         'rw': 22.414,
                         'tab': 0.0337,
                         'xcw': 0.0},
+          # qloom_swg_pw: fitted by hand to 4 synth_ecp5 runs (CCU2C counters count 2 LUT4)
+          'qloom_swg_pw': {'const': 0.0, 'ctr': 3.93, 'px': 1.0, 'win': 1.0},
           'qloom_thresholding': {'_scale': 1.2191,
                                  'cmp': 1.0451,
                                  'cnt': 0.8694,
@@ -980,6 +1018,8 @@ COEF: dict = {'ecp5': {'mem': {'_scale': 1.0471,
                        'rw': 11.3399,
                        'tab': 0.0,
                        'xcw': 0.0},
+         # qloom_swg_pw: least squares over 6 synth_xilinx runs (max error 1.2 %)
+         'qloom_swg_pw': {'const': 0.683, 'ctr': 1.4466, 'px': 0.9692, 'win': 1.0046},
          'qloom_thresholding': {'cmp': 0.8313,
                                 'cmp_const': 0.221,
                                 'cnt': 0.7269,
@@ -1019,6 +1059,7 @@ COEF: dict = {'ecp5': {'mem': {'_scale': 1.0471,
                         'rw': 10.5537,
                         'tab': 0.0054,
                         'xcw': 0.2238},
+          'qloom_swg_pw': {'_scale': 1.0},
           'qloom_thresholding': {'_scale': 0.853,
                                  'cmp': 0.696,
                                  'cnt': 0.6079,
@@ -1076,11 +1117,12 @@ def _make_res(module):
     return res
 
 
-MODULES = ("qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_pool_reduce", "qloom_maxpool",
+MODULES = ("qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_swg_pw", "qloom_pool_reduce", "qloom_maxpool",
            "qloom_sumpool", "qloom_thresholding", "qloom_labelselect", "qloom_dwc")
 res_qloom_fifo = _make_res("qloom_fifo")
 res_qloom_mvau = _make_res("qloom_mvau")
 res_qloom_swg = _make_res("qloom_swg")
+res_qloom_swg_pw = _make_res("qloom_swg_pw")
 res_qloom_pool_reduce = _make_res("qloom_pool_reduce")
 res_qloom_maxpool = _make_res("qloom_maxpool")
 res_qloom_sumpool = _make_res("qloom_sumpool")
