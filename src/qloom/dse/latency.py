@@ -20,7 +20,8 @@ pixels). Per operator (the Verilog in qloom/rtl/verilog):
   start an output row once every input row it needs is complete (row granularity), and
   emit a window in K_H*K_W*C/SIMD beats;
 - SWG with parallel_window (qloom_swg_pw) emits window (oy, ox) right after the input pixel
-  that completes it, one window per cycle;
+  that completes it, one window per cycle; so does the pixel-streaming max pool
+  (qloom_maxpool_pw);
 - MVAU/VVAU (qloom_mvau) read a vector during their first pass over the rows (overlapping
   its arrival) and then take (NF-1)*SF more cycles: ``t[i] = max(a[i] + (NF-1)*SF,
   t[i-1] + NF*SF) + L``;
@@ -81,11 +82,20 @@ def op_times(op, fold: dict, a_in: np.ndarray) -> np.ndarray:
     oh, ow, oc = _grid(op.out_shape)
     if kind == "SWG":
         pw = int(fold.get("parallel_window", 0))
-        ready = _window_ready(a_in, (ih, iw), (oh, ow), op.kernel, op.stride, op.pads, rows=not pw)
-        if pw:
-            return _serve(ready + 1, 1.0)
+        if pw:  # the scan takes a cycle per padded position, real ones wait for their pixel
+            t, l, b, r = op.pads
+            grid = np.full((ih + t + b, iw + l + r), -np.inf)
+            grid[t:t + ih, l:l + iw] = a_in.reshape(ih, iw)
+            scan = _serve(grid.ravel() - 1, 1.0)  # cycle each position is scanned
+            pos = rc.swg_pw_window_pos(ih, iw, K_H=op.kernel[0], K_W=op.kernel[1], S_H=op.stride[0],
+                                       S_W=op.stride[1], PAD_T=t, PAD_B=b, PAD_L=l, PAD_R=r)
+            return scan[np.asarray(pos)] + 1
+        ready = _window_ready(a_in, (ih, iw), (oh, ow), op.kernel, op.stride, op.pads, rows=True)
         simd = int(fold.get("SIMD", 1))
         return _serve(ready + 4, oc / simd)
+    if kind == "StreamingMaxPool" and int(fold.get("parallel_window", 0)):
+        ready = _window_ready(a_in, (ih, iw), (oh, ow), op.kernel, op.stride, op.pads, rows=False)
+        return _serve(ready + 3, 1.0)
     if kind in ("StreamingMaxPool", "SumPool"):
         pe = int(fold.get("PE", 1))
         ready = _window_ready(a_in, (ih, iw), (oh, ow), op.kernel, op.stride, op.pads, rows=True)

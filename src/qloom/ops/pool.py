@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.ops.base import HWOp, RtlInstance
+from qloom.ops.base import HWOp, RtlInstance, divisors
 
 
 def _window_cycles(op, fold) -> int:
@@ -57,18 +57,36 @@ class StreamingMaxPool(HWOp):
         win = _windows(x, self.kernel, self.stride, self.pads, self.in_type.min, self.out_shape[:2])
         return win.max(axis=(-2, -1))
 
+    def knobs(self) -> dict[str, list[int]]:
+        """PE: channels per beat; parallel_window: 1 = pixel-streaming (a whole pixel per
+        beat, the window reduced in the cycle it completes; only with PE = C)."""
+        return {"PE": divisors(self.fold_channels), "parallel_window": [0, 1]}
+
+    def legal(self, fold: dict) -> bool:
+        return not int(fold.get("parallel_window", 0)) or int(fold.get("PE", 1)) == self.fold_channels
+
     def cycles(self, fold: dict) -> int:
+        if int(fold.get("parallel_window", 0)):
+            return int(self.in_shape[0]) * int(self.in_shape[1])  # one input pixel per cycle
         return _window_cycles(self, fold)
 
     def rtl(self, fold: dict) -> RtlInstance:
-        """``qloom_maxpool`` (qloom_swg + max reduction); bipolar elements compare as bits."""
-        if any(self.pads):
-            from qloom.errors import QloomError
+        """``qloom_maxpool`` (qloom_swg + max reduction over K_H*K_W*C/PE beats), or with
+        ``parallel_window`` ``qloom_maxpool_pw`` (qloom_swg_pw + a comparator tree per
+        channel); bipolar elements compare as bits."""
+        from qloom.errors import QloomError
 
+        if any(self.pads):
             raise QloomError(f"layer {self.name}: padded (or ceil-mode) max-pooling has no RTL yet")
         t = self.in_type
-        return RtlInstance("qloom_maxpool", _pool_params(self, fold), t.bits, t.bits,
-                           t.signed and not t.bipolar)
+        p = _pool_params(self, fold)
+        module = "qloom_maxpool"
+        if int(fold.get("parallel_window", 0)):
+            if not self.legal(fold):
+                raise QloomError(f"layer {self.name}: parallel_window needs PE = {self.fold_channels}")
+            del p["PE"]
+            module = "qloom_maxpool_pw"
+        return RtlInstance(module, p, t.bits, t.bits, t.signed and not t.bipolar)
 
     def describe(self) -> str:
         return f"k={self.kernel[0]}x{self.kernel[1]} s={self.stride[0]}x{self.stride[1]}"

@@ -816,6 +816,24 @@ def parts_qloom_swg_pw(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, K_H=3, K_W=3, S_H=1
     return P
 
 
+def parts_qloom_maxpool_pw(IFM_DIM_H=4, IFM_DIM_W=4, CHANNELS=1, K_H=2, K_W=None, S_H=None,
+                           S_W=None, ELEM_BITS=8, SIGNED=0, RAM_STYLE="auto", family="xc7",
+                           **_) -> Parts:
+    """qloom_maxpool_pw: qloom_swg_pw + a chain of K_H*K_W - 1 compare/selects per channel
+    (feature "cmp" = compared bits; about 2 LUT per bit on xc7, fitted to 4 Yosys runs)
+    + a 2-word distributed qloom_fifo of CHANNELS*ELEM_BITS bits."""
+    K_W = K_H if K_W is None else K_W
+    S_H = K_H if S_H is None else S_H
+    S_W = K_W if S_W is None else S_W
+    P = Parts("qloom_maxpool_pw")
+    P.add(parts_qloom_swg_pw(IFM_DIM_H=IFM_DIM_H, IFM_DIM_W=IFM_DIM_W, CHANNELS=CHANNELS,
+                             K_H=K_H, K_W=K_W, S_H=S_H, S_W=S_W, ELEM_BITS=ELEM_BITS,
+                             RAM_STYLE=RAM_STYLE, family=family))
+    P.add(parts_qloom_fifo(WIDTH=CHANNELS * ELEM_BITS, DEPTH=2, RAM_STYLE="distributed", family=family))
+    P.feat("cmp", CHANNELS * (K_H * K_W - 1) * ELEM_BITS)
+    return P
+
+
 def parts_qloom_pool_reduce(WINDOW=4, CF=1, PE=1, ELEM_BITS=8, SIGNED=0, MODE=0, OUT_BITS=8,
                             family="xc7", **_) -> Parts:
     """qloom_pool_reduce: CF partial results (LUT-RAM, read and written at the same
@@ -1066,6 +1084,11 @@ COEF: dict = {'ecp5': {'mem': {'_scale': 1.0471,
                                  'const': 20.5108}}}
 
 
+# qloom_maxpool_pw compare chain, xc7 (Yosys 0.70: 30x30x16 and 13x13x16 6-bit K2, 8x8x4
+# 8-bit K3, 4x4x24 6-bit unsigned K2: 1.97-2.03 LUT per compared bit beyond swg_pw + fifo)
+COEF["xc7"].setdefault("qloom_maxpool_pw", {"cmp": 2.0})
+
+
 def _coef(family: str) -> dict:
     c = COEF.get(family)
     if c is None:
@@ -1118,6 +1141,7 @@ def _make_res(module):
 
 
 MODULES = ("qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_swg_pw", "qloom_pool_reduce", "qloom_maxpool",
+           "qloom_maxpool_pw",
            "qloom_sumpool", "qloom_thresholding", "qloom_labelselect", "qloom_dwc")
 res_qloom_fifo = _make_res("qloom_fifo")
 res_qloom_mvau = _make_res("qloom_mvau")
@@ -1125,6 +1149,7 @@ res_qloom_swg = _make_res("qloom_swg")
 res_qloom_swg_pw = _make_res("qloom_swg_pw")
 res_qloom_pool_reduce = _make_res("qloom_pool_reduce")
 res_qloom_maxpool = _make_res("qloom_maxpool")
+res_qloom_maxpool_pw = _make_res("qloom_maxpool_pw")
 res_qloom_sumpool = _make_res("qloom_sumpool")
 res_qloom_thresholding = _make_res("qloom_thresholding")
 res_qloom_labelselect = _make_res("qloom_labelselect")
