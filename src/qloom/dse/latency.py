@@ -131,8 +131,12 @@ def done_cycles(graph: HWGraph, folding: dict) -> dict[str, int]:
             per = math.ceil(c / e_in)  # host beats per pixel
             a = (np.arange(h * w, dtype=np.float64) + 1) * per - 1
         else:
-            rate = stream_rate(prev.out_elems(folding.get(prev.name, {})), e_in)
-            a = _serve(_regrain(t, h * w) + LINK_LATENCY - c / rate, c / rate)
+            p_elems = prev.out_elems(folding.get(prev.name, {}))
+            rate = stream_rate(p_elems, e_in)
+            # a granule the producer emits in fewer beats than the link needs to pass it
+            # (a DWC to a narrower consumer) arrives (q - p) beats after its last beat
+            q_beats, p_beats = c / rate, max(1.0, c / p_elems)
+            a = _serve(_regrain(t, h * w) + LINK_LATENCY + max(0.0, q_beats - p_beats) - q_beats, q_beats)
         t = op_times(op, f, a)
         done[op.name] = int(math.ceil(t[-1]))
         prev = op
