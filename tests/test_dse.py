@@ -122,3 +122,16 @@ def test_cli_target_latency_needs_target_fps(tmp_path, capsys):
     rc = main(["build", str(model_path()), "-o", str(tmp_path / "o"), "--target-latency", "100"])
     assert rc == 2
     assert "--target-fps" in capsys.readouterr().err
+
+
+def test_res_type_knob(svhn):
+    """FINN's resType: integer products in LUTs or DSPs; the U250's scarce DSPs (12,288
+    against 1.7M LUTs) make the balanced search build SVHN's 6-bit products in LUTs."""
+    mvau = next(op for op in svhn.nodes if op.op_type == "MVAU")
+    lut = mvau.resources({"PE": 4, "SIMD": 9, "resType": "lut"}, family="xcup")
+    dsp = mvau.resources({"PE": 4, "SIMD": 9, "resType": "dsp"}, family="xcup")
+    assert lut["DSP"] == 0 and dsp["DSP"] == 36 and lut["LUT"] > dsp["LUT"]
+    with pytest.raises(QloomError, match="resType"):
+        validate_folding(svhn, {mvau.name: {"resType": "carry"}})
+    fold, _, _ = search(svhn, get_board("u250"), 200e6 / 1028, 200)
+    assert {f.get("resType") for n, f in fold.items() if n.startswith("MVAU")} == {"lut"}

@@ -2,7 +2,8 @@
 
 A folding is the ``folding.json`` dict FINN users know::
 
-    {"<layer>": {"PE": int, "SIMD": int, "ram_style": "auto|block|distributed"}}
+    {"<layer>": {"PE": int, "SIMD": int, "ram_style": "auto|block|distributed",
+                 "resType": "auto|lut|dsp", "parallel_window": 0|1}}
 
 Operators declare their knobs (``HWOp.knobs``) and cycle model (``HWOp.cycles``); the
 search here is generic. In a dataflow pipeline every layer works concurrently, so the
@@ -18,6 +19,7 @@ from qloom.errors import QloomError
 from qloom.ir import HWGraph
 
 RAM_STYLES = ("auto", "block", "distributed")
+RES_TYPES = ("auto", "lut", "dsp")  # FINN's resType: products in LUTs or DSP slices
 DEFAULT_LANES = 2048  # MAC lanes the default folding spreads over the layers
 
 
@@ -109,6 +111,9 @@ def validate_folding(graph: HWGraph, folding: dict, source: str = "folding") -> 
             if key == "ram_style":
                 if val not in RAM_STYLES:
                     raise QloomError(f"{source}: layer {op.name}: ram_style {val!r}; expected one of {', '.join(RAM_STYLES)}")
+            elif key == "resType" and hasattr(op, "weights"):
+                if val not in RES_TYPES:
+                    raise QloomError(f"{source}: layer {op.name}: resType {val!r}; expected one of {', '.join(RES_TYPES)}")
             elif key in knobs:
                 if not isinstance(val, int) or val not in knobs[key]:
                     raise QloomError(f"{source}: layer {op.name}: {key}={val!r} is not legal; "

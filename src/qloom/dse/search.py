@@ -64,18 +64,29 @@ def scarcity_cost(res: dict, board: Board, weights: dict | None = None) -> float
     return c
 
 
+def _int_products(op) -> bool:
+    """An MVAU/VVAU with integer (not bipolar) weights and inputs: its products can be LUT
+    logic or DSP slices (the resType knob)."""
+    return (op.op_type in ("MVAU", "VVAU") and not op.weight_type.bipolar
+            and not op.in_type.bipolar)
+
+
 def _configs(op):
     knobs = op.knobs()
     names = sorted(knobs)
     styles = ("block", "distributed") if op.op_type in RAM_STYLE_OPS else (None,)
+    res_types = ("lut", "dsp") if _int_products(op) else (None,)
     for values in itertools.product(*(knobs[n] for n in names)):
         for style in styles:
-            cfg = dict(zip(names, values))
-            if not op.legal(cfg):
-                continue
-            if style:
-                cfg["ram_style"] = style
-            yield cfg
+            for rt in res_types:
+                cfg = dict(zip(names, values))
+                if not op.legal(cfg):
+                    continue
+                if style:
+                    cfg["ram_style"] = style
+                if rt:
+                    cfg["resType"] = rt
+                yield cfg
 
 
 def board_cost(board: Board, weights: dict | None = None):

@@ -203,6 +203,10 @@ class VVAU(HWOp):
                              self.out_bias, self.out_type, self.acc_type, fold)
 
 
+# FINN's resType: how integer products are built (qloom_mvau MUL_STYLE)
+MUL_STYLES = {"auto": 0, "lut": 1, "dsp": 2}
+
+
 def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, out_bias: int,
                   out_type: IntType, acc_type: IntType, fold: dict) -> RtlInstance:
     """Parameters and memory files of a ``qloom_mvau`` instance (shared by MVAU and the
@@ -242,6 +246,8 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
                   OUT_BIAS=int(out_bias) if nt and not out_type.bipolar else 0,
                   WEIGHT_FILE=wfile, THRESH_FILE=tfile if nt else "",
                   RAM_STYLE=fold.get("ram_style", "auto"))
+    if not xnor and not wtype.bipolar and not in_type.bipolar:  # integer products
+        params["MUL_STYLE"] = MUL_STYLES[fold.get("resType", "auto")]
     return RtlInstance("qloom_mvau", params, in_type.bits, out_bits,
                        bool(out_type.signed if nt else True) and not (nt and out_type.bipolar),
                        make_files, (wfile, tfile) if nt else (wfile,))
