@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 
 BNN_PYNQ = "BNN-PYNQ {} on PYNQ-Z1 (Vivado, weights in BRAM)"
+HLS4ML_SVHN = {"source": "hls4ml SVHN pruned + 6-bit QAT, U250 200 MHz", "ii_cycles": 1028,
+               "latency_cycles": 1044, "LUT": 118931, "FF": 30702, "DSP": 353, "BRAM": 34}
 # objective "LUT": BNN-PYNQ fills the PYNQ-Z1's block RAM with weights, so qloom is compared
 # with the same freedom (fewest LUTs that fit the board); "balanced" = scarcity-weighted.
 # target_latency "min": after the II target, unfold layers until the modelled latency is
@@ -47,8 +49,9 @@ SEEDS = [
     dict(name="sfc_1w1a", board="pynq-z1", clock=100, fps=100000, objective="LUT"),
     dict(name="tfc_2w2a", board="pynq-z1", clock=100, fps=100000, objective="LUT"),
     dict(name="svhn_w6a6", board="u250", clock=200, fps=200e6 / 1028, target_latency="min",
-         anchor={"source": "hls4ml SVHN pruned + 6-bit QAT, U250 200 MHz", "ii_cycles": 1028,
-                 "latency_cycles": 1044, "LUT": 118931, "FF": 30702, "DSP": 353, "BRAM": 34}),
+         anchor=HLS4ML_SVHN),
+    dict(name="svhn_w6a6", label="svhn_w6a6@1300", board="u250", clock=200, fps=200e6 / 1028,
+         target_latency=1300, anchor=HLS4ML_SVHN),
     dict(name="jet_w6a6", board="aws-f1", clock=200, fps=200e6,
          anchor={"source": "hls4ml jet tagger 6-bit QAT, VU9P 200 MHz", "latency_ns": 45,
                  "LUT": 63251, "DSP": 38}),
@@ -83,7 +86,7 @@ def run_one(seed, frames, synth, workdir):
     anchor, objective = seed.get("anchor"), seed.get("objective", "balanced")
     model = zoo_export(name, workdir / f"{name}.onnx")
     board = get_board(board_name)
-    out = workdir / f"{name}_out"
+    out = workdir / f"{seed.get('label', name).replace('@', '_at_')}_out"
     t0 = time.perf_counter()
     lat_target = seed.get("target_latency")
     if lat_target == "min":
@@ -102,7 +105,7 @@ def run_one(seed, frames, synth, workdir):
     y_rtl, stats = rtlsim(out, x)
     y_emu = qloom.emulate(qloom.compile_model(model), x)
     ii = stats["cycles_per_frame"]
-    row = {"model": name, "board": board_name, "clock_mhz": clock, "target_fps": round(target_fps),
+    row = {"model": seed.get("label", name), "board": board_name, "clock_mhz": clock, "target_fps": round(target_fps),
            "objective": objective, "target_latency": lat_target,
            "note": note, "folding": r["folding"], "compile_s": round(t_build, 2),
            "latency_cycles_est": est["latency_cycles"],
@@ -153,14 +156,14 @@ def main(argv=None):
                     help="replace only these models' rows in an existing seeds.json/md")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = ap.parse_args(argv)
-    names = QUICK if args.quick else tuple(s[0] for s in SEEDS)
+    names = QUICK if args.quick else tuple(s.get("label", s["name"]) for s in SEEDS)
     if args.models:
         names = tuple(args.models.split(","))
     rows = []
     with tempfile.TemporaryDirectory(prefix="qloom_seeds_") as d:
         for seed in SEEDS:
             name = seed["name"]
-            if name not in names:
+            if name not in names and seed.get("label") not in names:
                 continue
             print(f"== {name} on {seed['board']} at {seed['clock']} MHz, target {seed['fps']:,.0f} FPS"
                   f", objective {seed.get('objective', 'balanced')}", flush=True)
@@ -176,7 +179,7 @@ def main(argv=None):
     if args.merge and (out / f"seeds{suffix}.json").is_file():  # keep the other models' rows
         old = json.loads((out / f"seeds{suffix}.json").read_text())["rows"]
         new = {r["model"]: r for r in rows}
-        order = [s["name"] for s in SEEDS]
+        order = [s.get("label", s["name"]) for s in SEEDS]
         rows = sorted([r for r in old if r["model"] not in new] + rows,
                       key=lambda r: order.index(r["model"]) if r["model"] in order else 99)
     table = fmt_rows(rows)
