@@ -96,3 +96,22 @@ def test_cnv_w1a1_rtl_equals_emulator_at_3040_fps(tmp_path):
     assert abs(stats["cycles_per_frame"] - r["cycles_per_frame"]) <= max(15, 0.02 * r["cycles_per_frame"])
     lat, est = stats["latency_cycles"], r["estimates"]["latency_cycles"]
     assert abs(lat - est) <= 0.05 * lat, (lat, est)
+
+
+@pytest.mark.slow
+def test_svhn_parallel_window_rtl_at_hls4ml_ii(tmp_path):
+    """hls4ml's SVHN CNN at its II (1,028 cycles at 200 MHz on a U250): parallel-window SWGs
+    and pixel-streaming pools take one input pixel per cycle; RTL == emulator, the measured
+    II is at most 1,028 and the measured latency is the latency model's (3 %)."""
+    from qloom.zoo import sample_input, zoo_export
+
+    path = zoo_export("svhn_w6a6", tmp_path / "svhn.onnx")
+    r = build(path, tmp_path / "out", board="u250", clock_mhz=200, target_fps=200e6 / 1028,
+              target_latency=1400)
+    assert r["folding"]["SWG_0"]["parallel_window"] == 1
+    x = sample_input("svhn_w6a6", 2)
+    y_rtl, stats = rtlsim(tmp_path / "out", x)
+    np.testing.assert_array_equal(y_rtl, qloom.emulate(qloom.compile_model(path), x))
+    assert stats["cycles_per_frame"] <= 1028
+    lat, est = stats["latency_cycles"], r["estimates"]["latency_cycles"]
+    assert lat <= 1400 * 1.03 and abs(lat - est) <= 0.03 * lat, (lat, est)
