@@ -547,6 +547,58 @@ def _tree_n(n0: int, level: int) -> int:
     return n
 
 
+def _distinct(k: int, n: int) -> float:
+    """Expected number of distinct values among ``n`` uniform draws from ``k``."""
+    return k * (1.0 - (1.0 - 1.0 / k) ** n)
+
+
+def xnor_popcount(SIMD: int, ACC: int, PE: int = 1, wpats=None) -> dict:
+    """The XNOR popcount of qloom_mvau (``g_xnor``) per PE: the lanes in groups of 3 (a
+    2-bit match count, each bit one LUT6 of the group's 6 inputs; 1 bit for a lone lane),
+    a balanced adder tree over the groups; CP registers tree level XR (1 -- the 3-bit
+    counts of 6 lanes -- when a level is left for the split, else 0), the split (SIMD > 4)
+    level XSL. Node widths as Yosys keeps them (a sum is one bit wider than its wider
+    operand, a lone node passes through).
+
+    Returns per PE {"grp": group LUT functions, "adder_pre" / "adder": adder bit
+    positions with two operands (one LUT each beside the carry chain) up to / after the
+    CP register, "cp", "split", "out": register bits (CP, tree split, dot2)}.
+    ``wpats(lo, hi)`` (constant weights): the number of distinct weight patterns of
+    lanes lo..hi-1 across the PEs; PEs with equal patterns share the logic up to the CP
+    register, so "grp", "adder_pre" and "cp" are then totals over all PEs ("shared").
+    (Yosys shares even more there -- e.g. a count's bit 0 is a parity, equal up to
+    inversion for every pattern --: constant-weight FF counts are overestimated.)"""
+    XG = _cdiv(SIMD, 3)
+    XTL = _clog2(XG)
+    treg = SIMD > 4
+    XR = 1 if XTL >= 1 + (1 if treg else 0) else 0
+    XSL = max(XR + 1, (XTL + XR + 1) // 2)
+    # level 0: groups (lane range, width)
+    lv = [[(3 * g, min(SIMD, 3 * g + 3), 2 if min(3, SIMD - 3 * g) >= 2 else 1) for g in range(XG)]]
+    adders = [0]
+    for l in range(1, XTL + 1):
+        lw = min(ACC, 2 + l)
+        prev, cur, add = lv[-1], [], 0
+        for i in range(0, len(prev), 2):
+            if i + 1 < len(prev):
+                (lo, _, wa), (_, hi, wb) = prev[i], prev[i + 1]
+                cur.append((lo, hi, min(lw, max(wa, wb) + 1)))
+                add += min(wa, wb)
+            else:
+                cur.append(prev[i])
+        lv.append(cur)
+        adders.append(add)
+    mult = (lambda lo, hi: 1.0) if wpats is None else wpats
+    grp = sum(w * mult(lo, hi) for lo, hi, w in lv[0])
+    pre = sum(adders[1:XR + 1]) if wpats is None else sum(
+        min(a[2], b[2]) * mult(a[0], b[1]) for l in range(1, XR + 1)
+        for a, b in zip(lv[l - 1][0::2], lv[l - 1][1::2]))
+    cp = sum(w * mult(lo, hi) for lo, hi, w in lv[XR])
+    return {"grp": grp, "adder_pre": pre, "adder": sum(adders[XR + 1:]), "cp": cp,
+            "split": sum(w for _, _, w in lv[XSL]) if treg else 0, "out": lv[-1][0][2],
+            "shared": wpats is not None}
+
+
 def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
                      W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
                      RAM_STYLE="auto", MUL_STYLE=0, family="xc7", files=None, WEIGHT_FILE="",
@@ -556,7 +608,9 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     accumulators, registered PE x NUM_THRESH comparisons + count trees, output FIFO.
 
     LUT features (FINN-R Sec. 5, MVAU LUT model: a per-lane product cost times PE*SIMD --
-    ~ weight bits x activation bits for a LUT multiplier, 1 for XNOR --, adder trees and
+    ~ weight bits x activation bits for a LUT multiplier; XNOR: the LUTs of the 3-lane
+    group counts and of the adders into 6-lane counts (``xgrp``) and the adder tree after
+    the CP register (``xtree``), see :func:`xnor_popcount` --, adder trees and
     accumulators growing with the sum width, PE*NUM_THRESH comparators of the accumulator
     width, plus the memories)."""
     P = Parts("qloom_mvau")
@@ -611,8 +665,21 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         prw = min(ACC, IB + WB)
     else:
         prw = min(ACC, PW)
-    prw_rtl = 1 if mode == "xnor" else min(ACC, PW)
-    tw = min(ACC, prw_rtl + TL)  # adder tree output width
+    xp = None
+    if mode == "xnor":
+        wpats = None
+        if const_w:
+            # constant weights: PEs with equal weights on a group of lanes share its logic
+            # and CP register (distinct weight patterns: exact from the ROM word, else the
+            # expectation for random weights)
+            word = wwords[0] if wwords else None
+
+            def wpats(lo, hi):
+                if word is None:
+                    return _distinct(1 << (hi - lo), PE)
+                m = (1 << (hi - lo)) - 1
+                return float(len({(word >> (p * SIMD + lo)) & m for p in range(PE)}))
+        xp = xnor_popcount(SIMD, ACC, PE, wpats)
     # ---- registers (beyond memories and the FIFO)
     sfw, nfw, waw = _clog2(SF), _clog2(NF), _clog2(D)
     pcw = _clog2(credits + 1)
@@ -626,6 +693,8 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
             ff += nfw * (stages - 2)  # nf1 nfr nfp [nft] (address the threshold ROM)
     ff += 2 * SIMD * IB  # sd1, x1r
     ff += PE * ACC + PE * OB  # acc, o4
+    if mode == "xnor" and not NT:
+        ff -= PE  # o4 = 2 pop - MW: its bit 0 is MW mod 2, a constant
     absorb = dsp_per and family == "xc7"
     if absorb:
         # DSP48E1s absorb their operand registers (w1r, x1r -- duplicated per PE), the
@@ -634,16 +703,19 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         if not const_w:
             ff -= P.mems[0][2]["FF"] if wm.kind == "logic" else wlanes
         ff -= SIMD * IB
+    elif xp is not None:
+        # XNOR: the CP register (6-lane or group counts), the tree split, dot2
+        ff += (xp["cp"] if xp["shared"] else PE * xp["cp"]) + PE * (xp["split"] + xp["out"])
     elif const_w:
         # constant weights: a product depends on the input and the weight value only, so
         # equal (input, weight) pairs share one register
-        nvals = 2 if mode in ("xnor", "wbip", "xbip") else (1 << WB)
+        nvals = 2 if mode in ("wbip", "xbip") else (1 << WB)
         ff += min(lanes, SIMD * min(PE, nvals)) * prw
     else:
         ff += lanes * prw  # prodq
-    if not absorb or SIMD > 1:
+    if xp is None and (not absorb or SIMD > 1):
         ff += PE * min(ACC, prw + TL)  # dot2 (extension bits merge with the top bit)
-    if treg:
+    if treg and xp is None:
         ts = (TL + 1) // 2
         split = PE * _tree_n(SIMD, ts - 1) * min(ACC, prw + ts - 1)  # tree split register
         # beside DSP48E1 cascades about half of it is absorbed (measured: 220 of 280 kept
@@ -663,15 +735,19 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     elif mode in ("wbip", "xbip"):
         P.feat(tag + "lane_neg", lanes * (IB if mode == "wbip" else WB))
     else:
-        P.feat(tag + "lane_xnor", lanes)
+        # XNOR: group LUTs and the adders up to the CP register (shared between PEs with
+        # constant weights), the adders after it
+        k = 1 if xp["shared"] else PE
+        P.feat(tag + "xgrp", k * (xp["grp"] + xp["adder_pre"]))
+        P.feat("xtree", PE * xp["adder"])
     # balanced adder tree: level l has ceil(SIMD / 2^l) nodes of width prw + l (<= ACC)
     tree = 0.0
     n = SIMD
     for lv in range(1, TL + 1):
         tree += (n // 2) * min(ACC, prw + lv)
         n = (n + 1) // 2
-    if tree:
-        P.feat("tree_dsp" if dsp_per else ("tree_xnor" if mode == "xnor" else "tree"), PE * tree)
+    if tree and xp is None:
+        P.feat("tree_dsp" if dsp_per else "tree", PE * tree)
     P.feat("acc", PE * ACC)
     if NT:
         P.feat("cmp_const" if NF == 1 else "cmp", nt_live * ACC)
@@ -979,11 +1055,11 @@ COEF: dict = {'ecp5': {'mem': {'_scale': 1.0471,
                          'ctl': 0.0,
                          'lane_dsp': 11.4179,
                          'lane_mul': 1.5698,
-                         'lane_xnor': 2.8163,
                          'tree': 1.4965,
                          'tree_dsp': 0.0,
-                         'tree_xnor': 0.2978,
-                         'xmux': 1.9357},
+                         'xgrp': 2.3648,
+                         'xmux': 1.9357,
+                         'xtree': 0.7747},
           'qloom_pool_reduce': {'_scale': 1.2993, 'const': 9.3559, 'max': 2.2672},
           'qloom_swg': {'_scale': 2.0318,
                         'aw': 7.1455,
@@ -1013,21 +1089,21 @@ COEF: dict = {'ecp5': {'mem': {'_scale': 1.0471,
          'qloom_labelselect': {'const': 0.0, 'hold': 0.5554, 'list': 1.6433},
          'qloom_mvau': {'acc': 0.5384,
                         'clane_mul': 0.0,
-                        'clane_xnor': 0.0,
                         'cmp': 1.1006,
                         'cmp_const': 0.2875,
                         'cnt': 0.0,
                         'const': 32.7394,
                         'ctl': 0.0,
+                        'cxgrp': 0.0,
                         'lane_dsp': 7.7901,
                         'lane_mul': 1.1258,
                         'lane_neg': 1.3261,
-                        'lane_xnor': 2.0848,
                         'tree': 1.0286,
                         'tree_dsp': 0.0,
-                        'tree_xnor': 0.2058,
+                        'xgrp': 1.2448,
                         'xmux': 1.3151,
-                        'xnor_out': 0.0},
+                        'xnor_out': 0.0,
+                        'xtree': 0.4078},
          'qloom_pool_reduce': {'add': 1.4804, 'const': 7.2201, 'max': 1.7465},
          'qloom_swg': {'aw': 3.5061,
                        'const': 0.7892,
@@ -1063,11 +1139,11 @@ COEF: dict = {'ecp5': {'mem': {'_scale': 1.0471,
                          'ctl': 2.5741,
                          'lane_dsp': 7.3621,
                          'lane_mul': 1.0939,
-                         'lane_xnor': 2.0224,
                          'tree': 0.9987,
                          'tree_dsp': 0.0,
-                         'tree_xnor': 0.1962,
-                         'xmux': 1.2551},
+                         'xgrp': 1.2183,
+                         'xmux': 1.2551,
+                         'xtree': 0.3991},
           'qloom_pool_reduce': {'_scale': 1.1927, 'const': 8.598, 'max': 2.082},
           'qloom_swg': {'_scale': 0.9759,
                         'aw': 3.4745,

@@ -59,11 +59,18 @@
 //   ceil(RT/SF)+1 words of PE*OB bits (RT = 9..11, the latency above),
 //   accumulators PE*ACC_BITS flip-flops.
 //   Pipeline (for Fmax): ROM/buffer outputs registered again (block RAM
-//   clock-to-out is slow), products registered (PE*SIMD*min(PW, ACC_BITS) flip-flops,
-//   1 bit each in XNOR mode; LUT products summed by a balanced shift-add tree), per
-//   PE a balanced adder tree over the SIMD products (depth ceil(log2 SIMD), node
-//   widths growing one bit per level) registered before the accumulator and, for
-//   SIMD > 4, once more in the middle.  The activation registers the PE*NUM_THRESH
+//   clock-to-out is slow), products registered (PE*SIMD*min(PW, ACC_BITS) flip-flops;
+//   LUT products summed by a balanced shift-add tree), per PE a balanced adder tree
+//   over the SIMD products (depth ceil(log2 SIMD), node widths growing one bit per
+//   level) registered before the accumulator and, for SIMD > 4, once more in the
+//   middle.  XNOR mode registers no single matches: per group of 3 lanes the 2-bit
+//   match count (one LUT6 per bit), two groups added into the 3-bit count of 6 lanes,
+//   which is what is registered (~3*ceil(SIMD/6) flip-flops per PE), then a
+//   balanced adder tree over those counts (node widths growing one bit per level),
+//   split in its middle for SIMD > 4: the same depth (g_xnor).  Against 1-bit
+//   leaves this saves ~1 LUT and ~0.9 flip-flop per lane on xc7 (Yosys), e.g. MW 576
+//   MH 64 PE 16 SIMD 64 with a LUT ROM: 4727 LUT / 3420 FF (was 5817 / 4444).
+//   The activation registers the PE*NUM_THRESH
 //   parallel comparisons (thresholds read one stage ahead: one more copy of the
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
@@ -258,17 +265,13 @@ module qloom_mvau #(
     end
 
     // ------------------------------------------------------------------ CP: products (registered)
-    // product width: PRW bits (the true product fits PW bits; modulo 2^ACC_BITS if narrower)
-    localparam integer PRW = (XNOR != 0) ? 1 : ((ACC_BITS < PW) ? ACC_BITS : PW);
-    reg [PE*SIMD*PRW-1:0] prodq;
-    wire [PE*SIMD*PRW-1:0] prods;
+    // (the product / group-count registers themselves are in g_int / g_xnor below)
     reg vp, firstp, lastp;
     reg [NFW-1:0] nfp;
     always @(posedge ap_clk) begin
         if (!ap_rst_n) vp <= 1'b0;
         else vp <= vr;
         if (vr) begin
-            prodq <= prods;
             firstp <= firstr;
             lastp <= lastr;
             nfp <= nfr;
@@ -278,6 +281,7 @@ module qloom_mvau #(
     // ------------------------------------------------------------------ CT: SIMD sum
     // balanced adder tree per PE; node widths grow by one bit per level (capped at
     // ACC_BITS); with 3 or more levels a register splits the tree after level TS
+    // (XNOR mode: its own tree over lane-group counts, split where g_xnor says)
     localparam integer TS = (TL >= 3) ? (TL + 1) / 2 : TL + 1;
     localparam integer TREG = (TL >= 3) ? 1 : 0;
     wire [PE*ACC_BITS-1:0] dot_c;        // per PE: sum over the SIMD products
@@ -306,145 +310,221 @@ module qloom_mvau #(
 
     genvar gp, gs, gl, gi;
     generate
-        for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
-            for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_simd
-                wire [IB-1:0] xr = x1r[gs*IB +: IB];
-                wire [WB-1:0] wr = w1r[(gp*SIMD + gs)*WB +: WB];
-                wire [PW-1:0] prod;
-                if (XNOR != 0) begin : g_xnor
-                    assign prod = {{(PW-1){1'b0}}, ~(xr[0] ^ wr[0])};
-                end else if (W_BIPOLAR != 0) begin : g_wbip
-                    // weight +1/-1: the product is +x or -x
-                    wire [PW-1:0] xs;
-                    if (IN_SIGNED != 0) begin : g_xs
-                        assign xs = {{(PW-IB){xr[IB-1]}}, xr};
-                    end else begin : g_xu
-                        assign xs = {{(PW-IB){1'b0}}, xr};
-                    end
-                    assign prod = wr[0] ? xs : -xs;
-                end else if (IN_BIPOLAR != 0) begin : g_xbip
-                    // input +1/-1: the product is +w or -w
-                    wire [PW-1:0] ws;
-                    if (W_SIGNED != 0) begin : g_ws
-                        assign ws = {{(PW-WB){wr[WB-1]}}, wr};
-                    end else begin : g_wu
-                        assign ws = {{(PW-WB){1'b0}}, wr};
-                    end
-                    assign prod = xr[0] ? ws : -ws;
-                end else begin : g_mul
-                    wire [PW-1:0] xs;
-                    if (IN_SIGNED != 0) begin : g_xs
-                        assign xs = {{(PW-IB){xr[IB-1]}}, xr};
-                    end else begin : g_xu
-                        assign xs = {{(PW-IB){1'b0}}, xr};
-                    end
-                    if (MUL_LUT != 0) begin : g_lut
-                        // shift-and-add over the weight bits (the top bit of a
-                        // signed weight has weight -2^(WB-1)), summed by a balanced
-                        // tree (depth ceil(log2 WB)): LUT logic
-                        localparam integer ML = (WB > 1) ? $clog2(WB) : 0;
-                        genvar gm, gq;
-                        for (gm = 0; gm <= ML; gm = gm + 1) begin : g_ml
-                            localparam integer NM = tree_n(WB, gm);
-                            wire [NM*PW-1:0] q;
-                            if (gm == 0) begin : g_pp
-                                for (gq = 0; gq < WB; gq = gq + 1) begin : g_b
-                                    wire [PW-1:0] sh = xs << gq;
-                                    if ((W_SIGNED != 0) && (gq == WB - 1)) begin : g_neg
-                                        assign q[gq*PW +: PW] = wr[gq] ? -sh : {PW{1'b0}};
-                                    end else begin : g_pos
-                                        assign q[gq*PW +: PW] = wr[gq] ? sh : {PW{1'b0}};
-                                    end
-                                end
-                            end else begin : g_sum
-                                localparam integer NPM = tree_n(WB, gm - 1);
-                                for (gq = 0; gq < NM; gq = gq + 1) begin : g_n
-                                    if (2*gq + 1 < NPM) begin : g_two
-                                        assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW]
-                                            + g_ml[gm-1].q[(2*gq+1)*PW +: PW];
-                                    end else begin : g_one
-                                        assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW];
-                                    end
+        if (XNOR != 0) begin : g_xnor
+            // ---- XNOR popcount.  The lanes are taken in groups of 3: the 2-bit count of
+            // the matches ~(x ^ w) of a group (each bit a function of the group's 6
+            // inputs: one LUT6) is a leaf of a balanced adder tree over the XG groups
+            // (depth XTL, node widths 2 + level, capped at ACC_BITS; unsigned counts).
+            // CP registers level XR of the tree -- level 1, the 3-bit counts of 6 lanes
+            // (3 flip-flops per 6 lanes instead of 6), when a level is left for the
+            // split, else level 0 --, and for SIMD > 4 (TREG) the split registers level
+            // XSL, the middle of the levels after XR: the same pipeline depth as the
+            // other modes.
+            localparam integer XG = (SIMD + 2) / 3;
+            localparam integer XTL = (XG > 1) ? $clog2(XG) : 0;
+            localparam integer XR = (XTL >= 1 + TREG) ? 1 : 0;
+            localparam integer XSL = ((XTL + XR + 1) / 2 > XR + 1) ? (XTL + XR + 1) / 2 : XR + 1;
+            for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
+                for (gl = 0; gl <= XTL; gl = gl + 1) begin : g_lvl
+                    localparam integer NL = tree_n(XG, gl);
+                    localparam integer LW = (2 + gl > ACC_BITS) ? ACC_BITS : 2 + gl;
+                    wire [NL*LW-1:0] v;     // this level's counts
+                    wire [NL*LW-1:0] q;     // as the next level sees them
+                    if (gl == 0) begin : g_leaf
+                        for (gi = 0; gi < XG; gi = gi + 1) begin : g_grp
+                            wire [2:0] m;   // matches of the group's lanes (0 beyond SIMD)
+                            for (gs = 0; gs < 3; gs = gs + 1) begin : g_m
+                                if (3*gi + gs < SIMD) begin : g_lane
+                                    assign m[gs] = ~(x1r[3*gi + gs] ^ w1r[gp*SIMD + 3*gi + gs]);
+                                end else begin : g_pad
+                                    assign m[gs] = 1'b0;
                                 end
                             end
+                            // LW = 2 here (ACC_BITS >= 3 in XNOR mode)
+                            assign v[gi*LW +: LW] = {(m[0] & m[1]) | (m[0] & m[2]) | (m[1] & m[2]),
+                                m[0] ^ m[1] ^ m[2]};
                         end
-                        assign prod = g_ml[ML].q;
-                    end else begin : g_op
+                    end else begin : g_add
+                        localparam integer NP = tree_n(XG, gl - 1);
+                        localparam integer PLW = (1 + gl > ACC_BITS) ? ACC_BITS : 1 + gl;
+                        wire [NP*PLW-1:0] u = g_lvl[gl-1].q;
+                        for (gi = 0; gi < NL; gi = gi + 1) begin : g_n
+                            wire [LW-1:0] a, b;
+                            if (LW == PLW) begin : g_asame
+                                assign a = u[2*gi*PLW +: PLW];
+                            end else begin : g_aext
+                                assign a = {{(LW-PLW){1'b0}}, u[2*gi*PLW +: PLW]};
+                            end
+                            if (2*gi + 1 >= NP) begin : g_bnone
+                                assign b = {LW{1'b0}};
+                            end else if (LW == PLW) begin : g_bsame
+                                assign b = u[(2*gi+1)*PLW +: PLW];
+                            end else begin : g_bext
+                                assign b = {{(LW-PLW){1'b0}}, u[(2*gi+1)*PLW +: PLW]};
+                            end
+                            assign v[gi*LW +: LW] = a + b;
+                        end
+                    end
+                    if (gl == XR) begin : g_cp
+                        reg [NL*LW-1:0] r;
+                        always @(posedge ap_clk) begin
+                            if (vr) r <= v;
+                        end
+                        assign q = r;
+                    end else if (TREG != 0 && gl == XSL) begin : g_split
+                        reg [NL*LW-1:0] r;
+                        always @(posedge ap_clk) begin
+                            if (vp) r <= v;
+                        end
+                        assign q = r;
+                    end else begin : g_wire
+                        assign q = v;
+                    end
+                end
+                localparam integer XW = (2 + XTL > ACC_BITS) ? ACC_BITS : 2 + XTL;
+                if (XW == ACC_BITS) begin : g_full
+                    assign dot_c[gp*ACC_BITS +: ACC_BITS] = g_lvl[XTL].q;
+                end else begin : g_zext
+                    assign dot_c[gp*ACC_BITS +: ACC_BITS] = {{(ACC_BITS-XW){1'b0}}, g_lvl[XTL].q};
+                end
+            end
+        end else begin : g_int
+            // ---- integer products: PRW bits (the true product fits PW bits; modulo
+            // 2^ACC_BITS if narrower), registered at CP, summed by a balanced adder tree
+            localparam integer PRW = (ACC_BITS < PW) ? ACC_BITS : PW;
+            reg [PE*SIMD*PRW-1:0] prodq;
+            wire [PE*SIMD*PRW-1:0] prods;
+            always @(posedge ap_clk) begin
+                if (vr) prodq <= prods;
+            end
+            for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
+                for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_simd
+                    wire [IB-1:0] xr = x1r[gs*IB +: IB];
+                    wire [WB-1:0] wr = w1r[(gp*SIMD + gs)*WB +: WB];
+                    wire [PW-1:0] prod;
+                    if (W_BIPOLAR != 0) begin : g_wbip
+                        // weight +1/-1: the product is +x or -x
+                        wire [PW-1:0] xs;
+                        if (IN_SIGNED != 0) begin : g_xs
+                            assign xs = {{(PW-IB){xr[IB-1]}}, xr};
+                        end else begin : g_xu
+                            assign xs = {{(PW-IB){1'b0}}, xr};
+                        end
+                        assign prod = wr[0] ? xs : -xs;
+                    end else if (IN_BIPOLAR != 0) begin : g_xbip
+                        // input +1/-1: the product is +w or -w
                         wire [PW-1:0] ws;
                         if (W_SIGNED != 0) begin : g_ws
                             assign ws = {{(PW-WB){wr[WB-1]}}, wr};
                         end else begin : g_wu
                             assign ws = {{(PW-WB){1'b0}}, wr};
                         end
-                        assign prod = xs * ws;
-                    end
-                end
-                // XNOR: the 1-bit match; else the product modulo 2^PRW (the top bits
-                // of a wider product cannot change the fitting / modulo result)
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire [PW-1:0] prod_t = prod;
-                /* verilator lint_on UNUSEDSIGNAL */
-                assign prods[(gp*SIMD + gs)*PRW +: PRW] = prod_t[PRW-1:0];
-            end
-            // balanced adder tree over the SIMD products (depth ceil(log2(SIMD)));
-            // level gl holds NL nodes of LW bits (XNOR: unsigned counts, else signed)
-            for (gl = 0; gl <= TL; gl = gl + 1) begin : g_lvl
-                localparam integer NL = tree_n(SIMD, gl);
-                localparam integer LW = (PRW + gl > ACC_BITS) ? ACC_BITS : PRW + gl;
-                wire [NL*LW-1:0] v;
-                if (gl == 0) begin : g_leaf
-                    assign v = prodq[gp*SIMD*PRW +: SIMD*PRW];
-                end else begin : g_add
-                    localparam integer NP = tree_n(SIMD, gl - 1);
-                    localparam integer PLW = (PRW + gl - 1 > ACC_BITS) ? ACC_BITS : PRW + gl - 1;
-                    // the previous level, registered after level TS - 1 (if TREG)
-                    wire [NP*PLW-1:0] u;
-                    if (TREG != 0 && gl == TS) begin : g_reg
-                        reg [NP*PLW-1:0] uq;
-                        always @(posedge ap_clk) begin
-                            if (vp) uq <= g_lvl[gl-1].v;
+                        assign prod = xr[0] ? ws : -ws;
+                    end else begin : g_mul
+                        wire [PW-1:0] xs;
+                        if (IN_SIGNED != 0) begin : g_xs
+                            assign xs = {{(PW-IB){xr[IB-1]}}, xr};
+                        end else begin : g_xu
+                            assign xs = {{(PW-IB){1'b0}}, xr};
                         end
-                        assign u = uq;
-                    end else begin : g_wire
-                        assign u = g_lvl[gl-1].v;
-                    end
-                    for (gi = 0; gi < NL; gi = gi + 1) begin : g_n
-                        wire [LW-1:0] a, b;
-                        if (XNOR != 0 || LW == PLW) begin : g_zx
-                            // unsigned counts, or already ACC_BITS wide (modulo)
-                            if (LW == PLW) begin : g_same
-                                assign a = u[2*gi*PLW +: PLW];
-                            end else begin : g_ext
-                                assign a = {{(LW-PLW){1'b0}}, u[2*gi*PLW +: PLW]};
+                        if (MUL_LUT != 0) begin : g_lut
+                            // shift-and-add over the weight bits (the top bit of a
+                            // signed weight has weight -2^(WB-1)), summed by a balanced
+                            // tree (depth ceil(log2 WB)): LUT logic
+                            localparam integer ML = (WB > 1) ? $clog2(WB) : 0;
+                            genvar gm, gq;
+                            for (gm = 0; gm <= ML; gm = gm + 1) begin : g_ml
+                                localparam integer NM = tree_n(WB, gm);
+                                wire [NM*PW-1:0] q;
+                                if (gm == 0) begin : g_pp
+                                    for (gq = 0; gq < WB; gq = gq + 1) begin : g_b
+                                        wire [PW-1:0] sh = xs << gq;
+                                        if ((W_SIGNED != 0) && (gq == WB - 1)) begin : g_neg
+                                            assign q[gq*PW +: PW] = wr[gq] ? -sh : {PW{1'b0}};
+                                        end else begin : g_pos
+                                            assign q[gq*PW +: PW] = wr[gq] ? sh : {PW{1'b0}};
+                                        end
+                                    end
+                                end else begin : g_sum
+                                    localparam integer NPM = tree_n(WB, gm - 1);
+                                    for (gq = 0; gq < NM; gq = gq + 1) begin : g_n
+                                        if (2*gq + 1 < NPM) begin : g_two
+                                            assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW]
+                                                + g_ml[gm-1].q[(2*gq+1)*PW +: PW];
+                                        end else begin : g_one
+                                            assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW];
+                                        end
+                                    end
+                                end
                             end
-                        end else begin : g_sx
-                            assign a = {{(LW-PLW){u[2*gi*PLW+PLW-1]}}, u[2*gi*PLW +: PLW]};
+                            assign prod = g_ml[ML].q;
+                        end else begin : g_op
+                            wire [PW-1:0] ws;
+                            if (W_SIGNED != 0) begin : g_ws
+                                assign ws = {{(PW-WB){wr[WB-1]}}, wr};
+                            end else begin : g_wu
+                                assign ws = {{(PW-WB){1'b0}}, wr};
+                            end
+                            assign prod = xs * ws;
                         end
-                        if (2*gi + 1 < NP) begin : g_two
-                            if (XNOR != 0 || LW == PLW) begin : g_zx
+                    end
+                    // the product modulo 2^PRW (the top bits of a wider product cannot
+                    // change the fitting / modulo result)
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire [PW-1:0] prod_t = prod;
+                    /* verilator lint_on UNUSEDSIGNAL */
+                    assign prods[(gp*SIMD + gs)*PRW +: PRW] = prod_t[PRW-1:0];
+                end
+                // balanced adder tree over the SIMD products (depth ceil(log2(SIMD)));
+                // level gl holds NL nodes of LW bits (signed)
+                for (gl = 0; gl <= TL; gl = gl + 1) begin : g_lvl
+                    localparam integer NL = tree_n(SIMD, gl);
+                    localparam integer LW = (PRW + gl > ACC_BITS) ? ACC_BITS : PRW + gl;
+                    wire [NL*LW-1:0] v;
+                    if (gl == 0) begin : g_leaf
+                        assign v = prodq[gp*SIMD*PRW +: SIMD*PRW];
+                    end else begin : g_add
+                        localparam integer NP = tree_n(SIMD, gl - 1);
+                        localparam integer PLW = (PRW + gl - 1 > ACC_BITS) ? ACC_BITS : PRW + gl - 1;
+                        // the previous level, registered after level TS - 1 (if TREG)
+                        wire [NP*PLW-1:0] u;
+                        if (TREG != 0 && gl == TS) begin : g_reg
+                            reg [NP*PLW-1:0] uq;
+                            always @(posedge ap_clk) begin
+                                if (vp) uq <= g_lvl[gl-1].v;
+                            end
+                            assign u = uq;
+                        end else begin : g_wire
+                            assign u = g_lvl[gl-1].v;
+                        end
+                        for (gi = 0; gi < NL; gi = gi + 1) begin : g_n
+                            wire [LW-1:0] a, b;
+                            if (LW == PLW) begin : g_same
+                                // already ACC_BITS wide (modulo)
+                                assign a = u[2*gi*PLW +: PLW];
+                            end else begin : g_sx
+                                assign a = {{(LW-PLW){u[2*gi*PLW+PLW-1]}}, u[2*gi*PLW +: PLW]};
+                            end
+                            if (2*gi + 1 < NP) begin : g_two
                                 if (LW == PLW) begin : g_same
                                     assign b = u[(2*gi+1)*PLW +: PLW];
-                                end else begin : g_ext
-                                    assign b = {{(LW-PLW){1'b0}}, u[(2*gi+1)*PLW +: PLW]};
+                                end else begin : g_sx
+                                    assign b = {{(LW-PLW){u[(2*gi+1)*PLW+PLW-1]}}, u[(2*gi+1)*PLW +: PLW]};
                                 end
-                            end else begin : g_sx
-                                assign b = {{(LW-PLW){u[(2*gi+1)*PLW+PLW-1]}}, u[(2*gi+1)*PLW +: PLW]};
+                            end else begin : g_one
+                                assign b = {LW{1'b0}};
                             end
-                        end else begin : g_one
-                            assign b = {LW{1'b0}};
+                            assign v[gi*LW +: LW] = a + b;
                         end
-                        assign v[gi*LW +: LW] = a + b;
                     end
                 end
-            end
-            localparam integer TW = (PRW + TL > ACC_BITS) ? ACC_BITS : PRW + TL;
-            wire [TW-1:0] tsum = g_lvl[TL].v;
-            if (TW == ACC_BITS) begin : g_full
-                assign dot_c[gp*ACC_BITS +: ACC_BITS] = tsum;
-            end else if (XNOR != 0) begin : g_zext
-                assign dot_c[gp*ACC_BITS +: ACC_BITS] = {{(ACC_BITS-TW){1'b0}}, tsum};
-            end else begin : g_sext
-                assign dot_c[gp*ACC_BITS +: ACC_BITS] = {{(ACC_BITS-TW){tsum[TW-1]}}, tsum};
+                localparam integer TW = (PRW + TL > ACC_BITS) ? ACC_BITS : PRW + TL;
+                wire [TW-1:0] tsum = g_lvl[TL].v;
+                if (TW == ACC_BITS) begin : g_full
+                    assign dot_c[gp*ACC_BITS +: ACC_BITS] = tsum;
+                end else begin : g_sext
+                    assign dot_c[gp*ACC_BITS +: ACC_BITS] = {{(ACC_BITS-TW){tsum[TW-1]}}, tsum};
+                end
             end
         end
     endgenerate
