@@ -60,6 +60,16 @@ QUICK = ("tfc_2w2a", "jet_w6a6")
 NO_SYNTH = ("jet_w6a6",)  # fully unrolled (~200k LUT): per-stage Yosys runs take hours
 
 
+NOTES = """Notes: cycles and latency are measured by Verilator on the generated RTL (first input
+beat to last output beat; the host feeds one beat per cycle); "model" is qloom's cycle and
+latency model. Yosys 0.70 synth_xilinx per stage (ABC9, no cross-layer optimization, no
+LUT6_2 packing; LUT-RAM counted as LUT, BRAM in RAMB18 halves) against Vivado post-P&R
+(BNN-PYNQ) and Vivado HLS estimates (hls4ml). "-": not synthesized (the jet tagger and the
+SVHN CNN at hls4ml's II hold fully unrolled constant-weight MVAUs that Yosys did not finish
+in 20 minutes each). BNN-PYNQ topologies carry random weights (cycles and resources do not
+depend on them); SVHN and the jet tagger are trained on digits stand-ins."""
+
+
 def _min_latency(model, board, clock, fps) -> int:
     """The lowest modelled latency any folding meeting ``fps`` reaches (every layer sped up
     while it shortens the frame; qloom.dse.search.Space.meet_latency with target 0)."""
@@ -146,12 +156,41 @@ def fmt_rows(rows) -> str:
     return "\n".join(lines)
 
 
+def fmt_compare(rows) -> str:
+    """Matched throughput (our resources at their FPS/II) and matched resources (our
+    estimated FPS within their LUT/DSP budget), one line per anchored row."""
+    lines = ["| model | published | qloom at matched throughput | LUT ratio (published / qloom) | "
+             "qloom FPS at the published LUTs (est.) | latency (published / qloom measured) |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        a = r.get("anchor")
+        if not a or "LUT" not in a:
+            continue
+        y = r.get("yosys") or {}
+        lut, src = (y["LUT"], "Yosys") if y.get("LUT") else (r["est"]["LUT"], "est.")
+        pub = f"{a['LUT']:,} LUT" + (f" + {a['DSP']:,} DSP" if "DSP" in a else "") + \
+            (f", {a['BRAM36']} BRAM36" if "BRAM36" in a else "")
+        ours = f"{lut:,} LUT ({src}) + {r['est']['DSP']} DSP, {r['est']['BRAM18']} BRAM18 at {r['fps'] or 0:,.0f} FPS"
+        if "latency_cycles" in a:
+            lat = f"{a['latency_cycles']:,} / {r['latency_cycles']:,} cycles"
+        elif "latency_us" in a:
+            lat = f"{a['latency_us']:,} / {r['latency_us']:,.1f} us"
+        else:
+            lat = f"{a.get('latency_ns', '-')} ns / {r['latency_us'] * 1000:,.0f} ns"
+        fps_at = r.get("fps_at_anchor_luts_est")
+        lines.append(f"| {r['model']} | {a['source']} | {ours} | {a['LUT'] / lut:.2f}x | "
+                     f"{fps_at or 0:,.0f} | {lat} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)} (CI)")
     ap.add_argument("--models", help="comma-separated subset")
     ap.add_argument("--frames", type=int, default=3)
     ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--render", action="store_true",
+                    help="only rewrite seeds.md from seeds.json (no build)")
     ap.add_argument("--merge", action="store_true",
                     help="replace only these models' rows in an existing seeds.json/md")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
@@ -161,7 +200,7 @@ def main(argv=None):
         names = tuple(args.models.split(","))
     rows = []
     with tempfile.TemporaryDirectory(prefix="qloom_seeds_") as d:
-        for seed in SEEDS:
+        for seed in SEEDS if not args.render else ():
             name = seed["name"]
             if name not in names and seed.get("label") not in names:
                 continue
@@ -176,13 +215,15 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
-    if args.merge and (out / f"seeds{suffix}.json").is_file():  # keep the other models' rows
+    if args.render:
+        rows = json.loads((out / f"seeds{suffix}.json").read_text())["rows"]
+    elif args.merge and (out / f"seeds{suffix}.json").is_file():  # keep the other models' rows
         old = json.loads((out / f"seeds{suffix}.json").read_text())["rows"]
         new = {r["model"]: r for r in rows}
         order = [s.get("label", s["name"]) for s in SEEDS]
         rows = sorted([r for r in old if r["model"] not in new] + rows,
                       key=lambda r: order.index(r["model"]) if r["model"] in order else 99)
-    table = fmt_rows(rows)
+    table = fmt_rows(rows) + "\n\n" + fmt_compare(rows) + "\n\n" + NOTES
     print(table)
     for fname, text in ((f"seeds{suffix}.json", json.dumps({"rows": rows}, indent=2)),
                         (f"seeds{suffix}.md", table + "\n")):
