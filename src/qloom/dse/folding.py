@@ -35,6 +35,7 @@ def fold_for_target(graph: HWGraph, target_cycles: int) -> dict:
     for op in graph.nodes:
         if hasattr(op, "weights"):
             out[op.name]["ram_style"] = "auto"
+            out[op.name].pop("resType", None)  # the RTL's default (LUT for narrow products)
         elif "ram_style" in out[op.name]:
             del out[op.name]["ram_style"]
     return out

@@ -102,7 +102,11 @@ def op_times(op, fold: dict, a_in: np.ndarray) -> np.ndarray:
         return _serve(ready + 8, op.kernel[0] * op.kernel[1] * ic / pe)
     if kind in ("MVAU", "VVAU"):
         pe, simd = int(fold.get("PE", 1)), int(fold.get("SIMD", 1))
-        nf, sf = op.mh // pe, op.mw // simd
+        if kind == "VVAU":  # a block-diagonal MVAU: MH = C, MW = K*C
+            mh, mw = op.channels, op.channels * op.kernel_size
+        else:
+            mh, mw = op.mh, op.mw
+        nf, sf = mh // pe, mw // simd
         lat = rc.latency_mvau(SIMD=simd, NUM_THRESH=1 if op.threshold_count else 0)
         n = len(a_in)
         i = np.arange(n, dtype=np.float64) * nf * sf
@@ -133,10 +137,12 @@ def done_cycles(graph: HWGraph, folding: dict) -> dict[str, int]:
         else:
             p_elems = prev.out_elems(folding.get(prev.name, {}))
             rate = stream_rate(p_elems, e_in)
-            # a granule the producer emits in fewer beats than the link needs to pass it
-            # (a DWC to a narrower consumer) arrives (q - p) beats after its last beat
-            q_beats, p_beats = c / rate, max(1.0, c / p_elems)
-            a = _serve(_regrain(t, h * w) + LINK_LATENCY + max(0.0, q_beats - p_beats) - q_beats, q_beats)
+            # per producer granule (pc elements): one the producer emits in fewer beats
+            # than the link needs to pass it (a DWC to a narrower consumer) arrives
+            # (q - p) beats after its last beat; then regrouped into consumer granules
+            pc = _grid(prev.out_shape)[2]
+            q_beats, p_beats = pc / rate, max(1.0, pc / p_elems)
+            a = _regrain(_serve(t + LINK_LATENCY + max(0.0, q_beats - p_beats) - q_beats, q_beats), h * w)
         t = op_times(op, f, a)
         done[op.name] = int(math.ceil(t[-1]))
         prev = op
