@@ -9,7 +9,7 @@ import pytest
 import qloom
 from qloom.boards import RESOURCES, get_board
 from qloom.dse.folding import graph_cycles, validate_folding
-from qloom.dse.latency import _serve, latency
+from qloom.dse.latency import latency, serve
 from qloom.dse.search import search
 from qloom.errors import QloomError
 
@@ -34,7 +34,7 @@ def test_serve_closed_form_equals_loop():
     rng = np.random.default_rng(0)
     for s in (1.0, 3.0, 0.5, 16.0):
         ready = np.sort(rng.integers(0, 500, 200)).astype(float) + rng.integers(-20, 20, 200)
-        t, ref = _serve(ready, s), []
+        t, ref = serve(ready, s), []
         for r in ready:  # in-order server: starts when ready and free, takes s cycles
             ref.append(max(r, ref[-1] if ref else -np.inf) + s)
         np.testing.assert_allclose(t, ref)

@@ -158,10 +158,9 @@ POOLS = {  # name: (pool spec, requantize after the pool, pool before the activa
 }
 
 
-@pytest.mark.parametrize("name", list(POOLS))
-def test_pooling(name, tmp_path):
-    """Max pooling (overlapping, padded, ceil mode, before the activation) and average
-    pooling (requantized, feeding the next layer directly, TruncAvgPool2d, global)."""
+def pool_model(name):
+    """conv 3x3 (+BN) -> the POOLS[name] pooling (before or after the activation,
+    optionally requantized) -> Linear 10 on a 3x9x9 input: (model, input shape, kind)."""
     spec, requant, first, bn = POOLS[name]
     layers = [input_quant("uint", 8)]
     layers += conv_block(3, 8, k=3, pad=1, wbits=4, bn=bn, act=("relu", 3))
@@ -177,6 +176,14 @@ def test_pooling(name, tmp_path):
     with torch.no_grad():
         f = int(np.prod(m.eval()(torch.zeros(1, 3, 9, 9)).shape[1:]))
     m.append(qnn.QuantLinear(f, 10, bias=True, **weight_kwargs(4)))
+    return m, (3, 9, 9), "uint"
+
+
+@pytest.mark.parametrize("name", list(POOLS))
+def test_pooling(name, tmp_path):
+    """Max pooling (overlapping, padded, ceil mode, before the activation) and average
+    pooling (requantized, feeding the next layer directly, TruncAvgPool2d, global)."""
+    m, _, _ = pool_model(name)
     check_model(m, (3, 9, 9), tmp_path, seed=len(name))
 
 

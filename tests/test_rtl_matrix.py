@@ -9,32 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-import torch.nn as nn
-
-import brevitas.nn as qnn
 
 import qloom
-from brevitas_models import (ArgMax, TopK, cnn, conv_block, export, input_quant, make_pool, mlp,
-                             prepare, quant_act, weight_kwargs)
+from brevitas_models import ArgMax, TopK, cnn, export, mlp, prepare
 from qloom.flow import build, rtlsim
-from test_matrix import POOLS, make_input
+from test_matrix import make_input, pool_model
 
 pytestmark = pytest.mark.sim
-
-
-def pool_model(name):
-    spec, requant, first, bn = POOLS[name]
-    layers = [input_quant("uint", 8)] + conv_block(3, 8, k=3, pad=1, wbits=4, bn=bn, act=("relu", 3))
-    p = make_pool(spec)
-    layers.insert(-1, p) if first else layers.append(p)
-    if requant:
-        layers.append(quant_act("uint", 4))
-    layers.append(nn.Flatten())
-    m = nn.Sequential(*layers)
-    with torch.no_grad():
-        f = int(np.prod(m.eval()(torch.zeros(1, 3, 9, 9)).shape[1:]))
-    m.append(qnn.QuantLinear(f, 10, bias=True, **weight_kwargs(4)))
-    return m, (3, 9, 9), "uint"
 
 
 MODELS = {

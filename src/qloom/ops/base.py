@@ -117,6 +117,18 @@ class HWOp:
         n_in = int(np.prod(self.in_shape, dtype=np.int64))
         return max(self.cycles(fold), math.ceil(n_in / in_rate))
 
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        """Latency model (qloom.dse.latency): the cycle each output granule (pixel, or the
+        vector) of frame 0 leaves, given the cycles ``a_in`` its input granules arrived.
+        Default: the whole frame, ``cycles`` after the last input."""
+        return np.full(self.out_granules, a_in[-1] + self.cycles(fold), dtype=np.float64)
+
+    @property
+    def out_granules(self) -> int:
+        """Output pixels of an image stream, 1 for a vector."""
+        shp = self.out_shape
+        return int(shp[0]) * int(shp[1]) if len(shp) == 3 else 1
+
     def resources(self, fold: dict, family: str = "xc7") -> dict:
         """{LUT, FF, BRAM18, URAM, DSP} of this operator's RTL under ``fold`` (FINN-R Sec. 5
         resource models, fitted to Yosys; see qloom.rtl.resources). Builds no memory files."""

@@ -34,6 +34,12 @@ class LabelSelect(HWOp):
         """One element per cycle whatever the beat width: NUM_LABELS cycles per vector."""
         return int(self.in_shape[-1])
 
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        from qloom.dse.latency import serve
+        from qloom.rtl.cycles import latency_labelselect
+
+        return serve(a_in, self.cycles(fold)) + latency_labelselect(K=self.k)
+
     def rtl(self, fold: dict) -> RtlInstance:
         """``qloom_labelselect``: insertion into a sorted list of the best k."""
         it = self.in_type

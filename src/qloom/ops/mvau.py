@@ -120,6 +120,9 @@ class MVAU(HWOp):
         """vectors * (MH / PE) * (MW / SIMD) (FINN-R Sec. 4.2; one weight word per cycle)."""
         return self.vectors * (self.mh // int(fold.get("PE", 1))) * (self.mw // int(fold.get("SIMD", 1)))
 
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        return mvau_out_times(self.mh, self.mw, fold, a_in, self.thresholds is not None)
+
 
 @dataclass(frozen=True, eq=False)
 class VVAU(HWOp):
@@ -194,6 +197,10 @@ class VVAU(HWOp):
         kc = self.kernel_size * self.channels
         return pixels * (self.channels // int(fold.get("PE", 1))) * (kc // int(fold.get("SIMD", 1)))
 
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        c = self.channels
+        return mvau_out_times(c, self.kernel_size * c, fold, a_in, self.thresholds is not None)
+
     def rtl(self, fold: dict) -> RtlInstance:
         """``qloom_mvau`` with the block-diagonal weight matrix."""
         wt = self.weight_type
@@ -201,6 +208,19 @@ class VVAU(HWOp):
             wt = IntType(2, True)
         return mvau_instance(self.name, self.block_diagonal(), wt, self.in_type, self.thresholds,
                              self.out_bias, self.out_type, self.acc_type, fold)
+
+
+def mvau_out_times(mh: int, mw: int, fold: dict, a_in: np.ndarray, thresholds: bool) -> np.ndarray:
+    """Latency model of qloom_mvau (qloom.dse.latency): vector i is read during the first
+    of its NF passes, overlapping its arrival (its last beat at ``a_in[i]``), then takes
+    (NF-1)*SF more cycles, NF*SF after the previous vector at the earliest, and leaves
+    ``latency_mvau`` cycles later."""
+    from qloom.dse.latency import serve
+    from qloom.rtl.cycles import latency_mvau
+
+    simd = int(fold.get("SIMD", 1))
+    nf, sf = mh // int(fold.get("PE", 1)), mw // simd
+    return serve(a_in - sf, nf * sf) + latency_mvau(SIMD=simd, NUM_THRESH=int(thresholds))
 
 
 # FINN's resType: how integer products are built (qloom_mvau MUL_STYLE)

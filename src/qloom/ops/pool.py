@@ -22,6 +22,19 @@ def _window_cycles(op, fold) -> int:
     return max(oh * ow * kh * kw * c, h * w * c) // int(fold.get("PE", 1))
 
 
+def _pool_out_times(op, fold, a_in):
+    """qloom_maxpool / qloom_sumpool (qloom_swg + reduction): an output row starts once its
+    last input row is in, ~8 cycles later, K_H*K_W*C/PE beats per window; the
+    pixel-streaming qloom_maxpool_pw reduces a window 3 cycles after its last pixel."""
+    from qloom.dse.latency import serve, window_ready
+
+    pw = int(fold.get("parallel_window", 0))
+    ready = window_ready(a_in, op.in_shape, op.out_shape, op.kernel, op.stride, op.pads, rows=not pw)
+    if pw:
+        return serve(ready + 3, 1.0)
+    return serve(ready + 8, op.kernel[0] * op.kernel[1] * op.in_shape[-1] / int(fold.get("PE", 1)))
+
+
 def _pool_params(op, fold) -> dict:
     h, w, c = op.in_shape
     return dict(IFM_DIM_H=h, IFM_DIM_W=w, CHANNELS=c, PE=int(fold.get("PE", 1)),
@@ -65,6 +78,9 @@ class StreamingMaxPool(HWOp):
     def legal(self, fold: dict) -> bool:
         return not int(fold.get("parallel_window", 0)) or int(fold.get("PE", 1)) == self.fold_channels
 
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        return _pool_out_times(self, fold, a_in)
+
     def cycles(self, fold: dict) -> int:
         if int(fold.get("parallel_window", 0)):
             return int(self.in_shape[0]) * int(self.in_shape[1])  # one input pixel per cycle
@@ -105,6 +121,9 @@ class SumPool(HWOp):
     def execute(self, x: np.ndarray) -> np.ndarray:
         win = _windows(x, self.kernel, self.stride, self.pads, 0, self.out_shape[:2])
         return win.sum(axis=(-2, -1), dtype=np.int64)
+
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        return _pool_out_times(self, fold, a_in)
 
     def cycles(self, fold: dict) -> int:
         return _window_cycles(self, fold)

@@ -83,6 +83,26 @@ class SWG(HWOp):
         simd = int(fold.get("SIMD", 1))
         return max(int(np.prod(self.out_shape, dtype=np.int64)), int(np.prod(self.in_shape, dtype=np.int64))) // simd
 
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        """Serial window (qloom_swg): an output row starts once its last input row is in,
+        ~4 cycles later, and a window takes KH*KW*C/SIMD beats. Parallel window
+        (qloom_swg_pw): one padded position scanned per cycle (a real one waits for its
+        pixel), a window leaves the cycle after its last position."""
+        from qloom.dse.latency import serve, window_ready
+        from qloom.rtl.cycles import swg_pw_window_pos
+
+        h, w, _ = self.in_shape
+        t, l, b, r = self.pads
+        if int(fold.get("parallel_window", 0)):
+            grid = np.full((h + t + b, w + l + r), -np.inf)
+            grid[t:t + h, l:l + w] = a_in.reshape(h, w)
+            scan = serve(grid.ravel() - 1, 1.0)  # the cycle each position is scanned
+            pos = swg_pw_window_pos(h, w, K_H=self.kernel[0], K_W=self.kernel[1], S_H=self.stride[0],
+                                    S_W=self.stride[1], PAD_T=t, PAD_B=b, PAD_L=l, PAD_R=r)
+            return scan[np.asarray(pos)] + 1
+        ready = window_ready(a_in, self.in_shape, self.out_shape, self.kernel, self.stride, self.pads, rows=True)
+        return serve(ready + 4, self.out_shape[-1] / int(fold.get("SIMD", 1)))
+
     def parallelism(self, fold: dict) -> int:
         return self.out_elems(fold)
 

@@ -33,6 +33,13 @@ class Thresholding(HWOp):
     def threshold_count(self) -> int:
         return int(self.thresholds.size)
 
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        """C/PE beats per pixel, then the compare/count pipeline (latency_thresholding)."""
+        from qloom.dse.latency import serve
+        from qloom.rtl.cycles import latency_thresholding
+
+        return serve(a_in, self.in_shape[-1] / int(fold.get("PE", 1))) + latency_thresholding()
+
     def rtl(self, fold: dict) -> RtlInstance:
         """``qloom_thresholding``: per-channel thresholds in a ROM, PE lanes per beat."""
         from qloom.rtl.memfiles import memh_text, threshold_words
