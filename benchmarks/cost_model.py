@@ -8,7 +8,7 @@ Builds a set of models x foldings (the embedded digits model with three foldings
 TFC-W1A1 with two, a small brevitas CNN when ``tests/brevitas_models.py`` is importable),
 synthesizes every stage of each build with Yosys (``qloom.synth.synth_module``: one run
 per distinct module instance, cached under ~/.cache/qloom/synth), and compares each stage
-with ``qloom.rtl.resources.estimate`` -- without the memory files (what the design-space
+with ``qloom.ops.estimate_instance`` -- without the memory files (what the design-space
 search sees) and with them (ROM constant-lane removal known). Prints per operator type the
 median and worst relative error of LUT and FF and the exact-match rate of BRAM18 and DSP;
 also the cycle model (``estimates.json`` / ``rtlsim.json`` ``cycles_estimate``) against the
@@ -20,8 +20,10 @@ per layer.
 
 ``--sweep`` synthesizes the module sweep the LUT coefficients are fitted to (random
 memory contents from fixed seeds; see :func:`sweep_specs`) and stores it in the JSON;
-``--fit`` prints the least-squares coefficients (relative error) to paste into
-``qloom.rtl.resources.COEF``.
+``--fit`` prints the least-squares coefficients (relative error); ``--fit --write`` writes
+them into the family's data file ``src/qloom/cost/coef/<family>.json`` with their provenance
+(Yosys version, sweep size, residuals). Coefficients the sweep does not determine (fitted
+by hand, e.g. qloom_swg_pw, qloom_maxpool_pw) are kept.
 """
 from __future__ import annotations
 
@@ -114,7 +116,8 @@ def run_build(name, model, folding, outdir: Path, family: str, jobs: int, rtlsim
     from qloom.flow import _load_out, build
     from qloom.flow import rtlsim as run_rtlsim
     from qloom.rtl.generate import library_sources, plan_top
-    from qloom.rtl.resources import estimate, memory_report
+    from qloom.ops import estimate_instance as estimate
+    from qloom.ops import memory_report
     from qloom.synth import synth_module
 
     out = outdir / name.replace("/", "__")
@@ -471,7 +474,8 @@ def family_specs():
 
 def thresholding_sweep_files(p: dict, seed: int = 0) -> dict:
     """Random sorted thresholds inside the input range (as a trained model has them)."""
-    from qloom.rtl.memfiles import memh_text, threshold_words
+    from qloom.instance import memh_text
+    from qloom.ops.base import threshold_words
 
     rng = np.random.default_rng(seed)
     C, pe, nt, tb, ib = p["CHANNELS"], p["PE"], p["NUM_THRESH"], p["T_BITS"], p["IN_BITS"]
@@ -483,7 +487,9 @@ def thresholding_sweep_files(p: dict, seed: int = 0) -> dict:
 def mvau_sweep_instance(p: dict, seed: int = 0):
     """Full parameters, memory files and stream widths of a swept qloom_mvau (random
     contents from ``seed``; the accumulator fits the worst-case dot product)."""
-    from qloom.rtl.memfiles import memh_text, mvau_weight_words, threshold_words
+    from qloom.instance import memh_text
+    from qloom.ops.base import threshold_words
+    from qloom.ops.mvau import mvau_weight_words
 
     p = dict(p)
     MW, MH, PE, SIMD = p["MW"], p["MH"], p.get("PE", 1), p.get("SIMD", 1)
@@ -571,10 +577,10 @@ def run_sweep(family: str, jobs: int):
 
 
 def _sweep_parts(rec):
-    from qloom.rtl.resources import parts
+    from qloom.ops import module_parts
 
     _, files, _, _ = sweep_instance(rec["module"], rec["params"])
-    return parts(rec["module"], rec["params"], rec["family"], files or None)
+    return module_parts(rec["module"], rec["params"], rec["family"], files or None)
 
 
 def fit(records, family: str, hybrid: bool = False):
@@ -584,7 +590,7 @@ def fit(records, family: str, hybrid: bool = False):
     top of the xc7 coefficients (``{"_scale": s}``), which their smaller sweeps support."""
     from scipy.optimize import nnls
 
-    from qloom.rtl.resources import COEF
+    from qloom.cost import coefficients
 
     rows, ys, fixed = [], [], []
     for rec in records:
@@ -602,7 +608,7 @@ def fit(records, family: str, hybrid: bool = False):
         for k, v in zip(keys, x):
             coef.setdefault(k[0], {})[k[1]] = round(float(v), 4)
     else:
-        base = COEF["xc7"]
+        base = coefficients("xc7")
         mods = sorted({k[0] for r in rows for k in r if k != ("mem", "lutram")})
         A = np.array([[sum(base.get(m, {}).get(k[1], 0.0) * v for k, v in r.items()
                            if k[0] == m and k != ("mem", "lutram")) for m in mods] for r in rows])
@@ -635,6 +641,24 @@ def fit(records, family: str, hybrid: bool = False):
     return coef, err
 
 
+def write_coefficients(family: str, coef: dict, err, n: int, tool: str) -> Path:
+    """Merge fitted ``coef`` into src/qloom/cost/coef/<family>.json (features the sweep
+    did not fit keep their value) with provenance; returns the path."""
+    import qloom.cost.parts as cp
+
+    path = cp.COEF_DIR / f"{family}.json"
+    data = json.loads(path.read_text())
+    for mod, feats in coef.items():
+        data["coefficients"].setdefault(mod, {}).update(feats)
+    data["tool"] = f"Yosys {tool}"
+    data["provenance"] = (f"fitted by benchmarks/cost_model.py --fit --write (scipy nnls, relative error) "
+                          f"to the {n}-stage {family} sweep in benchmarks/results/cost_model.json")
+    data["residuals"] = {"median_abs_rel": round(float(np.median(np.abs(err))), 4),
+                         "worst_abs_rel": round(float(np.abs(err).max()), 4), "stages": n}
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return path
+
+
 # ------------------------------------------------------------------------------ main
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -643,6 +667,7 @@ def main(argv=None):
     ap.add_argument("--no-rtlsim", action="store_true", help="skip the cycle comparison")
     ap.add_argument("--sweep", action="store_true", help="synthesize the fitting sweep")
     ap.add_argument("--fit", action="store_true", help="fit LUT coefficients to the stored sweep")
+    ap.add_argument("--write", action="store_true", help="with --fit: write them to qloom/cost/coef")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json", default=str(RESULTS / "cost_model.json"))
     ap.add_argument("--md", default=str(RESULTS / "cost_model.md"))
@@ -661,6 +686,8 @@ def main(argv=None):
             coef, err = fit(sweep, args.family)
             print(json.dumps(coef, indent=1))
             print(f"fit: median |err| {np.median(np.abs(err)):.3f}, worst {np.abs(err).max():.3f}")
+            if args.write:
+                print(f"wrote {write_coefficients(args.family, coef, err, len(sweep), old.get("tool", "0.70"))}")
         return 0
     from qloom.synth import FAMILIES  # noqa: F401 - validates the import early
 

@@ -30,7 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from qloom.rtl.memfiles import memh_text, mvau_weight_words, threshold_words, xnor_popcount_thresholds  # noqa: E402
+from qloom.instance import memh_text  # noqa: E402
+from qloom.ops.base import threshold_words  # noqa: E402
+from qloom.ops.mvau import mvau_weight_words, xnor_popcount_thresholds  # noqa: E402
 from qloom.synth import WRAP, count_cells, wrapper_verilog, yosys_bin  # noqa: E402
 
 VDIR = ROOT / "src" / "qloom" / "rtl" / "verilog"

@@ -93,7 +93,7 @@ def test_unknown_objective(cnv):
 
 
 def test_latency_grows_with_folding_and_is_at_least_the_input_time(cnv):
-    from qloom.dse.folding import fold_for_target
+    from qloom.dse import fold_for_target
 
     fast = fold_for_target(cnv, 30_000)
     slow = fold_for_target(cnv, 300_000)

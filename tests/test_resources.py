@@ -1,4 +1,4 @@
-"""Resource models (qloom.rtl.resources) against Yosys 0.70.
+"""Resource models (qloom.ops, qloom.cost) against Yosys 0.70.
 
 Unit tests pin the replayed Yosys decisions (memory mapping, DSP inference) to outcomes
 observed in synthesis; the synth test synthesizes every stage of a small digits build and
@@ -11,8 +11,11 @@ import json
 
 import pytest
 
-from qloom.ops.base import RtlInstance
-from qloom.rtl.resources import Mem, estimate, map_memory, mul_dsps, mvau_product_widths
+from qloom.cost.replay import Mem, map_memory, mul_dsps
+from qloom.instance import RtlInstance
+from qloom.ops import estimate_instance as estimate
+from qloom.ops import estimate_module
+from qloom.ops.mvau import mvau_product_widths
 
 # (depth, width, rom, shared, style) -> Yosys 0.70 synth_xilinx -family xc7 outcome
 XC7_MEMORIES = [
@@ -57,13 +60,11 @@ def test_mvau_dsp_rule(args, dsp):
 
 def test_mvau_mul_style_auto():
     """MUL_STYLE 0: LUT shift-add up to IN_BITS + W_BITS = 10, the `*` operator (DSP) above."""
-    from qloom.rtl.resources import res_qloom_mvau
-
     p = dict(MW=16, MH=8, PE=2, SIMD=4, IN_SIGNED=0, W_SIGNED=1, NUM_THRESH=0)
-    assert res_qloom_mvau(IN_BITS=4, W_BITS=4, ACC_BITS=14, **p)["DSP"] == 0
-    assert res_qloom_mvau(IN_BITS=2, W_BITS=8, ACC_BITS=14, **p)["DSP"] == 0
-    assert res_qloom_mvau(IN_BITS=8, W_BITS=4, ACC_BITS=18, **p)["DSP"] == 8
-    assert res_qloom_mvau(IN_BITS=4, W_BITS=4, ACC_BITS=14, MUL_STYLE=2, **p)["DSP"] == 8
+    assert estimate_module("qloom_mvau", dict(p, IN_BITS=4, W_BITS=4, ACC_BITS=14))["DSP"] == 0
+    assert estimate_module("qloom_mvau", dict(p, IN_BITS=2, W_BITS=8, ACC_BITS=14))["DSP"] == 0
+    assert estimate_module("qloom_mvau", dict(p, IN_BITS=8, W_BITS=4, ACC_BITS=18))["DSP"] == 8
+    assert estimate_module("qloom_mvau", dict(p, IN_BITS=4, W_BITS=4, ACC_BITS=14, MUL_STYLE=2))["DSP"] == 8
 
 
 def test_estimate_builds_no_memory_files():

@@ -123,23 +123,22 @@ def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> d
     (qloom.dse.latency, checked against Verilator); ``done_cycle`` per layer: when frame 0
     leaves it.
     """
-    from qloom.dse.latency import done_cycles
     from qloom.boards import RESOURCES
-    from qloom.dse.search import _resources, stage_resources
-
     from qloom.dse import graph_cycles
+    from qloom.dse.latency import done_cycles
+    from qloom.ops import estimate_instance
 
     cycles = graph_cycles(graph, folding)
     done = done_cycles(graph, folding)
     ii = max(cycles.values())
     layers = {}
     for op in graph.nodes:
-        res = _resources(op, folding.get(op.name, {}), board.family)
+        res = op.resources(folding.get(op.name, {}), family=board.family)
         layers[op.name] = {"op": op.op_type, "cycles": cycles[op.name], "done_cycle": done[op.name],
                            **{r: res.get(r, 0) for r in RESOURCES}}
     for st in plan.stages:
         if st.kind != "op":
-            res = stage_resources(st.inst, board.family)
+            res = estimate_instance(st.inst, board.family)
             for r in RESOURCES:
                 layers[st.layer][r] += res.get(r, 0)
     total = {r: sum(v[r] for v in layers.values()) for r in RESOURCES}
@@ -152,25 +151,16 @@ def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> d
 
 
 def fifo_depths_from_cycles(graph: HWGraph, folding: dict) -> dict:
-    """FIFO depth (in the consumer's beats) in front of each layer.
+    """FIFO depth (in the consumer's beats) in front of each layer: what the layer asks for
+    (``HWOp.input_fifo_depth``) given its producer's burst (beats per output pixel).
 
     In a chain every stage makes progress on its own, so no depth can deadlock it; the
-    FIFOs only decouple rates so the slowest layer never waits. An MVAU with NF = MH/PE > 1
-    reads its input vector only during its first pass over the rows (qloom_mvau.v), so the
-    FIFO in front of it holds a whole vector (SF = MW/SIMD beats, plus 2): the next vector
-    then streams in at the producer's pace during the other NF - 1 passes, and the MVAU
-    takes vectors * max(NF*SF, MW / input rate) cycles per frame (HWOp.cycles_fed). Other
-    layers get the producer's burst of one output pixel (2 to 64 beats).
+    FIFOs only decouple rates so the slowest layer never waits.
     """
     depths = {}
     for prev, op in zip(graph.nodes, graph.nodes[1:]):
-        f = folding.get(op.name, {})
-        if op.op_type == "MVAU" and op.mh // int(f.get("PE", 1)) > 1:
-            depths[op.name] = op.mw // int(f.get("SIMD", 1)) + 2
-            continue
-        fp = folding.get(prev.name, {})
-        burst = int(prev.out_shape[-1]) // max(1, prev.out_elems(fp))
-        depths[op.name] = int(min(64, max(2, burst)))
+        burst = int(prev.out_shape[-1]) // max(1, prev.out_elems(folding.get(prev.name, {})))
+        depths[op.name] = op.input_fifo_depth(folding.get(op.name, {}), burst)
     return depths
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from qloom.types import IntType
+from qloom.types import IntType, storage_dtype
 
 # ----------------------------------------------------------------------------------------
 # Elementwise float programs (host edges and threshold search)
@@ -181,8 +181,6 @@ class HostInput:
         for st in self.steps:
             y = st.apply(y, 1)
         q = np.round(y.astype(np.float64) / np.asarray(self.scale, dtype=np.float64).reshape(()))
-        from qloom.ops.base import storage_dtype
-
         q = q.astype(storage_dtype(self.int_type)).reshape(len(y), -1)
         return q[:, self.order.ravel()].reshape((len(y),) + self.order.shape)
 

@@ -79,3 +79,12 @@ BIPOLAR = IntType(1, True, bipolar=True)
 
 def int_type(bits: int, signed: bool) -> IntType:
     return IntType(int(bits), bool(signed))
+
+
+def storage_dtype(t: IntType) -> np.dtype:
+    """The narrowest numpy integer dtype that holds every value of ``t`` (emulator streams)."""
+    for dt in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dt)
+        if t.min >= info.min and t.max <= info.max:
+            return np.dtype(dt)
+    return np.dtype(np.int64)

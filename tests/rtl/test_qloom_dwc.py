@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from qloom.rtl.cycles import cycles_dwc
+from qloom.ops.dwc import cycles_qloom_dwc
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
 
 MODS = ["qloom_dwc"]
@@ -35,7 +35,7 @@ def test_dwc(win, wout):
         res = sim.run(beats, len(ref), p_in_gap=gap, p_out_stall=stall, seed=seed)
         assert res.outputs == ref, f"{win}->{wout} gap={gap} stall={stall}"
         if gap == stall == 0:
-            f = cycles_dwc(n_in_beats=n_in, **p)
+            f = cycles_qloom_dwc(p, n_in_beats=n_in)
             assert within(res.cycles, f), (res.cycles, f)
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from qloom.rtl.cycles import cycles_fifo
+from qloom.ops.fifo import cycles_qloom_fifo
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
 
 CASES = [
@@ -25,7 +25,7 @@ def test_fifo(p):
         res = sim.run(beats, n, p_in_gap=gap, p_out_stall=stall, seed=seed)
         assert res.outputs == beats
         if gap == stall == 0:
-            formula = cycles_fifo(n_beats=n, **p)
+            formula = cycles_qloom_fifo(p, n_beats=n)
             assert within(res.cycles, formula), (res.cycles, formula)
 
 

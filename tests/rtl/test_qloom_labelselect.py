@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from qloom.rtl.cycles import cycles_labelselect, latency_labelselect
+from qloom.ops.labelselect import cycles_qloom_labelselect, latency_qloom_labelselect
 from qloom.sim.verilator import pack_beats, unpack_beats
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
 
@@ -41,11 +41,11 @@ def test_labelselect(case):
         got = unpack_beats(res.outputs, ib, 1, False).reshape(frames, k)
         np.testing.assert_array_equal(got, reference(V, k), err_msg=f"{case} gap={gap} stall={stall}")
         if gap == stall == 0:
-            ii = cycles_labelselect(**p)
+            ii = cycles_qloom_labelselect(p)
             lasts = [res.out_cycles[(f + 1) * k - 1] for f in range(frames)]
             meas = (lasts[-1] - lasts[0]) / (frames - 1)
             assert within(meas, ii), (meas, ii)
-            assert within(res.cycles, frames * ii + latency_labelselect(**p)), (res.cycles, frames * ii)
+            assert within(res.cycles, frames * ii + latency_qloom_labelselect(p)), (res.cycles, frames * ii)
 
 
 @pytest.mark.synth

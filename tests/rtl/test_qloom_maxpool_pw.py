@@ -63,10 +63,9 @@ def test_maxpool_pw(case):
 
 @pytest.mark.synth
 def test_maxpool_pw_synth_and_resource_model():
-    """Latch-free, and the resource model (qloom.rtl.resources) within 10 % LUT / exact FF
+    """Latch-free, and the resource model (qloom.ops.pool) within 10 % LUT / exact FF
     of Yosys synth_xilinx on a configuration it was not fitted to."""
-    from qloom.ops.base import RtlInstance
-    from qloom.rtl.resources import estimate
+    from qloom.ops import estimate_module
     from qloom.synth import synth_module
     from rtlutil import sources
 
@@ -74,6 +73,6 @@ def test_maxpool_pw_synth_and_resource_model():
     synth_check("qloom_maxpool_pw", MODS, p)
     q = P(10, 10, 8, 2, 2, 5, 0)
     got = synth_module("qloom_maxpool_pw", sources(*MODS), q, {}, "xc7", 40, 40)["resources"]
-    est = estimate(RtlInstance("qloom_maxpool_pw", q, 5, 5, False))
+    est = estimate_module("qloom_maxpool_pw", q)
     assert est["FF"] == got["FF"], (est, got)
     assert abs(est["LUT"] - got["LUT"]) <= 0.1 * got["LUT"], (est, got)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from qloom.rtl.cycles import cycles_maxpool, cycles_sumpool, latency_pool
+from qloom.ops.pool import cycles_qloom_pool, latency_qloom_pool
 from qloom.sim.verilator import pack_beats, unpack_beats
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
 
@@ -65,7 +65,6 @@ def _run(top, mods, p, mode, case):
     per_frame = OH * OW * C // pe
     frames = 3
     lo, hi = (-(1 << (b - 1)), (1 << (b - 1))) if p["SIGNED"] else (0, 1 << b)
-    cyc = cycles_maxpool if mode == "max" else cycles_sumpool
     for gap, stall, seed in STALL_PATTERNS:
         imgs = rng.integers(lo, hi, size=(frames, H, W, C))
         ref = np.concatenate([pool_ref(im, p["K_H"], p["K_W"], p["S_H"], p["S_W"], pads, mode) for im in imgs])
@@ -74,11 +73,11 @@ def _run(top, mods, p, mode, case):
         got = unpack_beats(res.outputs, ob, pe, bool(p["SIGNED"]))
         np.testing.assert_array_equal(got, ref, err_msg=f"{case} gap={gap} stall={stall}")
         if gap == stall == 0:
-            ii = cyc(**p)
+            ii = cycles_qloom_pool(p)
             lasts = [res.out_cycles[(f + 1) * per_frame - 1] for f in range(frames)]
             meas = (lasts[-1] - lasts[0]) / (frames - 1)
             assert within(meas, ii), (meas, ii)
-            assert within(res.cycles, frames * ii + latency_pool(**p)), (res.cycles, frames * ii)
+            assert within(res.cycles, frames * ii + latency_qloom_pool(p)), (res.cycles, frames * ii)
 
 
 @pytest.mark.sim

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from qloom.rtl.cycles import cycles_swg, latency_swg
+from qloom.ops.swg import cycles_qloom_swg, latency_qloom_swg
 from qloom.sim.verilator import pack_beats, unpack_beats
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
 
@@ -73,11 +73,11 @@ def test_swg(case):
         got = unpack_beats(res.outputs, b, p["SIMD"], signed=b > 1)
         np.testing.assert_array_equal(got, ref, err_msg=f"{case} gap={gap} stall={stall}")
         if gap == stall == 0:
-            ii = cycles_swg(**p)
+            ii = cycles_qloom_swg(p)
             lasts = [res.out_cycles[(f + 1) * out_per_frame - 1] for f in range(frames)]
             per_frame = (lasts[-1] - lasts[0]) / (frames - 1)
             assert within(per_frame, ii), (per_frame, ii)
-            assert within(res.cycles, frames * ii + latency_swg(**p)), (res.cycles, frames * ii)
+            assert within(res.cycles, frames * ii + latency_qloom_swg(p)), (res.cycles, frames * ii)
 
 
 @pytest.mark.synth

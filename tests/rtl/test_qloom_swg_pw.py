@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from qloom.rtl.cycles import cycles_swg_pw, latency_swg_pw, swg_pw_window_pos
+from qloom.ops.swg import cycles_qloom_swg_pw, latency_qloom_swg_pw, swg_pw_window_pos
 from qloom.sim.verilator import pack_beats, unpack_beats
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
 from test_qloom_swg import im2col_ref
@@ -64,9 +64,9 @@ def test_swg_pw(case):
     frames = 3
     n_out = OH * OW
     geo = {k: p[k] for k in ("K_H", "K_W", "S_H", "S_W", "PAD_T", "PAD_B", "PAD_L", "PAD_R")}
-    ii = cycles_swg_pw(**p)
+    ii = cycles_qloom_swg_pw(p)
     assert ii == (H + p["PAD_T"] + p["PAD_B"]) * (W + p["PAD_L"] + p["PAD_R"])
-    pos = swg_pw_window_pos(**p)
+    pos = swg_pw_window_pos(p)
     for gap, stall, seed in STALL_PATTERNS:
         imgs = rng.integers(-(1 << (b - 1)), 1 << (b - 1), size=(frames, H, W, C)) if b > 1 else \
             rng.integers(0, 2, size=(frames, H, W, C))
@@ -96,8 +96,8 @@ def test_swg_pw(case):
             per_frame = (lasts[-1] - lasts[0]) / (frames - 1)
             assert within(per_frame, ii), (per_frame, ii)
             assert per_frame == ii
-            assert within(res.cycles, frames * ii + latency_swg_pw(**p)), (res.cycles, frames * ii)
-            assert res.cycles == frames * ii + latency_swg_pw(**p)
+            assert within(res.cycles, frames * ii + latency_qloom_swg_pw(p)), (res.cycles, frames * ii)
+            assert res.cycles == frames * ii + latency_qloom_swg_pw(p)
 
 
 @pytest.mark.sim

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from qloom.rtl.cycles import cycles_thresholding, latency_thresholding
-from qloom.rtl.memfiles import memh_text, threshold_words
+from qloom.instance import memh_text
+from qloom.ops.base import threshold_words
+from qloom.ops.thresholding import cycles_qloom_thresholding, latency_qloom_thresholding
 from qloom.sim.verilator import pack_beats, unpack_beats
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
 
@@ -51,8 +52,8 @@ def test_thresholding(case):
         got = unpack_beats(res.outputs, p["OUT_BITS"], pe, bool(p.get("OUT_SIGNED", 0))).reshape(npix, C)
         np.testing.assert_array_equal(got, reference(p, X, T), err_msg=f"{case} gap={gap} stall={stall}")
         if gap == stall == 0:
-            f = cycles_thresholding(NUM_PIXELS=npix, **p)
-            assert within(res.cycles, f + latency_thresholding(**p)), (res.cycles, f)
+            f = cycles_qloom_thresholding(p, NUM_PIXELS=npix)
+            assert within(res.cycles, f + latency_qloom_thresholding(p)), (res.cycles, f)
 
 
 @pytest.mark.synth

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from qloom.rtl.memfiles import memh_text, mvau_weight_words, threshold_words, xnor_popcount_thresholds
+from qloom.instance import memh_text
+from qloom.ops.base import threshold_words
+from qloom.ops.mvau import mvau_weight_words, xnor_popcount_thresholds
 from qloom.sim.verilator import _parse_output, _set_code, pack_beats, to_hex, unpack_beats
 
 

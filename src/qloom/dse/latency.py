@@ -28,9 +28,8 @@ pixels). Per operator (the Verilog in qloom/rtl/verilog):
 - Thresholding: C/PE beats per pixel; LabelSelect: NUM_LABELS cycles per vector.
 
 Each operator states its rule in its own module (``HWOp.out_times``, built from
-:func:`serve` and :func:`window_ready` here); pipeline latencies L come from
-qloom.rtl.cycles (the Verilog headers' figures); each link (DWC and FIFO) adds
-LINK_LATENCY cycles. The model is checked against Verilator
+:func:`qloom.stream.serve` and :func:`qloom.stream.window_ready`), with its pipeline
+latency L; each link (DWC and FIFO) adds LINK_LATENCY cycles. The model is checked against Verilator
 (``rtlsim.json``'s latency_cycles) in tests/test_latency.py.
 """
 from __future__ import annotations
@@ -39,39 +38,8 @@ import math
 
 import numpy as np
 
-from qloom.dse.folding import stream_rate
 from qloom.ir import HWGraph
-
-LINK_LATENCY = 2  # cycles through a FIFO (and DWC) between two layers
-
-
-def serve(ready: np.ndarray, s: float) -> np.ndarray:
-    """Finish times of in-order service, s cycles per granule:
-    t[i] = max(ready[i], t[i-1]) + s."""
-    i = np.arange(len(ready), dtype=np.float64) * s
-    return i + np.maximum.accumulate(ready - i) + s
-
-
-def grid(shape):
-    """(H, W, C) of an image stream, or (1, 1, C) for a vector."""
-    shp = tuple(int(v) for v in shape)
-    if len(shp) == 3:
-        return shp
-    return 1, 1, int(np.prod(shp))
-
-
-def window_ready(a_in, in_hw, out_hw, kernel, stride, pads, rows: bool) -> np.ndarray:
-    """Ready time of each output window: its last needed input pixel (rows=False) or the
-    end of its last needed input row (rows=True)."""
-    h, w = in_hw[:2]
-    oh, ow = out_hw[:2]
-    t, l = pads[0], pads[1]
-    ry = np.clip(np.arange(oh) * stride[0] + kernel[0] - 1 - t, 0, h - 1)
-    rx = np.clip(np.arange(ow) * stride[1] + kernel[1] - 1 - l, 0, w - 1)
-    a = a_in.reshape(h, w)
-    if rows:
-        return np.repeat(a[ry, w - 1], ow)
-    return a[ry[:, None], rx[None, :]].ravel()
+from qloom.stream import LINK_LATENCY, grid, serve, stream_rate
 
 
 def done_cycles(graph: HWGraph, folding: dict) -> dict[str, int]:

@@ -6,8 +6,9 @@ meeting ``target_fps`` at ``clock_mhz`` means every layer must take at most
 ``T = clock_mhz * 1e6 / target_fps`` cycles. Layers are independent under that bound: each
 takes its cheapest configuration (PE, SIMD, ram_style) with cycles <= T, where "cheap" is
 the resource use weighted by the board's scarcity, sum_r use_r / budget_r. The search is
-generic over the knobs that operators declare (``HWOp.knobs``) and their cycle and
-resource models (``HWOp.cycles``, ``HWOp.resources``).
+generic over the knobs that operators declare (``HWOp.knob_space``) and their cycle and
+resource models (``HWOp.cycles``, ``HWOp.resources``). The default folding (no target) is
+here too: the fewest PE*SIMD lanes that meet a cycle budget.
 """
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ import math
 from dataclasses import dataclass
 
 from qloom.boards import RESOURCES, Board
-from qloom.dse.folding import stream_rate
+from qloom.dse.folding import graph_cycles
+from qloom.dse.latency import done_cycles, latency
 from qloom.errors import QloomError
 from qloom.ir import HWGraph
+from qloom.stream import stream_rate
 
-RAM_STYLE_OPS = ("MVAU", "VVAU", "SWG")
-
+DEFAULT_LANES = 2048  # MAC lanes the default folding spreads over the layers
 
 @dataclass(frozen=True)
 class Option:
@@ -30,26 +32,6 @@ class Option:
     cost: float
     res: dict
     cfg: dict
-
-
-def _resources(op, cfg: dict, family: str) -> dict:
-    fn = getattr(op, "resources", None)
-    if fn is not None:
-        try:
-            return fn(cfg, family=family)
-        except TypeError:
-            return fn(cfg)
-    lanes = op.parallelism(cfg)  # proxy before resource models exist
-    return {"LUT": 10 * lanes, "FF": 10 * lanes, "BRAM18": 0, "URAM": 0, "DSP": 0}
-
-
-def stage_resources(inst, family: str) -> dict:
-    """Resources of a generator stage (FIFO, DWC) from the RTL resource models."""
-    try:
-        from qloom.rtl.resources import estimate
-    except ImportError:
-        return {"LUT": inst.params.get("WIDTH", 8), "FF": inst.params.get("WIDTH", 8)}
-    return estimate(inst, family=family)
 
 
 def scarcity_cost(res: dict, board: Board, weights: dict | None = None) -> float:
@@ -64,36 +46,22 @@ def scarcity_cost(res: dict, board: Board, weights: dict | None = None) -> float
     return c
 
 
-def _int_products(op) -> bool:
-    """An MVAU/VVAU with integer (not bipolar) weights and inputs: its products can be LUT
-    logic or DSP slices (the resType knob)."""
-    return (op.op_type in ("MVAU", "VVAU") and not op.weight_type.bipolar
-            and not op.in_type.bipolar)
-
-
 def _configs(op):
-    knobs = op.knobs()
-    names = sorted(knobs)
-    styles = ("block", "distributed") if op.op_type in RAM_STYLE_OPS else (None,)
-    res_types = ("lut", "dsp") if _int_products(op) else (None,)
-    for values in itertools.product(*(knobs[n] for n in names)):
-        for style in styles:
-            for rt in res_types:
-                cfg = dict(zip(names, values))
-                if not op.legal(cfg):
-                    continue
-                if style:
-                    cfg["ram_style"] = style
-                if rt:
-                    cfg["resType"] = rt
-                yield cfg
+    """Every searched configuration of ``op``: the product of each knob's searched values
+    (``Knob.searched``; a knob searched over nothing stays out), legal combinations only."""
+    space = op.knob_space()
+    names = sorted(k for k, v in space.items() if v.searched)
+    for values in itertools.product(*(space[n].searched for n in names)):
+        cfg = dict(zip(names, values))
+        if op.legal(cfg):
+            yield cfg
 
 
 def board_cost(board: Board, weights: dict | None = None):
     """Cost function of the target-FPS search: scarcity-weighted resources on ``board``
     (each resource's use / budget, times its weight)."""
     def cost(op, cfg):
-        res = _resources(op, cfg, board.family)
+        res = op.resources(cfg, family=board.family)
         return scarcity_cost(res, board, weights), res
     return cost
 
@@ -176,8 +144,6 @@ class Space:
         return pick
 
     def latency(self, pick) -> int:
-        from qloom.dse.latency import latency
-
         return latency(self.graph, self.folding(pick))
 
     def meet_latency(self, pick: dict[str, Option], target_cycles: float,
@@ -187,8 +153,6 @@ class Space:
         largest latency gain per added cost (when no single step gains, the layer that
         holds the frame longest: its done cycle minus its producer's). Returns (pick,
         latency); the latency is above the target when every layer is at its fastest."""
-        from qloom.dse.latency import done_cycles
-
         pick = dict(pick)
         idx = {n: self.options[n].index(o) if o in self.options[n] else
                max(i for i, q in enumerate(self.options[n]) if q.cycles <= o.cycles)
@@ -228,8 +192,6 @@ class Space:
         return {k: dict(o.cfg) for k, o in pick.items()}
 
     def ii(self, pick) -> int:
-        from qloom.dse.folding import graph_cycles
-
         return max(graph_cycles(self.graph, self.folding(pick)).values())
 
     def totals(self, pick: dict[str, Option]) -> dict:
@@ -340,3 +302,41 @@ def pareto_points(graph: HWGraph, board: Board, clock_mhz: float) -> list[dict]:
         if not front or p["fps"] > front[-1]["fps"]:
             front.append(p)
     return front
+
+
+# ---------------------------------------------------------------------- default folding
+
+def fold_for_target(graph: HWGraph, target_cycles: int) -> dict:
+    """Per layer, the folding with the fewest lanes (PE * SIMD) whose cycles per frame are
+    at most ``target_cycles`` (producers raised where they would starve their consumer);
+    the fastest where none is (then II > target)."""
+    space = Space(graph, lanes_cost)
+    pick = space.at(max(target_cycles, space.min_cycles))
+    out = space.folding(pick)
+    for op in graph.nodes:  # style knobs at their defaults (ram_style "auto", resType the RTL's)
+        for key, knob in op.knob_space().items():
+            if knob.kind == "style":
+                if knob.fill:
+                    out[op.name][key] = knob.initial
+                else:
+                    out[op.name].pop(key, None)
+    return out
+
+
+def min_cycles(graph: HWGraph) -> int:
+    """The smallest II any folding reaches (the slowest layer fully unfolded)."""
+    return Space(graph, lanes_cost).min_cycles
+
+
+def default_folding(graph: HWGraph, lanes: int = DEFAULT_LANES) -> tuple[dict, int, str]:
+    """A legal, balanced folding: II = max(fastest reachable, total MACs / ``lanes``).
+
+    Returns (folding, target cycles, one-line explanation).
+    """
+    macs = sum(op.macs for op in graph.nodes)
+    target = max(min_cycles(graph), math.ceil(macs / lanes))
+    fold = fold_for_target(graph, target)
+    why = (f"default folding: every layer folded to at most {target:,} cycles per frame "
+           f"(max of the fastest reachable II and {macs:,} MACs / {lanes} lanes), "
+           "fewest PE*SIMD lanes per layer")
+    return fold, target, why

@@ -1,17 +1,60 @@
-"""Hardware operators. Each module holds one operator: its numpy semantics, folding knobs,
-stream shapes and (as the back ends grow) its cycle model, resource model and RTL emission.
+"""Hardware operators. Each module holds one operator (or stream piece) and its Verilog:
+numpy semantics, folding knobs, stream widths, cycle and latency model, resource model,
+memory-file layout and RTL instance (see :mod:`qloom.ops.base`).
 
 Operator names follow FINN-R / FINN: MVAU, VVAU, SWG, StreamingMaxPool, SumPool (average
-pooling without the division, which moves into thresholds), Thresholding, LabelSelect.
+pooling without the division, which moves into thresholds), Thresholding, LabelSelect;
+the stream glue between layers: qloom_fifo (:mod:`qloom.ops.fifo`) and qloom_dwc
+(:mod:`qloom.ops.dwc`).
 """
-from qloom.ops.base import HWOp, apply_thresholds
+from qloom.cost.parts import FAMILIES, Parts, result
+from qloom.instance import RtlInstance
+from qloom.ops import dwc, fifo
+from qloom.ops.base import HWOp, Knob, apply_thresholds
 from qloom.ops.labelselect import LabelSelect
 from qloom.ops.mvau import MVAU, VVAU
-from qloom.ops.pool import StreamingMaxPool, SumPool
+from qloom.ops.pool import POOL_MODELS, StreamingMaxPool, SumPool
 from qloom.ops.swg import SWG
 from qloom.ops.thresholding import Thresholding
 
+OPS = (MVAU, VVAU, SWG, StreamingMaxPool, SumPool, Thresholding, LabelSelect)
+
+# Verilog module -> its resource model parts_<module>(family, files, **params)
+RESOURCE_MODELS: dict = {**fifo.MODELS, **dwc.MODELS, **POOL_MODELS}
+for _op in OPS:
+    RESOURCE_MODELS.update(_op.models)
+
+
+def module_parts(module: str, params: dict, family: str = "xc7", files: dict | None = None) -> Parts:
+    """The :class:`~qloom.cost.parts.Parts` of one instance of Verilog ``module``. Raises
+    KeyError for a module without a model, TypeError for a parameter it does not know."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; expected one of {', '.join(FAMILIES)}")
+    return RESOURCE_MODELS[module](family=family, files=files, **params)
+
+
+def estimate_module(module: str, params: dict, family: str = "xc7", files: dict | None = None) -> dict:
+    """{LUT, FF, BRAM18, URAM, DSP} of one instance of Verilog ``module`` with ``params``.
+    ``files``: optional memory contents {file name: $readmemh text}; with them the ROM
+    widths after Yosys' constant-lane removal are exact, without them every lane is assumed
+    to vary."""
+    return result(module_parts(module, params, family, files), family)
+
+
+def estimate_instance(inst: RtlInstance, family: str = "xc7", files: dict | None = None) -> dict:
+    """:func:`estimate_module` of an :class:`~qloom.instance.RtlInstance`."""
+    return estimate_module(inst.module, inst.params, family, files)
+
+
+def memory_report(inst: RtlInstance, family: str = "xc7", files: dict | None = None) -> list[dict]:
+    """How each memory of ``inst`` is mapped (name, depth, width, kind, RAM type, BRAM18)."""
+    P = module_parts(inst.module, inst.params, family, files)
+    return [{"name": m.name, "depth": m.depth, "width": m.width, "rom": m.rom, "kind": mp.kind,
+             "ram": mp.ramdef, "bram18": mp.bram18, "cost": round(mp.cost, 2)} for m, mp, _ in P.mems]
+
+
 __all__ = [
-    "HWOp", "apply_thresholds", "MVAU", "VVAU", "SWG", "StreamingMaxPool", "SumPool",
-    "Thresholding", "LabelSelect",
+    "HWOp", "Knob", "apply_thresholds", "MVAU", "VVAU", "SWG", "StreamingMaxPool", "SumPool",
+    "Thresholding", "LabelSelect", "OPS", "RESOURCE_MODELS", "estimate_module", "estimate_instance",
+    "memory_report", "module_parts",
 ]

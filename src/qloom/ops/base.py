@@ -1,37 +1,64 @@
-"""The operator base class and the threshold semantics shared by MVAU, VVAU, Thresholding."""
+"""The operator base class, the knob record, and the threshold semantics and memory layout
+shared by MVAU, VVAU and Thresholding.
+
+Every operator module (``qloom/ops/<op>.py`` with its Verilog ``qloom/rtl/verilog/qloom_<op>*.v``)
+states its whole story once: numpy semantics (:meth:`HWOp.execute`), folding knobs and
+their legal values (:meth:`HWOp.knob_space`), cycles (:meth:`HWOp.cycles`, from the
+Verilog-level ``cycles_<module>(params)`` the RTL tests check), latency rule
+(:meth:`HWOp.out_times`), RTL instance and memory-file layout (:meth:`HWOp.rtl`), resource
+model (``parts_<module>``, listed in :attr:`HWOp.models`) and the FIFO it needs in front
+(:meth:`HWOp.input_fifo_depth`). Generic code (search, latency, flow, top generation)
+only calls these methods.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, ClassVar
-
 import math
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from qloom.types import IntType
+from qloom.cost.parts import result
+from qloom.instance import RtlInstance, pack_field
+from qloom.types import IntType, storage_dtype
+
+RAM_STYLES = ("auto", "block", "distributed")  # FINN's ram_style (folding.json)
+RES_TYPES = ("auto", "lut", "dsp")  # FINN's resType: integer products in LUTs or DSP slices
+MAX_FIFO_BURST = 64  # beats: the largest default FIFO in front of a layer
 
 
 @dataclass(frozen=True)
-class RtlInstance:
-    """How one operator is instantiated in the generated Verilog top.
+class Knob:
+    """One folding knob of an operator (a key of its ``folding.json`` entry).
 
-    module : Verilog module name in ``qloom/rtl/verilog``; params : its parameters;
-    in_bits/out_bits : stream element widths (bits); out_signed : how the output
-    elements are read; make_files : builds the memory-initialisation files
-    {file name: $readmemh text} (lazily: the design-space search never needs them).
+    values : the legal values (ints for parallelism knobs, names for style knobs).
+    kind : "fold" (parallelism: PE, SIMD, parallel_window; changes cycles) or "style"
+        (implementation: ram_style, resType; changes resources only).
+    search : the values the target-FPS search tries; () = not searched (the key stays
+        out of the searched configurations). Default: ``values``.
+    default : the value when absent (default: ``values[0]``, the smallest).
+    fill : written into a validated folding when absent (and kept by the default
+        folding, at ``default``); otherwise left out.
     """
 
-    module: str
-    params: dict
-    in_bits: int
-    out_bits: int
-    out_signed: bool
-    make_files: Callable[[], dict] | None = field(default=None, compare=False)
-    file_names: tuple = ()
+    values: tuple
+    kind: str = "fold"
+    search: tuple | None = None
+    default: Any = None
+    fill: bool = True
 
     @property
-    def files(self) -> dict:
-        return self.make_files() if self.make_files else {}
+    def searched(self) -> tuple:
+        return tuple(self.values) if self.search is None else tuple(self.search)
+
+    @property
+    def initial(self):
+        return self.values[0] if self.default is None else self.default
+
+
+def ram_style_knob(searched: bool, fill: bool = False) -> Knob:
+    """``ram_style``: where a memory goes (FINN's attribute; "auto" lets Yosys choose)."""
+    return Knob(RAM_STYLES, "style", ("block", "distributed") if searched else (), "auto", fill)
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +76,8 @@ class HWOp:
     """
 
     op_type: ClassVar[str] = "HWOp"
+    # Verilog module name -> resource model ``parts_<module>(family, files, **params)``
+    models: ClassVar[dict[str, Callable]] = {}
 
     name: str
     in_shape: tuple[int, ...]
@@ -80,13 +109,20 @@ class HWOp:
         return ""
 
     # ---- folding (FINN-R Sec. 4.2): the knobs this operator offers, and their effect
-    def knobs(self) -> dict[str, list[int]]:
-        """Legal values of each folding knob (e.g. ``{"PE": divisors of MH}``)."""
-        return {"PE": divisors(self.fold_channels)}
+    def knob_space(self) -> dict[str, Knob]:
+        """Every knob of this operator with its legal values, in folding.json order."""
+        return {"PE": Knob(tuple(divisors(self.fold_channels)))}
+
+    def knobs(self) -> dict[str, list]:
+        """Legal values of each parallelism knob (e.g. ``{"PE": divisors of MH}``)."""
+        return {k: list(v.values) for k, v in self.knob_space().items() if v.kind == "fold"}
+
+    def illegal(self, fold: dict) -> str | None:
+        """Why a combination of knob values (each legal alone) is not realizable, or None."""
+        return None
 
     def legal(self, fold: dict) -> bool:
-        """Whether a combination of knob values is realizable (each value being legal alone)."""
-        return True
+        return self.illegal(fold) is None
 
     @property
     def fold_channels(self) -> int:
@@ -101,15 +137,14 @@ class HWOp:
         """Elements per output stream beat under ``fold``."""
         return int(fold.get("PE", 1))
 
+    @property
+    def pixels(self) -> int:
+        """Vectors per frame in the input stream (pixels of an image, 1 for a vector)."""
+        return int(np.prod(self.in_shape[:-1], dtype=np.int64))
+
     def cycles(self, fold: dict) -> int:
         """Clock cycles per frame at steady state (the operator's II), no stalls."""
-        return int(np.prod(self.in_shape, dtype=np.int64)) // self.in_elems(fold)
-
-    def rtl(self, fold: dict) -> RtlInstance:
-        """The Verilog instance of this operator under ``fold`` (see qloom.rtl.generate)."""
-        from qloom.errors import QloomError
-
-        raise QloomError(f"layer {self.name}: no RTL implementation of {self.op_type} yet")
+        raise NotImplementedError
 
     def cycles_fed(self, fold: dict, in_rate: float) -> int:
         """Cycles per frame when the input arrives at most ``in_rate`` elements per cycle:
@@ -119,9 +154,8 @@ class HWOp:
 
     def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
         """Latency model (qloom.dse.latency): the cycle each output granule (pixel, or the
-        vector) of frame 0 leaves, given the cycles ``a_in`` its input granules arrived.
-        Default: the whole frame, ``cycles`` after the last input."""
-        return np.full(self.out_granules, a_in[-1] + self.cycles(fold), dtype=np.float64)
+        vector) of frame 0 leaves, given the cycles ``a_in`` its input granules arrived."""
+        raise NotImplementedError
 
     @property
     def out_granules(self) -> int:
@@ -129,17 +163,38 @@ class HWOp:
         shp = self.out_shape
         return int(shp[0]) * int(shp[1]) if len(shp) == 3 else 1
 
-    def resources(self, fold: dict, family: str = "xc7") -> dict:
-        """{LUT, FF, BRAM18, URAM, DSP} of this operator's RTL under ``fold`` (FINN-R Sec. 5
-        resource models, fitted to Yosys; see qloom.rtl.resources). Builds no memory files."""
-        from qloom.errors import QloomError
-        from qloom.rtl.resources import estimate
+    def input_fifo_depth(self, fold: dict, producer_burst: int) -> int:
+        """Depth (in this layer's input beats) of the FIFO in front of it, given the
+        producer's burst (its beats per output pixel): that burst, within 2..64."""
+        return int(min(MAX_FIFO_BURST, max(2, producer_burst)))
 
-        try:
-            return estimate(self.rtl(fold), family)
-        except (QloomError, KeyError):  # no RTL or no resource model for it: the lanes proxy
+    # ---- RTL and resources
+    def rtl_missing(self, fold: dict) -> str | None:
+        """Why this configuration has no RTL (then :meth:`rtl` raises), or None."""
+        return None
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """The Verilog instance of this operator under ``fold`` (see qloom.rtl.generate).
+        Raises QloomError naming the layer when :meth:`rtl_missing` gives a reason."""
+        raise NotImplementedError
+
+    def _no_rtl(self, fold: dict) -> None:
+        why = self.rtl_missing(fold)
+        if why:
+            from qloom.errors import QloomError
+
+            raise QloomError(f"layer {self.name}: {why}")
+
+    def resources(self, fold: dict, family: str = "xc7", files: dict | None = None) -> dict:
+        """{LUT, FF, BRAM18, URAM, DSP} of this operator's RTL under ``fold`` (FINN-R Sec. 5
+        resource models, fitted to Yosys; see qloom.cost). Builds no memory files unless
+        given ``files``. A configuration without RTL (:meth:`rtl_missing`) gets the lanes
+        proxy: 10 LUT and 10 FF per PE*SIMD lane."""
+        if self.rtl_missing(fold):
             lanes = self.parallelism(fold)
             return {"LUT": 10 * lanes, "FF": 10 * lanes, "BRAM18": 0, "URAM": 0, "DSP": 0}
+        inst = self.rtl(fold)
+        return result(self.models[inst.module](family=family, files=files, **inst.params), family)
 
     def parallelism(self, fold: dict) -> int:
         """Datapath lanes (PE * SIMD): the resource proxy of the default folding."""
@@ -194,10 +249,33 @@ def apply_thresholds(acc: np.ndarray, thresholds: np.ndarray, out_bias: int,
     return (count + int(out_bias)).astype(storage_dtype(out_type))
 
 
-def storage_dtype(t: IntType) -> np.dtype:
-    """The narrowest numpy integer dtype that holds every value of ``t`` (emulator streams)."""
-    for dt in (np.int8, np.int16, np.int32):
-        info = np.iinfo(dt)
-        if t.min >= info.min and t.max <= info.max:
-            return np.dtype(dt)
-    return np.dtype(np.int64)
+def threshold_words(T, PE: int, T_BITS: int) -> list[int]:
+    """Threshold ROM words (``qloom_mvau`` and ``qloom_thresholding``) of a (rows x
+    NUM_THRESH) array ``T`` (rows % PE == 0): NF words, word ``nf``, threshold ``(p, k)``
+    at bits ``[(p*NUM_THRESH + k)*T_BITS +: T_BITS]`` = ``T[nf*PE + p][k]`` (signed two's
+    complement, ascending in k). Raises ValueError on a layout violation."""
+    T = np.asarray(T)
+    if T.ndim == 1:
+        T = T[:, None]
+    rows, nt = T.shape
+    if rows % PE:
+        raise ValueError(f"{rows} rows not a multiple of PE={PE}")
+    if nt > 1 and (np.diff(T, axis=1) < 0).any():
+        raise ValueError("thresholds must be ascending along each row")
+    words = []
+    for nf in range(rows // PE):
+        word = 0
+        for p in range(PE):
+            for k in range(nt):
+                t = int(T[nf * PE + p, k])
+                v = pack_field(t, T_BITS, "threshold")
+                if not -(1 << (T_BITS - 1)) <= t < (1 << (T_BITS - 1)):
+                    raise ValueError(f"threshold {t} does not fit signed {T_BITS} bits")
+                word |= v << ((p * nt + k) * T_BITS)
+        words.append(word)
+    return words
+
+
+# re-exported for the emulator and tests that import it from here
+__all__ = ["HWOp", "Knob", "RtlInstance", "apply_thresholds", "divisors", "ram_style_knob",
+           "storage_dtype", "threshold_words", "RAM_STYLES", "RES_TYPES"]

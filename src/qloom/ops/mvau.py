@@ -1,5 +1,7 @@
 """MVAU and VVAU: integer matrix-vector (and depthwise vector-vector) products with fused
-thresholds (FINN-R, Blott et al. 2018, Sec. 4: the Matrix-Vector-Activation Unit).
+thresholds (FINN-R, Blott et al. 2018, Sec. 4: the Matrix-Vector-Activation Unit), and
+everything about their Verilog ``qloom_mvau`` (rtl/verilog/qloom_mvau.v): cycles, pipeline
+depth, latency rule, weight/threshold memory layout, instance parameters and resource model.
 
 Folding (FINN-R Sec. 4.2): PE output rows and SIMD input columns in parallel, MH % PE == 0,
 MW % SIMD == 0; one input vector takes (MH / PE) * (MW / SIMD) cycles.
@@ -11,228 +13,101 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.ops.base import HWOp, RtlInstance, apply_thresholds, divisors
+from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
+from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
+from qloom.instance import RtlInstance, memh_text, pack_field
+from qloom.ops.base import (HWOp, Knob, RES_TYPES, apply_thresholds, divisors, ram_style_knob,
+                            threshold_words)
+from qloom.ops.fifo import parts_qloom_fifo
+from qloom.stream import serve
 from qloom.types import IntType
-
-
-def _exact_matmul(x: np.ndarray, w_t: np.ndarray, bound: int) -> np.ndarray:
-    """Integer x @ w_t through float BLAS, exact because every partial sum stays below the
-    float's integer range (2**24 for float32, 2**53 for float64); int64 otherwise."""
-    lead = x.shape[:-1]
-    x = x.reshape(-1, x.shape[-1])  # 2D: stacked matmuls do not reach BLAS
-    return _matmul_2d(x, w_t, bound).reshape(lead + (w_t.shape[1],))
-
-
-def _matmul_2d(x, w_t, bound):
-    for ft, limit, it in ((np.float32, 2**24, np.int32), (np.float64, 2**53, np.int64)):
-        if bound < limit:
-            return (x.astype(ft) @ w_t.astype(ft)).astype(it)
-    return x.astype(np.int64) @ w_t.astype(np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class MVAU(HWOp):
-    """Matrix-vector-activation unit: ``y = act(W @ x)`` for every input vector.
-
-    Shapes: input ``(..., MW)``, output ``(..., MH)`` (the leading dims are the pixels of a
-    convolution after the SWG, or empty for a fully-connected layer).
-
-    Attributes
-    ----------
-    weights : int64 (MH, MW)
-        Integer weights (bipolar weights as -1/+1); column order matches the input stream
-        (for convolutions: (ky, kx, c) with c innermost, as the SWG emits it).
-    weight_type : IntType
-    acc_type : IntType
-        Wide enough for every reachable accumulator value (no overflow).
-    thresholds : int64 (MH, T) or None
-        Fused MultiThreshold activation; None outputs the raw accumulator (``acc_type``).
-    out_bias : int
-        Added to the threshold count.
-    """
-
-    op_type: ClassVar[str] = "MVAU"
-
-    weights: np.ndarray = None
-    weight_type: IntType = None
-    acc_type: IntType = None
-    thresholds: np.ndarray | None = None
-    out_bias: int = 0
-
-    @property
-    def mw(self) -> int:
-        return int(self.weights.shape[1])
-
-    @property
-    def mh(self) -> int:
-        return int(self.weights.shape[0])
-
-    @property
-    def vectors(self) -> int:
-        """Input vectors per frame (output pixels of a convolution, 1 for a dense layer)."""
-        return int(np.prod(self.in_shape[:-1], dtype=np.int64))
-
-    def accumulate(self, x: np.ndarray) -> np.ndarray:
-        """x int64 (N, ..., MW) -> acc int64 (N, ..., MH)."""
-        bound = self.mw * max(abs(self.in_type.min), abs(self.in_type.max)) * max(
-            abs(self.weight_type.min), abs(self.weight_type.max))
-        return _exact_matmul(x, self.weights.T, bound)
-
-    def execute(self, x: np.ndarray) -> np.ndarray:
-        acc = self.accumulate(x)
-        if self.thresholds is None:
-            return acc
-        return apply_thresholds(acc, self.thresholds, self.out_bias, self.out_type)
-
-    @property
-    def macs(self) -> int:
-        return self.vectors * self.mh * self.mw
-
-    @property
-    def weight_count(self) -> int:
-        return int(self.weights.size)
-
-    @property
-    def threshold_count(self) -> int:
-        return 0 if self.thresholds is None else int(self.thresholds.size)
-
-    def describe(self) -> str:
-        t = "acc" if self.thresholds is None else f"T={self.thresholds.shape[1]}"
-        return f"MH={self.mh} MW={self.mw} W:{self.weight_type} {t}"
-
-    def knobs(self) -> dict[str, list[int]]:
-        return {"PE": divisors(self.mh), "SIMD": divisors(self.mw)}
-
-    def rtl(self, fold: dict) -> RtlInstance:
-        """``qloom_mvau`` (rtl/verilog/qloom_mvau.v): weights and thresholds as .mem files.
-
-        With bipolar weights and inputs the datapath is XNOR-popcount and the thresholds
-        are converted to the popcount domain (pop >= ceil((t + MW) / 2)).
-        """
-        return mvau_instance(self.name, self.weights, self.weight_type, self.in_type,
-                             self.thresholds, self.out_bias, self.out_type,
-                             self.acc_type, fold)
-
-    def in_elems(self, fold: dict) -> int:
-        return int(fold.get("SIMD", 1))
-
-    def cycles(self, fold: dict) -> int:
-        """vectors * (MH / PE) * (MW / SIMD) (FINN-R Sec. 4.2; one weight word per cycle)."""
-        return self.vectors * (self.mh // int(fold.get("PE", 1))) * (self.mw // int(fold.get("SIMD", 1)))
-
-    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
-        return mvau_out_times(self.mh, self.mw, fold, a_in, self.thresholds is not None)
-
-
-@dataclass(frozen=True, eq=False)
-class VVAU(HWOp):
-    """Vector-vector-activation unit for depthwise convolutions (FINN's VVAU).
-
-    Input ``(..., K*C)`` from the SWG in (ky, kx, c) order, output ``(..., C)``:
-    ``acc[c] = sum_k weights[c, k] * x[k*C + c]``, then thresholds as in :class:`MVAU`.
-
-    weights : int64 (C, K) with K = kernel_h * kernel_w.
-    """
-
-    op_type: ClassVar[str] = "VVAU"
-
-    weights: np.ndarray = None
-    weight_type: IntType = None
-    acc_type: IntType = None
-    thresholds: np.ndarray | None = None
-    out_bias: int = 0
-
-    @property
-    def channels(self) -> int:
-        return int(self.weights.shape[0])
-
-    @property
-    def kernel_size(self) -> int:
-        return int(self.weights.shape[1])
-
-    def execute(self, x: np.ndarray) -> np.ndarray:
-        C, K = self.weights.shape
-        xs = x.reshape(x.shape[:-1] + (K, C)).astype(np.int64)
-        acc = np.einsum("...kc,ck->...c", xs, self.weights.astype(np.int64))
-        if self.thresholds is None:
-            return acc
-        return apply_thresholds(acc, self.thresholds, self.out_bias, self.out_type)
-
-    @property
-    def macs(self) -> int:
-        return int(np.prod(self.out_shape, dtype=np.int64)) * self.kernel_size
-
-    @property
-    def weight_count(self) -> int:
-        return int(self.weights.size)
-
-    @property
-    def threshold_count(self) -> int:
-        return 0 if self.thresholds is None else int(self.thresholds.size)
-
-    def describe(self) -> str:
-        t = "acc" if self.thresholds is None else f"T={self.thresholds.shape[1]}"
-        return f"C={self.channels} K={self.kernel_size} W:{self.weight_type} {t}"
-
-    # The RTL realizes a VVAU as an MVAU with a block-diagonal (C x K*C) weight matrix
-    # (``qloom_mvau``), so its knobs and cycles are that MVAU's. A dedicated vector-vector
-    # datapath would be C times faster and smaller; it is future work.
-    def block_diagonal(self) -> np.ndarray:
-        """(C, K*C) weights: row c holds weights[c, k] at column k*C + c (SWG order)."""
-        C, K = self.weights.shape
-        w = np.zeros((C, K * C), dtype=np.int64)
-        for k in range(K):
-            w[np.arange(C), k * C + np.arange(C)] = self.weights[:, k]
-        return w
-
-    def knobs(self) -> dict[str, list[int]]:
-        return {"PE": divisors(self.channels), "SIMD": divisors(self.kernel_size * self.channels)}
-
-    def in_elems(self, fold: dict) -> int:
-        return int(fold.get("SIMD", 1))
-
-    def cycles(self, fold: dict) -> int:
-        """pixels * (C / PE) * (K*C / SIMD) (the block-diagonal MVAU)."""
-        pixels = int(np.prod(self.out_shape[:-1], dtype=np.int64))
-        kc = self.kernel_size * self.channels
-        return pixels * (self.channels // int(fold.get("PE", 1))) * (kc // int(fold.get("SIMD", 1)))
-
-    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
-        c = self.channels
-        return mvau_out_times(c, self.kernel_size * c, fold, a_in, self.thresholds is not None)
-
-    def rtl(self, fold: dict) -> RtlInstance:
-        """``qloom_mvau`` with the block-diagonal weight matrix."""
-        wt = self.weight_type
-        if wt.bipolar:  # zeros off the diagonal are not bipolar: store as 2-bit signed
-            wt = IntType(2, True)
-        return mvau_instance(self.name, self.block_diagonal(), wt, self.in_type, self.thresholds,
-                             self.out_bias, self.out_type, self.acc_type, fold)
-
-
-def mvau_out_times(mh: int, mw: int, fold: dict, a_in: np.ndarray, thresholds: bool) -> np.ndarray:
-    """Latency model of qloom_mvau (qloom.dse.latency): vector i is read during the first
-    of its NF passes, overlapping its arrival (its last beat at ``a_in[i]``), then takes
-    (NF-1)*SF more cycles, NF*SF after the previous vector at the earliest, and leaves
-    ``latency_mvau`` cycles later."""
-    from qloom.dse.latency import serve
-    from qloom.rtl.cycles import latency_mvau
-
-    simd = int(fold.get("SIMD", 1))
-    nf, sf = mh // int(fold.get("PE", 1)), mw // simd
-    return serve(a_in - sf, nf * sf) + latency_mvau(SIMD=simd, NUM_THRESH=int(thresholds))
-
 
 # FINN's resType: how integer products are built (qloom_mvau MUL_STYLE)
 MUL_STYLES = {"auto": 0, "lut": 1, "dsp": 2}
 
 
+# ----------------------------------------------------------------------------------------
+# qloom_mvau: cycles, pipeline, memory layout (the RTL tests check these same functions)
+# ----------------------------------------------------------------------------------------
+
+def cycles_qloom_mvau(p) -> int:
+    """qloom_mvau cycles per input vector: one weight word per cycle, II = (MH/PE) * (MW/SIMD)
+    (FINN-R Sec. 4.2). ``p``: the module's Verilog parameters."""
+    return (p["MH"] // p["PE"]) * (p["MW"] // p["SIMD"])
+
+
+def pipeline_depth(SIMD: int, NUM_THRESH: int) -> int:
+    """Cycles from an input beat to its result leaving qloom_mvau's pipeline (ROUND_TRIP in
+    the Verilog): 9, +1 for the adder-tree register when SIMD > 4, +1 with thresholds."""
+    return 9 + (1 if SIMD > 4 else 0) + (1 if NUM_THRESH > 0 else 0)
+
+
+def latency_qloom_mvau(p) -> int:
+    """First input beat of an isolated vector -> its last output beat, beyond the II."""
+    return pipeline_depth(p["SIMD"], p["NUM_THRESH"])
+
+
+def mvau_credits(SF: int, depth: int) -> int:
+    """Output beats in flight that qloom_mvau's output FIFO must hold: ceil(depth / SF) + 1."""
+    return cdiv(depth, SF) + 1
+
+
+def mvau_weight_words(W, PE: int, SIMD: int, W_BITS: int, bipolar: bool = False) -> list[int]:
+    """Weight ROM words of ``qloom_mvau`` for an MH x MW integer matrix ``W``: NF*SF words,
+    word ``nf*SF + sf``, weight ``(p, s)`` at bits ``[(p*SIMD + s)*W_BITS +: W_BITS]`` =
+    ``W[nf*PE + p][sf*SIMD + s]``. Bipolar weights are given as -1/+1 (stored as 0/1,
+    ``W_BITS`` must be 1). Raises ValueError on a layout violation."""
+    W = np.asarray(W)
+    MH, MW = W.shape
+    if MH % PE or MW % SIMD:
+        raise ValueError(f"MH={MH} % PE={PE} or MW={MW} % SIMD={SIMD} != 0")
+    if bipolar:
+        if not np.isin(W, (-1, 1)).all():
+            raise ValueError("bipolar weights must be -1/+1")
+        W = (W > 0).astype(np.int64)
+        W_BITS = 1
+    NF, SF = MH // PE, MW // SIMD
+    words = []
+    for nf in range(NF):
+        for sf in range(SF):
+            word = 0
+            for p in range(PE):
+                for s in range(SIMD):
+                    v = pack_field(W[nf * PE + p, sf * SIMD + s], W_BITS, "weight")
+                    word |= v << ((p * SIMD + s) * W_BITS)
+            words.append(word)
+    return words
+
+
+def xnor_popcount_thresholds(T, MW: int):
+    """Accumulator-domain thresholds -> popcount domain for the XNOR MVAU: with
+    pop = #{i: w_i == x_i} the dot product is 2*pop - MW, and
+    ``dot >= t  <=>  pop >= ceil((t + MW) / 2)``."""
+    T = np.asarray(T, dtype=np.int64)
+    return -((-(T + MW)) // 2)
+
+
+def mvau_product_widths(IN_BITS, IN_SIGNED, W_BITS, W_SIGNED, ACC_BITS):
+    """(a_bits, a_signed, b_bits, b_signed, y_bits) of the MVAU's ``$mul`` as Yosys sees
+    it after ``wreduce``/``alumacc``: the RTL multiplies zero-/sign-extended operands, which
+    Yosys narrows back to the element widths; a mixed signed x unsigned product becomes a
+    signed product with one extra bit on the unsigned operand; the result is cut to the
+    accumulator width."""
+    xs, ws = bool(IN_SIGNED), bool(W_SIGNED)
+    a, b = IN_BITS, W_BITS
+    if xs != ws:
+        a += 0 if xs else 1
+        b += 0 if ws else 1
+        xs = ws = True
+    y = min(a + b, ACC_BITS, IN_BITS + W_BITS + 2)
+    return a, xs, b, ws, y
+
+
 def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, out_bias: int,
                   out_type: IntType, acc_type: IntType, fold: dict) -> RtlInstance:
-    """Parameters and memory files of a ``qloom_mvau`` instance (shared by MVAU and the
-    block-diagonal form of a VVAU)."""
-    from qloom.rtl.memfiles import memh_text, mvau_weight_words, threshold_words, xnor_popcount_thresholds
-
+    """Parameters and memory files of a ``qloom_mvau`` instance (an MVAU, or the
+    block-diagonal form of a VVAU). With bipolar weights and inputs the datapath is
+    XNOR-popcount and the thresholds are converted to the popcount domain."""
     pe, simd = int(fold.get("PE", 1)), int(fold.get("SIMD", 1))
     mh, mw = weights.shape
     xnor = wtype.bipolar and in_type.bipolar
@@ -271,3 +146,464 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     return RtlInstance("qloom_mvau", params, in_type.bits, out_bits,
                        bool(out_type.signed if nt else True) and not (nt and out_type.bipolar),
                        make_files, (wfile, tfile) if nt else (wfile,))
+
+
+# ----------------------------------------------------------------------------------------
+# qloom_mvau resource model (FINN-R Sec. 5 MVAU LUT model; coefficients in qloom/cost/coef)
+# ----------------------------------------------------------------------------------------
+
+def _mvau_mode(IN_BIPOLAR, W_BIPOLAR):
+    if IN_BIPOLAR and W_BIPOLAR:
+        return "xnor"
+    if W_BIPOLAR:
+        return "wbip"
+    if IN_BIPOLAR:
+        return "xbip"
+    return "mul"
+
+
+def _tree_n(n0: int, level: int) -> int:
+    """Nodes on ``level`` of a balanced adder tree over n0 leaves (qloom_mvau tree_n)."""
+    n = n0
+    for _ in range(level):
+        n = (n + 1) // 2
+    return n
+
+
+def _distinct(k: int, n: int) -> float:
+    """Expected number of distinct values among ``n`` uniform draws from ``k``."""
+    return k * (1.0 - (1.0 - 1.0 / k) ** n)
+
+
+def xnor_popcount(SIMD: int, ACC: int, PE: int = 1, wpats=None) -> dict:
+    """The XNOR popcount of qloom_mvau (``g_xnor``) per PE: the lanes in groups of 3 (a
+    2-bit match count, each bit one LUT6 of the group's 6 inputs; 1 bit for a lone lane),
+    a balanced adder tree over the groups; CP registers tree level XR (1 -- the 3-bit
+    counts of 6 lanes -- when a level is left for the split, else 0), the split (SIMD > 4)
+    level XSL. Node widths as Yosys keeps them (a sum is one bit wider than its wider
+    operand, a lone node passes through).
+
+    Returns per PE {"grp": group LUT functions, "adder_pre" / "adder": adder bit
+    positions with two operands (one LUT each beside the carry chain) up to / after the
+    CP register, "cp", "split", "out": register bits (CP, tree split, dot2)}.
+    ``wpats(lo, hi)`` (constant weights): the number of distinct weight patterns of
+    lanes lo..hi-1 across the PEs; PEs with equal patterns share the logic up to the CP
+    register, so "grp", "adder_pre" and "cp" are then totals over all PEs ("shared").
+    (Yosys shares even more there -- e.g. a count's bit 0 is a parity, equal up to
+    inversion for every pattern --: constant-weight FF counts are overestimated.)"""
+    XG = cdiv(SIMD, 3)
+    XTL = clog2(XG)
+    treg = SIMD > 4
+    XR = 1 if XTL >= 1 + (1 if treg else 0) else 0
+    XSL = max(XR + 1, (XTL + XR + 1) // 2)
+    # level 0: groups (lane range, width)
+    lv = [[(3 * g, min(SIMD, 3 * g + 3), 2 if min(3, SIMD - 3 * g) >= 2 else 1) for g in range(XG)]]
+    adders = [0]
+    for l in range(1, XTL + 1):
+        lw = min(ACC, 2 + l)
+        prev, cur, add = lv[-1], [], 0
+        for i in range(0, len(prev), 2):
+            if i + 1 < len(prev):
+                (lo, _, wa), (_, hi, wb) = prev[i], prev[i + 1]
+                cur.append((lo, hi, min(lw, max(wa, wb) + 1)))
+                add += min(wa, wb)
+            else:
+                cur.append(prev[i])
+        lv.append(cur)
+        adders.append(add)
+    mult = (lambda lo, hi: 1.0) if wpats is None else wpats
+    grp = sum(w * mult(lo, hi) for lo, hi, w in lv[0])
+    pre = sum(adders[1:XR + 1]) if wpats is None else sum(
+        min(a[2], b[2]) * mult(a[0], b[1]) for l in range(1, XR + 1)
+        for a, b in zip(lv[l - 1][0::2], lv[l - 1][1::2]))
+    cp = sum(w * mult(lo, hi) for lo, hi, w in lv[XR])
+    return {"grp": grp, "adder_pre": pre, "adder": sum(adders[XR + 1:]), "cp": cp,
+            "split": sum(w for _, _, w in lv[XSL]) if treg else 0, "out": lv[-1][0][2],
+            "shared": wpats is not None}
+
+
+def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
+                     W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
+                     OUT_SIGNED=1, OUT_BIAS=0, RAM_STYLE="auto", MUL_STYLE=0, WEIGHT_FILE="",
+                     THRESH_FILE="", family="xc7", files=None) -> Parts:
+    """qloom_mvau: weight ROM (+ retiming register), threshold ROM, input buffer, PE x SIMD
+    registered products, balanced adder trees (split by a register for SIMD > 4),
+    accumulators, registered PE x NUM_THRESH comparisons + count trees, output FIFO.
+
+    LUT features (FINN-R Sec. 5, MVAU LUT model: a per-lane product cost times PE*SIMD --
+    ~ weight bits x activation bits for a LUT multiplier; XNOR: the LUTs of the 3-lane
+    group counts and of the adders into 6-lane counts (``xgrp``) and the adder tree after
+    the CP register (``xtree``), see :func:`xnor_popcount` --, adder trees and
+    accumulators growing with the sum width, PE*NUM_THRESH comparators of the accumulator
+    width, plus the memories)."""
+    P = Parts("qloom_mvau")
+    SF, NF = MW // SIMD, MH // PE
+    NT = NUM_THRESH
+    IB, WB, ACC = IN_BITS, W_BITS, ACC_BITS
+    OB = OUT_BITS if NT > 0 else ACC
+    mode = _mvau_mode(IN_BIPOLAR, W_BIPOLAR)
+    wwords = mem_words(files, WEIGHT_FILE)
+    twords = mem_words(files, THRESH_FILE) if NT else None
+    D = NF * SF
+    WW = PE * SIMD * WB
+    style = str(RAM_STYLE)
+    rom_style = "logic" if style == "distributed" else style
+    wlanes = const_lanes_removed(wwords, WW) if wwords is not None else WW
+    wm = P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style, feature="rom_w"), family, wwords)
+    const_w = D == 1  # the weights are constants: the datapath folds them in
+    # w1r, the retiming copy of the ROM output: one flip-flop per distinct lane
+    if not const_w:
+        P.ff += P.mems[-1][2]["FF"] if wm.kind == "logic" else wlanes
+    # thresholds: a comparator whose threshold is the accumulator minimum in every word is
+    # always true (the generator clamps "always fire" thresholds there): Yosys drops it
+    nt_live = float(PE * NT)
+    if NT:
+        TW = PE * NT * ACC
+        if twords is not None:
+            twords, nt_live = live_thresholds(twords, PE * NT, ACC, -(1 << (ACC - 1)), None)
+        tlanes = const_lanes_removed(twords, TW) if twords is not None else TW
+        tm = P.add_mem(Mem("thresholds", NF, tlanes, rom=True, feature="rom_t"), family, twords)
+        if NF > 1:  # thr3, the copy of the ROM read register tq
+            P.ff += P.mems[-1][2]["FF"] if tm.kind == "logic" else tlanes
+        P.ff += nt_live + 1  # ge4, fin4
+    if NF > 1:
+        P.add_mem(Mem("ibuf", SF, SIMD * IB, shared=True), family)
+    TL = clog2(SIMD)
+    treg = TL >= 3
+    credits = mvau_credits(SF, pipeline_depth(SIMD, NT))
+    P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=credits, RAM_STYLE="distributed", family=family))
+    # ---- products: LUT shift-add (MUL_STYLE 1, or 0 with IN_BITS + W_BITS <= 10) or `*`
+    lanes = PE * SIMD
+    dsp_per = 0
+    if mode == "mul":
+        mul_lut = MUL_STYLE == 1 or (MUL_STYLE == 0 and IB + WB <= 10)
+        if not mul_lut and not const_w:
+            dsp_per = mul_dsps(*mvau_product_widths(IB, IN_SIGNED, WB, W_SIGNED, ACC), family)
+    P.dsp = lanes * dsp_per
+    # product register width as Yosys keeps it (known-zero top bits dropped)
+    PW = IB + WB + 2
+    if mode == "xnor":
+        prw = 1
+    elif mode == "mul" and not IN_SIGNED and not W_SIGNED:
+        prw = min(ACC, IB + WB)
+    else:
+        prw = min(ACC, PW)
+    xp = None
+    if mode == "xnor":
+        wpats = None
+        if const_w:
+            # constant weights: PEs with equal weights on a group of lanes share its logic
+            # and CP register (distinct weight patterns: exact from the ROM word, else the
+            # expectation for random weights)
+            word = wwords[0] if wwords else None
+
+            def wpats(lo, hi):
+                if word is None:
+                    return _distinct(1 << (hi - lo), PE)
+                m = (1 << (hi - lo)) - 1
+                return float(len({(word >> (p * SIMD + lo)) & m for p in range(PE)}))
+        xp = xnor_popcount(SIMD, ACC, PE, wpats)
+    # ---- registers (beyond memories and the FIFO)
+    sfw, nfw, waw = clog2(SF), clog2(NF), clog2(D)
+    pcw = clog2(credits + 1)
+    stages = 5 + (1 if treg else 0)  # valid bits v1 vr vp [vt] v2, plus fin3 o4v below
+    ff = sfw + nfw + waw + pcw + stages + 2
+    if SF > 1:
+        ff += 2 * (stages - 1)  # first/last along the pipeline up to first2/last2
+    if NF > 1:
+        ff += 1  # src1
+        if NT:
+            ff += nfw * (stages - 2)  # nf1 nfr nfp [nft] (address the threshold ROM)
+    ff += 2 * SIMD * IB  # sd1, x1r
+    ff += PE * ACC + PE * OB  # acc, o4
+    if mode == "xnor" and not NT:
+        ff -= PE  # o4 = 2 pop - MW: its bit 0 is MW mod 2, a constant
+    absorb = dsp_per and family == "xc7"
+    if absorb:
+        # DSP48E1s absorb their operand registers (w1r, x1r -- duplicated per PE), the
+        # product register, the tree split and the sum register when there is no tree
+        # (measured on xc7; on xcup and ECP5 the registers stay in fabric)
+        if not const_w:
+            ff -= P.mems[0][2]["FF"] if wm.kind == "logic" else wlanes
+        ff -= SIMD * IB
+    elif xp is not None:
+        # XNOR: the CP register (6-lane or group counts), the tree split, dot2
+        ff += (xp["cp"] if xp["shared"] else PE * xp["cp"]) + PE * (xp["split"] + xp["out"])
+    elif const_w:
+        # constant weights: a product depends on the input and the weight value only, so
+        # equal (input, weight) pairs share one register
+        nvals = 2 if mode in ("wbip", "xbip") else (1 << WB)
+        ff += min(lanes, SIMD * min(PE, nvals)) * prw
+    else:
+        ff += lanes * prw  # prodq
+    if xp is None and (not absorb or SIMD > 1):
+        ff += PE * min(ACC, prw + TL)  # dot2 (extension bits merge with the top bit)
+    if treg and xp is None:
+        ts = (TL + 1) // 2
+        split = PE * _tree_n(SIMD, ts - 1) * min(ACC, prw + ts - 1)  # tree split register
+        # beside DSP48E1 cascades about half of it is absorbed (measured: 220 of 280 kept
+        # for 4 x 9 lanes, ~1/3 for 2 x 9)
+        ff += split // 2 if absorb else split
+    P.ff += ff
+    # ---- LUT features
+    P.feat("const", 1)
+    P.feat("ctl", sfw + nfw + waw)
+    if NF > 1:
+        P.feat("xmux", SIMD * IB)
+    tag = "c" if const_w else ""
+    if dsp_per:
+        P.feat("lane_dsp", lanes)
+    elif mode == "mul":
+        P.feat(tag + "lane_mul", lanes * IB * WB)
+    elif mode in ("wbip", "xbip"):
+        P.feat(tag + "lane_neg", lanes * (IB if mode == "wbip" else WB))
+    else:
+        # XNOR: group LUTs and the adders up to the CP register (shared between PEs with
+        # constant weights), the adders after it
+        k = 1 if xp["shared"] else PE
+        P.feat(tag + "xgrp", k * (xp["grp"] + xp["adder_pre"]))
+        P.feat("xtree", PE * xp["adder"])
+    # balanced adder tree: level l has ceil(SIMD / 2^l) nodes of width prw + l (<= ACC)
+    tree = 0.0
+    n = SIMD
+    for lv in range(1, TL + 1):
+        tree += (n // 2) * min(ACC, prw + lv)
+        n = (n + 1) // 2
+    if tree and xp is None:
+        P.feat("tree_dsp" if dsp_per else "tree", PE * tree)
+    P.feat("acc", PE * ACC)
+    if NT:
+        P.feat("cmp_const" if NF == 1 else "cmp", nt_live * ACC)
+        P.feat("cnt", nt_live)
+    elif mode == "xnor":
+        P.feat("xnor_out", PE * ACC)
+    return P
+
+
+# ----------------------------------------------------------------------------------------
+# the operators
+# ----------------------------------------------------------------------------------------
+
+def _exact_matmul(x: np.ndarray, w_t: np.ndarray, bound: int) -> np.ndarray:
+    """Integer x @ w_t through float BLAS, exact because every partial sum stays below the
+    float's integer range (2**24 for float32, 2**53 for float64); int64 otherwise."""
+    lead = x.shape[:-1]
+    x = x.reshape(-1, x.shape[-1])  # 2D: stacked matmuls do not reach BLAS
+    for ft, limit, it in ((np.float32, 2**24, np.int32), (np.float64, 2**53, np.int64)):
+        if bound < limit:
+            return (x.astype(ft) @ w_t.astype(ft)).astype(it).reshape(lead + (w_t.shape[1],))
+    return (x.astype(np.int64) @ w_t.astype(np.int64)).reshape(lead + (w_t.shape[1],))
+
+
+@dataclass(frozen=True, eq=False)
+class _MvauRtl(HWOp):
+    """What MVAU and VVAU share: integer weights, fused thresholds, and the ``qloom_mvau``
+    datapath (a VVAU runs on it as a block-diagonal MVAU). Subclasses give
+    :meth:`mvau_matrix` (the MH x MW matrix qloom_mvau holds) and the vectors per frame."""
+
+    models: ClassVar[dict] = {}
+
+    weights: np.ndarray = None
+    weight_type: IntType = None
+    acc_type: IntType = None
+    thresholds: np.ndarray | None = None
+    out_bias: int = 0
+
+    def mvau_matrix(self) -> tuple[np.ndarray, IntType]:
+        raise NotImplementedError
+
+    @property
+    def mvau_dims(self) -> tuple[int, int]:
+        """(MH, MW) of the qloom_mvau instance."""
+        raise NotImplementedError
+
+    @property
+    def weight_count(self) -> int:
+        return int(self.weights.size)
+
+    @property
+    def threshold_count(self) -> int:
+        return 0 if self.thresholds is None else int(self.thresholds.size)
+
+    def _act(self, acc):
+        if self.thresholds is None:
+            return acc
+        return apply_thresholds(acc, self.thresholds, self.out_bias, self.out_type)
+
+    def _act_describe(self) -> str:
+        return "acc" if self.thresholds is None else f"T={self.thresholds.shape[1]}"
+
+    @property
+    def int_products(self) -> bool:
+        """Integer (not bipolar) weights and inputs: products in LUTs or DSPs (resType)."""
+        return not self.weight_type.bipolar and not self.in_type.bipolar
+
+    def knob_space(self) -> dict[str, Knob]:
+        mh, mw = self.mvau_dims
+        return {"PE": Knob(tuple(divisors(mh))), "SIMD": Knob(tuple(divisors(mw))),
+                "ram_style": ram_style_knob(searched=True, fill=True),
+                "resType": Knob(RES_TYPES, "style", ("lut", "dsp") if self.int_products else (),
+                                "auto", fill=False)}
+
+    def in_elems(self, fold: dict) -> int:
+        return int(fold.get("SIMD", 1))
+
+    def _vparams(self, fold: dict) -> dict:
+        mh, mw = self.mvau_dims
+        return {"MH": mh, "MW": mw, "PE": int(fold.get("PE", 1)), "SIMD": int(fold.get("SIMD", 1)),
+                "NUM_THRESH": int(self.thresholds is not None)}
+
+    def cycles(self, fold: dict) -> int:
+        """vectors * (MH / PE) * (MW / SIMD) (:func:`cycles_qloom_mvau`)."""
+        return self.mvau_vectors * cycles_qloom_mvau(self._vparams(fold))
+
+    @property
+    def mvau_vectors(self) -> int:
+        return self.pixels
+
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        """Vector i is read during the first of its NF passes, overlapping its arrival (its
+        last beat at ``a_in[i]``), then takes (NF-1)*SF more cycles, NF*SF after the
+        previous vector at the earliest, and leaves the pipeline depth later."""
+        p = self._vparams(fold)
+        nf, sf = p["MH"] // p["PE"], p["MW"] // p["SIMD"]
+        return serve(a_in - sf, nf * sf) + latency_qloom_mvau(p)
+
+    def input_fifo_depth(self, fold: dict, producer_burst: int) -> int:
+        """With NF = MH/PE > 1 qloom_mvau reads its input vector only during its first pass
+        over the rows, so the FIFO in front holds a whole vector (SF = MW/SIMD beats, plus
+        2): the next vector streams in during the other NF - 1 passes (measured: CNV-W1A1
+        at 50,571 instead of 32,768 cycles per frame without it)."""
+        p = self._vparams(fold)
+        if p["MH"] // p["PE"] > 1:
+            return p["MW"] // p["SIMD"] + 2
+        return super().input_fifo_depth(fold, producer_burst)
+
+    def rtl(self, fold: dict) -> RtlInstance:
+        """``qloom_mvau`` (rtl/verilog/qloom_mvau.v): weights and thresholds as .mem files
+        (layouts: :func:`mvau_weight_words`, ``threshold_words``)."""
+        w, wt = self.mvau_matrix()
+        return mvau_instance(self.name, w, wt, self.in_type, self.thresholds, self.out_bias,
+                             self.out_type, self.acc_type, fold)
+
+
+@dataclass(frozen=True, eq=False)
+class MVAU(_MvauRtl):
+    """Matrix-vector-activation unit: ``y = act(W @ x)`` for every input vector.
+
+    Shapes: input ``(..., MW)``, output ``(..., MH)`` (the leading dims are the pixels of a
+    convolution after the SWG, or empty for a fully-connected layer).
+
+    Attributes
+    ----------
+    weights : int64 (MH, MW)
+        Integer weights (bipolar weights as -1/+1); column order matches the input stream
+        (for convolutions: (ky, kx, c) with c innermost, as the SWG emits it).
+    weight_type : IntType
+    acc_type : IntType
+        Wide enough for every reachable accumulator value (no overflow).
+    thresholds : int64 (MH, T) or None
+        Fused MultiThreshold activation; None outputs the raw accumulator (``acc_type``).
+    out_bias : int
+        Added to the threshold count.
+    """
+
+    op_type: ClassVar[str] = "MVAU"
+
+    @property
+    def mw(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def mh(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def mvau_dims(self) -> tuple[int, int]:
+        return self.mh, self.mw
+
+    def mvau_matrix(self):
+        return self.weights, self.weight_type
+
+    @property
+    def vectors(self) -> int:
+        """Input vectors per frame (output pixels of a convolution, 1 for a dense layer)."""
+        return self.pixels
+
+    def accumulate(self, x: np.ndarray) -> np.ndarray:
+        """x int64 (N, ..., MW) -> acc int64 (N, ..., MH)."""
+        bound = self.mw * max(abs(self.in_type.min), abs(self.in_type.max)) * max(
+            abs(self.weight_type.min), abs(self.weight_type.max))
+        return _exact_matmul(x, self.weights.T, bound)
+
+    def execute(self, x: np.ndarray) -> np.ndarray:
+        return self._act(self.accumulate(x))
+
+    @property
+    def macs(self) -> int:
+        return self.vectors * self.mh * self.mw
+
+    def describe(self) -> str:
+        return f"MH={self.mh} MW={self.mw} W:{self.weight_type} {self._act_describe()}"
+
+
+@dataclass(frozen=True, eq=False)
+class VVAU(_MvauRtl):
+    """Vector-vector-activation unit for depthwise convolutions (FINN's VVAU).
+
+    Input ``(..., K*C)`` from the SWG in (ky, kx, c) order, output ``(..., C)``:
+    ``acc[c] = sum_k weights[c, k] * x[k*C + c]``, then thresholds as in :class:`MVAU`.
+
+    weights : int64 (C, K) with K = kernel_h * kernel_w.
+
+    The RTL realizes a VVAU as qloom_mvau with a block-diagonal (C x K*C) weight matrix,
+    so its knobs and cycles are that MVAU's. A dedicated vector-vector datapath would be
+    C times faster and smaller; it is future work.
+    """
+
+    op_type: ClassVar[str] = "VVAU"
+
+    @property
+    def channels(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def kernel_size(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def mvau_dims(self) -> tuple[int, int]:
+        return self.channels, self.kernel_size * self.channels
+
+    @property
+    def mvau_vectors(self) -> int:
+        return int(np.prod(self.out_shape[:-1], dtype=np.int64))
+
+    def execute(self, x: np.ndarray) -> np.ndarray:
+        C, K = self.weights.shape
+        xs = x.reshape(x.shape[:-1] + (K, C)).astype(np.int64)
+        return self._act(np.einsum("...kc,ck->...c", xs, self.weights.astype(np.int64)))
+
+    @property
+    def macs(self) -> int:
+        return int(np.prod(self.out_shape, dtype=np.int64)) * self.kernel_size
+
+    def describe(self) -> str:
+        return f"C={self.channels} K={self.kernel_size} W:{self.weight_type} {self._act_describe()}"
+
+    def block_diagonal(self) -> np.ndarray:
+        """(C, K*C) weights: row c holds weights[c, k] at column k*C + c (SWG order)."""
+        C, K = self.weights.shape
+        w = np.zeros((C, K * C), dtype=np.int64)
+        for k in range(K):
+            w[np.arange(C), k * C + np.arange(C)] = self.weights[:, k]
+        return w
+
+    def mvau_matrix(self):
+        wt = self.weight_type
+        if wt.bipolar:  # zeros off the diagonal are not bipolar: store as 2-bit signed
+            wt = IntType(2, True)
+        return self.block_diagonal(), wt
+
+
+_MvauRtl.models = {"qloom_mvau": parts_qloom_mvau}

@@ -1,4 +1,6 @@
-"""Thresholding: standalone per-channel multi-threshold activation (FINN's Thresholding).
+"""Thresholding: standalone per-channel multi-threshold activation (FINN's Thresholding), and
+its Verilog ``qloom_thresholding``: cycles, latency, threshold ROM layout
+(``qloom.ops.base.threshold_words``), instance parameters and resource model.
 
 Used where a quantizer follows an integer tensor that no MVAU/VVAU produced directly
 (for example after a SumPool, whose division by the window size moved into thresholds).
@@ -10,8 +12,57 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.ops.base import HWOp, RtlInstance, apply_thresholds
+from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
+from qloom.cost.replay import Mem, clog2
+from qloom.instance import RtlInstance, memh_text
+from qloom.ops.base import HWOp, Knob, apply_thresholds, divisors, ram_style_knob, threshold_words
+from qloom.ops.fifo import parts_qloom_fifo
+from qloom.stream import serve
 from qloom.types import IntType
+
+
+def cycles_qloom_thresholding(p, NUM_PIXELS: int = 1) -> int:
+    """qloom_thresholding: one beat per cycle, CHANNELS/PE beats per pixel."""
+    return NUM_PIXELS * (p["CHANNELS"] // p["PE"])
+
+
+def latency_qloom_thresholding(p) -> int:
+    """Compare/count pipeline of an isolated pixel, beyond its beats."""
+    return 5
+
+
+def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9, NUM_THRESH=3,
+                             OUT_BITS=2, OUT_SIGNED=0, OUT_BIAS=0, THRESH_FILE="", RAM_STYLE="auto",
+                             family="xc7", files=None) -> Parts:
+    """qloom_thresholding: NF x PE*NUM_THRESH*T_BITS threshold ROM, PE*NUM_THRESH
+    comparators of CW = max(IN_BITS + 1, T_BITS) + 1 bits, a 5-word output FIFO."""
+    P = Parts("qloom_thresholding")
+    NF = CHANNELS // PE
+    NT = NUM_THRESH
+    cw = max(IN_BITS + 1, T_BITS) + 1
+    TW = PE * NT * T_BITS
+    twords = mem_words(files, THRESH_FILE)
+    live = float(PE * NT)
+    dead_pe = 0
+    if twords is not None:
+        xlo = -(1 << (IN_BITS - 1)) if IN_SIGNED else 0
+        xhi = (1 << (IN_BITS - 1)) - 1 if IN_SIGNED else (1 << IN_BITS) - 1
+        per_pe = []
+        for p in range(PE):
+            sub = [(w >> (p * NT * T_BITS)) & ((1 << (NT * T_BITS)) - 1) for w in twords]
+            per_pe.append(live_thresholds(sub, NT, T_BITS, xlo, xhi)[1])
+        twords, live = live_thresholds(twords, PE * NT, T_BITS, xlo, xhi)
+        dead_pe = sum(1 for n in per_pe if n == 0)
+    tl = const_lanes_removed(twords, TW) if twords is not None else TW
+    style = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
+    P.add_mem(Mem("thresholds", NF, tl, rom=True, style=style, feature="rom_thr"), family, twords)
+    P.add(parts_qloom_fifo(WIDTH=PE * OUT_BITS, DEPTH=5, RAM_STYLE="distributed", family=family))
+    # nf pending v1 x1 ov o (the input lanes of a PE without live comparators are unused)
+    P.ff += clog2(NF) + 3 + 1 + (PE - dead_pe) * IN_BITS + 1 + PE * OUT_BITS
+    P.feat("const", 1)
+    P.feat("cmp_const" if NF == 1 else "cmp", live * cw)
+    P.feat("cnt", live)
+    return P
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,6 +73,7 @@ class Thresholding(HWOp):
     """
 
     op_type: ClassVar[str] = "Thresholding"
+    models: ClassVar[dict] = {}
 
     thresholds: np.ndarray = None
     out_bias: int = 0
@@ -33,17 +85,22 @@ class Thresholding(HWOp):
     def threshold_count(self) -> int:
         return int(self.thresholds.size)
 
-    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
-        """C/PE beats per pixel, then the compare/count pipeline (latency_thresholding)."""
-        from qloom.dse.latency import serve
-        from qloom.rtl.cycles import latency_thresholding
+    def knob_space(self) -> dict[str, Knob]:
+        return {"PE": Knob(tuple(divisors(self.fold_channels))), "ram_style": ram_style_knob(searched=False)}
 
-        return serve(a_in, self.in_shape[-1] / int(fold.get("PE", 1))) + latency_thresholding()
+    def _vparams(self, fold: dict) -> dict:
+        return {"CHANNELS": int(self.in_shape[-1]), "PE": int(fold.get("PE", 1))}
+
+    def cycles(self, fold: dict) -> int:
+        return cycles_qloom_thresholding(self._vparams(fold), NUM_PIXELS=self.pixels)
+
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        """C/PE beats per pixel, then the compare/count pipeline."""
+        p = self._vparams(fold)
+        return serve(a_in, cycles_qloom_thresholding(p)) + latency_qloom_thresholding(p)
 
     def rtl(self, fold: dict) -> RtlInstance:
         """``qloom_thresholding``: per-channel thresholds in a ROM, PE lanes per beat."""
-        from qloom.rtl.memfiles import memh_text, threshold_words
-
         pe = int(fold.get("PE", 1))
         thr, it, ot = self.thresholds, self.in_type, self.out_type
         # signed threshold words: the range always includes -1
@@ -61,3 +118,6 @@ class Thresholding(HWOp):
 
     def describe(self) -> str:
         return f"C={self.in_shape[-1]} T={self.thresholds.shape[1]}"
+
+
+Thresholding.models = {"qloom_thresholding": parts_qloom_thresholding}

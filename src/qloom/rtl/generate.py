@@ -16,11 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from qloom.instance import RtlInstance
 from qloom.ir import HWGraph
-from qloom.ops.base import RtlInstance
+from qloom.ops.dwc import dwc_instances
+from qloom.ops.fifo import DEFAULT_DEPTH as DEFAULT_FIFO_DEPTH
+from qloom.ops.fifo import fifo_instance
 
 VERILOG_DIR = Path(__file__).with_name("verilog")
-DEFAULT_FIFO_DEPTH = 2
 
 
 @dataclass
@@ -68,20 +70,17 @@ class TopPlan:
 
 
 def _dwc(name, bits, e_in, e_out) -> list[Stage]:
-    """Width conversion e_in -> e_out elements of ``bits`` (via their gcd when neither
-    divides the other)."""
-    if e_in == e_out:
-        return []
-    if e_in % e_out and e_out % e_in:
-        g = math.gcd(e_in, e_out)
-        return _dwc(name + "_a", bits, e_in, g) + _dwc(name + "_b", bits, g, e_out)
-    inst = RtlInstance("qloom_dwc", {"IN_WIDTH": e_in * bits, "OUT_WIDTH": e_out * bits}, bits, bits, False)
-    return [Stage(name, "dwc", inst, e_in * bits, e_out * bits, elems_in=e_in, elems_out=e_out)]
+    """Width conversion e_in -> e_out elements of ``bits`` (qloom.ops.dwc; two stages,
+    ``_a`` and ``_b``, via their gcd when neither divides the other)."""
+    insts = dwc_instances(bits, e_in, e_out)
+    names = [name] if len(insts) == 1 else [f"{name}_{s}" for s in "ab"]
+    return [Stage(n, "dwc", inst, inst.params["IN_WIDTH"], inst.params["OUT_WIDTH"],
+                  elems_in=inst.params["IN_WIDTH"] // bits, elems_out=inst.params["OUT_WIDTH"] // bits)
+            for n, inst in zip(names, insts)]
 
 
 def _fifo(name, width, depth) -> Stage:
-    inst = RtlInstance("qloom_fifo", {"WIDTH": width, "DEPTH": depth, "RAM_STYLE": "auto"}, width, width, False)
-    return Stage(name, "fifo", inst, width, width)
+    return Stage(name, "fifo", fifo_instance(width, depth), width, width)
 
 
 def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> TopPlan:

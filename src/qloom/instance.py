@@ -1,0 +1,52 @@
+"""The RTL instance record and the $readmemh text format (a leaf module).
+
+An operator describes its Verilog instance as an :class:`RtlInstance`; the top generator
+(qloom.rtl.generate), the resource models (qloom.ops) and the synthesis runner read it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class RtlInstance:
+    """How one operator (or FIFO, DWC) is instantiated in the generated Verilog top.
+
+    module : Verilog module name in ``qloom/rtl/verilog``; params : its parameters;
+    in_bits/out_bits : stream element widths (bits); out_signed : how the output
+    elements are read; make_files : builds the memory-initialisation files
+    {file name: $readmemh text} (lazily: the design-space search never needs them).
+    """
+
+    module: str
+    params: dict
+    in_bits: int
+    out_bits: int
+    out_signed: bool
+    make_files: Callable[[], dict] | None = field(default=None, compare=False)
+    file_names: tuple = ()
+
+    @property
+    def files(self) -> dict:
+        return self.make_files() if self.make_files else {}
+
+
+def pack_field(v: int, bits: int, what: str) -> int:
+    """``v`` as a ``bits``-bit two's complement field; ValueError when it does not fit."""
+    v = int(v)
+    if not -(1 << (bits - 1)) <= v < (1 << bits):
+        raise ValueError(f"{what} value {v} does not fit {bits} bits")
+    return v & ((1 << bits) - 1)
+
+
+def memh_text(words, width: int) -> str:
+    """$readmemh text: one zero-padded hex word per line."""
+    nd = max(1, (width + 3) // 4)
+    return "".join(format(int(w), f"0{nd}x") + "\n" for w in words)
+
+
+def write_memh(path: str | os.PathLike, words, width: int) -> None:
+    with open(path, "w") as f:
+        f.write(memh_text(words, width))
