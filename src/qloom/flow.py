@@ -77,6 +77,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
         why = f"folding chosen for {target_fps:,.0f} FPS{lat} on {brd.name} at {clock_mhz:g} MHz ({how})"
     else:
         folding, _, why = default_folding(graph)
+    graph.verify(folding)
     if fifo_depths is None:
         fifo_depths = fifo_depths_from_cycles(graph, folding)
     plan = plan_top(graph, folding, fifo_depths)

@@ -235,3 +235,66 @@ class HWGraph:
             if n.name == name:
                 return n
         raise KeyError(name)
+
+    def verify(self, folding: dict | None = None) -> "HWGraph":
+        """Check that the chain is consistent; returns the graph.
+
+        Without ``folding`` (after lowering): unique layer names; each layer's input shape
+        and element type equal its producer's output (a vector layer may take an image
+        flattened: equal element counts); the host input's type and shape feed the first
+        layer and the host output reads the last. With ``folding`` (after folding): every
+        layer's configuration is legal (each knob value among ``HWOp.knob_space``, the
+        combination realizable), its beat widths divide its channels, and the RTL element
+        widths chain from layer to layer.
+
+        Raises QloomError naming the layer and what was expected.
+        """
+        from qloom.errors import QloomError
+
+        def fail(op, what):
+            raise QloomError(f"{self.name}: layer {op.name} ({op.op_type}): {what}")
+
+        if not self.nodes:
+            raise QloomError(f"{self.name}: the hardware graph has no layers")
+        seen = set()
+        hi = self.host_input
+        prev_shape, prev_type, prev = tuple(hi.order.shape), hi.int_type, None
+        for op in self.nodes:
+            if op.name in seen:
+                fail(op, "layer name used twice")
+            seen.add(op.name)
+            src = prev.name if prev else f"host input {hi.name}"
+            shp = tuple(op.in_shape)
+            if shp != prev_shape and not (len(shp) == 1 and int(np.prod(shp)) == int(np.prod(prev_shape))):
+                fail(op, f"input shape {shp} does not match {src}'s output {prev_shape}")
+            if op.in_type != prev_type:
+                fail(op, f"input type {op.in_type} does not match {src}'s output {prev_type}")
+            prev_shape, prev_type, prev = tuple(op.out_shape), op.out_type, op
+        if tuple(self.host_output.order.shape) != prev_shape:
+            fail(prev, f"output shape {prev_shape} does not match host output {self.host_output.order.shape}")
+        if folding is not None:
+            self._verify_folding(folding, fail)
+        return self
+
+    def _verify_folding(self, folding: dict, fail) -> None:
+        prev_bits = None
+        for op in self.nodes:
+            cfg = folding.get(op.name, {})
+            space = op.knob_space()
+            for key, val in cfg.items():
+                if key in space and val not in space[key].values:
+                    fail(op, f"{key}={val!r} is not one of {list(space[key].values)}")
+            why = op.illegal(cfg)
+            if why:
+                fail(op, f"folding {cfg} is not realizable ({why})")
+            e_in, e_out = op.in_elems(cfg), op.out_elems(cfg)
+            if int(op.in_shape[-1]) % e_in or int(op.out_shape[-1]) % e_out:
+                fail(op, f"beats of {e_in} in / {e_out} out elements do not divide the channels "
+                         f"{op.in_shape[-1]} / {op.out_shape[-1]}")
+            if op.rtl_missing(cfg):
+                prev_bits = None
+                continue
+            inst = op.rtl(cfg)
+            if prev_bits is not None and inst.in_bits != prev_bits:
+                fail(op, f"RTL input elements of {inst.in_bits} bits, the producer's are {prev_bits}")
+            prev_bits = inst.out_bits

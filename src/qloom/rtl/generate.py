@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qloom.errors import QloomError
 from qloom.instance import RtlInstance
 from qloom.ir import HWGraph
 from qloom.ops.dwc import dwc_instances
@@ -100,7 +101,8 @@ def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> 
             plan.in_elem_bits, plan.in_elems = inst.in_bits, e_in
         else:
             if prev_bits != inst.in_bits:
-                raise AssertionError(f"{op.name}: element width {inst.in_bits} != producer's {prev_bits}")
+                raise QloomError(f"layer {op.name}: element width {inst.in_bits} != producer's {prev_bits} "
+                                 "(HWGraph.verify checks this)")
             glue = _dwc(f"dwc_{op.name}", prev_bits, prev_elems, e_in)
             glue.append(_fifo(f"fifo_{op.name}", e_in * inst.in_bits,
                               int(fifo_depths.get(op.name, DEFAULT_FIFO_DEPTH))))
