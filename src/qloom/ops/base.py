@@ -61,6 +61,10 @@ def ram_style_knob(searched: bool, fill: bool = False) -> Knob:
     return Knob(RAM_STYLES, "style", ("block", "distributed") if searched else (), "auto", fill)
 
 
+# Knobs of every layer, whatever its operator (none yet).
+LAYER_KNOBS: dict[str, Knob] = {}
+
+
 @dataclass(frozen=True, eq=False)
 class HWOp:
     """A streaming hardware operator of the dataflow chain.
@@ -110,7 +114,12 @@ class HWOp:
 
     # ---- folding (FINN-R Sec. 4.2): the knobs this operator offers, and their effect
     def knob_space(self) -> dict[str, Knob]:
-        """Every knob of this operator with its legal values, in folding.json order."""
+        """Every knob of this layer with its legal values, in folding.json order: the
+        operator's own (:meth:`own_knobs`), then those every layer has (:data:`LAYER_KNOBS`)."""
+        return {**self.own_knobs(), **LAYER_KNOBS}
+
+    def own_knobs(self) -> dict[str, Knob]:
+        """This operator's knobs (default: PE lanes over the output channels)."""
         return {"PE": Knob(tuple(divisors(self.fold_channels)))}
 
     def knobs(self) -> dict[str, list]:

@@ -438,7 +438,7 @@ class _MvauRtl(HWOp):
         """Integer (not bipolar) weights and inputs: products in LUTs or DSPs (resType)."""
         return not self.weight_type.bipolar and not self.in_type.bipolar
 
-    def knob_space(self) -> dict[str, Knob]:
+    def own_knobs(self) -> dict[str, Knob]:
         mh, mw = self.mvau_dims
         return {"PE": Knob(tuple(divisors(mh))), "SIMD": Knob(tuple(divisors(mw))),
                 "ram_style": ram_style_knob(searched=True, fill=True),

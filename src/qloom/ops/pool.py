@@ -156,7 +156,7 @@ class _Pool(HWOp):
     stride: tuple[int, int] = (2, 2)
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
 
-    def knob_space(self) -> dict[str, Knob]:
+    def own_knobs(self) -> dict[str, Knob]:
         return {"PE": Knob(tuple(divisors(self.fold_channels))), "ram_style": ram_style_knob(searched=False)}
 
     def _params(self, fold: dict) -> dict:
@@ -192,10 +192,10 @@ class StreamingMaxPool(_Pool):
         win = _windows(x, self.kernel, self.stride, self.pads, self.in_type.min, self.out_shape[:2])
         return win.max(axis=(-2, -1))
 
-    def knob_space(self) -> dict[str, Knob]:
+    def own_knobs(self) -> dict[str, Knob]:
         """PE: channels per beat; parallel_window: 1 = pixel-streaming (a whole pixel per
         beat, the window reduced in the cycle it completes; only with PE = C)."""
-        k = super().knob_space()
+        k = super().own_knobs()
         return {"PE": k["PE"], "parallel_window": Knob((0, 1)), "ram_style": k["ram_style"]}
 
     def illegal(self, fold: dict) -> str | None:

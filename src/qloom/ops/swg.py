@@ -245,7 +245,7 @@ class SWG(HWOp):
     def fold_channels(self) -> int:
         return int(self.in_shape[-1])
 
-    def knob_space(self) -> dict[str, Knob]:
+    def own_knobs(self) -> dict[str, Knob]:
         """SIMD: channels per input beat; parallel_window: 1 = a whole window per output
         beat (FINN's ``parallel_window``; only with SIMD = C), 0 = one SIMD slice of a
         window per beat; ram_style: the line buffer."""

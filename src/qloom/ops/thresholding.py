@@ -85,7 +85,7 @@ class Thresholding(HWOp):
     def threshold_count(self) -> int:
         return int(self.thresholds.size)
 
-    def knob_space(self) -> dict[str, Knob]:
+    def own_knobs(self) -> dict[str, Knob]:
         return {"PE": Knob(tuple(divisors(self.fold_channels))), "ram_style": ram_style_knob(searched=False)}
 
     def _vparams(self, fold: dict) -> dict:
