@@ -135,3 +135,31 @@ def test_res_type_knob(svhn):
         validate_folding(svhn, {mvau.name: {"resType": "carry"}})
     fold, _, _ = search(svhn, get_board("u250"), 200e6 / 1028, 200)
     assert {f.get("resType") for n, f in fold.items() if n.startswith("MVAU")} == {"lut"}
+
+
+def test_fifo_ram_style_knob(tmp_path):
+    """A layer knob of every operator (ops/base.py LAYER_KNOBS): the FIFO in front of the
+    layer gets that RAM_STYLE; not searched, kept out of folding.json unless given; the
+    resource model of the FIFO follows it (registers: no LUT-RAM)."""
+    from qloom.flow import build
+    from qloom.models import model_path
+    from qloom.ops import estimate_instance, estimate_module
+    from qloom.rtl.generate import plan_top
+
+    graph = qloom.compile_model(model_path())
+    fold = validate_folding(graph, {"MVAU_1": {"PE": 8, "SIMD": 16, "fifo_ram_style": "registers"}})
+    assert fold["MVAU_1"]["fifo_ram_style"] == "registers" and "fifo_ram_style" not in fold["MVAU_0"]
+    with pytest.raises(qloom.QloomError, match=r"fifo_ram_style 'ultra'; expected one of auto, block"):
+        validate_folding(graph, {"MVAU_1": {"fifo_ram_style": "ultra"}})
+    plan = plan_top(graph, fold, {"MVAU_1": 18})
+    fifo = next(s for s in plan.stages if s.name == "fifo_MVAU_1")
+    other = next(s for s in plan.stages if s.name == "fifo_MVAU_0")
+    assert fifo.inst.params["RAM_STYLE"] == "registers" and other.inst.params["RAM_STYLE"] == "auto"
+    auto = dict(fifo.inst.params, RAM_STYLE="auto")
+    reg, lutram = estimate_instance(fifo.inst), estimate_module("qloom_fifo", auto)
+    assert reg["FF"] > lutram["FF"]  # 18 beats in flip-flops instead of LUT-RAM
+    fp = tmp_path / "f.json"
+    fp.write_text(json.dumps(fold))
+    build(model_path(), tmp_path / "out", folding_path=fp)
+    top = (tmp_path / "out" / "rtl" / "qloom_top.v").read_text()
+    assert top.count('.RAM_STYLE("registers")') == 1

@@ -61,8 +61,13 @@ def ram_style_knob(searched: bool, fill: bool = False) -> Knob:
     return Knob(RAM_STYLES, "style", ("block", "distributed") if searched else (), "auto", fill)
 
 
-# Knobs of every layer, whatever its operator (none yet).
-LAYER_KNOBS: dict[str, Knob] = {}
+FIFO_RAM_STYLES = ("auto", "block", "distributed", "registers")  # qloom_fifo RAM_STYLE
+
+# Knobs of every layer, whatever its operator. fifo_ram_style: where the FIFO in front of
+# the layer keeps its beats (FINN's StreamingFIFO ram_style; "auto" lets Yosys choose).
+LAYER_KNOBS: dict[str, Knob] = {
+    "fifo_ram_style": Knob(FIFO_RAM_STYLES, "style", (), "auto", fill=False),
+}
 
 
 @dataclass(frozen=True, eq=False)

@@ -80,8 +80,8 @@ def _dwc(name, bits, e_in, e_out) -> list[Stage]:
             for n, inst in zip(names, insts)]
 
 
-def _fifo(name, width, depth) -> Stage:
-    return Stage(name, "fifo", fifo_instance(width, depth), width, width)
+def _fifo(name, width, depth, ram_style="auto") -> Stage:
+    return Stage(name, "fifo", fifo_instance(width, depth, ram_style), width, width)
 
 
 def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> TopPlan:
@@ -105,7 +105,8 @@ def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> 
                                  "(HWGraph.verify checks this)")
             glue = _dwc(f"dwc_{op.name}", prev_bits, prev_elems, e_in)
             glue.append(_fifo(f"fifo_{op.name}", e_in * inst.in_bits,
-                              int(fifo_depths.get(op.name, DEFAULT_FIFO_DEPTH))))
+                              int(fifo_depths.get(op.name, DEFAULT_FIFO_DEPTH)),
+                              fold.get("fifo_ram_style", "auto")))
             for g in glue:  # glue is charged to the layer it feeds
                 g.layer = op.name
             plan.stages += glue
