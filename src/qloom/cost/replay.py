@@ -82,40 +82,36 @@ class _RamDef:
     wr_width: int = 0  # forced write width (ECP5 PDPW16KD: 36)
 
 
-def _xc7_lib():
-    L = []
-    # lutrams_xc5v.txt (xc7): SP / DP / QP / SDP, "widthscale" (SDP: 7, else = cost)
-    for ab, w, cell, luts, bits in ((5, 8, "RAM32M", 4, 8), (6, 4, "RAM64X1S", 1, 1),
-                                    (7, 2, "RAM128X1S", 2, 1), (8, 1, "RAM256X1S", 4, 1)):
-        L.append(_RamDef(f"LUTRAM_SP{ab}", "distributed", ab, (w,), 8, 8, 0, "sp", False, 0, cell, luts, bits))
-    for ab, w, cell, luts, bits in ((5, 4, "RAM32M", 4, 4), (6, 2, "RAM64X1D", 2, 1), (7, 1, "RAM128X1D", 4, 1)):
-        L.append(_RamDef(f"LUTRAM_DP{ab}", "distributed", ab, (w,), 8, 8, 0, "dp", False, 0, cell, luts, bits))
-    for ab, w, cell, luts, bits in ((5, 2, "RAM32M", 4, 2), (6, 1, "RAM64M", 4, 1)):
-        L.append(_RamDef(f"LUTRAM_QP{ab}", "distributed", ab, (w,), 7, 7, 0, "dp", False, 0, cell, luts, bits))
-    for ab, w, cell, luts, bits in ((5, 6, "RAM32M", 4, 6), (6, 3, "RAM64M", 4, 3)):
-        L.append(_RamDef(f"LUTRAM_SDP{ab}", "distributed", ab, (w,), 8, 7, 0, "sdp", False, 0, cell, luts, bits))
-    L += _xilinx_brams(cascade=True)
-    return L
+# Yosys' LUT-RAM libraries (techlibs/xilinx lutrams_xc5v.txt for xc7, lutrams_xcu.txt for
+# xcup): per port kind, its "cost" and "widthscale" (SDP: 7 on xc7, else = cost), then per
+# address width (abits, data width, mapped cell, LUTs per cell, data bits per cell).
+_LUTRAMS = {
+    "xc7": [
+        ("SP", "sp", 8, 8, [(5, 8, "RAM32M", 4, 8), (6, 4, "RAM64X1S", 1, 1),
+                            (7, 2, "RAM128X1S", 2, 1), (8, 1, "RAM256X1S", 4, 1)]),
+        ("DP", "dp", 8, 8, [(5, 4, "RAM32M", 4, 4), (6, 2, "RAM64X1D", 2, 1), (7, 1, "RAM128X1D", 4, 1)]),
+        ("QP", "dp", 7, 7, [(5, 2, "RAM32M", 4, 2), (6, 1, "RAM64M", 4, 1)]),
+        ("SDP", "sdp", 8, 7, [(5, 6, "RAM32M", 4, 6), (6, 3, "RAM64M", 4, 3)]),
+    ],
+    # twice the widths of xc7 (RAM32M16, RAM64M8), cost 16, widthscale = cost
+    "xcup": [
+        ("SP", "sp", 16, 16, [(5, 16, "RAM32M16", 8, 16), (6, 8, "RAM64X1S", 1, 1), (7, 4, "RAM128X1S", 2, 1),
+                              (8, 2, "RAM256X1S", 4, 1), (16, 1, "RAM512X1S", 8, 1)]),
+        ("DP", "dp", 16, 16, [(5, 8, "RAM32M16", 8, 8), (6, 4, "RAM64X1D", 2, 1), (7, 2, "RAM128X1D", 4, 1),
+                              (8, 1, "RAM256X1D", 8, 1)]),
+        ("QP", "dp", 16, 16, [(5, 4, "RAM32M16", 8, 4), (6, 2, "RAM64M8", 8, 2)]),
+        ("OP", "dp", 16, 16, [(5, 2, "RAM32M16", 8, 2), (6, 1, "RAM64M8", 8, 1)]),
+        ("SDP", "sdp", 16, 16, [(5, 14, "RAM32M16", 8, 14), (6, 7, "RAM64M8", 8, 7)]),
+    ],
+}
 
 
-def _xcup_lib():
-    L = []
-    # lutrams_xcu.txt: cost 16, widthscale = cost, twice the widths of xc7 (RAM32M16, RAM64M8)
-    for ab, w, cell, luts, bits in ((5, 16, "RAM32M16", 8, 16), (6, 8, "RAM64X1S", 1, 1),
-                                    (7, 4, "RAM128X1S", 2, 1), (8, 2, "RAM256X1S", 4, 1),
-                                    (16, 1, "RAM512X1S", 8, 1)):
-        L.append(_RamDef(f"LUTRAM_SP{ab}", "distributed", ab, (w,), 16, 16, 0, "sp", False, 0, cell, luts, bits))
-    for ab, w, cell, luts, bits in ((5, 8, "RAM32M16", 8, 8), (6, 4, "RAM64X1D", 2, 1),
-                                    (7, 2, "RAM128X1D", 4, 1), (8, 1, "RAM256X1D", 8, 1)):
-        L.append(_RamDef(f"LUTRAM_DP{ab}", "distributed", ab, (w,), 16, 16, 0, "dp", False, 0, cell, luts, bits))
-    for ab, w, cell, luts, bits in ((5, 4, "RAM32M16", 8, 4), (6, 2, "RAM64M8", 8, 2)):
-        L.append(_RamDef(f"LUTRAM_QP{ab}", "distributed", ab, (w,), 16, 16, 0, "dp", False, 0, cell, luts, bits))
-    for ab, w, cell, luts, bits in ((5, 2, "RAM32M16", 8, 2), (6, 1, "RAM64M8", 8, 1)):
-        L.append(_RamDef(f"LUTRAM_OP{ab}", "distributed", ab, (w,), 16, 16, 0, "dp", False, 0, cell, luts, bits))
-    for ab, w, cell, luts, bits in ((5, 14, "RAM32M16", 8, 14), (6, 7, "RAM64M8", 8, 7)):
-        L.append(_RamDef(f"LUTRAM_SDP{ab}", "distributed", ab, (w,), 16, 16, 0, "sdp", False, 0, cell, luts, bits))
-    L += _xilinx_brams(cascade=False)
-    return L
+def _xilinx_lib(family: str):
+    """The LUT-RAM types of ``family`` (library order), then its block RAMs (xc7: with the
+    RAMB36 cascade)."""
+    L = [_RamDef(f"LUTRAM_{kind}{ab}", "distributed", ab, (w,), cost, ws, 0, port, False, 0, cell, luts, bits)
+         for kind, port, cost, ws, rows in _LUTRAMS[family] for ab, w, cell, luts, bits in rows]
+    return L + _xilinx_brams(cascade=family == "xc7")
 
 
 def _xilinx_brams(cascade: bool):
@@ -141,7 +137,7 @@ def _ecp5_lib():
     ]
 
 
-_LIBS = {"xc7": _xc7_lib(), "xcup": _xcup_lib(), "ecp5": _ecp5_lib()}
+_LIBS = {"xc7": _xilinx_lib("xc7"), "xcup": _xilinx_lib("xcup"), "ecp5": _ecp5_lib()}
 _LOGIC_COST_ROM = {"xc7": 1 / 64, "xcup": 1 / 64, "ecp5": 1 / 16}
 _FACTOR_MUX, _FACTOR_DEMUX, _FACTOR_EMU = 0.5, 0.5, 2
 
