@@ -29,12 +29,28 @@ def save_array(path: str | os.PathLike, arr: np.ndarray) -> None:
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise QloomError(f"{p}: folder {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
+
+    def write(part):
+        with open(part, "wb") as f:
             np.save(f, arr)
-        os.replace(tmp, p)
+
+    write_atomic(p, write, suffix=".tmp")
+
+
+def write_atomic(path: str | os.PathLike, write, suffix: str = ".part") -> Path:
+    """Create ``path`` atomically: ``write(part)`` fills a temporary file beside it (same
+    folder), which is then made world-readable (0644) and renamed onto ``path``; on any
+    failure the temporary file is removed and nothing is left behind."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    fd, part = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=parent)
+    os.close(fd)
+    try:
+        write(part)
+        os.chmod(part, 0o644)  # mkstemp creates 0600
+        os.replace(part, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if os.path.exists(part):
+            os.unlink(part)
         raise
+    return path

@@ -33,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from qloom.errors import QloomError
+from qloom.fileio import write_atomic
 
 BNN_PYNQ = tuple(f"{t}_{p}" for t in ("cnv", "lfc", "sfc", "tfc") for p in ("1w1a", "1w2a", "2w2a"))
 
@@ -115,18 +116,12 @@ def export_self_contained(model, example, out: str | os.PathLike) -> Path:
     real_inputs = [i for i in m.graph.input if i.name not in init_names]
     del m.graph.input[:]
     m.graph.input.extend(real_inputs)
-    fd, part = tempfile.mkstemp(prefix=out.name + ".", suffix=".part", dir=out.parent)
-    os.close(fd)
-    try:
+
+    def write(part):
         onnx.save_model(m, part, save_as_external_data=False)
         onnx.checker.check_model(part)
-        os.chmod(part, 0o644)  # mkstemp creates 0600
-        os.replace(part, out)
-    except BaseException:
-        if os.path.exists(part):
-            os.unlink(part)
-        raise
-    return out
+
+    return write_atomic(out, write)
 
 
 # --------------------------------------------------------------------- hls4ml topologies
@@ -303,17 +298,7 @@ def zoo_export(name: str, path: str | os.PathLike, seed: int = 0) -> Path:
         src = entry.shipped
         if not src.is_file():
             raise QloomError(f"{name}: shipped model {src} is missing (run scripts/train_zoo.py)")
-        fd, part = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=parent)
-        os.close(fd)
-        try:
-            shutil.copyfile(src, part)
-            os.chmod(part, 0o644)
-            os.replace(part, path)
-        except BaseException:
-            if os.path.exists(part):
-                os.unlink(part)
-            raise
-        return path
+        return write_atomic(path, lambda part: shutil.copyfile(src, part))
     model = build_bnn_pynq(name, seed)
     return export_self_contained(model, torch.zeros((1,) + entry.input_shape), path)
 
