@@ -1,10 +1,4 @@
-import os
-import warnings
-
 import pytest
-
-os.environ.setdefault("PYTHONWARNINGS", "ignore")
-warnings.filterwarnings("ignore")
 
 
 @pytest.fixture(scope="session")
