@@ -10,6 +10,10 @@ from qloom.cost.replay import clog2, mux_luts
 from qloom.instance import RtlInstance
 
 
+# How far Verilator may be from the formula (relative, cycles): measured 1 cycle
+CYCLE_TOLERANCE = {"qloom_dwc": (0.0, 1)}
+
+
 def dwc_instances(bits: int, e_in: int, e_out: int) -> list[RtlInstance]:
     """The ``qloom_dwc`` chain converting beats of ``e_in`` elements of ``bits`` to beats of
     ``e_out`` (none when equal; two through their gcd when neither divides the other)."""

@@ -15,6 +15,11 @@ from qloom.ops.base import HWOp
 from qloom.stream import serve
 
 
+# How far Verilator may be from the formulas for a run of frames (relative, cycles):
+# the latency figure is up to 3 cycles pessimistic
+CYCLE_TOLERANCE = {"qloom_labelselect": (0.0, 3)}
+
+
 def cycles_qloom_labelselect(p) -> int:
     """qloom_labelselect: one element per cycle; the K outputs overlap the next vector:
     max(NUM_LABELS, K + 1) cycles per vector."""

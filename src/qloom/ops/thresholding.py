@@ -21,6 +21,10 @@ from qloom.stream import serve
 from qloom.types import IntType
 
 
+# How far Verilator may be from the formulas (relative, cycles): measured 1 cycle
+CYCLE_TOLERANCE = {"qloom_thresholding": (0.0, 1)}
+
+
 def cycles_qloom_thresholding(p, NUM_PIXELS: int = 1) -> int:
     """qloom_thresholding: one beat per cycle, CHANNELS/PE beats per pixel."""
     return NUM_PIXELS * (p["CHANNELS"] // p["PE"])
