@@ -8,7 +8,7 @@ weight quantizers). Anything that cannot become integer hardware raises
 """
 from __future__ import annotations
 
-from typing import Callable, Union
+from typing import Callable
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from qloom.passes.lower.state import LowerContext, TensorState, canonical_nhwc
 
 # handler(ctx, node, state of its dynamic input) -> the state of its output, or
 # {output name: state} for several outputs (TopK)
-Handler = Callable[[LowerContext, object, TensorState], Union[TensorState, dict]]
+Handler = Callable[[LowerContext, object, TensorState], TensorState | dict]
 
 HANDLERS: dict[str, Handler] = {
     # matrix products (linear.py)
