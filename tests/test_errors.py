@@ -15,6 +15,7 @@ import pytest
 
 from onnx_builders import mlp
 from qloom.cli import main
+from qloom.passes.lower import HANDLERS
 
 P = "qloom: error: "
 
@@ -54,7 +55,11 @@ CATALOGUE = {
     "missing_external_data": (["info", "{d}/ext.onnx"],
                               r"{d}/ext\.onnx: weights are kept in an external data file 'ext\.onnx\.data', "
                               r"which is missing \(expected at {d}/ext\.onnx\.data\)"),
-    "unsupported_op": (["info", "{d}/softmax.onnx"], r"node Softmax_0 \(Softmax\): unsupported op.*"),
+    "unsupported_op": (["info", "{d}/softmax.onnx"],
+                       r"node Softmax_0 \(Softmax\): unsupported op; qloom lowers Add, ArgMax, AveragePool, "
+                       r"BatchNormalization, BipolarQuant, Clip, Conv, Div, Dropout, Flatten, Gemm, "
+                       r"GlobalAveragePool, Identity, IntQuant, MatMul, MaxPool, Mul, Neg, Quant, ReduceMean, "
+                       r"Relu, Reshape, Sigmoid, Squeeze, Sub, Tanh, TopK, Transpose, Trunc and Unsqueeze"),
     "float_between": (["info", "{d}/float_between.onnx"], r"node MatMul_1 \(MatMul\): .*not quantized.*"),
     "float_weights": (["info", "{d}/float_w.onnx"], r"node MatMul_0 \(MatMul\): .*not quantized.*"),
     "input_shape": (["emulate", "{model}", "-i", "{d}/x_shape.npy", "-o", "{d}/y.npy"],
@@ -118,3 +123,10 @@ def test_error_line(name, prepared, capsys):
     regex = "^" + re.escape(P) + pattern.replace("{d}", re.escape(str(d))) + "$"
     assert re.match(regex, line), f"\n{line}\n{regex}"
     assert sorted(p.name for p in d.iterdir()) == before  # nothing written, nothing partial
+
+
+def test_unsupported_message_lists_the_handler_table():
+    """The op types in the unsupported-op line are exactly the lowering's table."""
+    pattern = CATALOGUE["unsupported_op"][1].replace("\\(", "(").replace("\\)", ")")
+    listed = pattern.split("qloom lowers ", 1)[1].replace(" and ", ", ").split(", ")
+    assert sorted(listed) == sorted(HANDLERS)

@@ -120,9 +120,10 @@ def lower_model(path) -> HWGraph:
     Raises
     ------
     QloomError
-        Unreadable file, or a node that cannot be lowered (the message names it).
+        Unreadable file, or a node that cannot be lowered (the message names it), or a
+        lowered chain that does not hold together (``HWGraph.verify``).
     """
     from qloom.frontend import load_qonnx
 
     model = load_qonnx(path)
-    return Lowering(model, str(path)).run()
+    return Lowering(model, str(path)).run().verify()
