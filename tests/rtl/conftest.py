@@ -5,11 +5,7 @@ import pytest
 
 from qloom.sim import verilator as vl
 
-try:
-    vl.verilator_bin()
-    HAVE_VERILATOR = True
-except vl.SimError:
-    HAVE_VERILATOR = False
+HAVE_VERILATOR = vl.have_verilator()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -18,7 +18,7 @@ def assert_lint_clean(top, modules, params):
 
 def synth_check(top, modules, params, files=None):
     """synth_xilinx must succeed without latches; returns the SynthResult."""
-    from qloom.sim.yosys import synth_xilinx
+    from qloom.synth import synth_xilinx
 
     res = synth_xilinx(top, sources(*modules), params, files=files)
     assert not res.latches, f"latches inferred in {top}: {res.latches}"

