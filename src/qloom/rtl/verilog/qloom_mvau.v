@@ -37,6 +37,12 @@
 //   RAM_STYLE     "auto" | "block" | "distributed": ram_style attribute of the
 //                 weight ROM ("distributed" is emitted as "logic", which is how
 //                 Yosys builds a LUT ROM; it cannot put a ROM in LUTRAM).
+//   ROUND_TRIP    cycles from issuing a vector's last input beat for an output beat
+//                 to that beat's credit coming back without stalls (default: the
+//                 pipeline depth, 9 + (SIMD > 4) + (NUM_THRESH > 0))
+//   CREDITS       output beats in flight or queued (>= 1), default
+//                 ceil(ROUND_TRIP/SF) + 1: enough for one output beat per SF cycles;
+//                 the output FIFO (qloom_credit_out) has CREDITS words
 //
 // Streams
 //   s_axis_tdata [SIMD*IN_BITS-1:0]: MW/SIMD beats per vector, element s of
@@ -55,8 +61,9 @@
 // Memory use
 //   weight ROM NF*SF x PE*SIMD*W_BITS bits (RAM_STYLE), threshold ROM
 //   NF x PE*NUM_THRESH*ACC_BITS bits, input buffer SF x SIMD*IN_BITS bits
-//   (only if NF > 1), output FIFO (qloom_fifo, distributed) of
-//   ceil(RT/SF)+1 words of PE*OB bits (RT = 9..11, the latency above),
+//   (only if NF > 1), output FIFO (qloom_credit_out: qloom_fifo, distributed) of
+//   CREDITS words of PE*OB bits (default ceil(ROUND_TRIP/SF)+1, ROUND_TRIP = 9..11,
+//   the latency above),
 //   accumulators PE*ACC_BITS flip-flops.
 //   Pipeline (for Fmax): ROM/buffer outputs registered again (block RAM
 //   clock-to-out is slow), products registered (PE*SIMD*min(PW, ACC_BITS) flip-flops;
@@ -75,7 +82,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_fifo.v
+// Depends on: qloom_credit_out.v, qloom_fifo.v
 `default_nettype none
 
 module qloom_mvau #(
@@ -108,6 +115,14 @@ module qloom_mvau #(
     // when IN_BITS + W_BITS <= 10, else the * operator), 1 = LUT shift-add,
     // 2 = the * operator (Yosys maps it to DSP48 slices)
     parameter integer MUL_STYLE = 0,
+    // output credits: issue -> credit returned without stalls (the pipeline depth:
+    // 9, +1 with the adder tree split for SIMD > 4, +1 with thresholds), and the
+    // credits that keep one output beat per SF = MW/SIMD cycles flowing (only the
+    // CREDITS default reads ROUND_TRIP: unused when CREDITS is given)
+    /* verilator lint_off UNUSEDPARAM */
+    parameter integer ROUND_TRIP = 9 + ((SIMD > 4) ? 1 : 0) + ((NUM_THRESH > 0) ? 1 : 0),
+    /* verilator lint_on UNUSEDPARAM */
+    parameter integer CREDITS = (ROUND_TRIP + MW / SIMD - 1) / (MW / SIMD) + 1,
     // derived widths (do not override)
     parameter integer OB = (NUM_THRESH > 0) ? OUT_BITS : ACC_BITS
 ) (
@@ -130,6 +145,20 @@ module qloom_mvau #(
         end
     endfunction
 
+    // illegal parameters stop elaboration
+    if (SIMD < 1 || MW % SIMD != 0) begin : g_err_simd
+        $error("qloom_mvau: MW must be a multiple of SIMD (SIMD >= 1)");
+    end
+    if (PE < 1 || MH % PE != 0) begin : g_err_pe
+        $error("qloom_mvau: MH must be a multiple of PE (PE >= 1)");
+    end
+    if ((IN_BIPOLAR != 0 && IN_BITS != 1) || (W_BIPOLAR != 0 && W_BITS != 1)) begin : g_err_bip
+        $error("qloom_mvau: bipolar inputs / weights must be 1 bit wide");
+    end
+    if (NUM_THRESH < 0) begin : g_err_nthresh
+        $error("qloom_mvau: NUM_THRESH must be >= 0");
+    end
+
     localparam integer SF = MW / SIMD;
     localparam integer NF = MH / PE;
     localparam integer XNOR = ((IN_BIPOLAR != 0) && (W_BIPOLAR != 0)) ? 1 : 0;
@@ -144,19 +173,12 @@ module qloom_mvau #(
     localparam integer TL = (SIMD > 1) ? $clog2(SIMD) : 0;   // adder tree levels
     localparam integer NT = (NUM_THRESH > 0) ? NUM_THRESH : 1;
     localparam integer TWORD = PE * NT * ACC_BITS;
-    localparam integer TREG_C = (SIMD > 4) ? 1 : 0;   // adder tree split (TL >= 3), see CT
-    localparam integer THR_C = (NUM_THRESH > 0) ? 1 : 0;   // compare / count split, see C3
-    localparam integer ROUND_TRIP = 9 + TREG_C + THR_C;    // issue -> credit returned, no stalls
-    localparam integer CREDITS = (ROUND_TRIP + SF - 1) / SF + 1;
-    localparam integer PCW = $clog2(CREDITS + 1);
     localparam integer SF_LAST_I = SF - 1;
     localparam integer NF_LAST_I = NF - 1;
     localparam integer WA_LAST_I = NF * SF - 1;
-    localparam integer CREDITS_I = CREDITS;
     localparam [SFW-1:0] SF_LAST = SF_LAST_I[SFW-1:0];
     localparam [NFW-1:0] NF_LAST = NF_LAST_I[NFW-1:0];
     localparam [WAW-1:0] WA_LAST = WA_LAST_I[WAW-1:0];
-    localparam [PCW-1:0] CREDITS_V = CREDITS_I[PCW-1:0];
 
     // ------------------------------------------------------------------ ROMs
     // Yosys cannot map a ROM to LUTRAM; a "distributed" ROM is LUT logic ("logic").
@@ -174,13 +196,11 @@ module qloom_mvau #(
     reg [SFW-1:0] sf;
     reg [NFW-1:0] nf;
     reg [WAW-1:0] waddr;
-    reg [PCW-1:0] pending;      // output beats issued (last sf) but not yet consumed
-    wire out_fire;
 
     wire in_pass = (nf == {NFW{1'b0}});
     wire first_sf = (sf == {SFW{1'b0}});
     wire last_sf = (sf == SF_LAST);
-    wire credit_ok = (pending != CREDITS_V);
+    wire credit_ok;             // room for one more output beat (qloom_credit_out)
     wire slot_ok = !last_sf || credit_ok;
     wire issue = slot_ok && (!in_pass || s_axis_tvalid);
     assign s_axis_tready = in_pass && slot_ok;
@@ -190,15 +210,12 @@ module qloom_mvau #(
             sf <= {SFW{1'b0}};
             nf <= {NFW{1'b0}};
             waddr <= {WAW{1'b0}};
-            pending <= {PCW{1'b0}};
         end else begin
             if (issue) begin
                 sf <= last_sf ? {SFW{1'b0}} : sf + 1'b1;
                 if (last_sf) nf <= (nf == NF_LAST) ? {NFW{1'b0}} : nf + 1'b1;
                 waddr <= (waddr == WA_LAST) ? {WAW{1'b0}} : waddr + 1'b1;
             end
-            if ((issue && last_sf) && !out_fire) pending <= pending + 1'b1;
-            else if (!(issue && last_sf) && out_fire) pending <= pending - 1'b1;
         end
     end
 
@@ -643,27 +660,15 @@ module qloom_mvau #(
     end
 
     // ------------------------------------------------------------------ output queue
-    // Never overflows: at most CREDITS beats are issued and not yet consumed, and
-    // the FIFO holds CREDITS + 1.
-    // fifo_in_ready is always 1 when o4v is (credit accounting), so it is not used.
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire fifo_in_ready;
-    /* verilator lint_on UNUSEDSIGNAL */
-    qloom_fifo #(
+    // an output beat is issued with the last sf of its accumulation
+    qloom_credit_out #(
         .WIDTH(PE*OB),
-        .DEPTH(CREDITS),
-        .RAM_STYLE("distributed")
+        .CREDITS(CREDITS)
     ) u_out (
-        .ap_clk(ap_clk),
-        .ap_rst_n(ap_rst_n),
-        .s_axis_tdata(o4),
-        .s_axis_tvalid(o4v),
-        .s_axis_tready(fifo_in_ready),
-        .m_axis_tdata(m_axis_tdata),
-        .m_axis_tvalid(m_axis_tvalid),
-        .m_axis_tready(m_axis_tready)
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .issue(issue && last_sf), .credit_ok(credit_ok),
+        .s_axis_tdata(o4), .s_axis_tvalid(o4v),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
-    assign out_fire = m_axis_tvalid && m_axis_tready;
 
 endmodule
 
