@@ -21,7 +21,7 @@
 // Memory: the qloom_swg line buffer (R rows of IFM_DIM_W*CF beats, R =
 //   K_H + S_H or a little more) + CF x PE*ELEM_BITS partial maxima + 2 small FIFOs.
 //
-// Depends on: qloom_pool.v, qloom_swg.v, qloom_pool_reduce.v, qloom_credit_out.v, qloom_fifo.v
+// Depends on: qloom_pool.v, qloom_swg.v, qloom_pool_reduce.v, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_maxpool #(

@@ -82,7 +82,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_credit_out.v, qloom_fifo.v
+// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_mvau #(
@@ -247,83 +247,62 @@ module qloom_mvau #(
         end
     endgenerate
 
-    reg v1, first1, last1, src1;
-    reg [NFW-1:0] nf1;
+    // ------------------------------------------------------------------ control pipeline
+    // valid bit, first / last sf and nf of each beat through the stages C1, C1r, CP,
+    // CT (a register only with the adder tree split, TREG, else CT = CP) and C2
+    localparam integer TREG = (TL >= 3) ? 1 : 0;
+    localparam integer CTW = NFW + 2;               // {nf, last, first}
+    localparam integer S_T = 2 + TREG;              // stages: 0 C1, 1 C1r, 2 CP, S_T CT, S_2 C2
+    localparam integer S_2 = 3 + TREG;
+    wire [S_2:0] cv;
+    // every stage is exposed, each is read where needed (UNUSEDSIGNAL waived)
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [(S_2+1)*CTW-1:0] cd;
+    /* verilator lint_on UNUSEDSIGNAL */
+    qloom_vpipe #(.WIDTH(CTW), .STAGES(S_2 + 1)) u_ctl (
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .in_valid(issue), .in_data({nf, last_sf, first_sf}),
+        .valid(cv), .data(cd)
+    );
+    wire v1 = cv[0];
+    wire vr = cv[1];
+    wire vt = cv[S_T];
+    wire v2 = cv[S_2];
+    wire first2 = cd[S_2*CTW];
+    wire last2 = cd[S_2*CTW + 1];
+    // the enable of the adder tree split, unused without it (TREG = 0); the threshold
+    // ROM address and read enable, unused when NUM_THRESH == 0
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire vp = cv[2];
+    wire lastt = cd[S_T*CTW + 1];
+    wire [NFW-1:0] nft = cd[S_T*CTW + 2 +: NFW];
+    wire [NFW-1:0] nf2 = cd[S_2*CTW + 2 +: NFW];
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    reg src1;               // C1 beat: input from the stream (nf = 0 pass), not the buffer
     always @(posedge ap_clk) begin
-        if (!ap_rst_n) begin
-            v1 <= 1'b0;
-        end else begin
-            v1 <= issue;
-        end
-        if (issue) begin
-            first1 <= first_sf;
-            last1 <= last_sf;
-            src1 <= in_pass;
-            nf1 <= nf;
-        end
+        if (issue) src1 <= in_pass;
     end
 
     // ------------------------------------------------------------------ C1r: retime
     // the ROM / buffer outputs are registered once more (block RAM clock-to-out is slow)
     reg [WWORD-1:0] w1r;
     reg [SIMD*IB-1:0] x1r;
-    reg vr, firstr, lastr;
-    reg [NFW-1:0] nfr;
     always @(posedge ap_clk) begin
-        if (!ap_rst_n) vr <= 1'b0;
-        else vr <= v1;
         if (v1) begin
             w1r <= w1;
             x1r <= src1 ? sd1 : ib1;
-            firstr <= first1;
-            lastr <= last1;
-            nfr <= nf1;
         end
     end
 
     // ------------------------------------------------------------------ CP: products (registered)
     // (the product / group-count registers themselves are in g_int / g_xnor below)
-    reg vp, firstp, lastp;
-    reg [NFW-1:0] nfp;
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) vp <= 1'b0;
-        else vp <= vr;
-        if (vr) begin
-            firstp <= firstr;
-            lastp <= lastr;
-            nfp <= nfr;
-        end
-    end
 
     // ------------------------------------------------------------------ CT: SIMD sum
     // balanced adder tree per PE; node widths grow by one bit per level (capped at
     // ACC_BITS); with 3 or more levels a register splits the tree after level TS
     // (XNOR mode: its own tree over lane-group counts, split where g_xnor says)
     localparam integer TS = (TL >= 3) ? (TL + 1) / 2 : TL + 1;
-    localparam integer TREG = (TL >= 3) ? 1 : 0;
     wire [PE*ACC_BITS-1:0] dot_c;        // per PE: sum over the SIMD products
-    reg vt, firstt, lastt;
-    reg [NFW-1:0] nft;
-    generate
-        if (TREG != 0) begin : g_treg
-            always @(posedge ap_clk) begin
-                if (!ap_rst_n) vt <= 1'b0;
-                else vt <= vp;
-                if (vp) begin
-                    firstt <= firstp;
-                    lastt <= lastp;
-                    nft <= nfp;
-                end
-            end
-        end else begin : g_notreg
-            always @* begin
-                vt = vp;
-                firstt = firstp;
-                lastt = lastp;
-                nft = nfp;
-            end
-        end
-    endgenerate
 
     genvar gp, gs, gl, gi;
     generate
@@ -547,20 +526,8 @@ module qloom_mvau #(
     endgenerate
 
     reg [PE*ACC_BITS-1:0] dot2;
-    reg v2, first2, last2;
-    // nf2 addresses the threshold ROM; unused when NUM_THRESH == 0
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [NFW-1:0] nf2;
-    /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge ap_clk) begin
-        if (!ap_rst_n) v2 <= 1'b0;
-        else v2 <= vt;
-        if (vt) begin
-            dot2 <= dot_c;
-            first2 <= firstt;
-            last2 <= lastt;
-            nf2 <= nft;
-        end
+        if (vt) dot2 <= dot_c;
     end
 
     // ------------------------------------------------------------------ C2: accumulate
@@ -651,22 +618,16 @@ module qloom_mvau #(
         end
     endgenerate
 
-    reg [PE*OB-1:0] o4;
-    reg o4v;
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) o4v <= 1'b0;
-        else o4v <= fin4;
-        if (fin4) o4 <= act;
-    end
-
     // ------------------------------------------------------------------ output queue
-    // an output beat is issued with the last sf of its accumulation
+    // an output beat is issued with the last sf of its accumulation; C4: the output
+    // register (IN_REG) before the queue
     qloom_credit_out #(
         .WIDTH(PE*OB),
-        .CREDITS(CREDITS)
+        .CREDITS(CREDITS),
+        .IN_REG(1)
     ) u_out (
         .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .issue(issue && last_sf), .credit_ok(credit_ok),
-        .s_axis_tdata(o4), .s_axis_tvalid(o4v),
+        .s_axis_tdata(act), .s_axis_tvalid(fin4),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
 

@@ -22,7 +22,7 @@
 //   position streams in.  Memory: CF x PE*OUT_BITS partial results (distributed,
 //   asynchronous read) + output FIFO (qloom_credit_out: qloom_fifo, CREDITS words).
 //
-// Depends on: qloom_credit_out.v, qloom_fifo.v
+// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_pool_reduce #(
@@ -124,20 +124,14 @@ module qloom_pool_reduce #(
         end
     end
 
-    reg [PE*OB-1:0] o;
-    reg ov;
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) ov <= 1'b0;
-        else ov <= emit;
-        if (emit) o <= nxt;
-    end
-
+    // the finished window: output register (IN_REG) and queue
     qloom_credit_out #(
         .WIDTH(PE*OB),
-        .CREDITS(CREDITS)
+        .CREDITS(CREDITS),
+        .IN_REG(1)
     ) u_out (
         .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .issue(emit), .credit_ok(credit_ok),
-        .s_axis_tdata(o), .s_axis_tvalid(ov),
+        .s_axis_tdata(nxt), .s_axis_tvalid(emit),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
 endmodule

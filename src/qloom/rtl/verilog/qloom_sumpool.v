@@ -20,7 +20,7 @@
 // Cycles (no stalls): max(OFM_H*OFM_W*K_H*K_W*CF, IFM_H*IFM_W*CF) per frame.
 // Memory: as qloom_maxpool (line buffer of ~K_H+S_H rows + CF partial sums).
 //
-// Depends on: qloom_pool.v, qloom_swg.v, qloom_pool_reduce.v, qloom_credit_out.v, qloom_fifo.v
+// Depends on: qloom_pool.v, qloom_swg.v, qloom_pool_reduce.v, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_sumpool #(

@@ -50,7 +50,7 @@
 //   line buffer R * IFM_DIM_W * CF words of SIMD*ELEM_BITS bits (simple dual port)
 //   + output FIFO (qloom_credit_out: qloom_fifo, CREDITS words, distributed).
 //
-// Depends on: qloom_credit_out.v, qloom_fifo.v
+// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_swg #(

@@ -26,7 +26,7 @@
 // Memory: NF x PE*NUM_THRESH*T_BITS threshold ROM; PE*NUM_THRESH parallel comparators;
 //   output FIFO (qloom_credit_out: qloom_fifo, CREDITS words).
 //
-// Depends on: qloom_credit_out.v, qloom_fifo.v
+// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_thresholding #(
@@ -142,20 +142,14 @@ module qloom_thresholding #(
         end
     end
 
-    reg [PE*OUT_BITS-1:0] o;
-    reg ov;
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) ov <= 1'b0;
-        else ov <= v1;
-        if (v1) o <= act;
-    end
-
+    // stage 3: output register (IN_REG) and queue
     qloom_credit_out #(
         .WIDTH(PE*OUT_BITS),
-        .CREDITS(CREDITS)
+        .CREDITS(CREDITS),
+        .IN_REG(1)
     ) u_out (
         .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .issue(fire), .credit_ok(credit_ok),
-        .s_axis_tdata(o), .s_axis_tvalid(ov),
+        .s_axis_tdata(act), .s_axis_tvalid(v1),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
 endmodule
