@@ -398,31 +398,19 @@ module qloom_mvau #(
                     wire [IB-1:0] xr = x1r[gs*IB +: IB];
                     wire [WB-1:0] wr = w1r[(gp*SIMD + gs)*WB +: WB];
                     wire [PW-1:0] prod;
+                    // input and weight sign / zero extended to PW bits (each mode
+                    // reads the operand(s) it needs: UNUSEDSIGNAL waived)
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire [PW-1:0] xs = (IN_SIGNED != 0) ? {{(PW-IB){xr[IB-1]}}, xr} : {{(PW-IB){1'b0}}, xr};
+                    wire [PW-1:0] ws = (W_SIGNED != 0) ? {{(PW-WB){wr[WB-1]}}, wr} : {{(PW-WB){1'b0}}, wr};
+                    /* verilator lint_on UNUSEDSIGNAL */
                     if (W_BIPOLAR != 0) begin : g_wbip
                         // weight +1/-1: the product is +x or -x
-                        wire [PW-1:0] xs;
-                        if (IN_SIGNED != 0) begin : g_xs
-                            assign xs = {{(PW-IB){xr[IB-1]}}, xr};
-                        end else begin : g_xu
-                            assign xs = {{(PW-IB){1'b0}}, xr};
-                        end
                         assign prod = wr[0] ? xs : -xs;
                     end else if (IN_BIPOLAR != 0) begin : g_xbip
                         // input +1/-1: the product is +w or -w
-                        wire [PW-1:0] ws;
-                        if (W_SIGNED != 0) begin : g_ws
-                            assign ws = {{(PW-WB){wr[WB-1]}}, wr};
-                        end else begin : g_wu
-                            assign ws = {{(PW-WB){1'b0}}, wr};
-                        end
                         assign prod = xr[0] ? ws : -ws;
                     end else begin : g_mul
-                        wire [PW-1:0] xs;
-                        if (IN_SIGNED != 0) begin : g_xs
-                            assign xs = {{(PW-IB){xr[IB-1]}}, xr};
-                        end else begin : g_xu
-                            assign xs = {{(PW-IB){1'b0}}, xr};
-                        end
                         if (MUL_LUT != 0) begin : g_lut
                             // shift-and-add over the weight bits (the top bit of a
                             // signed weight has weight -2^(WB-1)), summed by a balanced
@@ -455,12 +443,6 @@ module qloom_mvau #(
                             end
                             assign prod = g_ml[ML].q;
                         end else begin : g_op
-                            wire [PW-1:0] ws;
-                            if (W_SIGNED != 0) begin : g_ws
-                                assign ws = {{(PW-WB){wr[WB-1]}}, wr};
-                            end else begin : g_wu
-                                assign ws = {{(PW-WB){1'b0}}, wr};
-                            end
                             assign prod = xs * ws;
                         end
                     end
