@@ -39,12 +39,16 @@ def test_illegal_parameters_stop_lint(top, params, msg):
 
 
 @pytest.mark.synth
-def test_illegal_parameters_stop_yosys():
+def test_illegal_parameters_stop_yosys(tmp_path):
     from qloom.synth import synth_module
 
+    (tmp_path / "thresholds.mem").write_text("0\n")
     with pytest.raises(QloomError, match="qloom_thresholding: CHANNELS must be a multiple of PE"):
-        synth_module("qloom_thresholding", sources("qloom_thresholding"),
-                     dict(CHANNELS=6, PE=4, THRESH_FILE="none.mem"), {}, "xc7", 32, 8)
+        synth_module("qloom_thresholding", sources("qloom_thresholding"), dict(CHANNELS=6, PE=4),
+                     {"thresholds.mem": tmp_path / "thresholds.mem"}, "xc7", 32, 8)
+    with pytest.raises(QloomError, match="qloom_labelselect: K must be in 1 .. NUM_LABELS"):
+        synth_module("qloom_labelselect", sources("qloom_labelselect"), dict(NUM_LABELS=4, K=5),
+                     {}, "xc7", 8, 2)
 
 
 @pytest.mark.sim
