@@ -19,7 +19,7 @@ ILLEGAL = [
     ("qloom_mvau", dict(IN_BIPOLAR=1, IN_BITS=2), "qloom_mvau: bipolar inputs / weights must be 1 bit wide"),
     ("qloom_swg", dict(CHANNELS=3, SIMD=2), "qloom_swg: CHANNELS must be a multiple of SIMD"),
     ("qloom_swg", dict(K_H=8), "qloom_swg: the kernel must fit in the padded image"),
-    ("qloom_swg_pw", dict(K_W=8), "qloom_swg_pw: the kernel must fit in the padded image"),
+    ("qloom_swg_pw", dict(S_W=0), "qloom_swg_pw: K_H, K_W, S_H and S_W must be >= 1"),
     ("qloom_pool_reduce", dict(MODE=2), "qloom_pool_reduce: MODE must be 0 (max) or 1 (sum)"),
     ("qloom_maxpool", dict(CHANNELS=3, PE=2), "qloom_pool: CHANNELS must be a multiple of PE"),
     ("qloom_sumpool", dict(CHANNELS=4, PE=3), "qloom_pool: CHANNELS must be a multiple of PE"),
