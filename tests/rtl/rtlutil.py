@@ -8,7 +8,11 @@ from qloom.sim import verilator as vl
 
 
 def sources(*modules):
-    return [vl.rtl_path(m) for m in modules]
+    """The modules' files and those their `// Depends on:` lines name (as the generator
+    copies them)."""
+    from qloom.rtl.generate import library_sources
+
+    return [str(f) for f in library_sources(modules)]
 
 
 def assert_lint_clean(top, modules, params):

@@ -64,7 +64,7 @@ def test_weight_and_threshold_words():
 
 
 TOPS = ["qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_maxpool", "qloom_sumpool", "qloom_thresholding",
-        "qloom_labelselect", "qloom_dwc", "qloom_pool_reduce"]
+        "qloom_labelselect", "qloom_dwc", "qloom_pool_reduce", "qloom_pool", "qloom_credit_out", "qloom_vpipe"]
 
 
 @pytest.mark.sim

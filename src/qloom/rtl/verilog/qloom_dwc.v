@@ -30,6 +30,12 @@ module qloom_dwc #(
     output wire                 m_axis_tvalid,
     input  wire                 m_axis_tready
 );
+    // illegal parameters stop elaboration
+    if (IN_WIDTH < 1 || OUT_WIDTH < 1 ||
+        (OUT_WIDTH % IN_WIDTH != 0 && IN_WIDTH % OUT_WIDTH != 0)) begin : g_err_width
+        $error("qloom_dwc: IN_WIDTH and OUT_WIDTH must be >= 1 and one a multiple of the other");
+    end
+
     generate
         if (OUT_WIDTH > IN_WIDTH) begin : g_up
             localparam integer N = OUT_WIDTH / IN_WIDTH;

@@ -40,6 +40,11 @@ module qloom_fifo #(
     output wire             m_axis_tvalid,
     input  wire             m_axis_tready
 );
+    // illegal parameters stop elaboration
+    if (WIDTH < 1 || DEPTH < 1) begin : g_err_size
+        $error("qloom_fifo: WIDTH and DEPTH must be >= 1");
+    end
+
     localparam integer AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
     localparam integer CW = $clog2(DEPTH + 1);
     localparam integer LAST_I = DEPTH - 1;

@@ -38,6 +38,14 @@ module qloom_labelselect #(
     output wire                  m_axis_tvalid,
     input  wire                  m_axis_tready
 );
+    // illegal parameters stop elaboration
+    if (PE < 1 || NUM_LABELS % PE != 0) begin : g_err_pe
+        $error("qloom_labelselect: NUM_LABELS must be a multiple of PE (PE >= 1)");
+    end
+    if (K < 1 || K > NUM_LABELS) begin : g_err_k
+        $error("qloom_labelselect: K must be in 1 .. NUM_LABELS");
+    end
+
     localparam integer LW = (PE > 1) ? $clog2(PE) : 1;
     localparam integer PE1_I = PE - 1;
     localparam [LW-1:0] PE1 = PE1_I[LW-1:0];

@@ -14,13 +14,14 @@
 //   m_axis_tdata [PE*ELEM_BITS-1:0]: OFM_H*OFM_W*CF beats per frame (NHWC),
 //     element = max over the K_H x K_W window of that channel.
 //
-// Architecture: qloom_swg (window stream, order (ky, kx, cf)) -> qloom_pool_reduce.
+// Architecture: qloom_pool (MODE max, no padding): qloom_swg (window stream, order
+//   (ky, kx, cf)) -> qloom_pool_reduce.
 // Cycles (no stalls): max(OFM_H*OFM_W*K_H*K_W*CF, IFM_H*IFM_W*CF) per frame
 //   (= the input beats for K = S); see qloom.rtl.cycles.cycles_maxpool.
 // Memory: the qloom_swg line buffer (R rows of IFM_DIM_W*CF beats, R =
 //   K_H + S_H or a little more) + CF x PE*ELEM_BITS partial maxima + 2 small FIFOs.
 //
-// Depends on: qloom_swg.v, qloom_pool_reduce.v, qloom_fifo.v
+// Depends on: qloom_pool.v, qloom_swg.v, qloom_pool_reduce.v, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_maxpool #(
@@ -45,26 +46,14 @@ module qloom_maxpool #(
     output wire                    m_axis_tvalid,
     input  wire                    m_axis_tready
 );
-    wire [PE*ELEM_BITS-1:0] win_tdata;
-    wire win_tvalid, win_tready;
-
-    qloom_swg #(
-        .IFM_DIM_H(IFM_DIM_H), .IFM_DIM_W(IFM_DIM_W), .CHANNELS(CHANNELS), .SIMD(PE),
+    qloom_pool #(
+        .IFM_DIM_H(IFM_DIM_H), .IFM_DIM_W(IFM_DIM_W), .CHANNELS(CHANNELS), .PE(PE),
         .K_H(K_H), .K_W(K_W), .S_H(S_H), .S_W(S_W),
         .PAD_T(0), .PAD_B(0), .PAD_L(0), .PAD_R(0),
-        .ELEM_BITS(ELEM_BITS), .RAM_STYLE(RAM_STYLE)
-    ) u_swg (
+        .ELEM_BITS(ELEM_BITS), .SIGNED(SIGNED), .MODE(0), .OUT_BITS(ELEM_BITS), .RAM_STYLE(RAM_STYLE)
+    ) u_pool (
         .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),
         .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
-        .m_axis_tdata(win_tdata), .m_axis_tvalid(win_tvalid), .m_axis_tready(win_tready)
-    );
-
-    qloom_pool_reduce #(
-        .WINDOW(K_H*K_W), .CF(CHANNELS/PE), .PE(PE), .ELEM_BITS(ELEM_BITS),
-        .SIGNED(SIGNED), .MODE(0), .OUT_BITS(ELEM_BITS)
-    ) u_red (
-        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),
-        .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid), .s_axis_tready(win_tready),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
 endmodule

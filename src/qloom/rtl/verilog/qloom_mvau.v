@@ -37,6 +37,12 @@
 //   RAM_STYLE     "auto" | "block" | "distributed": ram_style attribute of the
 //                 weight ROM ("distributed" is emitted as "logic", which is how
 //                 Yosys builds a LUT ROM; it cannot put a ROM in LUTRAM).
+//   ROUND_TRIP    cycles from issuing a vector's last input beat for an output beat
+//                 to that beat's credit coming back without stalls (default: the
+//                 pipeline depth, 9 + (SIMD > 4) + (NUM_THRESH > 0))
+//   CREDITS       output beats in flight or queued (>= 1), default
+//                 ceil(ROUND_TRIP/SF) + 1: enough for one output beat per SF cycles;
+//                 the output FIFO (qloom_credit_out) has CREDITS words
 //
 // Streams
 //   s_axis_tdata [SIMD*IN_BITS-1:0]: MW/SIMD beats per vector, element s of
@@ -55,8 +61,9 @@
 // Memory use
 //   weight ROM NF*SF x PE*SIMD*W_BITS bits (RAM_STYLE), threshold ROM
 //   NF x PE*NUM_THRESH*ACC_BITS bits, input buffer SF x SIMD*IN_BITS bits
-//   (only if NF > 1), output FIFO (qloom_fifo, distributed) of
-//   ceil(RT/SF)+1 words of PE*OB bits (RT = 9..11, the latency above),
+//   (only if NF > 1), output FIFO (qloom_credit_out: qloom_fifo, distributed) of
+//   CREDITS words of PE*OB bits (default ceil(ROUND_TRIP/SF)+1, ROUND_TRIP = 9..11,
+//   the latency above),
 //   accumulators PE*ACC_BITS flip-flops.
 //   Pipeline (for Fmax): ROM/buffer outputs registered again (block RAM
 //   clock-to-out is slow), products registered (PE*SIMD*min(PW, ACC_BITS) flip-flops;
@@ -75,7 +82,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_fifo.v
+// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_mvau #(
@@ -108,6 +115,14 @@ module qloom_mvau #(
     // when IN_BITS + W_BITS <= 10, else the * operator), 1 = LUT shift-add,
     // 2 = the * operator (Yosys maps it to DSP48 slices)
     parameter integer MUL_STYLE = 0,
+    // output credits: issue -> credit returned without stalls (the pipeline depth:
+    // 9, +1 with the adder tree split for SIMD > 4, +1 with thresholds), and the
+    // credits that keep one output beat per SF = MW/SIMD cycles flowing (only the
+    // CREDITS default reads ROUND_TRIP: unused when CREDITS is given)
+    /* verilator lint_off UNUSEDPARAM */
+    parameter integer ROUND_TRIP = 9 + ((SIMD > 4) ? 1 : 0) + ((NUM_THRESH > 0) ? 1 : 0),
+    /* verilator lint_on UNUSEDPARAM */
+    parameter integer CREDITS = (ROUND_TRIP + MW / SIMD - 1) / (MW / SIMD) + 1,
     // derived widths (do not override)
     parameter integer OB = (NUM_THRESH > 0) ? OUT_BITS : ACC_BITS
 ) (
@@ -130,6 +145,20 @@ module qloom_mvau #(
         end
     endfunction
 
+    // illegal parameters stop elaboration
+    if (SIMD < 1 || MW % SIMD != 0) begin : g_err_simd
+        $error("qloom_mvau: MW must be a multiple of SIMD (SIMD >= 1)");
+    end
+    if (PE < 1 || MH % PE != 0) begin : g_err_pe
+        $error("qloom_mvau: MH must be a multiple of PE (PE >= 1)");
+    end
+    if ((IN_BIPOLAR != 0 && IN_BITS != 1) || (W_BIPOLAR != 0 && W_BITS != 1)) begin : g_err_bip
+        $error("qloom_mvau: bipolar inputs / weights must be 1 bit wide");
+    end
+    if (NUM_THRESH < 0) begin : g_err_nthresh
+        $error("qloom_mvau: NUM_THRESH must be >= 0");
+    end
+
     localparam integer SF = MW / SIMD;
     localparam integer NF = MH / PE;
     localparam integer XNOR = ((IN_BIPOLAR != 0) && (W_BIPOLAR != 0)) ? 1 : 0;
@@ -144,19 +173,12 @@ module qloom_mvau #(
     localparam integer TL = (SIMD > 1) ? $clog2(SIMD) : 0;   // adder tree levels
     localparam integer NT = (NUM_THRESH > 0) ? NUM_THRESH : 1;
     localparam integer TWORD = PE * NT * ACC_BITS;
-    localparam integer TREG_C = (SIMD > 4) ? 1 : 0;   // adder tree split (TL >= 3), see CT
-    localparam integer THR_C = (NUM_THRESH > 0) ? 1 : 0;   // compare / count split, see C3
-    localparam integer ROUND_TRIP = 9 + TREG_C + THR_C;    // issue -> credit returned, no stalls
-    localparam integer CREDITS = (ROUND_TRIP + SF - 1) / SF + 1;
-    localparam integer PCW = $clog2(CREDITS + 1);
     localparam integer SF_LAST_I = SF - 1;
     localparam integer NF_LAST_I = NF - 1;
     localparam integer WA_LAST_I = NF * SF - 1;
-    localparam integer CREDITS_I = CREDITS;
     localparam [SFW-1:0] SF_LAST = SF_LAST_I[SFW-1:0];
     localparam [NFW-1:0] NF_LAST = NF_LAST_I[NFW-1:0];
     localparam [WAW-1:0] WA_LAST = WA_LAST_I[WAW-1:0];
-    localparam [PCW-1:0] CREDITS_V = CREDITS_I[PCW-1:0];
 
     // ------------------------------------------------------------------ ROMs
     // Yosys cannot map a ROM to LUTRAM; a "distributed" ROM is LUT logic ("logic").
@@ -174,13 +196,11 @@ module qloom_mvau #(
     reg [SFW-1:0] sf;
     reg [NFW-1:0] nf;
     reg [WAW-1:0] waddr;
-    reg [PCW-1:0] pending;      // output beats issued (last sf) but not yet consumed
-    wire out_fire;
 
     wire in_pass = (nf == {NFW{1'b0}});
     wire first_sf = (sf == {SFW{1'b0}});
     wire last_sf = (sf == SF_LAST);
-    wire credit_ok = (pending != CREDITS_V);
+    wire credit_ok;             // room for one more output beat (qloom_credit_out)
     wire slot_ok = !last_sf || credit_ok;
     wire issue = slot_ok && (!in_pass || s_axis_tvalid);
     assign s_axis_tready = in_pass && slot_ok;
@@ -190,15 +210,12 @@ module qloom_mvau #(
             sf <= {SFW{1'b0}};
             nf <= {NFW{1'b0}};
             waddr <= {WAW{1'b0}};
-            pending <= {PCW{1'b0}};
         end else begin
             if (issue) begin
                 sf <= last_sf ? {SFW{1'b0}} : sf + 1'b1;
                 if (last_sf) nf <= (nf == NF_LAST) ? {NFW{1'b0}} : nf + 1'b1;
                 waddr <= (waddr == WA_LAST) ? {WAW{1'b0}} : waddr + 1'b1;
             end
-            if ((issue && last_sf) && !out_fire) pending <= pending + 1'b1;
-            else if (!(issue && last_sf) && out_fire) pending <= pending - 1'b1;
         end
     end
 
@@ -230,83 +247,62 @@ module qloom_mvau #(
         end
     endgenerate
 
-    reg v1, first1, last1, src1;
-    reg [NFW-1:0] nf1;
+    // ------------------------------------------------------------------ control pipeline
+    // valid bit, first / last sf and nf of each beat through the stages C1, C1r, CP,
+    // CT (a register only with the adder tree split, TREG, else CT = CP) and C2
+    localparam integer TREG = (TL >= 3) ? 1 : 0;
+    localparam integer CTW = NFW + 2;               // {nf, last, first}
+    localparam integer S_T = 2 + TREG;              // stages: 0 C1, 1 C1r, 2 CP, S_T CT, S_2 C2
+    localparam integer S_2 = 3 + TREG;
+    wire [S_2:0] cv;
+    // every stage is exposed, each is read where needed (UNUSEDSIGNAL waived)
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [(S_2+1)*CTW-1:0] cd;
+    /* verilator lint_on UNUSEDSIGNAL */
+    qloom_vpipe #(.WIDTH(CTW), .STAGES(S_2 + 1)) u_ctl (
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .in_valid(issue), .in_data({nf, last_sf, first_sf}),
+        .valid(cv), .data(cd)
+    );
+    wire v1 = cv[0];
+    wire vr = cv[1];
+    wire vt = cv[S_T];
+    wire v2 = cv[S_2];
+    wire first2 = cd[S_2*CTW];
+    wire last2 = cd[S_2*CTW + 1];
+    // the enable of the adder tree split, unused without it (TREG = 0); the threshold
+    // ROM address and read enable, unused when NUM_THRESH == 0
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire vp = cv[2];
+    wire lastt = cd[S_T*CTW + 1];
+    wire [NFW-1:0] nft = cd[S_T*CTW + 2 +: NFW];
+    wire [NFW-1:0] nf2 = cd[S_2*CTW + 2 +: NFW];
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    reg src1;               // C1 beat: input from the stream (nf = 0 pass), not the buffer
     always @(posedge ap_clk) begin
-        if (!ap_rst_n) begin
-            v1 <= 1'b0;
-        end else begin
-            v1 <= issue;
-        end
-        if (issue) begin
-            first1 <= first_sf;
-            last1 <= last_sf;
-            src1 <= in_pass;
-            nf1 <= nf;
-        end
+        if (issue) src1 <= in_pass;
     end
 
     // ------------------------------------------------------------------ C1r: retime
     // the ROM / buffer outputs are registered once more (block RAM clock-to-out is slow)
     reg [WWORD-1:0] w1r;
     reg [SIMD*IB-1:0] x1r;
-    reg vr, firstr, lastr;
-    reg [NFW-1:0] nfr;
     always @(posedge ap_clk) begin
-        if (!ap_rst_n) vr <= 1'b0;
-        else vr <= v1;
         if (v1) begin
             w1r <= w1;
             x1r <= src1 ? sd1 : ib1;
-            firstr <= first1;
-            lastr <= last1;
-            nfr <= nf1;
         end
     end
 
     // ------------------------------------------------------------------ CP: products (registered)
     // (the product / group-count registers themselves are in g_int / g_xnor below)
-    reg vp, firstp, lastp;
-    reg [NFW-1:0] nfp;
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) vp <= 1'b0;
-        else vp <= vr;
-        if (vr) begin
-            firstp <= firstr;
-            lastp <= lastr;
-            nfp <= nfr;
-        end
-    end
 
     // ------------------------------------------------------------------ CT: SIMD sum
     // balanced adder tree per PE; node widths grow by one bit per level (capped at
     // ACC_BITS); with 3 or more levels a register splits the tree after level TS
     // (XNOR mode: its own tree over lane-group counts, split where g_xnor says)
     localparam integer TS = (TL >= 3) ? (TL + 1) / 2 : TL + 1;
-    localparam integer TREG = (TL >= 3) ? 1 : 0;
     wire [PE*ACC_BITS-1:0] dot_c;        // per PE: sum over the SIMD products
-    reg vt, firstt, lastt;
-    reg [NFW-1:0] nft;
-    generate
-        if (TREG != 0) begin : g_treg
-            always @(posedge ap_clk) begin
-                if (!ap_rst_n) vt <= 1'b0;
-                else vt <= vp;
-                if (vp) begin
-                    firstt <= firstp;
-                    lastt <= lastp;
-                    nft <= nfp;
-                end
-            end
-        end else begin : g_notreg
-            always @* begin
-                vt = vp;
-                firstt = firstp;
-                lastt = lastp;
-                nft = nfp;
-            end
-        end
-    endgenerate
 
     genvar gp, gs, gl, gi;
     generate
@@ -402,31 +398,19 @@ module qloom_mvau #(
                     wire [IB-1:0] xr = x1r[gs*IB +: IB];
                     wire [WB-1:0] wr = w1r[(gp*SIMD + gs)*WB +: WB];
                     wire [PW-1:0] prod;
+                    // input and weight sign / zero extended to PW bits (each mode
+                    // reads the operand(s) it needs: UNUSEDSIGNAL waived)
+                    /* verilator lint_off UNUSEDSIGNAL */
+                    wire [PW-1:0] xs = (IN_SIGNED != 0) ? {{(PW-IB){xr[IB-1]}}, xr} : {{(PW-IB){1'b0}}, xr};
+                    wire [PW-1:0] ws = (W_SIGNED != 0) ? {{(PW-WB){wr[WB-1]}}, wr} : {{(PW-WB){1'b0}}, wr};
+                    /* verilator lint_on UNUSEDSIGNAL */
                     if (W_BIPOLAR != 0) begin : g_wbip
                         // weight +1/-1: the product is +x or -x
-                        wire [PW-1:0] xs;
-                        if (IN_SIGNED != 0) begin : g_xs
-                            assign xs = {{(PW-IB){xr[IB-1]}}, xr};
-                        end else begin : g_xu
-                            assign xs = {{(PW-IB){1'b0}}, xr};
-                        end
                         assign prod = wr[0] ? xs : -xs;
                     end else if (IN_BIPOLAR != 0) begin : g_xbip
                         // input +1/-1: the product is +w or -w
-                        wire [PW-1:0] ws;
-                        if (W_SIGNED != 0) begin : g_ws
-                            assign ws = {{(PW-WB){wr[WB-1]}}, wr};
-                        end else begin : g_wu
-                            assign ws = {{(PW-WB){1'b0}}, wr};
-                        end
                         assign prod = xr[0] ? ws : -ws;
                     end else begin : g_mul
-                        wire [PW-1:0] xs;
-                        if (IN_SIGNED != 0) begin : g_xs
-                            assign xs = {{(PW-IB){xr[IB-1]}}, xr};
-                        end else begin : g_xu
-                            assign xs = {{(PW-IB){1'b0}}, xr};
-                        end
                         if (MUL_LUT != 0) begin : g_lut
                             // shift-and-add over the weight bits (the top bit of a
                             // signed weight has weight -2^(WB-1)), summed by a balanced
@@ -459,12 +443,6 @@ module qloom_mvau #(
                             end
                             assign prod = g_ml[ML].q;
                         end else begin : g_op
-                            wire [PW-1:0] ws;
-                            if (W_SIGNED != 0) begin : g_ws
-                                assign ws = {{(PW-WB){wr[WB-1]}}, wr};
-                            end else begin : g_wu
-                                assign ws = {{(PW-WB){1'b0}}, wr};
-                            end
                             assign prod = xs * ws;
                         end
                     end
@@ -530,20 +508,8 @@ module qloom_mvau #(
     endgenerate
 
     reg [PE*ACC_BITS-1:0] dot2;
-    reg v2, first2, last2;
-    // nf2 addresses the threshold ROM; unused when NUM_THRESH == 0
-    /* verilator lint_off UNUSEDSIGNAL */
-    reg [NFW-1:0] nf2;
-    /* verilator lint_on UNUSEDSIGNAL */
     always @(posedge ap_clk) begin
-        if (!ap_rst_n) v2 <= 1'b0;
-        else v2 <= vt;
-        if (vt) begin
-            dot2 <= dot_c;
-            first2 <= firstt;
-            last2 <= lastt;
-            nf2 <= nft;
-        end
+        if (vt) dot2 <= dot_c;
     end
 
     // ------------------------------------------------------------------ C2: accumulate
@@ -634,36 +600,18 @@ module qloom_mvau #(
         end
     endgenerate
 
-    reg [PE*OB-1:0] o4;
-    reg o4v;
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) o4v <= 1'b0;
-        else o4v <= fin4;
-        if (fin4) o4 <= act;
-    end
-
     // ------------------------------------------------------------------ output queue
-    // Never overflows: at most CREDITS beats are issued and not yet consumed, and
-    // the FIFO holds CREDITS + 1.
-    // fifo_in_ready is always 1 when o4v is (credit accounting), so it is not used.
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire fifo_in_ready;
-    /* verilator lint_on UNUSEDSIGNAL */
-    qloom_fifo #(
+    // an output beat is issued with the last sf of its accumulation; C4: the output
+    // register (IN_REG) before the queue
+    qloom_credit_out #(
         .WIDTH(PE*OB),
-        .DEPTH(CREDITS),
-        .RAM_STYLE("distributed")
+        .CREDITS(CREDITS),
+        .IN_REG(1)
     ) u_out (
-        .ap_clk(ap_clk),
-        .ap_rst_n(ap_rst_n),
-        .s_axis_tdata(o4),
-        .s_axis_tvalid(o4v),
-        .s_axis_tready(fifo_in_ready),
-        .m_axis_tdata(m_axis_tdata),
-        .m_axis_tvalid(m_axis_tvalid),
-        .m_axis_tready(m_axis_tready)
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .issue(issue && last_sf), .credit_ok(credit_ok),
+        .s_axis_tdata(act), .s_axis_tvalid(fin4),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
-    assign out_fire = m_axis_tvalid && m_axis_tready;
 
 endmodule
 

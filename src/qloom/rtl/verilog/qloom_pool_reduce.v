@@ -9,7 +9,9 @@
 //   SIGNED      1: two's complement elements, 0: unsigned
 //   MODE        0: max, 1: sum
 //   OUT_BITS    output element width (MODE 0: = ELEM_BITS; MODE 1: ELEM_BITS +
-//               ceil(log2(WINDOW)) is enough)
+//               ceil(log2(WINDOW)) is enough; >= ELEM_BITS)
+//   CREDITS     output beats in flight or queued (>= 1, default 5): the output
+//               FIFO has CREDITS words (qloom_credit_out)
 //
 // Streams
 //   s_axis: WINDOW*CF beats per window, order (w, cf), PE elements of ELEM_BITS.
@@ -18,9 +20,9 @@
 //
 // Cycles: one input beat per cycle; output beats written while the last window
 //   position streams in.  Memory: CF x PE*OUT_BITS partial results (distributed,
-//   asynchronous read) + output FIFO (qloom_fifo, 5 words).
+//   asynchronous read) + output FIFO (qloom_credit_out: qloom_fifo, CREDITS words).
 //
-// Depends on: qloom_fifo.v
+// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_pool_reduce #(
@@ -30,7 +32,8 @@ module qloom_pool_reduce #(
     parameter integer ELEM_BITS = 8,
     parameter integer SIGNED = 0,
     parameter integer MODE = 0,
-    parameter integer OUT_BITS = 8
+    parameter integer OUT_BITS = 8,
+    parameter integer CREDITS = 5
 ) (
     input  wire                     ap_clk,
     input  wire                     ap_rst_n,
@@ -41,22 +44,29 @@ module qloom_pool_reduce #(
     output wire                     m_axis_tvalid,
     input  wire                     m_axis_tready
 );
+    // illegal parameters stop elaboration
+    if (WINDOW < 1 || CF < 1 || PE < 1) begin : g_err_dims
+        $error("qloom_pool_reduce: WINDOW, CF and PE must be >= 1");
+    end
+    if (MODE != 0 && MODE != 1) begin : g_err_mode
+        $error("qloom_pool_reduce: MODE must be 0 (max) or 1 (sum)");
+    end
+    if (OUT_BITS < ELEM_BITS) begin : g_err_outbits
+        $error("qloom_pool_reduce: OUT_BITS must be >= ELEM_BITS");
+    end
+
     localparam integer CFW = (CF > 1) ? $clog2(CF) : 1;
     localparam integer WW = (WINDOW > 1) ? $clog2(WINDOW) : 1;
     localparam integer CF1_I = CF - 1;
     localparam integer W1_I = WINDOW - 1;
     localparam [CFW-1:0] CF1 = CF1_I[CFW-1:0];
     localparam [WW-1:0] W1 = W1_I[WW-1:0];
-    localparam integer CREDITS = 5;
-    localparam [2:0] C_CRED = 3'd5;
     localparam integer OB = OUT_BITS;
 
     reg [CFW-1:0] cf;
     reg [WW-1:0] w;
-    reg [2:0] pending;
-    wire out_fire;
     wire last_w = (w == W1);
-    wire credit_ok = (pending != C_CRED);
+    wire credit_ok;
     assign s_axis_tready = !last_w || credit_ok;
     wire fire = s_axis_tvalid && s_axis_tready;
     wire emit = fire && last_w;
@@ -114,38 +124,16 @@ module qloom_pool_reduce #(
         end
     end
 
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) pending <= 3'd0;
-        else if (emit && !out_fire) pending <= pending + 1'b1;
-        else if (!emit && out_fire) pending <= pending - 1'b1;
-    end
-
-    reg [PE*OB-1:0] o;
-    reg ov;
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) ov <= 1'b0;
-        else ov <= emit;
-        if (emit) o <= nxt;
-    end
-
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire fifo_in_ready;  // always 1 when ov is (credit accounting)
-    /* verilator lint_on UNUSEDSIGNAL */
-    qloom_fifo #(
+    // the finished window: output register (IN_REG) and queue
+    qloom_credit_out #(
         .WIDTH(PE*OB),
-        .DEPTH(CREDITS),
-        .RAM_STYLE("distributed")
+        .CREDITS(CREDITS),
+        .IN_REG(1)
     ) u_out (
-        .ap_clk(ap_clk),
-        .ap_rst_n(ap_rst_n),
-        .s_axis_tdata(o),
-        .s_axis_tvalid(ov),
-        .s_axis_tready(fifo_in_ready),
-        .m_axis_tdata(m_axis_tdata),
-        .m_axis_tvalid(m_axis_tvalid),
-        .m_axis_tready(m_axis_tready)
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .issue(emit), .credit_ok(credit_ok),
+        .s_axis_tdata(nxt), .s_axis_tvalid(emit),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
-    assign out_fire = m_axis_tvalid && m_axis_tready;
 endmodule
 
 `default_nettype wire

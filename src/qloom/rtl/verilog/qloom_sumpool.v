@@ -16,11 +16,11 @@
 //   s_axis_tdata [PE*ELEM_BITS-1:0]: IFM_DIM_H*IFM_DIM_W*CF beats per frame (NHWC)
 //   m_axis_tdata [PE*OUT_BITS-1:0]: OFM_H*OFM_W*CF beats per frame (NHWC)
 //
-// Architecture: qloom_swg -> qloom_pool_reduce (MODE sum).
+// Architecture: qloom_pool (MODE sum): qloom_swg -> qloom_pool_reduce.
 // Cycles (no stalls): max(OFM_H*OFM_W*K_H*K_W*CF, IFM_H*IFM_W*CF) per frame.
 // Memory: as qloom_maxpool (line buffer of ~K_H+S_H rows + CF partial sums).
 //
-// Depends on: qloom_swg.v, qloom_pool_reduce.v, qloom_fifo.v
+// Depends on: qloom_pool.v, qloom_swg.v, qloom_pool_reduce.v, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_sumpool #(
@@ -50,26 +50,14 @@ module qloom_sumpool #(
     output wire                    m_axis_tvalid,
     input  wire                    m_axis_tready
 );
-    wire [PE*ELEM_BITS-1:0] win_tdata;
-    wire win_tvalid, win_tready;
-
-    qloom_swg #(
-        .IFM_DIM_H(IFM_DIM_H), .IFM_DIM_W(IFM_DIM_W), .CHANNELS(CHANNELS), .SIMD(PE),
+    qloom_pool #(
+        .IFM_DIM_H(IFM_DIM_H), .IFM_DIM_W(IFM_DIM_W), .CHANNELS(CHANNELS), .PE(PE),
         .K_H(K_H), .K_W(K_W), .S_H(S_H), .S_W(S_W),
         .PAD_T(PAD_T), .PAD_B(PAD_B), .PAD_L(PAD_L), .PAD_R(PAD_R),
-        .ELEM_BITS(ELEM_BITS), .RAM_STYLE(RAM_STYLE)
-    ) u_swg (
+        .ELEM_BITS(ELEM_BITS), .SIGNED(SIGNED), .MODE(1), .OUT_BITS(OUT_BITS), .RAM_STYLE(RAM_STYLE)
+    ) u_pool (
         .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),
         .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
-        .m_axis_tdata(win_tdata), .m_axis_tvalid(win_tvalid), .m_axis_tready(win_tready)
-    );
-
-    qloom_pool_reduce #(
-        .WINDOW(K_H*K_W), .CF(CHANNELS/PE), .PE(PE), .ELEM_BITS(ELEM_BITS),
-        .SIGNED(SIGNED), .MODE(1), .OUT_BITS(OUT_BITS)
-    ) u_red (
-        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),
-        .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid), .s_axis_tready(win_tready),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
 endmodule

@@ -9,6 +9,8 @@
 //                          integer 0 of signed, unsigned and of the ±1-free encodings)
 //   ELEM_BITS              element width
 //   RAM_STYLE              "auto" | "block" | "distributed" (attribute of the line buffer)
+//   CREDITS                output beats in flight or queued (>= 1, default 5): the output
+//                          FIFO has CREDITS words (qloom_credit_out)
 //   OFM_DIM_H = (IFM_DIM_H + PAD_T + PAD_B - K_H) / S_H + 1 (floor), OFM_DIM_W likewise.
 //
 // Streams (NHWC, raster order, element i of a beat at bits [i*ELEM_BITS +: ELEM_BITS])
@@ -46,9 +48,9 @@
 //
 // Memory use
 //   line buffer R * IFM_DIM_W * CF words of SIMD*ELEM_BITS bits (simple dual port)
-//   + output FIFO (qloom_fifo, 5 words, distributed).
+//   + output FIFO (qloom_credit_out: qloom_fifo, CREDITS words, distributed).
 //
-// Depends on: qloom_fifo.v
+// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_swg #(
@@ -67,8 +69,9 @@ module qloom_swg #(
     parameter integer ELEM_BITS = 8,
     // RAM_STYLE is only read by synthesis tools (an attribute): unused for Verilator.
     /* verilator lint_off UNUSEDPARAM */
-    parameter RAM_STYLE = "auto"
+    parameter RAM_STYLE = "auto",
     /* verilator lint_on UNUSEDPARAM */
+    parameter integer CREDITS = 5
 ) (
     input  wire                      ap_clk,
     input  wire                      ap_rst_n,
@@ -85,6 +88,17 @@ module qloom_swg #(
             bw = (v > 1) ? $clog2(v + 1) : 1;
         end
     endfunction
+
+    // illegal parameters stop elaboration
+    if (SIMD < 1 || CHANNELS % SIMD != 0) begin : g_err_simd
+        $error("qloom_swg: CHANNELS must be a multiple of SIMD (SIMD >= 1)");
+    end
+    if (K_H < 1 || K_W < 1 || S_H < 1 || S_W < 1) begin : g_err_ks
+        $error("qloom_swg: K_H, K_W, S_H and S_W must be >= 1");
+    end
+    if (K_H > IFM_DIM_H + PAD_T + PAD_B || K_W > IFM_DIM_W + PAD_L + PAD_R) begin : g_err_k
+        $error("qloom_swg: the kernel must fit in the padded image");
+    end
 
     localparam integer DW = SIMD * ELEM_BITS;
     localparam integer CF = CHANNELS / SIMD;
@@ -107,8 +121,6 @@ module qloom_swg #(
     localparam integer R = (OUT_BEATS < 2 * IN_BEATS) ? R_B + 1 : R_B;
     localparam integer DEPTH = R * ROWW;
     localparam integer AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
-    localparam integer CREDITS = 5;
-    localparam integer PCW = 3;
 
     // widths: row numbers (signed / modular), input columns (signed), column
     // addresses ix*CF + cf (signed), loop counters
@@ -176,7 +188,6 @@ module qloom_swg #(
     localparam integer ROWW1_I = ROWW - 1;
     localparam integer DEPTH1_I = DEPTH - 1;
     localparam integer DEPTHR_I = DEPTH - ROWW;
-    localparam integer CRED_I = CREDITS;
     // buffer base address (slot * ROWW) of the first row of output row 0, frame 0
     // (absolute input row -PAD_T: slot (-PAD_T) mod R), and its increments
     localparam integer BASE0_I = modr(-PAD_T) * ROWW;
@@ -223,7 +234,6 @@ module qloom_swg #(
     localparam [RW-1:0] C_LIMN_0 = LIMN_0_I[RW-1:0];
     localparam [RW-1:0] C_IY0N_0 = IY0N_0_I[RW-1:0];
     localparam [OYW-1:0] C_OYN_0 = OYN_0_I[OYW-1:0];
-    localparam [PCW-1:0] C_CRED = CRED_I[PCW-1:0];
 
     // per-row increment tables (constants; a small LUT ROM indexed by the row number)
     wire [RW-1:0] t_dneed [0:OFM_H-1];
@@ -291,12 +301,10 @@ module qloom_swg #(
     reg signed [CW-1:0] cb, col;        // ix0*CF, this beat's ix*CF + cf
     reg [AW-1:0] rbase;                 // buffer address of row iy (slot * ROWW)
     reg row_open;                       // output row oy has started (its rows are present)
-    reg [PCW-1:0] pending;              // beats issued and not yet consumed downstream
-    wire out_fire;
 
     wire [RW-1:0] need_diff = wrows - cur_need;
     wire rows_ok = row_open || !need_diff[RW-1];
-    wire credit_ok = (pending != C_CRED);
+    wire credit_ok;                     // room for one more beat (qloom_credit_out)
     wire issue = rows_ok && credit_ok;
 
     wire last_cf = (cf == C_CF1);
@@ -365,12 +373,6 @@ module qloom_swg #(
         end
     end
 
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) pending <= {PCW{1'b0}};
-        else if (issue && !out_fire) pending <= pending + 1'b1;
-        else if (!issue && out_fire) pending <= pending - 1'b1;
-    end
-
     // this beat's buffer address and padding (from registers: one addition / compares)
     wire [TW-1:0] raddr_w = {{(TW-AW){1'b0}}, rbase} + {{(TW-CW){col[CW-1]}}, col};
     wire [AW-1:0] raddr = raddr_w[AW-1:0];
@@ -397,25 +399,14 @@ module qloom_swg #(
     /* verilator lint_on UNUSEDSIGNAL */
 
     // ------------------------------------------------------------------ output queue
-    // never overflows: at most CREDITS beats in flight, the FIFO holds CREDITS + 1
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire fifo_in_ready;
-    /* verilator lint_on UNUSEDSIGNAL */
-    qloom_fifo #(
+    qloom_credit_out #(
         .WIDTH(DW),
-        .DEPTH(CREDITS),
-        .RAM_STYLE("distributed")
+        .CREDITS(CREDITS)
     ) u_out (
-        .ap_clk(ap_clk),
-        .ap_rst_n(ap_rst_n),
-        .s_axis_tdata(odata),
-        .s_axis_tvalid(v1),
-        .s_axis_tready(fifo_in_ready),
-        .m_axis_tdata(m_axis_tdata),
-        .m_axis_tvalid(m_axis_tvalid),
-        .m_axis_tready(m_axis_tready)
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .issue(issue), .credit_ok(credit_ok),
+        .s_axis_tdata(odata), .s_axis_tvalid(v1),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
-    assign out_fire = m_axis_tvalid && m_axis_tready;
 endmodule
 
 `default_nettype wire

@@ -101,6 +101,16 @@ module qloom_swg_pw #(
         end
     endfunction
 
+    // illegal parameters stop elaboration
+    if (CHANNELS < 1 || ELEM_BITS < 1) begin : g_err_size
+        $error("qloom_swg_pw: CHANNELS and ELEM_BITS must be >= 1");
+    end
+    if (K_H < 1 || K_W < 1 || S_H < 1 || S_W < 1) begin : g_err_ks
+        $error("qloom_swg_pw: K_H, K_W, S_H and S_W must be >= 1");
+    end
+    // (a kernel larger than the padded image is legal here: no window, see
+    // test_swg_pw_lint's W = 1 corner case)
+
     localparam integer DW = CHANNELS * ELEM_BITS;      // one pixel
     localparam integer OW_BITS = K_H * K_W * DW;       // one window
     localparam integer HP = IFM_DIM_H + PAD_T + PAD_B;

@@ -14,6 +14,8 @@
 //                      = T[nf*PE + p][k] (same layout as qloom_mvau's thresholds)
 //   RAM_STYLE          attribute of the threshold ROM ("distributed" is emitted as
 //                      "logic", a LUT ROM)
+//   CREDITS            output beats in flight or queued (>= 1, default 5): the output
+//                      FIFO has CREDITS words (qloom_credit_out)
 //
 // Streams
 //   s_axis_tdata [PE*IN_BITS-1:0]: beat nf of each vector carries channels nf*PE .. nf*PE+PE-1;
@@ -22,9 +24,9 @@
 //
 // Cycles: one beat per cycle; a vector takes NF cycles (an image H*W*NF).  Latency ~5.
 // Memory: NF x PE*NUM_THRESH*T_BITS threshold ROM; PE*NUM_THRESH parallel comparators;
-//   output FIFO (qloom_fifo, 5 words).
+//   output FIFO (qloom_credit_out: qloom_fifo, CREDITS words).
 //
-// Depends on: qloom_fifo.v
+// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
 
 module qloom_thresholding #(
@@ -43,8 +45,9 @@ module qloom_thresholding #(
     parameter THRESH_FILE = "thresholds.mem",
     // RAM_STYLE is only read by synthesis tools (an attribute): unused for Verilator.
     /* verilator lint_off UNUSEDPARAM */
-    parameter RAM_STYLE = "auto"
+    parameter RAM_STYLE = "auto",
     /* verilator lint_on UNUSEDPARAM */
+    parameter integer CREDITS = 5
 ) (
     input  wire                   ap_clk,
     input  wire                   ap_rst_n,
@@ -55,6 +58,14 @@ module qloom_thresholding #(
     output wire                   m_axis_tvalid,
     input  wire                   m_axis_tready
 );
+    // illegal parameters stop elaboration
+    if (PE < 1 || CHANNELS % PE != 0) begin : g_err_pe
+        $error("qloom_thresholding: CHANNELS must be a multiple of PE (PE >= 1)");
+    end
+    if (NUM_THRESH < 1) begin : g_err_nthresh
+        $error("qloom_thresholding: NUM_THRESH must be >= 1");
+    end
+
     localparam integer NF = CHANNELS / PE;
     localparam integer NFW = (NF > 1) ? $clog2(NF) : 1;
     localparam integer NF1_I = NF - 1;
@@ -62,8 +73,6 @@ module qloom_thresholding #(
     localparam integer TWORD = PE * NUM_THRESH * T_BITS;
     // comparison width: both operands sign/zero-extended to CW bits
     localparam integer CW = ((IN_BITS + 1 > T_BITS) ? IN_BITS + 1 : T_BITS) + 1;
-    localparam integer CREDITS = 5;
-    localparam [2:0] C_CRED = 3'd5;
     localparam integer BIAS_I = OUT_BIAS;
     localparam [OUT_BITS-1:0] BIAS_V = BIAS_I[OUT_BITS-1:0];
 
@@ -78,20 +87,13 @@ module qloom_thresholding #(
     initial $readmemh(THRESH_FILE, tmem);
 
     reg [NFW-1:0] nf;
-    reg [2:0] pending;
-    wire out_fire;
-    wire credit_ok = (pending != C_CRED);
+    wire credit_ok;
     assign s_axis_tready = credit_ok;
     wire fire = s_axis_tvalid && credit_ok;
 
     always @(posedge ap_clk) begin
         if (!ap_rst_n) nf <= {NFW{1'b0}};
         else if (fire) nf <= (nf == NF1) ? {NFW{1'b0}} : nf + 1'b1;
-    end
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) pending <= 3'd0;
-        else if (fire && !out_fire) pending <= pending + 1'b1;
-        else if (!fire && out_fire) pending <= pending - 1'b1;
     end
 
     // stage 1: threshold word and input
@@ -140,32 +142,16 @@ module qloom_thresholding #(
         end
     end
 
-    reg [PE*OUT_BITS-1:0] o;
-    reg ov;
-    always @(posedge ap_clk) begin
-        if (!ap_rst_n) ov <= 1'b0;
-        else ov <= v1;
-        if (v1) o <= act;
-    end
-
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire fifo_in_ready;  // always 1 when ov is (credit accounting)
-    /* verilator lint_on UNUSEDSIGNAL */
-    qloom_fifo #(
+    // stage 3: output register (IN_REG) and queue
+    qloom_credit_out #(
         .WIDTH(PE*OUT_BITS),
-        .DEPTH(CREDITS),
-        .RAM_STYLE("distributed")
+        .CREDITS(CREDITS),
+        .IN_REG(1)
     ) u_out (
-        .ap_clk(ap_clk),
-        .ap_rst_n(ap_rst_n),
-        .s_axis_tdata(o),
-        .s_axis_tvalid(ov),
-        .s_axis_tready(fifo_in_ready),
-        .m_axis_tdata(m_axis_tdata),
-        .m_axis_tvalid(m_axis_tvalid),
-        .m_axis_tready(m_axis_tready)
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .issue(fire), .credit_ok(credit_ok),
+        .s_axis_tdata(act), .s_axis_tvalid(v1),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
-    assign out_fire = m_axis_tvalid && m_axis_tready;
 endmodule
 
 `default_nettype wire
