@@ -38,6 +38,15 @@ def build_sim(top, modules, params, in_width, out_width):
 STALL_PATTERNS = [(0.0, 0.0, 1), (0.5, 0.0, 2), (0.0, 0.6, 3), (0.4, 0.5, 4), (0.1, 0.9, 5)]
 
 
+def cycles_ok(module, measured, formula):
+    """measured within the tolerance that ``module``'s operator declares
+    (qloom.ops.CYCLE_TOLERANCE: relative, cycles) of ``formula``."""
+    from qloom.ops import CYCLE_TOLERANCE
+
+    rel, abs_ = CYCLE_TOLERANCE[module]
+    return within(measured, formula, rel, abs_)
+
+
 def within(measured, formula, rel=0.05, abs_=15):
     """measured within 5% or 15 cycles of formula.  With QLOOM_CYCLES_LOG=path every
     comparison is appended there as a JSON line (test id, measured, formula)."""

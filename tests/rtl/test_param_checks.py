@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from qloom.errors import QloomError
-from qloom.rtl.memfiles import memh_text, threshold_words
+from qloom.instance import memh_text
+from qloom.ops.base import threshold_words
 from qloom.sim import verilator as vl
 from qloom.sim.verilator import pack_beats, unpack_beats
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, sources

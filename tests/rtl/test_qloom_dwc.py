@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from qloom.ops.dwc import cycles_qloom_dwc
-from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
+from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, cycles_ok
 
 MODS = ["qloom_dwc"]
 CASES = [(8, 16), (4, 12), (24, 8), (30, 6), (8, 8), (100, 300), (96, 32)]
@@ -36,7 +36,7 @@ def test_dwc(win, wout):
         assert res.outputs == ref, f"{win}->{wout} gap={gap} stall={stall}"
         if gap == stall == 0:
             f = cycles_qloom_dwc(p, n_in_beats=n_in)
-            assert within(res.cycles, f), (res.cycles, f)
+            assert cycles_ok("qloom_dwc", res.cycles, f), (res.cycles, f)
 
 
 @pytest.mark.synth

@@ -8,7 +8,7 @@ from qloom.instance import memh_text
 from qloom.ops.base import threshold_words
 from qloom.ops.mvau import cycles_qloom_mvau, latency_qloom_mvau, mvau_weight_words, xnor_popcount_thresholds
 from qloom.sim.verilator import pack_beats, unpack_beats
-from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
+from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, cycles_ok
 
 
 def _range(bits, signed, bipolar):
@@ -166,14 +166,14 @@ def test_mvau(case):
             # steady state: distance between the last beats of consecutive frames
             lasts = [res.out_cycles[(f + 1) * nf - 1] for f in range(frames)]
             per_frame = (lasts[-1] - lasts[0]) / (frames - 1)
-            assert within(per_frame, ii), (per_frame, ii)
-            assert within(res.cycles, frames * ii + latency_qloom_mvau(p)), (res.cycles, frames * ii)
+            assert cycles_ok("qloom_mvau", per_frame, ii), (per_frame, ii)
+            assert cycles_ok("qloom_mvau", res.cycles, frames * ii + latency_qloom_mvau(p)), (res.cycles, frames * ii)
     # a single isolated frame: II + latency
     W, X, T = make_data(p, acc_range, rng, 1)
     res = sim.run(in_beats(p, X), p["MH"] // p["PE"], files=files_for(p, W, T))
     np.testing.assert_array_equal(
         unpack_beats(res.outputs, ob, p["PE"], out_signed).reshape(1, p["MH"]), reference(p, W, X, T))
-    assert within(res.cycles, cycles_qloom_mvau(p) + latency_qloom_mvau(p)), res.cycles
+    assert cycles_ok("qloom_mvau", res.cycles, cycles_qloom_mvau(p) + latency_qloom_mvau(p)), res.cycles
 
 
 @pytest.mark.synth

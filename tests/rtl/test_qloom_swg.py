@@ -4,7 +4,7 @@ import pytest
 
 from qloom.ops.swg import cycles_qloom_swg, latency_qloom_swg
 from qloom.sim.verilator import pack_beats, unpack_beats
-from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
+from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, cycles_ok
 
 MODS = ["qloom_swg", "qloom_fifo"]
 
@@ -76,8 +76,8 @@ def test_swg(case):
             ii = cycles_qloom_swg(p)
             lasts = [res.out_cycles[(f + 1) * out_per_frame - 1] for f in range(frames)]
             per_frame = (lasts[-1] - lasts[0]) / (frames - 1)
-            assert within(per_frame, ii), (per_frame, ii)
-            assert within(res.cycles, frames * ii + latency_qloom_swg(p)), (res.cycles, frames * ii)
+            assert cycles_ok("qloom_swg", per_frame, ii), (per_frame, ii)
+            assert cycles_ok("qloom_swg", res.cycles, frames * ii + latency_qloom_swg(p)), (res.cycles, frames * ii)
 
 
 @pytest.mark.synth

@@ -6,7 +6,7 @@ from qloom.instance import memh_text
 from qloom.ops.base import threshold_words
 from qloom.ops.thresholding import cycles_qloom_thresholding, latency_qloom_thresholding
 from qloom.sim.verilator import pack_beats, unpack_beats
-from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, within
+from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, cycles_ok
 
 MODS = ["qloom_thresholding", "qloom_fifo"]
 
@@ -53,7 +53,7 @@ def test_thresholding(case):
         np.testing.assert_array_equal(got, reference(p, X, T), err_msg=f"{case} gap={gap} stall={stall}")
         if gap == stall == 0:
             f = cycles_qloom_thresholding(p, NUM_PIXELS=npix)
-            assert within(res.cycles, f + latency_qloom_thresholding(p)), (res.cycles, f)
+            assert cycles_ok("qloom_thresholding", res.cycles, f + latency_qloom_thresholding(p)), (res.cycles, f)
 
 
 @pytest.mark.synth

@@ -145,6 +145,8 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
                   OUT_BIAS=int(out_bias) if nt and not out_type.bipolar else 0,
                   WEIGHT_FILE=wfile, THRESH_FILE=tfile if nt else "",
                   RAM_STYLE=fold.get("ram_style", "auto"))
+    depth = pipeline_depth(simd, nt)  # the pipeline qloom_mvau.v implements
+    params.update(ROUND_TRIP=depth, CREDITS=mvau_credits(mw // simd, depth))
     if not xnor and not wtype.bipolar and not in_type.bipolar:  # integer products
         params["MUL_STYLE"] = MUL_STYLES[fold.get("resType", "auto")]
     return RtlInstance("qloom_mvau", params, in_type.bits, out_bits,
@@ -229,7 +231,8 @@ def xnor_popcount(SIMD: int, ACC: int, PE: int = 1, wpats=None) -> dict:
 def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
                      W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
                      OUT_SIGNED=1, OUT_BIAS=0, RAM_STYLE="auto", MUL_STYLE=0, WEIGHT_FILE="",
-                     THRESH_FILE="", family="xc7", files=None) -> Parts:
+                     THRESH_FILE="", ROUND_TRIP=None, CREDITS=None, OB=None, family="xc7",
+                     files=None) -> Parts:
     """qloom_mvau: weight ROM (+ retiming register), threshold ROM, input buffer, PE x SIMD
     registered products, balanced adder trees (split by a register for SIMD > 4),
     accumulators, registered PE x NUM_THRESH comparisons + count trees, output FIFO.
@@ -274,7 +277,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         P.add_mem(Mem("ibuf", SF, SIMD * IB, shared=True), family)
     TL = clog2(SIMD)
     treg = TL >= 3
-    credits = mvau_credits(SF, pipeline_depth(SIMD, NT))
+    credits = CREDITS or mvau_credits(SF, ROUND_TRIP or pipeline_depth(SIMD, NT))
     P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=credits, RAM_STYLE="distributed", family=family))
     # ---- products: LUT shift-add (MUL_STYLE 1, or 0 with IN_BITS + W_BITS <= 10) or `*`
     lanes = PE * SIMD

@@ -18,7 +18,7 @@ from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance
 from qloom.ops.base import HWOp, Knob, divisors, ram_style_knob
 from qloom.ops.fifo import parts_qloom_fifo
-from qloom.ops.swg import (cycles_qloom_swg, latency_qloom_swg, parts_qloom_swg, parts_qloom_swg_pw)
+from qloom.ops.swg import (CREDITS, cycles_qloom_swg, latency_qloom_swg, parts_qloom_swg, parts_qloom_swg_pw)
 from qloom.stream import serve, window_ready
 
 # How far Verilator may be from the formulas for a run of frames (relative, cycles): the
@@ -89,16 +89,16 @@ def parts_qloom_maxpool_pw(IFM_DIM_H=4, IFM_DIM_W=4, CHANNELS=1, K_H=2, K_W=None
 
 
 def parts_qloom_pool_reduce(WINDOW=4, CF=1, PE=1, ELEM_BITS=8, SIGNED=0, MODE=0, OUT_BITS=8,
-                            family="xc7", files=None) -> Parts:
+                            CREDITS=CREDITS, family="xc7", files=None) -> Parts:
     """qloom_pool_reduce: CF partial results (LUT-RAM, read and written at the same
-    address), PE max/add units, a 5-word output FIFO."""
+    address), PE max/add units, a CREDITS-word output FIFO."""
     P = Parts("qloom_pool_reduce")
     OB = OUT_BITS
     # part[cf] is read combinationally at the address register cf: Yosys moves that
     # register into a synchronous read port that must see the write of the previous beat
     P.add_mem(Mem("part", CF, PE * OB, trans=True), family)
-    P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=5, RAM_STYLE="distributed", family=family))
-    P.ff += clog2(CF) + clog2(WINDOW) + 3 + 1 + PE * OB  # cf, w, pending, ov, o
+    P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=CREDITS, RAM_STYLE="distributed", family=family))
+    P.ff += clog2(CF) + clog2(WINDOW) + clog2(CREDITS + 1) + 1 + PE * OB  # cf, w, pending, ov, o
     P.feat("const", 1)
     P.feat("max" if MODE == 0 else "add", PE * OB)
     return P

@@ -24,7 +24,8 @@ from qloom.stream import conv_out_dim, serve, window_ready
 # cycles): qloom_swg_pw is exact; qloom_swg's frame latency is up to 3 cycles pessimistic,
 # 8 (7 %) with floor-mode rows left over (tests/rtl/test_qloom_swg*.py)
 CYCLE_TOLERANCE = {"qloom_swg": (0.07, 4), "qloom_swg_pw": (0.0, 0)}
-SWG_OUT_LATENCY = 4  # qloom_swg: end of an output row's last input row -> its first window
+SWG_OUT_LATENCY = 4
+CREDITS = 5  # qloom_swg / qloom_thresholding / qloom_pool_reduce output beats in flight (Verilog CREDITS)  # qloom_swg: end of an output row's last input row -> its first window
 
 
 # ----------------------------------------------------------------------------------------
@@ -137,17 +138,17 @@ def swg_geometry(p) -> dict:
 
 
 def parts_qloom_swg(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, S_H=1, S_W=1,
-                    PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, ELEM_BITS=8, RAM_STYLE="auto",
+                    PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, ELEM_BITS=8, RAM_STYLE="auto", CREDITS=CREDITS,
                     family="xc7", files=None) -> Parts:
     """qloom_swg: a line buffer of R rows (R * IFM_DIM_W * CF words of SIMD*ELEM_BITS),
-    incremental row/column/address counters (no multipliers), a 5-word output FIFO."""
+    incremental row/column/address counters (no multipliers), a CREDITS-word output FIFO."""
     P = Parts("qloom_swg")
     g = swg_geometry(dict(IFM_DIM_H=IFM_DIM_H, IFM_DIM_W=IFM_DIM_W, CHANNELS=CHANNELS, SIMD=SIMD,
                           K_H=K_H, K_W=K_W, S_H=S_H, S_W=S_W, PAD_T=PAD_T, PAD_B=PAD_B,
                           PAD_L=PAD_L, PAD_R=PAD_R))
     DW = SIMD * ELEM_BITS
     P.add_mem(Mem("linebuf", g["DEPTH"], DW, style=str(RAM_STYLE)), family)
-    P.add(parts_qloom_fifo(WIDTH=DW, DEPTH=5, RAM_STYLE="distributed", family=family))
+    P.add(parts_qloom_fifo(WIDTH=DW, DEPTH=CREDITS, RAM_STYLE="distributed", family=family))
     RW, AW, XW, CW = g["RW"], g["AW"], g["XW"], g["CW"]
     ctr = (g["OXW"] if g["OFM_W"] > 1 else 0) + (g["OYW"] if g["OFM_H"] > 1 else 0) + g["WCW"]
     ctr += (g["CFW"] if g["CF"] > 1 else 0) + (g["KXW"] if K_W > 1 else 0) + (g["KYW"] if K_H > 1 else 0)
@@ -156,10 +157,10 @@ def parts_qloom_swg(IFM_DIM_H=5, IFM_DIM_W=5, CHANNELS=2, SIMD=1, K_H=3, K_W=3, 
     tz = (roww & -roww).bit_length() - 1
     base = max(AW - tz, 1)
     # wrows rlimit cur/nx need lim iy0 (8 RW), iy; cur/nx base, rbase; waddr; ix0 ix (2 XW;
-    # one when K_W = 1), cb col (2 CW), loop counters, row_open, pending(3), v1, pad1
+    # one when K_W = 1), cb col (2 CW), loop counters, row_open, pending, v1, pad1
     xw = (2 if K_W > 1 else 1) * XW - (XW if g["OFM_W"] == 1 and K_W > 1 else 0)
     cw = 2 * CW - (CW if g["OFM_W"] == 1 else 0)
-    P.ff += 9 * RW + 3 * base + AW + xw + cw + ctr + 1 + 3 + 2
+    P.ff += 9 * RW + 3 * base + AW + xw + cw + ctr + 1 + clog2(CREDITS + 1) + 2
     P.feat("const", 1)
     P.feat("rw", RW)
     P.feat("aw", AW)
@@ -310,6 +311,8 @@ class SWG(HWOp):
         pw = int(fold.get("parallel_window", 0))
         p = dict(self.window_params(None if pw else int(fold.get("SIMD", 1))), ELEM_BITS=self.in_type.bits,
                  RAM_STYLE=fold.get("ram_style", "auto"))
+        if not pw:
+            p["CREDITS"] = CREDITS
         return RtlInstance("qloom_swg_pw" if pw else "qloom_swg", p, self.in_type.bits, self.in_type.bits,
                            self.in_type.signed and not self.in_type.bipolar)
 

@@ -17,6 +17,7 @@ from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import HWOp, Knob, apply_thresholds, divisors, ram_style_knob, threshold_words
 from qloom.ops.fifo import parts_qloom_fifo
+from qloom.ops.swg import CREDITS
 from qloom.stream import serve
 from qloom.types import IntType
 
@@ -37,7 +38,7 @@ def latency_qloom_thresholding(p) -> int:
 
 def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9, NUM_THRESH=3,
                              OUT_BITS=2, OUT_SIGNED=0, OUT_BIAS=0, THRESH_FILE="", RAM_STYLE="auto",
-                             family="xc7", files=None) -> Parts:
+                             CREDITS=CREDITS, family="xc7", files=None) -> Parts:
     """qloom_thresholding: NF x PE*NUM_THRESH*T_BITS threshold ROM, PE*NUM_THRESH
     comparators of CW = max(IN_BITS + 1, T_BITS) + 1 bits, a 5-word output FIFO."""
     P = Parts("qloom_thresholding")
@@ -60,9 +61,9 @@ def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9,
     tl = const_lanes_removed(twords, TW) if twords is not None else TW
     style = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
     P.add_mem(Mem("thresholds", NF, tl, rom=True, style=style, feature="rom_thr"), family, twords)
-    P.add(parts_qloom_fifo(WIDTH=PE * OUT_BITS, DEPTH=5, RAM_STYLE="distributed", family=family))
+    P.add(parts_qloom_fifo(WIDTH=PE * OUT_BITS, DEPTH=CREDITS, RAM_STYLE="distributed", family=family))
     # nf pending v1 x1 ov o (the input lanes of a PE without live comparators are unused)
-    P.ff += clog2(NF) + 3 + 1 + (PE - dead_pe) * IN_BITS + 1 + PE * OUT_BITS
+    P.ff += clog2(NF) + clog2(CREDITS + 1) + 1 + (PE - dead_pe) * IN_BITS + 1 + PE * OUT_BITS
     P.feat("const", 1)
     P.feat("cmp_const" if NF == 1 else "cmp", live * cw)
     P.feat("cnt", live)
@@ -115,7 +116,7 @@ class Thresholding(HWOp):
                  IN_SIGNED=int(it.signed and not it.bipolar), T_BITS=t_bits, NUM_THRESH=nt,
                  OUT_BITS=ot.bits, OUT_SIGNED=int(ot.signed and not ot.bipolar),
                  OUT_BIAS=0 if ot.bipolar else int(self.out_bias), THRESH_FILE=fname,
-                 RAM_STYLE=fold.get("ram_style", "auto"))
+                 RAM_STYLE=fold.get("ram_style", "auto"), CREDITS=CREDITS)
         return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,
                            lambda: {fname: memh_text(threshold_words(thr, pe, t_bits), pe * nt * t_bits)},
                            (fname,))

@@ -350,7 +350,7 @@ class AxisSim:
         (d / "tb.cpp").write_text(tb)
         obj = d / "obj"
         cmd = ["--cc", "--exe", "-O2", "--x-assign", "fast", "--x-initial", "fast",
-               "-Wno-fatal", "--top-module", self.top, "-Mdir", str(obj), "-o", "Vsim"]
+               "-Wno-fatal", "-Werror-USERERROR", "--top-module", self.top, "-Mdir", str(obj), "-o", "Vsim"]
         cmd += [_param_arg(k, v) for k, v in self.params.items()]
         if self.trace:
             cmd += ["--trace"]

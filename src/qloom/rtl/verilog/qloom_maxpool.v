@@ -17,7 +17,7 @@
 // Architecture: qloom_pool (MODE max, no padding): qloom_swg (window stream, order
 //   (ky, kx, cf)) -> qloom_pool_reduce.
 // Cycles (no stalls): max(OFM_H*OFM_W*K_H*K_W*CF, IFM_H*IFM_W*CF) per frame
-//   (= the input beats for K = S); see qloom.rtl.cycles.cycles_maxpool.
+//   (= the input beats for K = S); see qloom.ops.pool.cycles_qloom_pool.
 // Memory: the qloom_swg line buffer (R rows of IFM_DIM_W*CF beats, R =
 //   K_H + S_H or a little more) + CF x PE*ELEM_BITS partial maxima + 2 small FIFOs.
 //

@@ -42,7 +42,7 @@
 //   1 output beat per cycle and 1 input beat per cycle, concurrently:
 //   steady state about max(OUT_BEATS, IN_BEATS) cycles per frame, with
 //   OUT_BEATS = OFM_H*OFM_W*K_H*K_W*CF, IN_BEATS = IFM_H*IFM_W*CF (see
-//   qloom.rtl.cycles.cycles_swg).  Latency: the first output beat leaves ~4
+//   qloom.ops.swg.cycles_qloom_swg).  Latency: the first output beat leaves ~4
 //   cycles after the last input beat of input row K_H-1-PAD_T arrives.
 //   s_axis_tready and m_axis_t* come from registers (no combinational path).
 //

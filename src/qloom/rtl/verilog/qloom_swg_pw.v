@@ -46,12 +46,12 @@
 //
 // Cycles (no stalls)
 //   Hp*Wp per frame (one padded position per cycle; H*W without padding), see
-//   qloom.rtl.cycles.cycles_swg_pw.  The window of (oy, ox) leaves (m_axis_tvalid) one
+//   qloom.ops.swg.cycles_qloom_swg_pw.  The window of (oy, ox) leaves (m_axis_tvalid) one
 //   cycle after the scan passes its last position (oy*S_H+K_H-1, ox*S_W+K_W-1): one
 //   cycle after the input beat of that pixel when it is a real pixel, one cycle per pad
 //   position later when it is in the right/bottom padding.  Frame 0 from reset (input
 //   available): last output beat at cycle P_LAST + 1 with P_LAST = ((OFM_DIM_H-1)*S_H
-//   + K_H-1)*Wp + (OFM_DIM_W-1)*S_W + K_W-1 (qloom.rtl.cycles.latency_swg_pw).
+//   + K_H-1)*Wp + (OFM_DIM_W-1)*S_W + K_W-1 (qloom.ops.swg.latency_qloom_swg_pw).
 //
 // Memory use
 //   K_H - 1 line buffers of IFM_DIM_W words x CHANNELS*ELEM_BITS bits (simple dual port,
