@@ -401,12 +401,12 @@ def _misc_specs():
                                     RAM_STYLE="auto")))
     for H, C, PE, K, EB, sg in [(8, 16, 2, 2, 4, 0), (4, 32, 1, 2, 4, 0), (30, 64, 4, 2, 1, 0), (14, 64, 8, 2, 2, 1),
                                 (16, 32, 32, 2, 4, 0), (24, 128, 16, 3, 1, 0)]:
-        S.append(("qloom_maxpool", dict(IFM_DIM_H=H, IFM_DIM_W=H, CHANNELS=C, PE=PE, K_H=K, K_W=K, S_H=K, S_W=K,
-                                        ELEM_BITS=EB, SIGNED=sg, RAM_STYLE="auto")))
+        S.append(("qloom_pool", dict(IFM_DIM_H=H, IFM_DIM_W=H, CHANNELS=C, PE=PE, K_H=K, K_W=K, S_H=K, S_W=K,
+                                     ELEM_BITS=EB, SIGNED=sg, MODE=0, OUT_BITS=EB, RAM_STYLE="auto")))
     for H, C, PE, K, EB in [(8, 16, 4, 2, 4), (7, 64, 8, 7, 4)]:
         ob = EB + (K * K - 1).bit_length()
-        S.append(("qloom_sumpool", dict(IFM_DIM_H=H, IFM_DIM_W=H, CHANNELS=C, PE=PE, K_H=K, K_W=K, S_H=K, S_W=K,
-                                        ELEM_BITS=EB, SIGNED=0, OUT_BITS=ob, RAM_STYLE="auto")))
+        S.append(("qloom_pool", dict(IFM_DIM_H=H, IFM_DIM_W=H, CHANNELS=C, PE=PE, K_H=K, K_W=K, S_H=K, S_W=K,
+                                     ELEM_BITS=EB, SIGNED=0, MODE=1, OUT_BITS=ob, RAM_STYLE="auto")))
     for i, o in [(64, 8), (8, 16), (16, 64), (32, 4), (4, 16), (8, 8), (256, 32), (12, 96), (96, 12)]:
         S.append(("qloom_dwc", dict(IN_WIDTH=i, OUT_WIDTH=o)))
     for nl, pe, ib, k in [(10, 1, 13, 1), (10, 2, 16, 1), (100, 4, 8, 5), (1000, 8, 12, 1), (10, 10, 8, 3)]:
@@ -452,8 +452,8 @@ def family_specs():
                                     S_W=St, PAD_T=pad, PAD_B=pad, PAD_L=pad, PAD_R=pad, ELEM_BITS=EB,
                                     RAM_STYLE="auto")))
     for H, C, PE, K, EB in [(8, 16, 2, 2, 4), (14, 64, 8, 2, 2)]:
-        S.append(("qloom_maxpool", dict(IFM_DIM_H=H, IFM_DIM_W=H, CHANNELS=C, PE=PE, K_H=K, K_W=K, S_H=K, S_W=K,
-                                        ELEM_BITS=EB, SIGNED=0, RAM_STYLE="auto")))
+        S.append(("qloom_pool", dict(IFM_DIM_H=H, IFM_DIM_W=H, CHANNELS=C, PE=PE, K_H=K, K_W=K, S_H=K, S_W=K,
+                                     ELEM_BITS=EB, SIGNED=0, MODE=0, OUT_BITS=EB, RAM_STYLE="auto")))
     for d, w, st in [(2, 2, "auto"), (2, 4, "auto"), (2, 8, "auto"), (4, 8, "auto"), (16, 8, "auto"),
                      (17, 8, "auto"), (32, 16, "auto"), (64, 16, "auto"), (128, 16, "auto"), (129, 16, "auto"),
                      (256, 8, "auto"), (512, 32, "auto"), (64, 64, "auto"), (200, 72, "auto"),
@@ -525,9 +525,7 @@ def _stream_widths(module, p):
         return p["WIDTH"], p["WIDTH"]
     if module == "qloom_swg":
         return p["SIMD"] * p["ELEM_BITS"], p["SIMD"] * p["ELEM_BITS"]
-    if module == "qloom_maxpool":
-        return p["PE"] * p["ELEM_BITS"], p["PE"] * p["ELEM_BITS"]
-    if module == "qloom_sumpool":
+    if module == "qloom_pool":
         return p["PE"] * p["ELEM_BITS"], p["PE"] * p["OUT_BITS"]
     if module == "qloom_dwc":
         return p["IN_WIDTH"], p["OUT_WIDTH"]

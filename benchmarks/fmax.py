@@ -40,8 +40,7 @@ DEPS = {
     "qloom_fifo": ["qloom_fifo"],
     "qloom_mvau": ["qloom_mvau", "qloom_fifo"],
     "qloom_swg": ["qloom_swg", "qloom_fifo"],
-    "qloom_maxpool": ["qloom_maxpool", "qloom_swg", "qloom_pool_reduce", "qloom_fifo"],
-    "qloom_sumpool": ["qloom_sumpool", "qloom_swg", "qloom_pool_reduce", "qloom_fifo"],
+    "qloom_pool": ["qloom_pool", "qloom_swg", "qloom_pool_reduce", "qloom_credit_out", "qloom_fifo", "qloom_vpipe"],
     "qloom_thresholding": ["qloom_thresholding", "qloom_fifo"],
     "qloom_labelselect": ["qloom_labelselect"],
     "qloom_dwc": ["qloom_dwc"],
@@ -104,8 +103,9 @@ def cases():
     c["mvau_w4a4_144x32_p4s8_t15"] = ("qloom_mvau", p, iw, ow, f, "144x32 PE4 SIMD8 4b/4b 15 thr")
     p, iw, ow, f = _mvau_case(1152, 128, 8, 32, 1, 1, 1, 1, xnor=True)
     c["mvau_xnor_1152x128_p8s32"] = ("qloom_mvau", p, iw, ow, f, "XNOR 1152x128 PE8 SIMD32 1 thr")
-    mp = dict(IFM_DIM_H=28, IFM_DIM_W=28, CHANNELS=64, PE=2, K_H=2, K_W=2, S_H=2, S_W=2, ELEM_BITS=4, SIGNED=0)
-    c["maxpool_k2_28x28x64_pe2"] = ("qloom_maxpool", mp, 8, 8, {}, "2x2/2 28x28x64 PE2 4b")
+    mp = dict(IFM_DIM_H=28, IFM_DIM_W=28, CHANNELS=64, PE=2, K_H=2, K_W=2, S_H=2, S_W=2, ELEM_BITS=4, SIGNED=0,
+              MODE=0, OUT_BITS=4)
+    c["maxpool_k2_28x28x64_pe2"] = ("qloom_pool", mp, 8, 8, {}, "2x2/2 28x28x64 PE2 4b")
     p, iw, ow, f = _thr_case(64, 4, 16, 16, 15, 4)
     c["thresholding_c64_p4_t15"] = ("qloom_thresholding", p, iw, ow, f, "64 ch PE4 16b 15 thr")
     ls = dict(NUM_LABELS=10, PE=1, IN_BITS=16, IN_SIGNED=1, K=1)

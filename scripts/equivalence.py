@@ -40,6 +40,11 @@ def _estimate_stage(module: str, params: dict, family: str, files=None) -> dict:
         from qloom.ops.base import RtlInstance
         from qloom.rtl.resources import estimate
 
+        if module == "qloom_pool":  # before the wrappers were removed: maxpool / sumpool
+            params = dict(params)
+            module = "qloom_sumpool" if params.pop("MODE") else "qloom_maxpool"
+            if module == "qloom_maxpool":
+                params.pop("OUT_BITS")
         return estimate(RtlInstance(module, params, 1, 1, False), family, files)
     return estimate_module(module, params, family, files)
 
@@ -66,7 +71,7 @@ def _build_record(model, out: Path, **kw) -> dict:
             "library": {k: v for k, v in _hash_dir(out / "rtl").items() if k.startswith("qloom_") and k != "qloom_top.v"}}
 
 
-def snapshot(path: Path, sims: bool) -> None:
+def snapshot(path: Path, sims: bool, builds: bool = True) -> None:
     root = _root()
     sys.path.insert(0, str(root / "benchmarks"))
     import seeds  # noqa: E402  (benchmarks/seeds.py of the same checkout)
@@ -76,6 +81,8 @@ def snapshot(path: Path, sims: bool) -> None:
     snap = {"builds": {}, "stages": {}, "rtlsim": {}}
     with tempfile.TemporaryDirectory() as td:
         td = Path(td)
+        if not builds:
+            seeds.SEEDS, sims = [], False
         snap["builds"]["digits/default"] = _build_record(model_path(), td / "digits")
         for seed in seeds.SEEDS:
             label = seed.get("label", seed["name"])
@@ -102,7 +109,7 @@ def snapshot(path: Path, sims: bool) -> None:
     cm = json.loads((root / "benchmarks" / "results" / "cost_model.json").read_text())
     for fam, recs in cm["sweep"].items():
         for i, r in enumerate(recs):
-            snap["stages"][f"sweep/{fam}/{i}/{r['module']}"] = _estimate_stage(r["module"], r["params"], fam)
+            snap["stages"][f"sweep/{fam}/{i}"] = _estimate_stage(r["module"], r["params"], fam)
     for b in cm["builds"]:
         for st in b["stages"]:
             for fam in ("xc7", "xcup", "ecp5"):
@@ -141,12 +148,13 @@ def main(argv=None) -> int:
     s = sub.add_parser("snapshot")
     s.add_argument("path", type=Path)
     s.add_argument("--no-sim", action="store_true", help="skip the Verilator runs")
+    s.add_argument("--stages-only", action="store_true", help="only the cost-model stage estimates")
     c = sub.add_parser("compare")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
     args = ap.parse_args(argv)
     if args.cmd == "snapshot":
-        snapshot(args.path, not args.no_sim)
+        snapshot(args.path, not args.no_sim, not args.stages_only)
         return 0
     return compare(args.before, args.after)
 

@@ -1,4 +1,4 @@
-"""qloom_maxpool / qloom_sumpool against explicit-loop numpy pooling."""
+"""qloom_pool (MODE 0 max, MODE 1 sum) against explicit-loop numpy pooling."""
 import numpy as np
 import pytest
 
@@ -6,8 +6,7 @@ from qloom.ops.pool import cycles_qloom_pool, latency_qloom_pool
 from qloom.sim.verilator import pack_beats, unpack_beats
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, cycles_ok
 
-MAXMODS = ["qloom_maxpool", "qloom_swg", "qloom_pool_reduce", "qloom_fifo"]
-SUMMODS = ["qloom_sumpool", "qloom_swg", "qloom_pool_reduce", "qloom_fifo"]
+MODS = ["qloom_pool", "qloom_swg", "qloom_pool_reduce", "qloom_fifo"]
 
 
 def pool_ref(img, K_H, K_W, S_H, S_W, pads, mode):
@@ -51,12 +50,13 @@ SUM_CASES = {
 }
 
 
-def _run(top, mods, p, mode, case):
-    assert_lint_clean(top, mods, p)
+def _run(p, mode, case):
     b, pe = p["ELEM_BITS"], p["PE"]
     win = p["K_H"] * p["K_W"]
     ob = b if mode == "max" else b + (int(np.ceil(np.log2(win))) if win > 1 else 0)
-    sim = build_sim(top, mods, p, pe * b, pe * ob)
+    p = dict(p, MODE=0 if mode == "max" else 1, OUT_BITS=ob)
+    assert_lint_clean("qloom_pool", MODS, p)
+    sim = build_sim("qloom_pool", MODS, p, pe * b, pe * ob)
     rng = np.random.default_rng(sum(map(ord, case)))
     H, W, C = p["IFM_DIM_H"], p["IFM_DIM_W"], p["CHANNELS"]
     pads = tuple(p.get(k, 0) for k in ("PAD_T", "PAD_B", "PAD_L", "PAD_R"))
@@ -76,23 +76,23 @@ def _run(top, mods, p, mode, case):
             ii = cycles_qloom_pool(p)
             lasts = [res.out_cycles[(f + 1) * per_frame - 1] for f in range(frames)]
             meas = (lasts[-1] - lasts[0]) / (frames - 1)
-            assert cycles_ok("qloom_" + ("maxpool" if mode == "max" else "sumpool"), meas, ii), (meas, ii)
-            assert cycles_ok("qloom_" + ("maxpool" if mode == "max" else "sumpool"), res.cycles, frames * ii + latency_qloom_pool(p)), (res.cycles, frames * ii)
+            assert cycles_ok("qloom_pool", meas, ii), (meas, ii)
+            assert cycles_ok("qloom_pool", res.cycles, frames * ii + latency_qloom_pool(p)), (res.cycles, frames * ii)
 
 
 @pytest.mark.sim
 @pytest.mark.parametrize("case", list(MAX_CASES))
 def test_maxpool(case):
-    _run("qloom_maxpool", MAXMODS, MAX_CASES[case], "max", case)
+    _run(MAX_CASES[case], "max", case)
 
 
 @pytest.mark.sim
 @pytest.mark.parametrize("case", list(SUM_CASES))
 def test_sumpool(case):
-    _run("qloom_sumpool", SUMMODS, SUM_CASES[case], "sum", case)
+    _run(SUM_CASES[case], "sum", case)
 
 
 @pytest.mark.synth
 def test_pool_synth():
-    synth_check("qloom_maxpool", MAXMODS, P(8, 8, 4, 2, 2, 2, 4, 1))
-    synth_check("qloom_sumpool", SUMMODS, P(8, 8, 4, 2, 3, 1, 4, 0, pads=(1, 1, 1, 1)))
+    synth_check("qloom_pool", MODS, dict(P(8, 8, 4, 2, 2, 2, 4, 1), MODE=0, OUT_BITS=4))
+    synth_check("qloom_pool", MODS, dict(P(8, 8, 4, 2, 3, 1, 4, 0, pads=(1, 1, 1, 1)), MODE=1, OUT_BITS=8))

@@ -63,7 +63,7 @@ def test_weight_and_threshold_words():
         threshold_words(np.array([[3, 1]]), PE=1, T_BITS=4)
 
 
-TOPS = ["qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_maxpool", "qloom_sumpool", "qloom_thresholding",
+TOPS = ["qloom_fifo", "qloom_mvau", "qloom_swg", "qloom_thresholding",
         "qloom_labelselect", "qloom_dwc", "qloom_pool_reduce", "qloom_pool", "qloom_credit_out", "qloom_vpipe"]
 
 

@@ -16,7 +16,7 @@ and the layer's engine serves granules in order, ``s`` cycles each::
 computed in closed form as ``t = s*i + cummax(r - s*i) + s`` (numpy, no Python loop over
 pixels). Per operator (the Verilog in qloom/rtl/verilog):
 
-- SWG (qloom_swg) and the pools (qloom_maxpool, qloom_sumpool = qloom_swg + reduction)
+- SWG (qloom_swg) and the pools (qloom_pool = qloom_swg + reduction)
   start an output row once every input row it needs is complete (row granularity), and
   emit a window in K_H*K_W*C/SIMD beats;
 - SWG with parallel_window (qloom_swg_pw) emits window (oy, ox) right after the input pixel

@@ -1,5 +1,5 @@
 """Pooling: StreamingMaxPool and SumPool (average pooling without its division), with their
-Verilog ``qloom_maxpool`` / ``qloom_sumpool`` (qloom_swg + ``qloom_pool_reduce``) and the
+Verilog ``qloom_pool`` (qloom_swg + ``qloom_pool_reduce``; MODE 0 max, 1 sum) and the
 pixel-streaming ``qloom_maxpool_pw`` (qloom_swg_pw + a compare chain): cycles, latency,
 instance parameters and resource models.
 
@@ -22,20 +22,20 @@ from qloom.ops.swg import (CREDITS, cycles_qloom_swg, latency_qloom_swg, parts_q
 from qloom.stream import serve, window_ready
 
 # How far Verilator may be from the formulas for a run of frames (relative, cycles): the
-# pixel-streaming max pool is exact; qloom_maxpool/sumpool latency is up to 4 cycles
+# pixel-streaming max pool is exact; qloom_pool's frame latency is up to 4 cycles
 # pessimistic, 28 of 568 (4.9 %) with floor-mode rows left over
-CYCLE_TOLERANCE = {"qloom_maxpool": (0.05, 4), "qloom_sumpool": (0.05, 4), "qloom_maxpool_pw": (0.0, 0)}
-POOL_OUT_LATENCY = 8  # qloom_maxpool/sumpool: last input row of an output row -> its first beat
+CYCLE_TOLERANCE = {"qloom_pool": (0.05, 4), "qloom_maxpool_pw": (0.0, 0)}
+POOL_OUT_LATENCY = 8  # qloom_pool: last input row of an output row -> its first beat
 POOL_PW_LATENCY = 3  # qloom_maxpool_pw: last pixel of a window -> its result
 POOL_EXTRA_LATENCY = 4  # qloom_pool_reduce beyond qloom_swg for an isolated frame
 
 
 # ----------------------------------------------------------------------------------------
-# timing (``p``: the Verilog parameters of qloom_maxpool / qloom_sumpool)
+# timing (``p``: the Verilog parameters of qloom_pool)
 # ----------------------------------------------------------------------------------------
 
 def _as_swg(p) -> dict:
-    """qloom_maxpool/sumpool parameters -> those of the qloom_swg inside (K_W defaults to
+    """qloom_pool parameters -> those of the qloom_swg inside (K_W defaults to
     K_H, strides to the kernel, as in the Verilog)."""
     k_w = p.get("K_W") or p["K_H"]
     return dict(IFM_DIM_H=p["IFM_DIM_H"], IFM_DIM_W=p["IFM_DIM_W"], CHANNELS=p["CHANNELS"],
@@ -45,18 +45,18 @@ def _as_swg(p) -> dict:
 
 
 def cycles_qloom_pool(p) -> int:
-    """qloom_maxpool / qloom_sumpool (= qloom_swg + window reduction): max(window beats,
+    """qloom_pool (= qloom_swg + window reduction): max(window beats,
     input beats) (:func:`qloom.ops.swg.cycles_qloom_swg`)."""
     return cycles_qloom_swg(_as_swg(p))
 
 
 def latency_qloom_pool(p) -> int:
-    """Extra cycles of an isolated frame for qloom_maxpool / qloom_sumpool."""
+    """Extra cycles of an isolated frame for qloom_pool."""
     return latency_qloom_swg(_as_swg(p)) + POOL_EXTRA_LATENCY
 
 
 def _pool_out_times(op, fold, a_in):
-    """qloom_maxpool / qloom_sumpool: an output row starts once its last input row is in,
+    """qloom_pool: an output row starts once its last input row is in,
     POOL_OUT_LATENCY cycles later, K_H*K_W*C/PE beats per window; the pixel-streaming
     qloom_maxpool_pw reduces a window POOL_PW_LATENCY cycles after its last pixel."""
     pw = int(fold.get("parallel_window", 0))
@@ -116,26 +116,16 @@ def _pool_common(IFM_DIM_H, IFM_DIM_W, CHANNELS, PE, K_H, K_W, S_H, S_W, ELEM_BI
     return P
 
 
-def parts_qloom_maxpool(IFM_DIM_H=4, IFM_DIM_W=4, CHANNELS=1, PE=1, K_H=2, K_W=None, S_H=None,
-                        S_W=None, ELEM_BITS=8, SIGNED=0, RAM_STYLE="auto", family="xc7",
-                        files=None) -> Parts:
+def parts_qloom_pool(IFM_DIM_H=4, IFM_DIM_W=4, CHANNELS=1, PE=1, K_H=2, K_W=None, S_H=None,
+                     S_W=None, PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, ELEM_BITS=8, SIGNED=0, MODE=0,
+                     OUT_BITS=None, RAM_STYLE="auto", family="xc7", files=None) -> Parts:
+    """qloom_pool (MODE 0 max, 1 sum): qloom_swg + qloom_pool_reduce."""
     K_W = K_H if K_W is None else K_W
     S_H = K_H if S_H is None else S_H
     S_W = K_W if S_W is None else S_W
+    OUT_BITS = ELEM_BITS if OUT_BITS is None else OUT_BITS
     return _pool_common(IFM_DIM_H, IFM_DIM_W, CHANNELS, PE, K_H, K_W, S_H, S_W, ELEM_BITS, SIGNED,
-                        RAM_STYLE, family, 0, ELEM_BITS)
-
-
-def parts_qloom_sumpool(IFM_DIM_H=4, IFM_DIM_W=4, CHANNELS=1, PE=1, K_H=2, K_W=None, S_H=None,
-                        S_W=None, PAD_T=0, PAD_B=0, PAD_L=0, PAD_R=0, ELEM_BITS=8, SIGNED=0,
-                        OUT_BITS=None, RAM_STYLE="auto", family="xc7", files=None) -> Parts:
-    K_W = K_H if K_W is None else K_W
-    S_H = K_H if S_H is None else S_H
-    S_W = K_W if S_W is None else S_W
-    if OUT_BITS is None:
-        OUT_BITS = ELEM_BITS + (clog2(K_H * K_W) if K_H * K_W > 1 else 0)
-    return _pool_common(IFM_DIM_H, IFM_DIM_W, CHANNELS, PE, K_H, K_W, S_H, S_W, ELEM_BITS, SIGNED,
-                        RAM_STYLE, family, 1, OUT_BITS, (PAD_T, PAD_B, PAD_L, PAD_R))
+                        RAM_STYLE, family, MODE, OUT_BITS, (PAD_T, PAD_B, PAD_L, PAD_R))
 
 
 # ----------------------------------------------------------------------------------------
@@ -163,16 +153,21 @@ class _Pool(HWOp):
     def own_knobs(self) -> dict[str, Knob]:
         return {"PE": Knob(tuple(divisors(self.fold_channels))), "ram_style": ram_style_knob(searched=False)}
 
+    mode: ClassVar[int] = 0  # qloom_pool MODE: 0 max, 1 sum
+
     def _params(self, fold: dict) -> dict:
+        """qloom_pool's parameters (the pixel-streaming max pool takes them without PE,
+        the padding, MODE and OUT_BITS)."""
         h, w, c = self.in_shape
+        t, l, b, r = self.pads
         return dict(IFM_DIM_H=h, IFM_DIM_W=w, CHANNELS=c, PE=int(fold.get("PE", 1)),
                     K_H=self.kernel[0], K_W=self.kernel[1], S_H=self.stride[0], S_W=self.stride[1],
-                    ELEM_BITS=self.in_type.bits, SIGNED=int(self.in_type.signed and not self.in_type.bipolar),
-                    RAM_STYLE=fold.get("ram_style", "auto"))
+                    PAD_T=t, PAD_B=b, PAD_L=l, PAD_R=r, ELEM_BITS=self.in_type.bits,
+                    SIGNED=int(self.in_type.signed and not self.in_type.bipolar), MODE=self.mode,
+                    OUT_BITS=self.out_type.bits, RAM_STYLE=fold.get("ram_style", "auto"))
 
     def cycles(self, fold: dict) -> int:
-        t, l, b, r = self.pads
-        return cycles_qloom_pool(dict(self._params(fold), PAD_T=t, PAD_B=b, PAD_L=l, PAD_R=r))
+        return cycles_qloom_pool(self._params(fold))
 
     def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
         return _pool_out_times(self, fold, a_in)
@@ -218,15 +213,16 @@ class StreamingMaxPool(_Pool):
         return self.illegal(fold)
 
     def rtl(self, fold: dict) -> RtlInstance:
-        """``qloom_maxpool`` (qloom_swg + max reduction over K_H*K_W*C/PE beats), or with
-        ``parallel_window`` ``qloom_maxpool_pw`` (qloom_swg_pw + a comparator chain per
+        """``qloom_pool`` MODE 0 (qloom_swg + max reduction over K_H*K_W*C/PE beats), or
+        with ``parallel_window`` ``qloom_maxpool_pw`` (qloom_swg_pw + a comparator chain per
         channel); bipolar elements compare as bits."""
         self._no_rtl(fold)
         t = self.in_type
         p = self._params(fold)
-        module = "qloom_maxpool"
+        module = "qloom_pool"
         if int(fold.get("parallel_window", 0)):
-            del p["PE"]
+            for k in ("PE", "PAD_T", "PAD_B", "PAD_L", "PAD_R", "MODE", "OUT_BITS"):
+                del p[k]
             module = "qloom_maxpool_pw"
         return RtlInstance(module, p, t.bits, t.bits, t.signed and not t.bipolar)
 
@@ -237,6 +233,7 @@ class SumPool(_Pool):
 
     op_type: ClassVar[str] = "SumPool"
     models: ClassVar[dict] = {}
+    mode: ClassVar[int] = 1
 
     def execute(self, x: np.ndarray) -> np.ndarray:
         win = _windows(x, self.kernel, self.stride, self.pads, 0, self.out_shape[:2])
@@ -246,11 +243,9 @@ class SumPool(_Pool):
         return "sum-pooling of bipolar values has no RTL yet" if self.in_type.bipolar else None
 
     def rtl(self, fold: dict) -> RtlInstance:
-        """``qloom_sumpool`` (qloom_swg + sum reduction), zero padding."""
+        """``qloom_pool`` MODE 1 (qloom_swg + sum reduction), zero padding."""
         self._no_rtl(fold)
-        t, l, b, r = self.pads
-        p = dict(self._params(fold), PAD_T=t, PAD_B=b, PAD_L=l, PAD_R=r, OUT_BITS=self.out_type.bits)
-        return RtlInstance("qloom_sumpool", p, self.in_type.bits, self.out_type.bits,
+        return RtlInstance("qloom_pool", self._params(fold), self.in_type.bits, self.out_type.bits,
                            self.out_type.signed)
 
     @property
@@ -258,6 +253,6 @@ class SumPool(_Pool):
         return int(np.prod(self.out_shape, dtype=np.int64)) * self.kernel[0] * self.kernel[1]
 
 
-StreamingMaxPool.models = {"qloom_maxpool": parts_qloom_maxpool, "qloom_maxpool_pw": parts_qloom_maxpool_pw}
-SumPool.models = {"qloom_sumpool": parts_qloom_sumpool}
+StreamingMaxPool.models = {"qloom_pool": parts_qloom_pool, "qloom_maxpool_pw": parts_qloom_maxpool_pw}
+SumPool.models = {"qloom_pool": parts_qloom_pool}
 POOL_MODELS = {"qloom_pool_reduce": parts_qloom_pool_reduce}

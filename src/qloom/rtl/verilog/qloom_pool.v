@@ -1,5 +1,5 @@
 // qloom_pool: streaming window pooling (NHWC): qloom_swg -> qloom_pool_reduce.
-// The shared body of qloom_maxpool (MODE 0, no padding) and qloom_sumpool (MODE 1).
+// StreamingMaxPool (MODE 0, no padding) and SumPool (MODE 1, zero padding); see qloom.ops.pool.
 //
 // Parameters
 //   IFM_DIM_H, IFM_DIM_W   input height, width

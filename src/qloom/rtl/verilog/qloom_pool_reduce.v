@@ -1,5 +1,4 @@
-// qloom_pool_reduce: reduces windows of a qloom_swg stream (helper of
-// qloom_maxpool and qloom_sumpool).
+// qloom_pool_reduce: reduces windows of a qloom_swg stream (helper of qloom_pool).
 //
 // Parameters
 //   WINDOW      beats-groups per window (K_H*K_W)
