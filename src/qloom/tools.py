@@ -169,7 +169,7 @@ def run_tool(tool: str, args: Sequence[str | os.PathLike], *, cwd: str | os.Path
             raise ToolError(f"{label}: cannot start {cmd[0]}: {e.strerror or e}") from None
         try:
             rc = proc.wait(timeout=timeout)
-            status = f"exit {rc}"
+            status = f"exit {rc}" if rc >= 0 else f"killed by signal {-rc}"
         except subprocess.TimeoutExpired:
             _kill(proc)
             rc, status = None, f"timed out after {timeout:g} s"
