@@ -107,6 +107,21 @@ def test_stage_copies_sources_and_writes_files(tmp_path):
     assert (wd / "w.mem").read_text() == "00\n" and (wd / "t.mem").read_text() == "01\n02\n"
 
 
+def test_stage_copies_headers_beside_the_sources(tmp_path):
+    """Yosys finds an included file beside the including one: the work folder gets the
+    sources' .vh/.svh headers too (not returned); verilog_names drops listed headers."""
+    src = tmp_path / "a" / "m.v"
+    src.parent.mkdir()
+    src.write_text('`include "h.vh"\nmodule m; endmodule\n')
+    (tmp_path / "a" / "h.vh").write_text("`define H 1\n")
+    (tmp_path / "a" / "other.txt").write_text("x\n")
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    assert tools.stage(wd, [src]) == ["m.v"]
+    assert (wd / "h.vh").read_text() == "`define H 1\n" and not (wd / "other.txt").exists()
+    assert tools.verilog_names(["h.vh", "m.v", "x.svh", "n.sv"]) == ["m.v", "n.sv"]
+
+
 def test_one_lut_definition():
     """LUT counts LUT-RAM and SRL cells in LUT equivalents (Vivado's "LUT" = logic + memory)."""
     cells = {"LUT6": 10, "LUT2": 1, "RAM32M": 2, "RAM64X1D": 1, "SRLC32E": 3, "FDRE": 5, "FDCE": 1,

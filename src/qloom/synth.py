@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from qloom.errors import QloomError
-from qloom.tools import run_tool, run_yosys, stage, yosys_cells
+from qloom.tools import run_tool, run_yosys, stage, verilog_names, yosys_cells
 
 FAMILIES = ("xc7", "xcup", "ecp5")
 _LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
@@ -90,7 +90,7 @@ def _script(names: list[str], family: str) -> str:
         fam = "xc7" if family == "xc7" else "xcup"
         syn = f"synth_xilinx -top {WRAP} -family {fam} -flatten -noiopad"
     # -defer: modules are elaborated only with the wrapper's parameters
-    return (f"read_verilog -defer -sv {' '.join(names)}; hierarchy -top {WRAP}; {syn}; "
+    return (f"read_verilog -defer -sv {' '.join(verilog_names(names))}; hierarchy -top {WRAP}; {syn}; "
             "tee -q -o stat.json stat -json")
 
 
@@ -152,7 +152,9 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
     rtl = out / "rtl"
     jobs_list = []
     for st in plan.stages:
-        srcs = [rtl / p.name for p in library_sources([st.inst.module])]
+        # a build written before the port-list header existed has (and needs) none
+        srcs = [rtl / p.name for p in library_sources([st.inst.module])
+                if p.suffix == ".v" or (rtl / p.name).is_file()]
         files = {f: rtl / f for f in st.inst.file_names}
         jobs_list.append((st, srcs, files))
     results = {}
@@ -314,7 +316,7 @@ def synth_xilinx(top: str, sources: Sequence[str | os.PathLike], params: Mapping
         if params:
             sets = " ".join(f"-set {k} {_param_value(v)}" for k, v in params.items())
             chp = f"chparam {sets} {top}; "
-        script = (f"read_verilog -sv {' '.join(names)}; {chp}"
+        script = (f"read_verilog -sv {' '.join(verilog_names(names))}; {chp}"
                   f"synth_xilinx -top {top} -flatten -noiopad {extra}; "
                   f"tee -q -o stat.json stat -json")
         log = run_yosys(script, wd, what=top, timeout=timeout, log="log.txt")

@@ -33,7 +33,7 @@ from typing import Mapping, Sequence
 from qloom.errors import QloomError
 
 __all__ = ["ToolError", "ToolRun", "TOOLS", "tool_path", "have_tool", "log_dir", "default_timeout",
-           "run_tool", "run_yosys", "yosys_cells", "stage"]
+           "run_tool", "run_yosys", "yosys_cells", "stage", "verilog_names", "HEADER_SUFFIXES"]
 
 # tool -> (environment variable, candidate commands in order, install hint)
 TOOLS = {
@@ -215,16 +215,30 @@ def yosys_cells(stat_json: str | os.PathLike) -> dict:
     return dict(design.get("num_cells_by_type", {}))
 
 
+HEADER_SUFFIXES = (".vh", ".svh")
+
+
 def stage(wd: str | os.PathLike, sources: Sequence[str | os.PathLike] = (),
           files: Mapping[str, str | os.PathLike] | None = None) -> list[str]:
     """Copy ``sources`` into ``wd`` (by base name) and write ``files`` ({name: path, or text
-    containing a newline}); return the sources' names relative to ``wd``."""
+    containing a newline}); return the sources' names relative to ``wd``.
+
+    The Verilog headers (``.vh``, ``.svh``) in each source's folder are copied too (not
+    returned unless listed): Yosys looks for an included file beside the including
+    file, which is then ``wd`` (the library's ``qloom_axis.vh``)."""
     wd = Path(wd)
     names = []
+    dirs = []
     for s in sources:
         s = Path(s)
         shutil.copy(s, wd / s.name)
         names.append(s.name)
+        if s.parent not in dirs:
+            dirs.append(s.parent)
+    for d in dirs:
+        for h in sorted(d.iterdir()):
+            if h.suffix in HEADER_SUFFIXES and h.is_file() and not (wd / h.name).exists():
+                shutil.copy(h, wd / h.name)
     for name, content in (files or {}).items():
         dst = wd / name
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -233,3 +247,9 @@ def stage(wd: str | os.PathLike, sources: Sequence[str | os.PathLike] = (),
         else:
             shutil.copy(content, dst)
     return names
+
+
+def verilog_names(names: Sequence[str]) -> list[str]:
+    """``names`` without the headers (``.vh``, ``.svh``): the files to read/compile; a
+    header is only included by them."""
+    return [n for n in names if Path(n).suffix not in HEADER_SUFFIXES]

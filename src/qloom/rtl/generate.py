@@ -193,19 +193,24 @@ def _trace_block(plan: TopPlan) -> list[str]:
 
 
 def library_sources(modules) -> list[Path]:
-    """Verilog files of the given library modules and what they depend on."""
+    """Library files of the given modules and what their ``// Depends on:`` lines name,
+    sorted by file name: a module name (``qloom_fifo``, or ``qloom_fifo.v``) is its ``.v``
+    file; a name with another extension is that file (the port-list header
+    ``qloom_axis.vh``, which is copied but not compiled on its own)."""
     files = {}
     todo = list(modules)
     while todo:
-        m = todo.pop()
-        if m in files:
+        name = todo.pop()
+        if not Path(name).suffix:
+            name += ".v"
+        if name in files:
             continue
-        f = VERILOG_DIR / f"{m}.v"
-        files[m] = f
+        f = VERILOG_DIR / name
+        files[name] = f
         for line in f.read_text().splitlines():
             if line.startswith("// Depends on:"):
-                todo += [d.strip().removesuffix(".v") for d in line.split(":", 1)[1].split(",") if d.strip()]
-    return [files[m] for m in sorted(files)]
+                todo += [d.strip() for d in line.split(":", 1)[1].split(",") if d.strip()]
+    return [files[n] for n in sorted(files)]
 
 
 def write_rtl(plan: TopPlan, graph: HWGraph, rtl_dir: Path) -> list[Path]:

@@ -22,14 +22,20 @@ sets.  An absolute path is baked into the build as is.
 
 Builds are cached under ``$QLOOM_SIM_CACHE`` (default ``~/.cache/qloom/
 verilator``) keyed by a hash of the Verilator version, the testbench template,
-the sources' contents, the top name, the parameters and the port widths; the
-Verilator run-time objects (verilated.o, ...) are compiled once per cache and
-reused by every build.  Concurrent builds (pytest-xdist) are serialised per key
-with a file lock and published with an atomic rename.
+the sources' contents (and the ``.vh`` headers beside them), the top name, the
+parameters and the port widths; the Verilator run-time objects (verilated.o, ...)
+are compiled once per cache and reused by every build.  Concurrent builds
+(pytest-xdist) are serialised per key with a file lock and published with an
+atomic rename.
 
 Packing helpers: :func:`pack_beats` / :func:`unpack_beats` convert numpy
 integer arrays to/from beat integers (element ``i`` of a beat at bits
 ``[i*W +: W]``, two's complement for signed elements).
+
+Headers: Verilator looks for an included file only in its ``-I`` folders, not beside the
+including file, so every source's folder is passed as ``-I<folder>`` (the library's
+``qloom_axis.vh`` sits beside the modules and beside them in a build's ``rtl/``). A header
+given among the sources (``.vh``/``.svh``) only adds its folder; it is not compiled itself.
 """
 from __future__ import annotations
 
@@ -46,7 +52,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from qloom.errors import QloomError
-from qloom.tools import ToolError, run_tool, tool_path
+from qloom.tools import HEADER_SUFFIXES, ToolError, run_tool, tool_path
 
 __all__ = [
     "AxisSim",
@@ -86,6 +92,15 @@ class SimTimeout(SimError):
 def rtl_dir() -> Path:
     """Folder holding the hand-written qloom Verilog library."""
     return Path(__file__).resolve().parent.parent / "rtl" / "verilog"
+
+
+def _split_sources(sources) -> tuple[list[Path], list[str], list[Path]]:
+    """(Verilog files to compile, ``-I<folder>`` options, the headers in those folders)
+    for ``sources`` (paths; headers among them are not compiled, see the module docstring)."""
+    paths = [Path(s).resolve() for s in sources]
+    dirs = sorted({p.parent for p in paths})
+    headers = sorted(h for d in dirs for h in d.iterdir() if h.suffix in HEADER_SUFFIXES and h.is_file())
+    return ([p for p in paths if p.suffix not in HEADER_SUFFIXES], [f"-I{d}" for d in dirs], headers)
 
 
 def rtl_path(module: str) -> Path:
@@ -300,7 +315,8 @@ class AxisSim:
         h.update(_verilator_version().encode())
         h.update(_TEMPLATE.read_bytes())
         h.update(self.top.encode())
-        for s in self.sources:
+        srcs, _, headers = _split_sources(self.sources)
+        for s in srcs + headers:
             h.update(s.name.encode())
             h.update(hashlib.sha256(s.read_bytes()).digest())
         for k in sorted(self.params):
@@ -354,8 +370,9 @@ class AxisSim:
         cmd += [_param_arg(k, v) for k, v in self.params.items()]
         if self.trace:
             cmd += ["--trace"]
-        cmd += self.extra_args
-        cmd += [str(s) for s in self.sources] + [str(d / "tb.cpp")]
+        srcs, incs, _ = _split_sources(self.sources)
+        cmd += incs + self.extra_args
+        cmd += [str(s) for s in srcs] + [str(d / "tb.cpp")]
         env = _verilator_env()
         run_tool("verilator", cmd, cwd=d, env=env, log="build.log", what=self.top)
         # reuse the precompiled run-time objects (they only depend on flags)
@@ -478,7 +495,8 @@ def lint(top: str, sources: Sequence[str | os.PathLike], params: Mapping | None 
     """Run ``verilator --lint-only -Wall``; return the warnings text ('' if clean)."""
     cmd = ["--lint-only", "-Wall", "--top-module", top]
     cmd += [_param_arg(k, v) for k, v in (params or {}).items()]
-    cmd += list(extra_args) + [str(Path(s).resolve()) for s in sources]
+    srcs, incs, _ = _split_sources(sources)
+    cmd += incs + list(extra_args) + [str(s) for s in srcs]
     with tempfile.TemporaryDirectory(prefix="qloom-lint-") as d:
         r = run_tool("verilator", cmd, cwd=d, env=_verilator_env(), what=f"lint of {top}",
                      timeout=600, check=False)

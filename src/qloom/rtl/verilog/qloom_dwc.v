@@ -15,20 +15,15 @@
 //   s_axis_tready and m_axis_t* come from registers only.
 // Memory: up: OUT_WIDTH (assembly) + OUT_WIDTH (output) flip-flops;
 //         down / equal: 2 x IN_WIDTH flip-flops.
+// Depends on: qloom_axis.vh
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_dwc #(
     parameter integer IN_WIDTH = 8,
     parameter integer OUT_WIDTH = 16
 ) (
-    input  wire                 ap_clk,
-    input  wire                 ap_rst_n,
-    input  wire [IN_WIDTH-1:0]  s_axis_tdata,
-    input  wire                 s_axis_tvalid,
-    output wire                 s_axis_tready,
-    output wire [OUT_WIDTH-1:0] m_axis_tdata,
-    output wire                 m_axis_tvalid,
-    input  wire                 m_axis_tready
+    `QLOOM_AXIS_PORTS(IN_WIDTH, OUT_WIDTH)
 );
     // illegal parameters stop elaboration
     if (IN_WIDTH < 1 || OUT_WIDTH < 1 ||

@@ -20,7 +20,9 @@
 // Memory use
 //   DEPTH x WIDTH bits (block RAM friendly: one write port, one synchronous read
 //   port with enable) + WIDTH output flip-flops.
+// Depends on: qloom_axis.vh
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_fifo #(
     parameter integer WIDTH = 8,
@@ -31,14 +33,7 @@ module qloom_fifo #(
     parameter RAM_STYLE = "auto"
     /* verilator lint_on UNUSEDPARAM */
 ) (
-    input  wire             ap_clk,
-    input  wire             ap_rst_n,
-    input  wire [WIDTH-1:0] s_axis_tdata,
-    input  wire             s_axis_tvalid,
-    output wire             s_axis_tready,
-    output wire [WIDTH-1:0] m_axis_tdata,
-    output wire             m_axis_tvalid,
-    input  wire             m_axis_tready
+    `QLOOM_AXIS_PORTS(WIDTH, WIDTH)
 );
     // illegal parameters stop elaboration
     if (WIDTH < 1 || DEPTH < 1) begin : g_err_size

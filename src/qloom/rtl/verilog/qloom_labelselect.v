@@ -19,7 +19,9 @@
 // Cycles (no stalls): NUM_LABELS cycles per vector (one element per cycle; a beat
 //   of PE elements is accepted every PE cycles), if K <= NUM_LABELS; latency ~K+3.
 // Memory: K*(IN_BITS + IDX_BITS) flip-flops for the list, K*IDX_BITS for the output.
+// Depends on: qloom_axis.vh
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_labelselect #(
     parameter integer NUM_LABELS = 10,
@@ -29,14 +31,7 @@ module qloom_labelselect #(
     parameter integer K = 1,
     parameter integer IDX_BITS = (NUM_LABELS > 1) ? $clog2(NUM_LABELS) : 1
 ) (
-    input  wire                  ap_clk,
-    input  wire                  ap_rst_n,
-    input  wire [PE*IN_BITS-1:0] s_axis_tdata,
-    input  wire                  s_axis_tvalid,
-    output wire                  s_axis_tready,
-    output wire [IDX_BITS-1:0]   m_axis_tdata,
-    output wire                  m_axis_tvalid,
-    input  wire                  m_axis_tready
+    `QLOOM_AXIS_PORTS(PE*IN_BITS, IDX_BITS)
 );
     // illegal parameters stop elaboration
     if (PE < 1 || NUM_LABELS % PE != 0) begin : g_err_pe

@@ -25,8 +25,9 @@
 // Memory: qloom_swg_pw's line buffers (K_H-1 rows of IFM_DIM_W pixels) and window
 //   registers, + a 2-word FIFO of CHANNELS*ELEM_BITS bits.
 //
-// Depends on: qloom_swg_pw.v, qloom_fifo.v
+// Depends on: qloom_axis.vh, qloom_swg_pw.v, qloom_fifo.v
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_maxpool_pw #(
     parameter integer IFM_DIM_H = 4,
@@ -40,14 +41,7 @@ module qloom_maxpool_pw #(
     parameter integer SIGNED = 0,
     parameter RAM_STYLE = "auto"
 ) (
-    input  wire                          ap_clk,
-    input  wire                          ap_rst_n,
-    input  wire [CHANNELS*ELEM_BITS-1:0] s_axis_tdata,
-    input  wire                          s_axis_tvalid,
-    output wire                          s_axis_tready,
-    output wire [CHANNELS*ELEM_BITS-1:0] m_axis_tdata,
-    output wire                          m_axis_tvalid,
-    input  wire                          m_axis_tready
+    `QLOOM_AXIS_PORTS(CHANNELS*ELEM_BITS, CHANNELS*ELEM_BITS)
 );
     localparam integer KK = K_H * K_W;
     localparam integer EB = ELEM_BITS;

@@ -82,8 +82,9 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_mvau #(
     parameter integer MW = 4,
@@ -126,14 +127,7 @@ module qloom_mvau #(
     // derived widths (do not override)
     parameter integer OB = (NUM_THRESH > 0) ? OUT_BITS : ACC_BITS
 ) (
-    input  wire                    ap_clk,
-    input  wire                    ap_rst_n,
-    input  wire [SIMD*IN_BITS-1:0] s_axis_tdata,
-    input  wire                    s_axis_tvalid,
-    output wire                    s_axis_tready,
-    output wire [PE*OB-1:0]        m_axis_tdata,
-    output wire                    m_axis_tvalid,
-    input  wire                    m_axis_tready
+    `QLOOM_AXIS_PORTS(SIMD*IN_BITS, PE*OB)
 );
     // number of nodes on level l of a balanced adder tree over n0 leaves
     function integer tree_n(input integer n0, input integer l);

@@ -21,8 +21,9 @@
 // Memory: the qloom_swg line buffer (R rows of IFM_DIM_W*CF beats, R = K_H + S_H or a
 //   little more) + CF x PE*OUT_BITS partial results + 2 small FIFOs.
 //
-// Depends on: qloom_swg.v, qloom_pool_reduce.v, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
+// Depends on: qloom_axis.vh, qloom_swg.v, qloom_pool_reduce.v, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_pool #(
     parameter integer IFM_DIM_H = 4,
@@ -43,14 +44,7 @@ module qloom_pool #(
     parameter integer OUT_BITS = ELEM_BITS,
     parameter RAM_STYLE = "auto"
 ) (
-    input  wire                    ap_clk,
-    input  wire                    ap_rst_n,
-    input  wire [PE*ELEM_BITS-1:0] s_axis_tdata,
-    input  wire                    s_axis_tvalid,
-    output wire                    s_axis_tready,
-    output wire [PE*OUT_BITS-1:0]  m_axis_tdata,
-    output wire                    m_axis_tvalid,
-    input  wire                    m_axis_tready
+    `QLOOM_AXIS_PORTS(PE*ELEM_BITS, PE*OUT_BITS)
 );
     // illegal parameters stop elaboration (the window and OUT_BITS are checked by
     // qloom_swg and qloom_pool_reduce)

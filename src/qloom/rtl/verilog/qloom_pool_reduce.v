@@ -21,8 +21,9 @@
 //   position streams in.  Memory: CF x PE*OUT_BITS partial results (distributed,
 //   asynchronous read) + output FIFO (qloom_credit_out: qloom_fifo, CREDITS words).
 //
-// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_pool_reduce #(
     parameter integer WINDOW = 4,
@@ -34,14 +35,7 @@ module qloom_pool_reduce #(
     parameter integer OUT_BITS = 8,
     parameter integer CREDITS = 5
 ) (
-    input  wire                     ap_clk,
-    input  wire                     ap_rst_n,
-    input  wire [PE*ELEM_BITS-1:0]  s_axis_tdata,
-    input  wire                     s_axis_tvalid,
-    output wire                     s_axis_tready,
-    output wire [PE*OUT_BITS-1:0]   m_axis_tdata,
-    output wire                     m_axis_tvalid,
-    input  wire                     m_axis_tready
+    `QLOOM_AXIS_PORTS(PE*ELEM_BITS, PE*OUT_BITS)
 );
     // illegal parameters stop elaboration
     if (WINDOW < 1 || CF < 1 || PE < 1) begin : g_err_dims

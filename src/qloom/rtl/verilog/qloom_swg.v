@@ -50,8 +50,9 @@
 //   line buffer R * IFM_DIM_W * CF words of SIMD*ELEM_BITS bits (simple dual port)
 //   + output FIFO (qloom_credit_out: qloom_fifo, CREDITS words, distributed).
 //
-// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_swg #(
     parameter integer IFM_DIM_H = 5,
@@ -73,14 +74,7 @@ module qloom_swg #(
     /* verilator lint_on UNUSEDPARAM */
     parameter integer CREDITS = 5
 ) (
-    input  wire                      ap_clk,
-    input  wire                      ap_rst_n,
-    input  wire [SIMD*ELEM_BITS-1:0] s_axis_tdata,
-    input  wire                      s_axis_tvalid,
-    output wire                      s_axis_tready,
-    output wire [SIMD*ELEM_BITS-1:0] m_axis_tdata,
-    output wire                      m_axis_tvalid,
-    input  wire                      m_axis_tready
+    `QLOOM_AXIS_PORTS(SIMD*ELEM_BITS, SIMD*ELEM_BITS)
 );
     // bits of an unsigned 0..v
     function integer bw(input integer v);

@@ -59,8 +59,10 @@
 //   and output registers 2*K_H*K_W*C*ELEM_BITS, input skid C*ELEM_BITS, line buffer
 //   read registers (K_H-1)*C*ELEM_BITS (inside a block RAM), counters.
 //
-// Depends on no other module (self-contained).
+// Depends on no other module (self-contained but for the port-list header).
+// Depends on: qloom_axis.vh
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_swg_pw #(
     parameter integer IFM_DIM_H = 5,
@@ -80,14 +82,7 @@ module qloom_swg_pw #(
     parameter RAM_STYLE = "auto"
     /* verilator lint_on UNUSEDPARAM */
 ) (
-    input  wire                                  ap_clk,
-    input  wire                                  ap_rst_n,
-    input  wire [CHANNELS*ELEM_BITS-1:0]         s_axis_tdata,
-    input  wire                                  s_axis_tvalid,
-    output wire                                  s_axis_tready,
-    output wire [K_H*K_W*CHANNELS*ELEM_BITS-1:0] m_axis_tdata,
-    output wire                                  m_axis_tvalid,
-    input  wire                                  m_axis_tready
+    `QLOOM_AXIS_PORTS(CHANNELS*ELEM_BITS, K_H*K_W*CHANNELS*ELEM_BITS)
 );
     // bits of an unsigned 0..v
     function integer bw(input integer v);

@@ -26,8 +26,9 @@
 // Memory: NF x PE*NUM_THRESH*T_BITS threshold ROM; PE*NUM_THRESH parallel comparators;
 //   output FIFO (qloom_credit_out: qloom_fifo, CREDITS words).
 //
-// Depends on: qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_thresholding #(
     parameter integer CHANNELS = 4,
@@ -49,14 +50,7 @@ module qloom_thresholding #(
     /* verilator lint_on UNUSEDPARAM */
     parameter integer CREDITS = 5
 ) (
-    input  wire                   ap_clk,
-    input  wire                   ap_rst_n,
-    input  wire [PE*IN_BITS-1:0]  s_axis_tdata,
-    input  wire                   s_axis_tvalid,
-    output wire                   s_axis_tready,
-    output wire [PE*OUT_BITS-1:0] m_axis_tdata,
-    output wire                   m_axis_tvalid,
-    input  wire                   m_axis_tready
+    `QLOOM_AXIS_PORTS(PE*IN_BITS, PE*OUT_BITS)
 );
     // illegal parameters stop elaboration
     if (PE < 1 || CHANNELS % PE != 0) begin : g_err_pe
