@@ -16,9 +16,9 @@ import numpy as np
 from qloom.cost.parts import Parts
 from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance
-from qloom.ops.base import HWOp, Knob, divisors, ram_style_knob
+from qloom.ops.base import CREDITS, HWOp, Knob, divisors, ram_style_knob
 from qloom.ops.fifo import parts_qloom_fifo
-from qloom.ops.swg import (CREDITS, cycles_qloom_swg, latency_qloom_swg, parts_qloom_swg, parts_qloom_swg_pw)
+from qloom.ops.swg import (cycles_qloom_swg, latency_qloom_swg, parts_qloom_swg, parts_qloom_swg_pw)
 from qloom.stream import serve, window_ready
 
 # How far Verilator may be from the formulas for a run of frames (relative, cycles): the

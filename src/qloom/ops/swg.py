@@ -16,7 +16,7 @@ import numpy as np
 from qloom.cost.parts import Parts, bw
 from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance
-from qloom.ops.base import HWOp, Knob, divisors, ram_style_knob
+from qloom.ops.base import CREDITS, HWOp, Knob, divisors, ram_style_knob
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.stream import conv_out_dim, serve, window_ready
 
@@ -24,8 +24,7 @@ from qloom.stream import conv_out_dim, serve, window_ready
 # cycles): qloom_swg_pw is exact; qloom_swg's frame latency is up to 3 cycles pessimistic,
 # 8 (7 %) with floor-mode rows left over (tests/rtl/test_qloom_swg*.py)
 CYCLE_TOLERANCE = {"qloom_swg": (0.07, 4), "qloom_swg_pw": (0.0, 0)}
-SWG_OUT_LATENCY = 4
-CREDITS = 5  # qloom_swg / qloom_thresholding / qloom_pool_reduce output beats in flight (Verilog CREDITS)  # qloom_swg: end of an output row's last input row -> its first window
+SWG_OUT_LATENCY = 4  # qloom_swg: end of an output row's last input row -> its first window
 
 
 # ----------------------------------------------------------------------------------------

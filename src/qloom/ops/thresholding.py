@@ -15,9 +15,9 @@ import numpy as np
 from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
 from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance, memh_text
-from qloom.ops.base import HWOp, Knob, apply_thresholds, divisors, ram_style_knob, threshold_words
+from qloom.ops.base import (CREDITS, HWOp, Knob, apply_thresholds, divisors, ram_style_knob,
+                            threshold_words)
 from qloom.ops.fifo import parts_qloom_fifo
-from qloom.ops.swg import CREDITS
 from qloom.stream import serve
 from qloom.types import IntType
 
