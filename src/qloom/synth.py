@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from qloom.errors import QloomError
-from qloom.tools import run_tool, run_yosys, stage, verilog_names, yosys_cells
+from qloom.tools import cache_folder, run_tool, run_yosys, stage, verilog_names, yosys_cells
 
 FAMILIES = ("xc7", "xcup", "ecp5")
 _LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
@@ -95,9 +95,8 @@ def _script(names: list[str], family: str) -> str:
 
 
 def cache_dir() -> Path:
-    d = Path(os.environ.get("QLOOM_SYNTH_CACHE", Path.home() / ".cache" / "qloom" / "synth"))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    """Cached per-stage results: ``$QLOOM_SYNTH_CACHE``, default ~/.cache/qloom/synth."""
+    return cache_folder("QLOOM_SYNTH_CACHE", "synth")
 
 
 def synth_module(top: str, sources, params: dict, files: dict, family: str, in_width: int,

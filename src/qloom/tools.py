@@ -91,10 +91,16 @@ def have_tool(tool: str) -> bool:
         return False
 
 
-def log_dir() -> Path:
-    d = Path(os.environ.get("QLOOM_LOG_DIR", Path.home() / ".cache" / "qloom" / "logs"))
+def cache_folder(env: str, name: str) -> Path:
+    """The folder ``$env``, default ``~/.cache/qloom/<name>``; created if missing."""
+    d = Path(os.environ.get(env, Path.home() / ".cache" / "qloom" / name))
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def log_dir() -> Path:
+    """Where failed runs keep their logs: ``$QLOOM_LOG_DIR``, default ~/.cache/qloom/logs."""
+    return cache_folder("QLOOM_LOG_DIR", "logs")
 
 
 def default_timeout() -> float:

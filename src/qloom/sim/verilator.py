@@ -52,7 +52,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from qloom.errors import QloomError
-from qloom.tools import HEADER_SUFFIXES, ToolError, run_tool, tool_path
+from qloom.tools import HEADER_SUFFIXES, ToolError, cache_folder, have_tool, run_tool, tool_path
 
 __all__ = [
     "AxisSim",
@@ -114,17 +114,12 @@ def verilator_bin() -> str:
 
 
 def have_verilator() -> bool:
-    try:
-        verilator_bin()
-        return True
-    except QloomError:
-        return False
+    return have_tool("verilator")
 
 
 def cache_dir() -> Path:
-    d = Path(os.environ.get("QLOOM_SIM_CACHE", Path.home() / ".cache" / "qloom" / "verilator"))
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    """Cached simulation builds: ``$QLOOM_SIM_CACHE``, default ~/.cache/qloom/verilator."""
+    return cache_folder("QLOOM_SIM_CACHE", "verilator")
 
 
 def _verilator_root() -> Path | None:
