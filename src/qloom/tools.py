@@ -245,14 +245,19 @@ def stage(wd: str | os.PathLike, sources: Sequence[str | os.PathLike] = (),
         for h in sorted(d.iterdir()):
             if h.suffix in HEADER_SUFFIXES and h.is_file() and not (wd / h.name).exists():
                 shutil.copy(h, wd / h.name)
+    place_files(wd, files)
+    return names
+
+
+def place_files(folder: Path, files: Mapping | None) -> None:
+    """Write memory files into ``folder``: {name: a path to copy, or text with a newline}."""
     for name, content in (files or {}).items():
-        dst = wd / name
+        dst = Path(folder) / name
         dst.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, str) and "\n" in content:
             dst.write_text(content)
         else:
             shutil.copy(content, dst)
-    return names
 
 
 def verilog_names(names: Sequence[str]) -> list[str]:

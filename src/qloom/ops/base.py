@@ -293,6 +293,5 @@ def threshold_words(T, PE: int, T_BITS: int) -> list[int]:
     return words
 
 
-# re-exported for the emulator and tests that import it from here
 __all__ = ["HWOp", "Knob", "RtlInstance", "apply_thresholds", "divisors", "ram_style_knob",
            "storage_dtype", "threshold_words", "RAM_STYLES", "RES_TYPES"]

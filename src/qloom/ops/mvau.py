@@ -462,11 +462,7 @@ class _MvauRtl(HWOp):
 
     def cycles(self, fold: dict) -> int:
         """vectors * (MH / PE) * (MW / SIMD) (:func:`cycles_qloom_mvau`)."""
-        return self.mvau_vectors * cycles_qloom_mvau(self._vparams(fold))
-
-    @property
-    def mvau_vectors(self) -> int:
-        return self.pixels
+        return self.pixels * cycles_qloom_mvau(self._vparams(fold))
 
     def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
         """Vector i is read during the first of its NF passes, overlapping its arrival (its
@@ -581,10 +577,6 @@ class VVAU(_MvauRtl):
     @property
     def mvau_dims(self) -> tuple[int, int]:
         return self.channels, self.kernel_size * self.channels
-
-    @property
-    def mvau_vectors(self) -> int:
-        return int(np.prod(self.out_shape[:-1], dtype=np.int64))
 
     def execute(self, x: np.ndarray) -> np.ndarray:
         C, K = self.weights.shape

@@ -52,7 +52,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from qloom.errors import QloomError
-from qloom.tools import HEADER_SUFFIXES, ToolError, cache_folder, have_tool, run_tool, tool_path
+from qloom.tools import (HEADER_SUFFIXES, ToolError, cache_folder, have_tool, place_files, run_tool,
+                         tool_path)
 
 __all__ = [
     "AxisSim",
@@ -429,13 +430,7 @@ class AxisSim:
             max_cycles = int(200_000 + 50 * slow * (len(in_beats) + n_out))
         with tempfile.TemporaryDirectory(prefix="qloom-run-") as rd:
             rd = Path(rd)
-            for name, content in (files or {}).items():
-                dst = rd / name
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(content, str) and "\n" in content:
-                    dst.write_text(content)
-                else:
-                    shutil.copy(content, dst)
+            place_files(rd, files)
             inf = rd / "in.hex"
             with open(inf, "w") as f:
                 for b in in_beats:
