@@ -130,10 +130,6 @@ class HWOp:
         """This operator's knobs (default: PE lanes over the output channels)."""
         return {"PE": Knob(tuple(divisors(self.fold_channels)))}
 
-    def knobs(self) -> dict[str, list]:
-        """Legal values of each parallelism knob (e.g. ``{"PE": divisors of MH}``)."""
-        return {k: list(v.values) for k, v in self.knob_space().items() if v.kind == "fold"}
-
     def illegal(self, fold: dict) -> str | None:
         """Why a combination of knob values (each legal alone) is not realizable, or None."""
         return None
