@@ -58,3 +58,67 @@ def mlp(path, *, tail: str | None = None, quant_weights: bool = True, quant_betw
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(QDOMAIN, 1)])
     onnx.save(model, str(path))
     return path
+
+
+# ------------------------------------------------------------------------------ real model forms
+def _save(nodes, inits, inputs, outputs, path, name, opset=13, extra_opsets=(QDOMAIN,), annotations=()):
+    graph = helper.make_graph(nodes, name, inputs, outputs, inits)
+    for tensor, dtype in annotations:  # FINN's quantization_annotation: finn_datatype
+        qa = onnx.TensorAnnotation(tensor_name=tensor)
+        qa.quant_parameter_tensor_names.append(onnx.StringStringEntryProto(key="finn_datatype", value=dtype))
+        graph.quantization_annotation.append(qa)
+    ops = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, 1) for d in extra_opsets]
+    model = helper.make_model(graph, opset_imports=ops)
+    model.ir_version = 7
+    onnx.save(model, str(path))
+    return path
+
+
+def keras_quant(name, x, bits, integer, signed=1, narrow=0):
+    """A Quant node as qonnx's QKeras converter writes one: ``quantized_bits(bits, integer)``
+    (signed; step 2**(integer - bits + 1)) or ``quantized_relu(bits, integer)`` (unsigned;
+    step 2**(integer - bits)), its parameters named ``<name>_param0..2``."""
+    scale = 2.0 ** (integer - bits + (1 if signed else 0))
+    inits = [_init(f"{name}_param0", scale), _init(f"{name}_param1", 0.0), _init(f"{name}_param2", float(bits))]
+    node = helper.make_node("Quant", [x, f"{name}_param0", f"{name}_param1", f"{name}_param2"], [f"{name}_out"],
+                            domain=QDOMAIN, name=name, signed=signed, narrow=narrow, rounding_mode="ROUND")
+    return node, inits
+
+
+def keras_jet_tagger(path, *, widths=(16, 64, 32, 32, 5), wbits=6, abits=6, seed=0,
+                     tail="Softmax", dropout=True):
+    """The hls4ml tutorial's jet tagger as qonnx converts a QKeras model: opset 9, a float
+    input with no quantizer, ``Quant`` (quantized_bits(6,0)) on the weights AND the biases
+    feeding MatMul + Add, quantized_relu(6,0) as Relu + unsigned Quant, tensor names like
+    ``Quant_3_param0``, an inference Dropout, and a trailing Softmax (or ``tail``)."""
+    rng = np.random.default_rng(seed)
+    nodes, inits, q = [], [], 0
+    cur = "input_1"
+    n_layers = len(widths) - 1
+    for li in range(n_layers):
+        a, b = widths[li], widths[li + 1]
+        # weights roughly Glorot-scaled, so the ReLUs are neither dead nor saturated
+        w = (rng.standard_normal((a, b)) * np.sqrt(2.0 / a)).astype(np.float32)
+        bias = (rng.standard_normal(b) * 0.25).astype(np.float32)
+        inits += [_init(f"dense_{li}/kernel", w), _init(f"dense_{li}/bias", bias)]
+        nw, iw = keras_quant(f"Quant_{q}", f"dense_{li}/kernel", wbits, 0); q += 1
+        nb, ib = keras_quant(f"Quant_{q}", f"dense_{li}/bias", wbits, 0); q += 1
+        nodes += [nw, nb]; inits += iw + ib
+        nodes.append(helper.make_node("MatMul", [cur, nw.output[0]], [f"dense_{li}_mm"], name=f"MatMul_{li}"))
+        nodes.append(helper.make_node("Add", [f"dense_{li}_mm", nb.output[0]], [f"dense_{li}_out"], name=f"Add_{li}"))
+        cur = f"dense_{li}_out"
+        if li < n_layers - 1:
+            nodes.append(helper.make_node("Relu", [cur], [f"relu_{li}"], name=f"Relu_{li}"))
+            na, ia = keras_quant(f"Quant_{q}", f"relu_{li}", abits, 0, signed=0); q += 1
+            nodes.append(na); inits += ia
+            cur = na.output[0]
+            if dropout and li == 0:
+                nodes.append(helper.make_node("Dropout", [cur], ["dropout_0"], name="Dropout_0"))
+                cur = "dropout_0"
+    if tail:
+        nodes.append(helper.make_node(tail, [cur], ["output_1"], name=f"{tail}_0"))
+    else:
+        nodes[-1].output[0] = "output_1"
+    return _save(nodes, inits, [helper.make_tensor_value_info("input_1", TensorProto.FLOAT, [1, widths[0]])],
+                 [helper.make_tensor_value_info("output_1", TensorProto.FLOAT, [1, widths[-1]])],
+                 path, "jet_tagger", opset=9)

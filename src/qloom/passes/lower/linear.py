@@ -103,8 +103,9 @@ def weights(ctx: LowerContext, node, i: int, out_axis: int):
 def clean_input(ctx: LowerContext, node, st: TensorState) -> float:
     """The scalar scale of a quantized, unscaled-by-anything-else input stream."""
     if st.itype is None:
-        raise ctx.err(node, "its input is the unquantized model input; add an input "
-                            "quantizer (e.g. QuantIdentity) in front of it")
+        raise ctx.err(node, "its input is the unquantized float model input; give its type "
+                            "with --input-type (e.g. fixed<16,6>, INT8, BIPOLAR) or add an "
+                            "input quantizer (e.g. QuantIdentity) in front of it")
     pr = st.prog
     # integers times one scale; positive scalar Mul/Div steps (the division of an
     # average pool feeding the layer directly) fold into that scale

@@ -96,8 +96,9 @@ class LowerContext:
     """The state of one lowering run that is not per tensor, with the helpers all op
     families share. The walk itself is :class:`qloom.passes.lower.walk.Lowering`."""
 
-    def __init__(self, model, source: str = ""):
+    def __init__(self, model, source: str = "", input_type=None):
         self.model = model
+        self.input_type = input_type  # qloom.types.FixedType from --input-type, or None
         self.graph = model.graph
         self.source = source
         self.consts: dict[str, np.ndarray] = {
