@@ -1,5 +1,11 @@
 """Load a QONNX file with the ``qonnx`` library: parse, cleanup, shape and datatype inference.
 
+QCDQ models (QuantizeLinear / Clip / DequantizeLinear: Brevitas ``export_onnx_qcdq``, the
+quantization tools of PyTorch and ONNX Runtime) become QONNX ``Quant`` nodes with qonnx's own
+``QCDQToQuant`` (a QuantizeLinear -> [Clip] -> DequantizeLinear chain is a Quant whose bit
+width comes from the integer type, narrowed by the Clip; a lone DequantizeLinear of an
+integer initializer is a constant-folded Quant on the weights).
+
 Weights kept in a side file (``MODEL.onnx.data``, the torch dynamo exporter's default) are
 loaded from next to the model. Every failure becomes a one-line :class:`QloomError`.
 """
@@ -10,6 +16,27 @@ import warnings
 from pathlib import Path
 
 from qloom.errors import QloomError
+
+
+QCDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
+
+
+def qcdq_to_quant(model):
+    """QCDQ -> Quant with ``qonnx.transformation.qcdq_to_qonnx.QCDQToQuant``; a QCDQ node
+    left over (a pattern qonnx does not fuse) is an error naming it."""
+    from qonnx.transformation.qcdq_to_qonnx import QCDQToQuant
+
+    inits = {t.name for t in model.graph.initializer}  # constants listed as graph inputs
+    for i in [i for i in model.graph.input if i.name in inits]:
+        model.graph.input.remove(i)
+    model = model.transform(QCDQToQuant())
+    left = [n for n in model.graph.node if n.op_type in QCDQ_OPS]
+    if left:
+        n = left[0]
+        raise QloomError(f"node {n.name or n.op_type} ({n.op_type}): a QCDQ node that qonnx's "
+                         "QCDQToQuant could not fuse into a Quant (expected QuantizeLinear -> "
+                         "[Clip] -> DequantizeLinear with constant scale and zero point)")
+    return model
 
 
 def load_qonnx(path: str | os.PathLike):
@@ -56,6 +83,8 @@ def load_qonnx(path: str | os.PathLike):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = ModelWrapper(proto)
+            if any(n.op_type in QCDQ_OPS for n in model.graph.node):
+                model = qcdq_to_quant(model)
             model = cleanup_model(model)
             model = model.transform(InferDataTypes())
     except QloomError:
