@@ -122,3 +122,52 @@ def keras_jet_tagger(path, *, widths=(16, 64, 32, 32, 5), wbits=6, abits=6, seed
     return _save(nodes, inits, [helper.make_tensor_value_info("input_1", TensorProto.FLOAT, [1, widths[0]])],
                  [helper.make_tensor_value_info("output_1", TensorProto.FLOAT, [1, widths[-1]])],
                  path, "jet_tagger", opset=9)
+
+
+def _mt(name, x, thr, out_dtype, out_scale=1.0, out_bias=0.0):
+    node = helper.make_node("MultiThreshold", [x, f"{name}_thr"], [f"{name}_out"], domain=QDOMAIN,
+                            name=name, out_dtype=out_dtype, out_scale=float(out_scale),
+                            out_bias=float(out_bias))
+    return node, [_init(f"{name}_thr", thr)]
+
+
+def finn_streamlined_mlp(path, *, in_dtype="BIPOLAR", widths=(32, 24, 16, 5), seed=0):
+    """An MLP as FINN's streamlining leaves it (the network-intrusion MLP's shape): the
+    input's type in the graph's quantization_annotation, integer weights as annotated float
+    initializers (INT2, BIPOLAR; no Quant nodes), MultiThreshold activations (UINT2; signed
+    INT2 with out_bias -2; BIPOLAR with out_scale 2, out_bias -1), and a scalar Mul and a
+    per-channel Add on the output."""
+    rng = np.random.default_rng(seed)
+    nodes, inits, ann = [], [], [("x", in_dtype)]
+    cur, n_in = "x", widths[0]
+    in_lo, in_hi = {"BIPOLAR": (-1, 1), "BINARY": (0, 1)}.get(in_dtype, (0, 3))
+    kinds = ["UINT2", "BIPOLAR", "INT2"]
+    for li in range(len(widths) - 1):
+        a, b = widths[li], widths[li + 1]
+        wdt = "BIPOLAR" if li == 1 else "INT2"
+        w = (rng.choice([-1.0, 1.0], (a, b)) if wdt == "BIPOLAR" else rng.integers(-2, 2, (a, b))).astype(np.float32)
+        inits.append(_init(f"W{li}", w)); ann.append((f"W{li}", wdt))
+        nodes.append(helper.make_node("MatMul", [cur, f"W{li}"], [f"mm{li}"], name=f"MatMul_{li}"))
+        cur = f"mm{li}"
+        if li == len(widths) - 2:
+            break
+        # thresholds spread over the accumulator's likely range, some on half integers
+        spread = np.sqrt(a) * max(abs(in_lo), abs(in_hi), 1)
+        kind = kinds[li % len(kinds)]
+        nt = 1 if kind == "BIPOLAR" else 3
+        thr = np.sort(np.round(rng.uniform(-spread, spread, (b, nt)) * 2) / 2, axis=1).astype(np.float32)
+        if kind == "BIPOLAR":
+            n, i = _mt(f"MultiThreshold_{li}", cur, thr, "BIPOLAR", 2.0, -1.0)
+        elif kind == "INT2":
+            n, i = _mt(f"MultiThreshold_{li}", cur, thr, "INT2", 1.0, -2.0)
+        else:
+            n, i = _mt(f"MultiThreshold_{li}", cur, thr, "UINT2")
+        nodes.append(n); inits += i
+        cur = n.output[0]
+        in_lo, in_hi = (-1, 1) if kind == "BIPOLAR" else ((-2, 1) if kind == "INT2" else (0, 3))
+    inits += [_init("out_scale", 0.125), _init("out_bias", rng.standard_normal(widths[-1]).astype(np.float32))]
+    nodes.append(helper.make_node("Mul", [cur, "out_scale"], ["scaled"], name="Mul_out"))
+    nodes.append(helper.make_node("Add", ["scaled", "out_bias"], ["y"], name="Add_out"))
+    return _save(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, widths[0]])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, widths[-1]])],
+                 path, "finn_streamlined_mlp", annotations=ann)

@@ -68,18 +68,28 @@ def quant(ctx: LowerContext, node, st: TensorState) -> TensorState:
 
 
 def threshold(ctx: LowerContext, node, st: TensorState, step, scale, n_levels, out_bias,
-              otype) -> TensorState:
-    """Turn ``st.prog`` followed by the quantizer ``step`` into thresholds."""
-    prog = st.prog.with_steps(step)
+              otype, level_fn=None, out_prog=None, channels: int = 1) -> TensorState:
+    """Turn ``st.prog`` followed by the quantizer ``step`` into thresholds.
+
+    A quantizer that is not an :class:`EwStep` (``MultiThreshold``) gives ``step`` None, its
+    own ``level_fn`` (int64 (P, C) stream values -> levels 0..n_levels) and the float
+    program of its output ``out_prog`` (default: integers times ``scale``); ``channels``:
+    how many channels its levels can differ over (per-channel thresholds)."""
+    prog = st.prog.with_steps(step) if step is not None else st.prog
     lo, hi = st.int_range()
+    if lo.size < channels:
+        lo, hi = np.full(channels, lo[0]), np.full(channels, hi[0])
     C = lo.size
     sc = np.broadcast_to(scale.astype(np.float64), (C,)) if scale.size > 1 else scale.astype(np.float64)
 
-    def level_fn(x):
+    def quant_level_fn(x):
         y = prog(np.broadcast_to(x, (x.shape[0], C)), 1).astype(np.float64)
         if otype.bipolar:
             return (y >= 0).astype(np.int64)
         return np.clip(np.round(y / sc) - out_bias, 0, n_levels).astype(np.int64)
+
+    if level_fn is None:
+        level_fn = quant_level_fn
 
     try:
         thr, sign = find_thresholds(level_fn, lo, hi, n_levels)
@@ -119,7 +129,8 @@ def threshold(ctx: LowerContext, node, st: TensorState, step, scale, n_levels, o
                                     thresholds=thr, out_bias=out_bias))
     for kw, _ in pools:
         emit_max_pool(ctx, dict(kw, in_type=otype, out_type=otype))
-    return TensorState(st.onnx_shape, st.order, otype, EwProgram(scale.astype(np.float64)))
+    return TensorState(st.onnx_shape, st.order, otype,
+                       out_prog if out_prog is not None else EwProgram(scale.astype(np.float64)))
 
 
 # ------------------------------------------------------------------ the float program

@@ -85,6 +85,8 @@ def weights(ctx: LowerContext, node, i: int, out_axis: int):
     """Integer weights of input ``i``: (q int64, per-output-channel scale float32 (C,) or
     (1,), IntType). ``out_axis`` is the output-channel axis of the weight tensor."""
     name = node.input[i]
+    if name not in ctx.qconsts and ctx.annotated_int_const(name) is not None:
+        ctx.qconsts[name] = ctx.annotated_int_const(name)  # FINN: annotated integer weights
     if name not in ctx.qconsts:
         raise ctx.err(node, f"weight input {name} is not quantized (no Quant/BipolarQuant "
                             "on it); qloom needs integer weights")

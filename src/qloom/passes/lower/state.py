@@ -26,6 +26,7 @@ from onnx import helper, numpy_helper
 
 from qloom.errors import QloomError, UnsupportedModelError
 from qloom.ir import EwProgram, HostInput, HostOutput
+from qloom.types import BIPOLAR as BIPOLAR_T
 from qloom.types import IntType
 
 
@@ -113,6 +114,25 @@ class LowerContext:
         self.host_input: HostInput | None = None
         self.host_output: HostOutput | None = None
         self.opset = {o.domain: o.version for o in model.model.opset_import}
+
+    def annotated_int_const(self, name: str):
+        """A constant whose ``quantization_annotation`` gives an integer type (FINN's
+        streamlined graphs annotate integer weights so, without a Quant node):
+        (q float32, scale 1.0 float32 of its shape, IntType), or None."""
+        if name not in self.consts:
+            return None
+        dt = self.model.get_tensor_datatype(name)
+        if dt is None or not dt.is_integer():
+            return None
+        v = np.asarray(self.consts[name], np.float32)
+        name_dt = dt.get_canonical_name()
+        if name_dt == "BIPOLAR":
+            itype = BIPOLAR_T
+        else:
+            itype = IntType(int(dt.bitwidth()), bool(dt.signed()))
+        if not (np.all(v == np.round(v)) and itype.contains(v.astype(np.int64))):
+            raise QloomError(f"tensor {name}: annotated {name_dt} but holds values outside it")
+        return v, np.ones_like(v), itype
 
     def err(self, node, what: str) -> UnsupportedModelError:
         """The error to raise for ``node``: one line naming the node and its op type."""

@@ -12,7 +12,7 @@ from typing import Callable
 
 from qloom.errors import QloomError
 from qloom.ir import HWGraph
-from qloom.passes.lower import elementwise, host, layout, linear, output, pool, tail
+from qloom.passes.lower import elementwise, finn, host, layout, linear, output, pool, tail
 from qloom.passes.lower.state import LowerContext, TensorState
 
 # handler(ctx, node, state of its dynamic input) -> the state of its output, or
@@ -44,6 +44,7 @@ HANDLERS: dict[str, Handler] = {
     "Sigmoid": elementwise.sigmoid,
     "Tanh": elementwise.tanh,
     "Clip": elementwise.clip,
+    "MultiThreshold": finn.multi_threshold,  # FINN-streamlined thresholds (finn.py)
     # layout (layout.py)
     "Reshape": layout.reshape,
     "Flatten": layout.reshape,
