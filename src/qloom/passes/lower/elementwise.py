@@ -25,6 +25,18 @@ from qloom.types import BIPOLAR, IntType
 
 
 # ------------------------------------------------------------------ activation quantizers
+def one_bit_width(ctx: LowerContext, node, i: int) -> float:
+    """The bit width input ``i`` of an activation quantizer, which must be one number: a
+    per-channel bit width (a tensor of several values) is rejected, never read as its
+    first value."""
+    v = np.asarray(ctx.const(node, i), np.float64).ravel()
+    if v.size > 1 and np.any(v != v[0]):
+        shown = ", ".join(f"{b:g}" for b in v[:8]) + (", ..." if v.size > 8 else "")
+        raise ctx.err(node, f"per-channel bit widths [{shown}] on an activation are not "
+                            "supported; qloom needs one bit width per activation quantizer")
+    return float(v[0])
+
+
 def quant_spec(ctx: LowerContext, node, st: TensorState):
     """(EwStep, scale (C,)|(1,), n_levels, out_bias, IntType) of an activation quantizer."""
     a = attrs(node)
@@ -36,7 +48,7 @@ def quant_spec(ctx: LowerContext, node, st: TensorState):
     zp = ctx.const(node, 2)
     if np.any(np.asarray(zp) != 0):
         raise ctx.err(node, "non-zero zero point; qloom needs zero point 0 (symmetric or unsigned quantization)")
-    bits = float(np.asarray(ctx.const(node, 3)).ravel()[0])
+    bits = one_bit_width(ctx, node, 3)
     if bits != int(bits) or not 1 <= bits <= 16:
         raise ctx.err(node, f"bit width {bits}: expected an integer from 1 to 16")
     bits = int(bits)
@@ -210,13 +222,13 @@ def trunc(ctx: LowerContext, node, st: TensorState) -> TensorState:
     zp = ctx.per_channel(node, ctx.const(node, 2), st)
     rounding = a.get("rounding_mode", "FLOOR")
     rounding = rounding.decode() if isinstance(rounding, bytes) else rounding
-    in_bits = float(np.asarray(ctx.const(node, 3)).ravel()[0])
+    in_bits = one_bit_width(ctx, node, 3)
     if len(node.input) == 5:  # Trunc v1: (x, scale, zeropt, input_bit_width, output_bit_width)
-        out_bits = float(np.asarray(ctx.const(node, 4)).ravel()[0])
+        out_bits = one_bit_width(ctx, node, 4)
         qargs = (in_bits, out_bits)
     else:  # v2: (x, scale, zeropt, input_bit_width, output_scale, output_bit_width)
         out_scale = np.asarray(ctx.const(node, 4), np.float32)
-        out_bits = float(np.asarray(ctx.const(node, 5)).ravel()[0])
+        out_bits = one_bit_width(ctx, node, 5)
         qargs = (in_bits, bool(a.get("narrow", 0)), bool(a.get("signed", 1)), out_scale, out_bits)
     step = EwStep("trunc", a=scale, b=zp, qargs=qargs, rounding=rounding, source=node.name)
     if st.itype is None:

@@ -53,12 +53,15 @@ def const_node(ctx: LowerContext, node):
             zp = np.asarray(ctx.consts[node.input[2]])
             if np.any(zp != 0):
                 raise ctx.err(node, "weight quantizer with a non-zero zero point; qloom needs zero point 0")
-            bits = float(np.asarray(ctx.consts[node.input[3]]).ravel()[0])
+            # per-channel bit widths are fine on weights: the integers are what they are,
+            # stored at the widest width (qonnx Quant broadcasts its bit width tensor)
+            bw = np.asarray(ctx.consts[node.input[3]], np.float64).ravel()
+            bits = float(bw.max())
             a = attrs(node)
             signed = bool(a.get("signed", 1))
+            if np.any(bw != np.round(bw)) or bw.min() < 1:
+                raise ctx.err(node, f"bit width {bw.min() if bw.min() < 1 else bits:g} is not a positive integer")
             itype = BIPOLAR if (bits == 1 and signed) else IntType(int(bits), signed)
-            if bits != int(bits) or bits < 1:
-                raise ctx.err(node, f"bit width {bits} is not a positive integer")
         else:
             itype = BIPOLAR
         s_full = np.broadcast_to(scale, np.broadcast_shapes(scale.shape, y.shape)).astype(np.float32)
