@@ -171,3 +171,61 @@ def finn_streamlined_mlp(path, *, in_dtype="BIPOLAR", widths=(32, 24, 16, 5), se
     return _save(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, widths[0]])],
                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, widths[-1]])],
                  path, "finn_streamlined_mlp", annotations=ann)
+
+
+def small_cnn(path, *, c_in=3, hw=8, c1=6, c2=4, classes=5, seed=0, bn=True):
+    """input (1, C, H, W) -> Quant (UINT4) -> Conv 3x3 pad 1 (Quant INT4 weights, per
+    output channel scales) -> [BatchNormalization] -> Relu -> Quant (UINT3) -> MaxPool 2 ->
+    Conv 3x3 -> Relu -> Quant -> Flatten -> MatMul -> output: an NCHW CNN for qonnx's
+    channels-last conversion."""
+    rng = np.random.default_rng(seed)
+    nodes, inits = [], []
+    n, i = quant_node("qin", "x", 4, 1 / 16, signed=0)
+    nodes.append(n); inits += i
+    cur, c, h = "qin_out", c_in, hw
+    for li, (co, pool) in enumerate(((c1, True), (c2, False))):
+        w = rng.integers(-7, 8, (co, c, 3, 3)).astype(np.float32) * 0.1
+        inits.append(_init(f"cw{li}", w))
+        sc = (rng.uniform(0.05, 0.15, (co, 1, 1, 1))).astype(np.float32)
+        n, i = quant_node(f"qcw{li}", f"cw{li}", 4, sc)
+        nodes.append(n); inits += i
+        nodes.append(helper.make_node("Conv", [cur, n.output[0]], [f"conv{li}"], name=f"Conv_{li}",
+                                      kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1],
+                                      dilations=[1, 1], group=1))
+        cur = f"conv{li}"
+        if bn and li == 0:
+            inits += [_init("bn_g", rng.uniform(0.5, 1.5, co)), _init("bn_b", rng.standard_normal(co)),
+                      _init("bn_m", rng.standard_normal(co)), _init("bn_v", rng.uniform(0.5, 2, co))]
+            nodes.append(helper.make_node("BatchNormalization", [cur, "bn_g", "bn_b", "bn_m", "bn_v"],
+                                          ["bn0"], name="BatchNormalization_0"))
+            cur = "bn0"
+        nodes.append(helper.make_node("Relu", [cur], [f"relu{li}"], name=f"Relu_{li}"))
+        n, i = quant_node(f"qa{li}", f"relu{li}", 3, 0.5, signed=0)
+        nodes.append(n); inits += i
+        cur = n.output[0]
+        if pool:
+            nodes.append(helper.make_node("MaxPool", [cur], [f"pool{li}"], name=f"MaxPool_{li}",
+                                          kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0]))
+            cur, h = f"pool{li}", h // 2
+        c = co
+    nodes.append(helper.make_node("Flatten", [cur], ["flat"], name="Flatten_0", axis=1))
+    w = rng.integers(-7, 8, (c * h * h, classes)).astype(np.float32) * 0.125
+    inits.append(_init("fw", w))
+    n, i = quant_node("qfw", "fw", 4, 0.125)
+    nodes.append(n); inits += i
+    nodes.append(helper.make_node("MatMul", ["flat", n.output[0]], ["y"], name="MatMul_0"))
+    return _save(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, c_in, hw, hw])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, classes])], path, "small_cnn")
+
+
+def channels_last(src, dst, *, input_channels_last=True):
+    """qonnx's ConvertToChannelsLastAndClean on ``src``: Conv, MaxPool and BatchNormalization
+    become ops of the ``qonnx.custom_op.channels_last`` domain, with the input NHWC."""
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
+    from qonnx.util.cleanup import cleanup_model
+
+    m = cleanup_model(ModelWrapper(str(src)))
+    m = m.transform(ConvertToChannelsLastAndClean(make_input_channels_last=input_channels_last))
+    m.save(str(dst))
+    return dst

@@ -207,7 +207,7 @@ class HostOutput:
     """Host-side output mapping: integer output stream -> model output (float32 or int64).
 
     The stream (N, *hw_shape) is scattered back to ONNX layout with ``order`` and mapped by
-    ``program`` (channel axis 1), or returned as indices when ``kind`` is "indices"
+    ``program`` (along ``channel_axis``), or returned as indices when ``kind`` is "indices"
     (LabelSelect: ONNX ArgMax/TopK outputs int64).
     """
 
@@ -216,6 +216,7 @@ class HostOutput:
     order: np.ndarray
     program: EwProgram | None
     kind: str = "values"  # "values" | "indices"
+    channel_axis: int = 1  # of the ONNX output with batch (the last for a channels-last output)
 
     def __call__(self, q: np.ndarray) -> np.ndarray:
         n = len(q)
@@ -224,7 +225,7 @@ class HostOutput:
         t = flat.reshape((n,) + tuple(self.onnx_shape))
         if self.kind == "indices":
             return t.astype(np.int64)
-        return self.program(t, 1)
+        return self.program(t, self.channel_axis)
 
 
 @dataclass(frozen=True)

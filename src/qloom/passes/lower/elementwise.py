@@ -70,12 +70,14 @@ def quant(ctx: LowerContext, node, st: TensorState) -> TensorState:
     """Quant, IntQuant, BipolarQuant on a dynamic tensor."""
     step, scale, n_levels, out_bias, otype = quant_spec(ctx, node, st)
     if st.itype is None:  # the model input's quantizer: runs on the host
-        if st.host_layout_changed and (scale.size > 1 or any(
+        if (st.host_layout_changed or st.channels_last) and (scale.size > 1 or any(
                 np.asarray(p).size > 1 for s in st.host_steps for p in (s.a, s.b) if p is not None)):
             raise ctx.err(node, "per-channel input preprocessing after a layout change is not supported")
+        order = st.order if st.host_index is None else st.host_index.reshape(-1)[st.order]
         ctx.host_input = HostInput(ctx.input_name, ctx.input_shape, st.host_steps + (step,),
-                                   scale, otype, st.order)
-        return TensorState(st.onnx_shape, st.order, otype, EwProgram(scale.astype(np.float64)))
+                                   scale, otype, order)
+        return TensorState(st.onnx_shape, st.order, otype, EwProgram(scale.astype(np.float64)),
+                           channels_last=st.channels_last)
     return threshold(ctx, node, st, step, scale, n_levels, out_bias, otype)
 
 
@@ -142,7 +144,8 @@ def threshold(ctx: LowerContext, node, st: TensorState, step, scale, n_levels, o
     for kw, _ in pools:
         emit_max_pool(ctx, dict(kw, in_type=otype, out_type=otype))
     return TensorState(st.onnx_shape, st.order, otype,
-                       out_prog if out_prog is not None else EwProgram(scale.astype(np.float64)))
+                       out_prog if out_prog is not None else EwProgram(scale.astype(np.float64)),
+                       channels_last=st.channels_last)
 
 
 # ------------------------------------------------------------------ the float program

@@ -51,7 +51,8 @@ def input_state(ctx: LowerContext, name: str, fshape: tuple) -> TensorState:
     """The state of the graph input ``name`` (per-frame shape ``fshape``); sets
     ``ctx.host_input`` when the input is typed."""
     n = int(np.prod(fshape))
-    if len(fshape) == 3 and not input_is_nhwc(ctx, name):
+    nhwc = len(fshape) == 3 and input_is_nhwc(ctx, name)
+    if len(fshape) == 3 and not nhwc:
         order = canonical_nhwc(*fshape)
     else:
         order = np.arange(n, dtype=np.int64).reshape(fshape)
@@ -59,11 +60,12 @@ def input_state(ctx: LowerContext, name: str, fshape: tuple) -> TensorState:
     if t is None:
         t, how = annotated_input_type(ctx.model), "the quantization annotation"
     if t is None:
-        return TensorState(fshape, order, None, None)
+        return TensorState(fshape, order, None, None, channels_last=nhwc)
     it = t.int_type
     step = np.array([t.step], np.float32)
     q = EwStep("fixed", a=step, qargs=(it.bits, it.signed, it.bipolar), source=f"{how} {t.name}")
     rule = "x >= 0 -> +1" if it.bipolar else "AP_TRN floor, AP_WRAP"
     ctx.host_input = HostInput(name, tuple(fshape), (q,), step, it, order,
                                note=f"{t.name} from {how} ({rule})")
-    return TensorState(fshape, order, it, EwProgram(np.array([t.step], np.float64)))
+    return TensorState(fshape, order, it, EwProgram(np.array([t.step], np.float64)),
+                       channels_last=nhwc)

@@ -83,4 +83,5 @@ def finish(ctx: LowerContext, name: str, st: TensorState):
             emit_max_pool(ctx, dict(kw, in_type=t, out_type=t))
     elif st.pools:
         raise QloomError(f"output {name}: a max-pool inside a float output chain is not supported")
-    ctx.host_output = HostOutput(name, tuple(st.onnx_shape), st.order, st.prog, "values")
+    ctx.host_output = HostOutput(name, tuple(st.onnx_shape), st.order, st.prog, "values",
+                                 channel_axis=st.channel_axis)

@@ -67,10 +67,21 @@ class TensorState:
     pools: list = field(default_factory=list)  # (StreamingMaxPool kwargs, chain length at arrival)
     host_steps: tuple = ()  # float input only: elementwise steps before the input quantizer
     host_layout_changed: bool = False
+    channels_last: bool = False  # the ONNX tensor is NHWC (channel axis last), not NCHW
+    # float input only, after layout ops: the model input's flat index of each element of
+    # this tensor (ONNX shape); None: the tensor is the model input itself
+    host_index: np.ndarray | None = None
 
     @property
     def channels(self) -> int:
-        return int(self.onnx_shape[0]) if self.onnx_shape else 1
+        if not self.onnx_shape:
+            return 1
+        return int(self.onnx_shape[-1] if self.channels_last else self.onnx_shape[0])
+
+    @property
+    def channel_axis(self) -> int:
+        """The channel axis of the ONNX tensor with its batch dimension."""
+        return len(self.onnx_shape) if self.channels_last else 1
 
     def uniform(self) -> bool:
         """Whether every scale, bias and step parameter on the tensor is a scalar (the same
@@ -163,7 +174,8 @@ class LowerContext:
 
     def per_channel(self, node, value: np.ndarray, st: TensorState) -> np.ndarray:
         """A constant that broadcasts against the tensor of ``st`` and varies only along
-        the channel axis (ONNX axis 1) -> float32 (C,) or (1,)."""
+        the channel axis (ONNX axis 1; the last axis of a channels-last tensor) -> float32
+        (C,) or (1,)."""
         v = np.asarray(value, dtype=np.float32)
         full = (1,) + tuple(st.onnx_shape)
         try:
@@ -176,6 +188,9 @@ class LowerContext:
             return v.reshape(1)
         if len(full) < 2:
             raise self.err(node, "per-channel constant on a tensor without a channel axis")
+        if st.channels_last:  # NHWC: look at it channels first
+            b = np.moveaxis(b, -1, 1)
+            full = b.shape
         flat = b.reshape(full[0], full[1], -1)
         if not np.all(flat == flat[:, :, :1]):
             raise self.err(node, "constant varies along a spatial axis; only per-channel "

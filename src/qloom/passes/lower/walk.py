@@ -12,7 +12,8 @@ from typing import Callable
 
 from qloom.errors import QloomError
 from qloom.ir import HWGraph
-from qloom.passes.lower import elementwise, finn, host, layout, linear, output, pool, tail
+from qloom.passes.lower import (channels_last, elementwise, finn, host, layout, linear, output,
+                                 pool, tail)
 from qloom.passes.lower.state import LowerContext, TensorState
 
 # handler(ctx, node, state of its dynamic input) -> the state of its output, or
@@ -21,11 +22,11 @@ Handler = Callable[[LowerContext, object, TensorState], TensorState | dict]
 
 HANDLERS: dict[str, Handler] = {
     # matrix products (linear.py)
-    "Conv": linear.conv,
+    "Conv": channels_last.conv,  # NCHW, or NHWC in the channels_last domain
     "Gemm": linear.gemm,
     "MatMul": linear.matmul,
     # pooling (pool.py)
-    "MaxPool": pool.max_pool,
+    "MaxPool": channels_last.max_pool,
     "AveragePool": pool.average_pool,
     "GlobalAveragePool": pool.global_average_pool,
     "ReduceMean": pool.reduce_mean,
@@ -38,7 +39,7 @@ HANDLERS: dict[str, Handler] = {
     "Sub": elementwise.sub,
     "Mul": elementwise.mul,
     "Div": elementwise.div,
-    "BatchNormalization": elementwise.batch_norm,
+    "BatchNormalization": channels_last.batch_norm,
     "Relu": elementwise.relu,
     "Neg": elementwise.neg,
     "Sigmoid": elementwise.sigmoid,
