@@ -21,17 +21,20 @@ def quant_node(name, x, bits, scale=0.5, signed=1, narrow=0):
 
 
 def mlp(path, *, tail: str | None = None, quant_weights: bool = True, quant_between: bool = True,
-        seed: int = 0, features=(6, 5, 4)):
-    """input (1, F0) -> Quant -> MatMul(W1) -> Relu -> [Quant] -> MatMul(W2) -> [tail] -> output.
+        seed: int = 0, features=(6, 5, 4), quant_input: bool = True, act_bits=4, mid: str | None = None):
+    """input (1, F0) -> [Quant] -> MatMul(W1) -> Relu -> [Quant] -> [mid] -> MatMul(W2) -> [tail] -> output.
 
-    tail: an extra ONNX op type appended at the end (e.g. "Softmax" to make it unsupported).
+    tail / mid: an extra ONNX op type appended at the end / before the second MatMul (e.g.
+    "Sin" to make it unsupported). act_bits: the hidden Quant's bit width (a list: per channel).
     """
     rng = np.random.default_rng(seed)
     f0, f1, f2 = features
     nodes, inits = [], []
-    n, i = quant_node("qin", "x", 4, 0.25, signed=0)
-    nodes.append(n); inits += i
-    cur = "qin_out"
+    cur = "x"
+    if quant_input:
+        n, i = quant_node("qin", "x", 4, 0.25, signed=0)
+        nodes.append(n); inits += i
+        cur = "qin_out"
     for li, (a, b) in enumerate(((f0, f1), (f1, f2))):
         w = rng.integers(-7, 8, size=(a, b)).astype(np.float32) * 0.125
         inits.append(_init(f"w{li}", w))
@@ -47,8 +50,12 @@ def mlp(path, *, tail: str | None = None, quant_weights: bool = True, quant_betw
             cur = "r0"
             if quant_between:
                 n, i = quant_node("qa", cur, 4, 0.5, signed=0)
-                nodes.append(n); inits += i
+                inits = [t for t in inits if t.name != "qa_b"] + i[:2] + [_init("qa_b", act_bits)]
+                nodes.append(n)
                 cur = "qa_out"
+            if mid:
+                nodes.append(helper.make_node(mid, [cur], ["m"], name=f"{mid}_0"))
+                cur = "m"
     if tail:
         nodes.append(helper.make_node(tail, [cur], ["t"], name=f"{tail}_0"))
         cur = "t"
