@@ -21,11 +21,13 @@ def quant_node(name, x, bits, scale=0.5, signed=1, narrow=0):
 
 
 def mlp(path, *, tail: str | None = None, quant_weights: bool = True, quant_between: bool = True,
-        seed: int = 0, features=(6, 5, 4), quant_input: bool = True, act_bits=4, mid: str | None = None):
+        seed: int = 0, features=(6, 5, 4), quant_input: bool = True, act_bits=4, mid: str | None = None,
+        weight_bits=None):
     """input (1, F0) -> [Quant] -> MatMul(W1) -> Relu -> [Quant] -> [mid] -> MatMul(W2) -> [tail] -> output.
 
     tail / mid: an extra ONNX op type appended at the end / before the second MatMul (e.g.
-    "Sin" to make it unsupported). act_bits: the hidden Quant's bit width (a list: per channel).
+    "Sin" to make it unsupported). act_bits: the hidden Quant's bit width (a list: per channel);
+    weight_bits: per-output-channel bit widths of the first weight Quant (a list of F1).
     """
     rng = np.random.default_rng(seed)
     f0, f1, f2 = features
@@ -42,6 +44,10 @@ def mlp(path, *, tail: str | None = None, quant_weights: bool = True, quant_betw
         if quant_weights:
             n, i = quant_node(f"qw{li}", f"w{li}", 4, 0.125)
             nodes.append(n); inits += i
+            if weight_bits is not None and li == 0:  # per-output-channel bit widths (1, F1)
+                inits = [t for t in inits if t.name != "qw0_b"] + [_init("qw0_b", np.reshape(weight_bits, (1, -1)))]
+                lim = 2.0 ** (np.reshape(weight_bits, (1, -1)) - 1)
+                inits = [t for t in inits if t.name != "w0"] + [_init("w0", np.clip(w, -lim * 0.125, (lim - 1) * 0.125))]
             wname = f"qw{li}_out"
         nodes.append(helper.make_node("MatMul", [cur, wname], [f"mm{li}"], name=f"MatMul_{li}"))
         cur = f"mm{li}"
@@ -236,3 +242,20 @@ def channels_last(src, dst, *, input_channels_last=True):
     m = m.transform(ConvertToChannelsLastAndClean(make_input_channels_last=input_channels_last))
     m.save(str(dst))
     return dst
+
+
+def avgpool_tie(path, *, channels=2, hw=6, k=3, in_bits=4, s_in=1 / 16):
+    """input -> Quant (UINT, scale s_in) -> AveragePool k x k -> Quant (scale 2 * s_in): the
+    mean is j * s_in exactly when the window sum is 9 j, and an odd j lands exactly on a
+    rounding tie (j / 2 = m + 0.5) of the output quantizer."""
+    nodes, inits = [], []
+    n, i = quant_node("qin", "x", in_bits, s_in, signed=0)
+    nodes.append(n); inits += i
+    nodes.append(helper.make_node("AveragePool", ["qin_out"], ["avg"], name="AveragePool_0",
+                                  kernel_shape=[k, k], strides=[1, 1]))
+    n, i = quant_node("qout", "avg", 8, 2 * s_in, signed=0)
+    nodes.append(n); inits += i
+    nodes[-1].output[0] = "y"
+    o = hw - k + 1
+    return _save(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, hw, hw])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, channels, o, o])], path, "avgpool_tie")

@@ -33,6 +33,7 @@ def _files(d, digits_model):
     mlp(d / "softmax_mid.onnx", mid="Softmax")
     mlp(d / "float_input.onnx", quant_input=False)
     mlp(d / "pc_bits.onnx", act_bits=[4, 2, 4, 1, 3])
+    mlp(d / "pc_wbits.onnx", weight_bits=[4, 2, 4, 1, 3])
     mlp(d / "float_between.onnx", quant_between=False)
     mlp(d / "float_w.onnx", quant_weights=False)
     np.save(d / "x_shape.npy", np.zeros((4, 1, 9, 9), np.float32))
@@ -84,6 +85,9 @@ CATALOGUE = {
     "per_channel_bits": (["info", "{d}/pc_bits.onnx"],
                          r"node Quant_\d+ \(Quant\): per-channel bit widths \[4, 2, 4, 1, 3\] on an activation "
                          r"are not supported; qloom needs one bit width per activation quantizer"),
+    "per_channel_weight_bits": (["info", "{d}/pc_wbits.onnx"],
+                                r"node Quant_\d+ \(Quant\): per-channel bit widths \[4, 2, 4, 1, 3\] on "
+                                r"weights are not supported; qloom needs one bit width per weight quantizer"),
     "float_between": (["info", "{d}/float_between.onnx"], r"node MatMul_1 \(MatMul\): .*not quantized.*"),
     "float_weights": (["info", "{d}/float_w.onnx"], r"node MatMul_0 \(MatMul\): .*not quantized.*"),
     "input_shape": (["emulate", "{model}", "-i", "{d}/x_shape.npy", "-o", "{d}/y.npy"],

@@ -28,7 +28,7 @@ from qloom.types import BIPOLAR, IntType
 def one_bit_width(ctx: LowerContext, node, i: int) -> float:
     """The bit width input ``i`` of an activation quantizer, which must be one number: a
     per-channel bit width (a tensor of several values) is rejected, never read as its
-    first value."""
+    first value (qonnx's own Quant cannot execute one either: no reference to match)."""
     v = np.asarray(ctx.const(node, i), np.float64).ravel()
     if v.size > 1 and np.any(v != v[0]):
         shown = ", ".join(f"{b:g}" for b in v[:8]) + (", ..." if v.size > 8 else "")

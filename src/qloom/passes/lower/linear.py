@@ -44,6 +44,12 @@ def const_node(ctx: LowerContext, node):
     """Fold a node without dynamic inputs. A weight quantizer also records its integers,
     scale and type; a layout op on quantized weights carries them along."""
     op = node.op_type
+    if op in ("Quant", "IntQuant") and len(node.input) > 3 and node.input[3] in ctx.consts:
+        bw = np.asarray(ctx.consts[node.input[3]], np.float64).ravel()
+        if bw.size > 1 and np.any(bw != bw[0]):  # qonnx's Quant cannot execute it either
+            shown = ", ".join(f"{b:g}" for b in bw[:8]) + (", ..." if bw.size > 8 else "")
+            raise ctx.err(node, f"per-channel bit widths [{shown}] on weights are not supported; "
+                                "qloom needs one bit width per weight quantizer")
     env = eval_const_node(ctx, node)
     out = node.output[0]
     if op in QUANT_OPS:
@@ -53,15 +59,12 @@ def const_node(ctx: LowerContext, node):
             zp = np.asarray(ctx.consts[node.input[2]])
             if np.any(zp != 0):
                 raise ctx.err(node, "weight quantizer with a non-zero zero point; qloom needs zero point 0")
-            # per-channel bit widths are fine on weights: the integers are what they are,
-            # stored at the widest width (qonnx Quant broadcasts its bit width tensor)
-            bw = np.asarray(ctx.consts[node.input[3]], np.float64).ravel()
-            bits = float(bw.max())
+            bits = float(np.asarray(ctx.consts[node.input[3]]).ravel()[0])
             a = attrs(node)
             signed = bool(a.get("signed", 1))
-            if np.any(bw != np.round(bw)) or bw.min() < 1:
-                raise ctx.err(node, f"bit width {bw.min() if bw.min() < 1 else bits:g} is not a positive integer")
             itype = BIPOLAR if (bits == 1 and signed) else IntType(int(bits), signed)
+            if bits != int(bits) or bits < 1:
+                raise ctx.err(node, f"bit width {bits} is not a positive integer")
         else:
             itype = BIPOLAR
         s_full = np.broadcast_to(scale, np.broadcast_shapes(scale.shape, y.shape)).astype(np.float32)
