@@ -190,7 +190,7 @@ def _graph_board(args):
     from qloom.boards import get_board
     from qloom.passes import lower_model
 
-    graph = lower_model(args.model)
+    graph = lower_model(args.model, input_type=args.input_type)
     board = get_board(args.board)
     clock = float(args.clock_mhz or board.clock_mhz)
     from pathlib import Path
@@ -276,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--board", default="pynq-z1")
         x.add_argument("--clock-mhz", type=float)
         x.add_argument("-o", "--output", help="output prefix (.png and .json are written)")
+        x.add_argument("--input-type", metavar="T", help=INPUT_TYPE_HELP)
         x.set_defaults(fn=fn)
     bo = sub.add_parser("boards", help="list the known FPGA boards and their budgets")
     bo.set_defaults(fn=_cmd_boards)
