@@ -28,8 +28,10 @@ def multi_threshold(ctx: LowerContext, node, st: TensorState) -> TensorState:
     a = attrs(node)
     layout = a.get("data_layout", b"")
     layout = layout.decode() if isinstance(layout, bytes) else layout
-    if layout not in ("", "NCHW", "NC") and not (layout == "NHWC" and len(st.onnx_shape) == 1):
-        raise ctx.err(node, f"data_layout {layout}: only channels-first (NCHW/NC) is supported")
+    last = layout in ("NHWC", "NWC")  # the thresholds' channel axis is the tensor's last
+    if len(st.onnx_shape) > 1 and last != st.channels_last:
+        raise ctx.err(node, f"data_layout {layout or 'NCHW'} on a channels-"
+                            f"{'last' if st.channels_last else 'first'} tensor")
     if st.itype is None:
         raise ctx.err(node, "thresholds on the unquantized float model input; give its type "
                             "with --input-type")
