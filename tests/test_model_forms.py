@@ -130,15 +130,17 @@ def test_finn_streamlined_mlp_build_rtlsim(tmp_path):
     assert abs(stats["cycles_per_frame"] - r["cycles_per_frame"]) <= 1, (stats, r["cycles_per_frame"])
 
 
-def test_multithreshold_standalone_on_a_typed_input(tmp_path):
-    """A MultiThreshold straight on the (annotated UINT4) input is a standalone Thresholding."""
+@pytest.mark.parametrize("shape, layout", [((1, 4), "NCHW"), ((1, 3, 5, 4), "NHWC")], ids=["nc", "nhwc"])
+def test_multithreshold_standalone_on_a_typed_input(tmp_path, shape, layout):
+    """A MultiThreshold straight on the (annotated UINT4) input is a standalone Thresholding;
+    with data_layout NHWC the input is streamed as it is (channels last)."""
     from onnx import TensorProto, helper, numpy_helper
 
-    thr = np.sort(np.random.default_rng(0).uniform(0, 15, (4, 3)), axis=1).astype(np.float32)
+    thr = np.sort(np.random.default_rng(0).uniform(0, 15, (shape[-1], 3)), axis=1).astype(np.float32)
     nodes = [helper.make_node("MultiThreshold", ["x", "thr"], ["y"], domain="qonnx.custom_op.general",
-                              out_dtype="UINT2")]
-    g = helper.make_graph(nodes, "mt", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+                              out_dtype="UINT2", out_scale=0.5, out_bias=0.25, data_layout=layout)]
+    g = helper.make_graph(nodes, "mt", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(shape))],
                           [numpy_helper.from_array(thr, "thr")])
     qa = onnx.TensorAnnotation(tensor_name="x")
     qa.quant_parameter_tensor_names.append(onnx.StringStringEntryProto(key="finn_datatype", value="UINT4"))
@@ -149,9 +151,10 @@ def test_multithreshold_standalone_on_a_typed_input(tmp_path):
     onnx.save(m, str(tmp_path / "mt.onnx"))
     graph = lower_model(tmp_path / "mt.onnx")
     assert [op.op_type for op in graph.nodes] == ["Thresholding"]
-    x = np.random.default_rng(1).uniform(-2, 18, (50, 4)).astype(np.float32)
+    x = np.random.default_rng(1).uniform(-2, 18, (50,) + shape[1:]).astype(np.float32)
     y_ref = reference_outputs(tmp_path / "mt.onnx", quantize_ref(x, "4,4,u"))
     np.testing.assert_array_equal(qloom.emulate(graph, x), y_ref)
+    assert len(np.unique(y_ref)) == 4  # every level met
 
 
 # ------------------------------------------------------------------------------ QCDQ

@@ -26,8 +26,8 @@ PASS_THROUGH = ("Quant", "IntQuant", "BipolarQuant", "Identity", "Dropout", "Add
 
 def input_is_nhwc(ctx: LowerContext, name: str) -> bool:
     """Whether the 4D graph input ``name`` is channels-last: qonnx's layout annotation says
-    so, or its first non-elementwise consumer is a Transpose NHWC -> NCHW or an op of
-    qonnx's channels-last domain."""
+    so, or its first non-elementwise consumer is a Transpose NHWC -> NCHW, an op of
+    qonnx's channels-last domain or a MultiThreshold with data_layout NHWC."""
     layout = ctx.model.get_tensor_layout(name)
     if layout is not None and list(layout) == ["N", "H", "W", "C"]:
         return True
@@ -41,6 +41,9 @@ def input_is_nhwc(ctx: LowerContext, name: str) -> bool:
             return list(attrs(n).get("perm", [])) == [0, 3, 1, 2]
         if n.domain.endswith("channels_last"):
             return True
+        if n.op_type == "MultiThreshold":
+            layout = attrs(n).get("data_layout", b"")
+            return (layout.decode() if isinstance(layout, bytes) else layout) == "NHWC"
         if n.op_type not in PASS_THROUGH:
             return False
         cur = n.output[0]
