@@ -259,3 +259,38 @@ def avgpool_tie(path, *, channels=2, hw=6, k=3, in_bits=4, s_in=1 / 16):
     o = hw - k + 1
     return _save(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, hw, hw])],
                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, channels, o, o])], path, "avgpool_tie")
+
+
+def qdq_mlp(path, *, widths=(12, 16, 5), seed=0, scales=(2 ** -4, 2 ** -7, 2 ** -5)):
+    """An MLP in the QDQ form of ONNX Runtime's static quantization (symmetric: zero points
+    0): QuantizeLinear -> DequantizeLinear on activations (int8 input, uint8 after the Relu),
+    int8 weight initializers behind a lone DequantizeLinear. ``scales``: input, weights,
+    hidden activation (powers of two: the reference's float32 MatMul is then exact)."""
+    rng = np.random.default_rng(seed)
+    nodes, inits = [], []
+
+    def q(name, t, scale, dtype):
+        zp = numpy_helper.from_array(np.zeros((), dtype), f"{name}_zp")
+        inits.extend([_init(f"{name}_s", scale), zp])
+        nodes.append(helper.make_node("QuantizeLinear", [t, f"{name}_s", f"{name}_zp"], [f"{name}_q"], name=f"{name}_Q"))
+        nodes.append(helper.make_node("DequantizeLinear", [f"{name}_q", f"{name}_s", f"{name}_zp"], [f"{name}_dq"],
+                                      name=f"{name}_DQ"))
+        return f"{name}_dq"
+
+    cur = q("in", "x", scales[0], np.int8)
+    for li in range(len(widths) - 1):
+        a, b = widths[li], widths[li + 1]
+        w = rng.integers(-127, 128, (a, b)).astype(np.int8)
+        inits += [numpy_helper.from_array(w, f"W{li}"), _init(f"W{li}_s", scales[1]),
+                  numpy_helper.from_array(np.zeros((), np.int8), f"W{li}_zp")]
+        nodes.append(helper.make_node("DequantizeLinear", [f"W{li}", f"W{li}_s", f"W{li}_zp"], [f"W{li}_dq"],
+                                      name=f"W{li}_DQ"))
+        nodes.append(helper.make_node("MatMul", [cur, f"W{li}_dq"], [f"mm{li}"], name=f"MatMul_{li}"))
+        cur = f"mm{li}"
+        if li < len(widths) - 2:
+            nodes.append(helper.make_node("Relu", [cur], [f"relu{li}"], name=f"Relu_{li}"))
+            cur = q(f"a{li}", f"relu{li}", scales[2], np.uint8)
+    nodes[-1].output[0] = "y"
+    return _save(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, widths[0]])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, widths[-1]])], path, "qdq_mlp",
+                 extra_opsets=())

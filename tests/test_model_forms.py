@@ -20,7 +20,7 @@ import pytest
 import qloom
 from brevitas_models import assert_accepted
 from onnx_builders import (avgpool_tie, channels_last, finn_streamlined_mlp, keras_jet_tagger,
-                           small_cnn)
+                           qdq_mlp, small_cnn)
 from qloom.cli import main
 from qloom.passes import lower_model
 from qloom.reference import reference_outputs
@@ -226,3 +226,52 @@ def test_average_pool_rounding_ties(tmp_path):
     assert np.all(ties[differ]), "a disagreement away from a rounding tie"
     half_even = np.array([float(round(v)) for v in exact]).reshape(sums.shape) * 2 / 16
     np.testing.assert_array_equal(y[ties], half_even[ties].astype(np.float32))  # qloom's rule
+
+
+def test_onnxruntime_qdq_form(tmp_path):
+    """ONNX Runtime's static-quantization QDQ form (QuantizeLinear -> DequantizeLinear on
+    activations, int8 weights behind a lone DequantizeLinear) with power-of-two scales:
+    emulate == reference."""
+    path = qdq_mlp(tmp_path / "qdq.onnx")
+    g = lower_model(path)
+    assert [op.op_type for op in g.nodes] == ["MVAU", "MVAU"]
+    x = (np.random.default_rng(0).standard_normal((50, 12)) * 2).astype(np.float32)
+    y_ref = reference_outputs(path, x)
+    np.testing.assert_array_equal(qloom.emulate(g, x), y_ref)
+
+
+def test_decimal_scales_differ_only_beside_ties(tmp_path):
+    """With decimal scales (0.05, 0.01, 0.02) the reference's float32 MatMul and qloom's
+    float32(exact accumulator * scale) both land within float error of the hidden
+    quantizer's ties (acc * 0.025 = k + 1/2) and may round apart. Every hidden level that
+    differs must sit beside a tie: its exact value, from the integer accumulator and the
+    float32 scales, within 2^-20 (relative) of k + 1/2; frames without such a level agree."""
+    from onnx import numpy_helper
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    from qloom.emulate import run_stream
+
+    sc = (0.05, 0.01, 0.02)
+    path = qdq_mlp(tmp_path / "qdq.onnx", scales=sc)
+    g = lower_model(path)
+    x = (np.random.default_rng(0).standard_normal((120, 12)) * 2).astype(np.float32)
+    m = ModelWrapper(str(path)).transform(InferShapes())
+    ref_h = np.concatenate([execute_onnx(m, {"x": x[i:i + 1]}, return_full_exec_context=True)["a0_q"]
+                            for i in range(len(x))]).astype(np.int64)
+    q_in = g.host_input(x)
+    emu_h = run_stream(g, q_in, upto=1).reshape(len(x), -1).astype(np.int64)
+    w0 = numpy_helper.to_array(next(t for t in onnx.load(str(path)).graph.initializer if t.name == "W0"))
+    acc = q_in.astype(np.int64) @ w0.astype(np.int64)
+    f32 = [Fraction(float(np.float32(s))) for s in sc]
+    differ = np.argwhere(ref_h != emu_h)
+    assert len(differ) > 0, "no near-tie met; the test checks nothing"
+    for i, j in differ:
+        v = Fraction(int(acc[i, j])) * f32[0] * f32[1] / f32[2]
+        off = abs(v - math.floor(v) - Fraction(1, 2))
+        assert off <= Fraction(1, 1 << 20) * max(1, abs(v)), (int(acc[i, j]), float(v))
+        assert abs(ref_h[i, j] - emu_h[i, j]) == 1
+    ok = np.setdiff1d(np.arange(len(x)), differ[:, 0])
+    y, y_ref = qloom.emulate(g, x[ok]), reference_outputs(path, x[ok])
+    assert_accepted(y, y_ref)

@@ -26,9 +26,23 @@ def qcdq_to_quant(model):
     left over (a pattern qonnx does not fuse) is an error naming it."""
     from qonnx.transformation.qcdq_to_qonnx import QCDQToQuant
 
-    inits = {t.name for t in model.graph.initializer}  # constants listed as graph inputs
-    for i in [i for i in model.graph.input if i.name in inits]:
-        model.graph.input.remove(i)
+    from onnx import helper
+
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    for i in [i for i in g.input if i.name in inits]:  # constants listed as graph inputs
+        g.input.remove(i)
+    # QCDQToQuant reads the integer type of a lone DequantizeLinear's initializer from its
+    # value_info, which exporters often leave out: give it one
+    known = {v.name for v in g.value_info}
+    for n in g.node:
+        t = inits.get(n.input[0]) if n.op_type == "DequantizeLinear" else None
+        if t is not None and t.name not in known:
+            g.value_info.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+            known.add(t.name)
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    model = model.transform(InferShapes())  # QuantizeLinear outputs' integer types, likewise
     model = model.transform(QCDQToQuant())
     left = [n for n in model.graph.node if n.op_type in QCDQ_OPS]
     if left:
