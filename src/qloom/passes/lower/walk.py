@@ -128,9 +128,7 @@ def lower_model(path, input_type=None) -> HWGraph:
         Unreadable file, or a node that cannot be lowered (the message names it), or a
         lowered chain that does not hold together (``HWGraph.verify``).
     """
-    from qloom.frontend import load_qonnx
-
-    from qloom.frontend import parse_input_type
+    from qloom.frontend import load_qonnx, parse_input_type
 
     if isinstance(input_type, str):
         input_type = parse_input_type(input_type)
