@@ -25,6 +25,10 @@ from qloom.types import BIPOLAR, IntType
 
 
 def multi_threshold(ctx: LowerContext, node, st: TensorState) -> TensorState:
+    """MultiThreshold(x, T (C, n) | (1, n)) on an integer stream -> thresholds in the
+    pending MVAU/VVAU or a standalone Thresholding (see the module docstring for the output
+    type). Raises UnsupportedModelError for unsorted thresholds, a layout that does not
+    match the tensor's, a non-positive out_scale or the float model input."""
     a = attrs(node)
     layout = a.get("data_layout", b"")
     layout = layout.decode() if isinstance(layout, bytes) else layout
