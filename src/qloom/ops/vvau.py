@@ -45,22 +45,23 @@ def cycles_qloom_vvau(p, NUM_PIXELS: int = 1) -> int:
 
 
 def pipeline_depth(NUM_THRESH: int) -> int:
-    """Cycles from issuing an input beat to its output beat entering qloom_vvau's output
-    queue: ROM/input register, retiming copy, products, adder tree, accumulate, output
-    register (6), + the comparison and count stage with thresholds."""
-    return 6 + (1 if NUM_THRESH > 0 else 0)
+    """Cycles from issuing a pixel's last input beat to its output beat at m_axis:
+    ROM/input register, retiming copy, products, adder tree, accumulate, output
+    register, output FIFO (8), + the comparison stage with thresholds."""
+    return 8 + (1 if NUM_THRESH > 0 else 0)
 
 
 def latency_qloom_vvau(p) -> int:
-    """First input beat of an isolated pixel -> its last output beat, beyond the II."""
-    return pipeline_depth(p["NUM_THRESH"]) + 1
+    """An isolated pixel takes its II plus this many cycles (the pipeline depth)."""
+    return pipeline_depth(p["NUM_THRESH"])
 
 
 def vvau_credits(NF: int, KF: int, depth: int) -> int:
     """Output beats qloom_vvau may have in flight or queued so that it never waits for a
-    credit at full rate: the output beats issued in any ``depth + 1`` consecutive cycles
-    (a burst of NF, one per channel fold, every KF*NF cycles), plus one."""
-    period, window = NF * KF, depth + 1
+    credit at full rate: the output beats issued in any ``depth + 2`` consecutive cycles
+    (issue -> m_axis -> the credit back; a burst of NF, one per channel fold, every
+    KF*NF cycles), plus one."""
+    period, window = NF * KF, depth + 2
     return NF * (window // period) + min(NF, window % period) + 1
 
 
