@@ -166,8 +166,8 @@ def parts_qloom_vvau(CHANNELS=4, K=9, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_B
     # ---- registers beyond the memories and the FIFO
     ff = clog2(NF) + clog2(KF) + clog2(D)           # nf kf waddr
     ff += clog2(credits + 1) + 4 + 1                # pending, control valid bits, fin3
-    ff += (4 if KF > 1 else 0)                      # first/last through C1..CT (constant when KF = 1)
-    ff += 2 * clog2(NF) + (1 if KF > 1 else 0) * 2 if NT else 0  # nf, last to the threshold ROM
+    ff += 8 if KF > 1 else 0                        # first, last through 4 stages (constant if KF = 1)
+    ff += 3 * clog2(NF) if NT else 0                # nf to the threshold ROM (CP)
     ff += 2 * lanes * IB                            # x1, x1r
     ff += lanes * prw if not dsp_per or family != "xc7" else 0  # prodq
     ff += PE * tw                                   # dot2
