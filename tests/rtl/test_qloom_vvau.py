@@ -169,11 +169,20 @@ def test_vvau(case):
 
 @pytest.mark.synth
 def test_vvau_synth(capsys):
+    """Synthesizes without latches, and the resource model (qloom.ops.vvau.parts_qloom_vvau)
+    is near Yosys: flip-flops counted register by register within 5 %, LUTs (fitted
+    features) within 25 %."""
+    from qloom.ops import estimate_module
+
     p, acc_range = full_params("u4s4_c8k9_pe2")
     rng = np.random.default_rng(0)
     W, X, T = make_data(p, acc_range, rng, 4)
-    r = synth_check("qloom_vvau", MODS, p, files=files_for(p, W, T))
+    files = files_for(p, W, T)
+    r = synth_check("qloom_vvau", MODS, p, files=files)
+    est = estimate_module("qloom_vvau", p, "xc7", files)
     with capsys.disabled():
-        print(f"\nqloom_vvau C8 K9 PE2 4b x 4b, 3 thresholds: LUT={r.luts} FF={r.ffs} "
-              f"BRAM={r.brams} DSP={r.dsps}")
-    assert r.luts > 0 and r.dsps == 0
+        print(f"\nqloom_vvau C8 K9 PE2 4b x 4b, 3 thresholds: Yosys LUT={r.luts} FF={r.ffs} "
+              f"BRAM={r.brams} DSP={r.dsps}; model {est}")
+    assert r.luts > 0 and r.dsps == 0 == est["DSP"] and r.brams == est["BRAM18"]
+    assert abs(est["FF"] - r.ffs) <= 0.05 * r.ffs, (est, r.ffs)
+    assert abs(est["LUT"] - r.luts) <= 0.25 * r.luts, (est, r.luts)

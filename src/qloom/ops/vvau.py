@@ -174,16 +174,14 @@ def parts_qloom_vvau(CHANNELS=4, K=9, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_B
     ff += PE * ACC                                  # dl[0] (the accumulator)
     ff += PE * OB + 1                               # output register (credit_out IN_REG)
     P.ff += ff
-    # the delay line dl[1..NF-1]: shift registers (SRLC32E on Xilinx: one LUT per bit per
-    # 32 stages, the last stage a flip-flop), flip-flops elsewhere
+    # the delay line dl[1..NF-1]: Yosys' shregmap turns a chain of 3 or more stages into
+    # shift-register LUTs on Xilinx (SRL16E / SRLC32E: one per bit per 32 stages; measured:
+    # NF 8 -> 48 SRL16E for PE*ACC = 48, NF 32 -> 12 SRLC32E), flip-flops elsewhere
     if NF > 1:
         bits = PE * ACC
-        if family in ("xc7", "xcup"):
-            if NF - 1 >= 3:
-                P.feat("srl", bits * cdiv(NF - 2, 32))
-                P.ff += bits
-            else:
-                P.ff += bits * (NF - 1)
+        if family in ("xc7", "xcup") and NF - 1 >= 3:
+            # counted exactly, like LUT-RAM (a LUT each in synth.json's LUT)
+            P.lut[("mem", "lutram")] = P.lut.get(("mem", "lutram"), 0.0) + bits * cdiv(NF - 1, 32)
         else:
             P.ff += bits * (NF - 1)
     # ---- LUT features
