@@ -194,8 +194,8 @@ def parts_qloom_vvau(CHANNELS=4, K=9, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_B
         P.feat(tag + "lane_mul", lanes * IB * WB)
     elif mode in ("wbip", "xbip"):
         P.feat(tag + "lane_neg", lanes * (IB if mode == "wbip" else WB))
-    else:
-        P.feat(tag + "lane_xnor", lanes)
+    else:  # XNOR: a +1/-1 product, priced as a 1-bit negation (not in the sweep yet)
+        P.feat(tag + "lane_neg", lanes)
     tree, n = 0.0, SIMD
     for lv in range(1, TL + 1):
         tree += (n // 2) * min(ACC, prw + lv)
