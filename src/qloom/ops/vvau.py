@@ -168,9 +168,28 @@ def parts_qloom_vvau(CHANNELS=4, K=9, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_B
     ff += clog2(credits + 1) + 4 + 1                # pending, control valid bits, fin3
     ff += 8 if KF > 1 else 0                        # first, last through 4 stages (constant if KF = 1)
     ff += 3 * clog2(NF) if NT else 0                # nf to the threshold ROM (CP)
-    ff += 2 * lanes * IB                            # x1, x1r
-    ff += lanes * prw if not dsp_per or family != "xc7" else 0  # prodq
-    ff += PE * tw                                   # dot2
+    absorb = bool(dsp_per) and family == "xc7"
+    live_lanes, prod_bits = lanes, lanes * prw
+    if const_w and wwords:
+        # constant weights (one ROM word): a lane with weight 0 vanishes with its input
+        # registers; a product register keeps only the bits that vary over the inputs
+        live_lanes, prod_bits = 0, 0
+        xs = [-1, 1] if IN_BIPOLAR else list(range(-(1 << (IB - 1)), 1 << (IB - 1)) if IN_SIGNED
+                                             else range(1 << IB))
+        for i in range(lanes):
+            v = (wwords[0] >> (i * WB)) & ((1 << WB) - 1)
+            w = (1 if v else -1) if W_BIPOLAR else (v - (1 << WB) if W_SIGNED and v >> (WB - 1) else v)
+            if w == 0:
+                continue
+            live_lanes += 1
+            vals = [(x * w) & ((1 << prw) - 1) for x in xs]
+            prod_bits += sum(1 for b in range(prw) if len({(u >> b) & 1 for u in vals}) > 1)
+    ff += 2 * live_lanes * IB                       # x1, x1r
+    ff += prod_bits if not absorb else 0            # prodq (in the DSP48E1 on xc7)
+    if absorb:  # DSP48E1s absorb the retiming registers (w1r, x1r) and, without a tree, dot2
+        ff -= wlanes + lanes * IB
+    if not absorb or SIMD > 1:
+        ff += PE * tw                               # dot2
     ff += PE * ACC                                  # dl[0] (the accumulator)
     ff += PE * OB + 1                               # output register (credit_out IN_REG)
     P.ff += ff
