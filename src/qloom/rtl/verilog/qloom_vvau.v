@@ -71,19 +71,10 @@
 `include "qloom_axis.vh"
 
 module qloom_vvau #(
-    parameter integer CHANNELS = 4,
-    parameter integer K = 9,
-    parameter integer PE = 1,
-    parameter integer SIMD = 1,
-    parameter integer IN_BITS = 4,
-    parameter integer IN_SIGNED = 0,
-    parameter integer IN_BIPOLAR = 0,
-    parameter integer W_BITS = 4,
-    parameter integer W_SIGNED = 1,
-    parameter integer W_BIPOLAR = 0,
-    parameter integer ACC_BITS = 16,
-    parameter integer NUM_THRESH = 0,
-    parameter integer OUT_BITS = 4,
+    parameter integer CHANNELS = 4, K = 9, PE = 1, SIMD = 1,       // window, folding
+    parameter integer IN_BITS = 4, IN_SIGNED = 0, IN_BIPOLAR = 0,  // input elements
+    parameter integer W_BITS = 4, W_SIGNED = 1, W_BIPOLAR = 0,     // weights
+    parameter integer ACC_BITS = 16, NUM_THRESH = 0, OUT_BITS = 4,
     // OUT_SIGNED documents how the consumer reads the output (the bits are the same).
     /* verilator lint_off UNUSEDPARAM */
     parameter integer OUT_SIGNED = 0,
