@@ -83,10 +83,45 @@ def measure(op, fold, frames=2):
     return res.out_cycles[2 * per - 1] - res.out_cycles[per - 1]
 
 
+def write_report(out: dict) -> str:
+    RESULTS.mkdir(exist_ok=True)
+    write_atomic(RESULTS / "vvau_vs_mvau.json", lambda p: Path(p).write_text(json.dumps(out, indent=1) + "\n"))
+    lines = ["# VVAU vs block-diagonal MVAU (depthwise 3x3, C=32, 16x16 output, 4-bit)", "",
+             "Written by benchmarks/vvau_vs_mvau.py (Yosys 0.70 synth_xilinx, xc7, the module alone).", "",
+             "| unit | PE | SIMD | cycles/frame | Yosys LUT | Yosys FF | BRAM18 | model LUT | model FF |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in out["rows"]:
+        y, m = r["yosys_xc7"], r["model_xc7"]
+        lines.append(f"| {r['unit']} | {r['fold']['PE']} | {r['fold']['SIMD']} | {r['cycles_per_frame']:,} | "
+                     f"{y['LUT']:,} | {y['FF']:,} | {y['BRAM18']} | {m['LUT']:,} | {m['FF']:,} |")
+    lines += ["", "Verilator-measured cycles per frame: "
+              + ", ".join(f"{k} {v:,}" for k, v in out["verilator_cycles_per_frame"].items()), ""]
+    text = "\n".join(lines)
+    write_atomic(RESULTS / "vvau_vs_mvau.md", lambda p: Path(p).write_text(text))
+    return text
+
+
+def remodel() -> str:
+    """Recompute the model columns of the stored results with the current resource model."""
+    out = json.loads((RESULTS / "vvau_vs_mvau.json").read_text())
+    vv, mv = layer()
+    for r in out["rows"]:
+        op = vv if r["unit"] == "VVAU" else mv
+        inst = op.rtl(r["fold"])
+        est = estimate_instance(inst, "xc7", inst.make_files())
+        r["model_xc7"] = {k: v for k, v in est.items() if k != "URAM"}
+    return write_report(out)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--remodel", action="store_true",
+                    help="only recompute the model columns of the stored results")
     args = ap.parse_args(argv)
+    if args.remodel:
+        print(remodel())
+        return
     vv, mv = layer()
     cfgs = [("VVAU", vv, dict(PE=pe, SIMD=s)) for pe, s in [(1, 1), (4, 1), (32, 1), (32, 9)]]
     cfgs += [("MVAU block-diagonal", mv, dict(PE=pe, SIMD=1)) for pe in (1, 4, 32)]
@@ -98,25 +133,12 @@ def main(argv=None):
 
     with ThreadPoolExecutor(max_workers=args.jobs) as ex:
         rows = list(ex.map(work, cfgs))
-    for r in rows:
-        print(json.dumps(r), flush=True)
-    measured = {"VVAU PE4": measure(vv, dict(PE=4, SIMD=1)), "MVAU block-diagonal PE4": measure(mv, dict(PE=4, SIMD=1))}
+    measured = {"VVAU PE4": measure(vv, dict(PE=4, SIMD=1)),
+                "MVAU block-diagonal PE4": measure(mv, dict(PE=4, SIMD=1))}
     out = {"layer": dict(channels=C, kernel=[3, 3], out_pixels=[OH, OW], in_type="UINT4", weight_type="INT4",
                          thresholds=15),
            "rows": rows, "verilator_cycles_per_frame": measured}
-    RESULTS.mkdir(exist_ok=True)
-    write_atomic(RESULTS / "vvau_vs_mvau.json", lambda p: Path(p).write_text(json.dumps(out, indent=1) + "\n"))
-    lines = ["# VVAU vs block-diagonal MVAU (depthwise 3x3, C=32, 16x16 output, 4-bit)", "",
-             "| unit | PE | SIMD | cycles/frame | Yosys LUT | Yosys FF | BRAM18 | model LUT | model FF |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        y, m = r["yosys_xc7"], r["model_xc7"]
-        lines.append(f"| {r['unit']} | {r['fold']['PE']} | {r['fold']['SIMD']} | {r['cycles_per_frame']:,} | "
-                     f"{y['LUT']:,} | {y['FF']:,} | {y['BRAM18']} | {m['LUT']:,} | {m['FF']:,} |")
-    lines += ["", "Verilator-measured cycles per frame: "
-              + ", ".join(f"{k} {v:,}" for k, v in measured.items()), ""]
-    write_atomic(RESULTS / "vvau_vs_mvau.md", lambda p: Path(p).write_text("\n".join(lines)))
-    print("\n".join(lines))
+    print(write_report(out))
 
 
 if __name__ == "__main__":
