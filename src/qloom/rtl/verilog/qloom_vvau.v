@@ -366,7 +366,7 @@ module qloom_vvau #(
     reg fin4;
     generate
         if (NUM_THRESH > 0) begin : g_thr
-            (* ram_style = ROM_STYLE *) reg [TWORD-1:0] tmem [0:NF-1];
+            reg [TWORD-1:0] tmem [0:NF-1];
             initial $readmemh(THRESH_FILE, tmem);
             reg [TWORD-1:0] tq, thr3;
             always @(posedge ap_clk) begin
