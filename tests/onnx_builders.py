@@ -294,3 +294,28 @@ def qdq_mlp(path, *, widths=(12, 16, 5), seed=0, scales=(2 ** -4, 2 ** -7, 2 ** 
     return _save(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, widths[0]])],
                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, widths[-1]])], path, "qdq_mlp",
                  extra_opsets=())
+
+
+def depthwise(path, *, channels: int = 4, size: int = 6, seed: int = 0):
+    """input (1, C, H, W) -> Quant -> Conv(3x3, pad 1, group = C, Quant weights) -> Relu ->
+    Quant -> output: one depthwise convolution (a VVAU in hardware)."""
+    rng = np.random.default_rng(seed)
+    c = channels
+    nodes, inits = [], []
+    n, i = quant_node("qin", "x", 4, 0.25, signed=0)
+    nodes.append(n); inits += i
+    inits.append(_init("w", rng.integers(-7, 8, size=(c, 1, 3, 3)).astype(np.float32) * 0.125))
+    n, i = quant_node("qw", "w", 4, 0.125)
+    nodes.append(n); inits += i
+    nodes.append(helper.make_node("Conv", ["qin_out", "qw_out"], ["conv"], name="Conv_0", group=c,
+                                  kernel_shape=[3, 3], pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", ["conv"], ["r0"], name="Relu_0"))
+    n, i = quant_node("qa", "r0", 4, 0.5, signed=0)
+    nodes.append(n); inits += i
+    nodes[-1].output[0] = "y"
+    shape = [1, c, size, size]
+    graph = helper.make_graph(nodes, "depthwise", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(QDOMAIN, 1)])
+    onnx.save(model, str(path))
+    return path

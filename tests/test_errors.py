@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 import pytest
 
-from onnx_builders import mlp
+from onnx_builders import depthwise, mlp
 from qloom.cli import main
 from qloom.passes.lower import HANDLERS
 
@@ -46,6 +46,8 @@ def _files(d, digits_model):
     (d / "fold_knob.json").write_text(json.dumps({"MVAU_0": {"PX": 1}}))
     (d / "fold_style.json").write_text(json.dumps({"MVAU_0": {"ram_style": "ultra"}}))
     (d / "fold_pw.json").write_text(json.dumps({"SWG_1": {"SIMD": 1, "parallel_window": 1}}))
+    depthwise(d / "depthwise.onnx")
+    (d / "fold_vvau.json").write_text(json.dumps({"VVAU_0": {"PE": 2, "SIMD": 3}}))
     return {"model": digits_model}
 
 
@@ -118,6 +120,10 @@ CATALOGUE = {
                                r"{d}/fold_pw\.json: layer SWG_1 \(SWG\): the combination \{'SIMD': 1, "
                                r"'parallel_window': 1\} is not realizable \(parallel_window needs SIMD = "
                                r"all 16 channels\)"),
+    "folding_vvau_simd": (["build", "{d}/depthwise.onnx", "-o", "{d}/out", "--folding", "{d}/fold_vvau.json"],
+                          r"{d}/fold_vvau\.json: layer VVAU_0 \(VVAU\): the combination \{'PE': 2, 'SIMD': 3\} "
+                          r"is not realizable \(SIMD > 1 needs PE = all 4 channels \(the SWG streams a window "
+                          r"channels innermost\)\)"),
     "folding_and_target": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_pe.json",
                             "--target-fps", "1000"], r"give either --folding or --target-fps, not both"),
     "latency_without_fps": (["build", "{model}", "-o", "{d}/out", "--target-latency", "100"],
