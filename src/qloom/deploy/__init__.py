@@ -60,7 +60,7 @@ def deploy(out: str | os.PathLike, board: str | None = None, bitstream: bool = F
     meta, est = _read_build(out)
     board = board or est.get("board")
     if board not in BOARDS:
-        raise QloomError(f"--board {board}: no deploy flow for this board (expected one of "
+        raise QloomError(f"board {board}: no deploy flow for it (qloom deploy supports "
                          f"{', '.join(BOARDS)})")
     clock = float(est["clock_mhz"])
     graph, _, _ = _load_out(out)
@@ -128,8 +128,9 @@ def _ulx3s(d: Path, link: dict, clock: float) -> dict:
 
 
 def sim_transport(out: str | os.PathLike):
-    """The driver's SimTransport for ``OUT/deploy`` (a ULX3S deploy): builds (cached) the
-    Verilator model of ``qloom_uart_link`` from the deployed sources."""
+    """The driver's simulation transport for ``OUT/deploy``: ULX3S: SimTransport, the
+    Verilator model of ``qloom_uart_link`` (built from the deployed sources, cached); Zynq:
+    AxisSimTransport, ``qloom_zynq_top`` at the DMA's stream side."""
     from qloom.deploy.driver import SimTransport
     from qloom.deploy.sim import build_link_sim
 
@@ -137,8 +138,10 @@ def sim_transport(out: str | os.PathLike):
     if not (d / "deploy.json").is_file():
         raise QloomError(f"{out}: no deploy/deploy.json; run qloom deploy {out} first")
     info = json.loads((d / "deploy.json").read_text())
-    if info.get("kind") != "ulx3s":
-        raise QloomError(f"{out}: --target sim runs the ULX3S UART top; this deploy is for {info.get('board')}")
+    if info.get("kind") == "zynq":
+        from qloom.deploy.driver import AxisSimTransport
+
+        return AxisSimTransport(d, info["link"], info["hdl"])
     srcs = [d / s for s in info["sources"] if s != "qloom_ulx3s.v"]
     binary = build_link_sim(srcs, info["link_params"])
     return SimTransport(binary, d, info["link"])

@@ -171,8 +171,10 @@ class SimTransport(_UartLink):
 
 
 class PynqTransport:
-    """Zynq: the bitstream + .hwh of ``make bitstream`` through PYNQ (``pynq.Overlay``), one
-    DMA transfer each way per call (``axi_dma_0``: MM2S -> s_axis, S2MM <- m_axis)."""
+    """Zynq: the bitstream + .hwh of ``make bitstream`` through PYNQ (``pynq.Overlay``):
+    ``axi_dma_0`` in simple mode, the whole batch in one MM2S transfer and one S2MM transfer
+    per output frame (``qloom_zynq_top`` ends each frame with TLAST). Beats are
+    ``link["in_width"]``/``["out_width"]`` bits (the DMA widths), least significant byte first."""
 
     def __init__(self, bitfile, link: dict):
         from pynq import Overlay, allocate  # on the board only
@@ -183,19 +185,36 @@ class PynqTransport:
         self.allocate = allocate
 
     def exchange(self, in_beats, n_out_beats: int) -> list[int]:
-        def dtype(bits):
-            return {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}.get(bits, np.uint8)
-
-        iw, ow = self.link["in_width"], self.link["out_width"]
-        src = np.frombuffer(beats_to_bytes(in_beats, iw), dtype=dtype(iw) if iw <= 64 else np.uint8)
-        ib = self.allocate(shape=src.shape, dtype=src.dtype)
-        ob = self.allocate(shape=(n_out_beats * ow // 8,), dtype=np.uint8)
+        L = self.link
+        src = np.frombuffer(beats_to_bytes(in_beats, L["in_width"]), dtype=np.uint8)
+        frame_bytes = L["out_beats"] * L["out_width"] // 8
+        n = n_out_beats // L["out_beats"]
+        ib = self.allocate(shape=src.shape, dtype=np.uint8)
+        ob = self.allocate(shape=(n, frame_bytes), dtype=np.uint8)
         ib[:] = src
-        self.dma.recvchannel.transfer(ob)
         self.dma.sendchannel.transfer(ib)
+        for k in range(n):
+            self.dma.recvchannel.transfer(ob[k])
+            self.dma.recvchannel.wait()
         self.dma.sendchannel.wait()
-        self.dma.recvchannel.wait()
-        return bytes_to_beats(bytes(ob), ow)
+        return bytes_to_beats(bytes(np.asarray(ob)), L["out_width"])
+
+
+class AxisSimTransport:
+    """Zynq builds in simulation: the DMA's stream side, i.e. the beats of ``PynqTransport``
+    through a Verilator model of ``qloom_zynq_top`` (qloom.sim.verilator.AxisSim), run with
+    qloom_top's .mem files from ``deploy_dir``."""
+
+    def __init__(self, deploy_dir, link: dict, hdl: list[str]):
+        from qloom.sim.verilator import AxisSim
+
+        d = Path(deploy_dir)
+        self.files = {f: str(d / f) for f in hdl if f.endswith(".mem")}
+        self.sim = AxisSim("qloom_zynq_top", [d / f for f in hdl if f.endswith(".v") or f.endswith(".vh")],
+                           in_width=link["in_width"], out_width=link["out_width"])
+
+    def exchange(self, in_beats, n_out_beats: int) -> list[int]:
+        return list(self.sim.run(list(in_beats), n_out_beats, files=self.files).outputs)
 
 
 class Accelerator:

@@ -207,7 +207,8 @@ def build_bitstream(deploy_dir: Path, sources: list[str], clock_mhz: float, prog
     wd = Path(tempfile.mkdtemp(prefix="qloom-ulx3s-"))
     try:
         t0 = time.perf_counter()
-        names = stage(wd, [deploy_dir / s for s in sources] + [deploy_dir / "qloom_ulx3s.lpf"])
+        mems = {m.name: str(m) for m in deploy_dir.glob("*.mem")}  # qloom_top's $readmemh files
+        names = stage(wd, [deploy_dir / s for s in sources] + [deploy_dir / "qloom_ulx3s.lpf"], mems)
         vs = [n for n in names if n.endswith(".v")]
         progress(f"synth_ecp5 of qloom_ulx3s ({len(vs)} files)")
         run_yosys(f"read_verilog -defer -sv {' '.join(vs)}; hierarchy -top qloom_ulx3s; "
