@@ -33,12 +33,12 @@ ZYNQ = {
 # PS kind -> IP, its automation rule, clock/reset pins, the master for AXI-Lite, the slave
 # for the DMA's memory side, the PS configuration keys (clock 0 frequency, ports enabled)
 PS = {
-    "ps7": {"vlnv": "xilinx.com:ip:processing_system7:5.5", "rule": "xilinx.com:bd_rule:processing_system7",
+    "ps7": {"ip": "processing_system7", "rule": "xilinx.com:bd_rule:processing_system7",
             "rule_config": 'make_external "FIXED_IO, DDR" apply_board_preset "1" Master "Disable" Slave "Disable"',
             "clk": "FCLK_CLK0", "resetn": "FCLK_RESET0_N", "master": "M_AXI_GP0", "slave": "S_AXI_HP0",
             "config": {"CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ": "{clock}", "CONFIG.PCW_USE_S_AXI_HP0": "1",
                        "CONFIG.PCW_USE_M_AXI_GP0": "1"}},
-    "psu": {"vlnv": "xilinx.com:ip:zynq_ultra_ps_e:3.3", "rule": "xilinx.com:bd_rule:zynq_ultra_ps_e",
+    "psu": {"ip": "zynq_ultra_ps_e", "rule": "xilinx.com:bd_rule:zynq_ultra_ps_e",
             "rule_config": 'apply_board_preset "1"',
             "clk": "pl_clk0", "resetn": "pl_resetn0", "master": "M_AXI_HPM0_FPD", "slave": "S_AXI_HP0_FPD",
             "config": {"CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ": "{clock}", "CONFIG.PSU__USE__S_AXI_GP2": "1",
@@ -149,15 +149,21 @@ if {{[llength [get_board_parts -quiet $board_part]]}} {{
 set_property ip_repo_paths [list ./ip_repo] [current_project]
 update_ip_catalog
 create_bd_design qloom_bd
+# the newest version of a Xilinx IP in this Vivado's catalog
+proc qloom_vlnv {{name}} {{
+    set defs [lsort [get_ipdefs -all xilinx.com:ip:$name:*]]
+    if {{![llength $defs]}} {{ error "qloom: IP $name not in the catalog" }}
+    return [lindex $defs end]
+}}
 
-create_bd_cell -type ip -vlnv {ps['vlnv']} ps
+create_bd_cell -type ip -vlnv [qloom_vlnv {ps['ip']}] ps
 apply_bd_automation -rule {ps['rule']} -config {{{ps['rule_config']}}} [get_bd_cells ps]
 set_property -dict [list {cfg}] [get_bd_cells ps]
 
-create_bd_cell -type ip -vlnv xilinx.com:ip:axi_dma:7.1 axi_dma_0
+create_bd_cell -type ip -vlnv [qloom_vlnv axi_dma] axi_dma_0
 set_property -dict [list CONFIG.c_include_sg {{0}} CONFIG.c_sg_length_width {{26}} CONFIG.c_m_axis_mm2s_tdata_width {{{in_pad}}} CONFIG.c_mm2s_burst_size {{16}} CONFIG.c_s2mm_burst_size {{16}}] [get_bd_cells axi_dma_0]
 create_bd_cell -type ip -vlnv {IP_VLNV} qloom_0
-create_bd_cell -type ip -vlnv xilinx.com:ip:proc_sys_reset:5.0 rst_qloom
+create_bd_cell -type ip -vlnv [qloom_vlnv proc_sys_reset] rst_qloom
 
 connect_bd_net [get_bd_pins ps/{ps['clk']}] [get_bd_pins rst_qloom/slowest_sync_clk]
 connect_bd_net [get_bd_pins ps/{ps['resetn']}] [get_bd_pins rst_qloom/ext_reset_in]
