@@ -128,44 +128,36 @@ def _ulx3s(d: Path, link: dict, clock: float) -> dict:
 
 
 def sim_transport(out: str | os.PathLike):
-    """The driver's simulation transport for ``OUT/deploy``: ULX3S: SimTransport, the
-    Verilator model of ``qloom_uart_link`` (built from the deployed sources, cached); Zynq:
-    AxisSimTransport, ``qloom_zynq_top`` at the DMA's stream side."""
-    from qloom.deploy.driver import SimTransport
-    from qloom.deploy.sim import build_link_sim
+    """The driver's simulation transport for ``OUT/deploy`` (see driver.sim_transport)."""
+    from qloom.deploy.driver import sim_transport as make
 
-    d = Path(out) / "deploy"
-    if not (d / "deploy.json").is_file():
-        raise QloomError(f"{out}: no deploy/deploy.json; run qloom deploy {out} first")
-    info = json.loads((d / "deploy.json").read_text())
-    if info.get("kind") == "zynq":
-        from qloom.deploy.driver import AxisSimTransport
-
-        return AxisSimTransport(d, info["link"], info["hdl"])
-    srcs = [d / s for s in info["sources"] if s != "qloom_ulx3s.v"]
-    binary = build_link_sim(srcs, info["link_params"])
-    return SimTransport(binary, d, info["link"])
+    return make(out)
 
 
 def run(out: str | os.PathLike, x, target: str = "sim", port: str | None = None):
-    """``qloom run``: ``x`` float32 (N, ...) through the deployed accelerator -> float32."""
+    """``qloom run``: ``x`` float32 (N, ...) through the deployed accelerator -> float32.
+    ``target`` "sim" (Verilator: the ULX3S UART top, or a Zynq build's stream side) or
+    "board" (the ULX3S on serial ``port``). Raises QloomError (one line) for a folder that
+    is not deployed, a port that does not open, or a link error."""
     from qloom.deploy.driver import Accelerator, DriverError, SerialTransport
 
     out = Path(out)
-    if target == "sim":
-        transport = sim_transport(out)
-    else:
-        info = json.loads((out / "deploy" / "deploy.json").read_text()) if (out / "deploy" / "deploy.json").is_file() else None
-        if info is None:
-            raise QloomError(f"{out}: no deploy/deploy.json; run qloom deploy {out} first")
-        if info["kind"] != "ulx3s":
+    dj = out / "deploy" / "deploy.json"
+    if not dj.is_file():
+        raise QloomError(f"{out}: no deploy/deploy.json; run qloom deploy {out} first")
+    info = json.loads(dj.read_text())
+    try:
+        if target == "sim":
+            transport = sim_transport(out)
+        elif info["kind"] != "ulx3s":
             raise QloomError(f"{out}: --target board runs on the Zynq board itself: "
                              "python deploy/driver/driver.py --target board there")
-        try:
-            transport = SerialTransport(port or "/dev/ttyUSB0", info["link"])
-        except (ImportError, OSError) as e:
-            raise QloomError(f"{port or '/dev/ttyUSB0'}: cannot open the ULX3S serial port ({e})") from None
-    try:
+        else:
+            try:
+                transport = SerialTransport(port or "/dev/ttyUSB0", info["link"])
+            except (ImportError, OSError) as e:
+                raise QloomError(f"{port or '/dev/ttyUSB0'}: cannot open the ULX3S serial port "
+                                 f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
         return Accelerator(out, transport).execute(x)
     except DriverError as e:
         raise QloomError(f"{out}: {e}") from None

@@ -217,6 +217,23 @@ class AxisSimTransport:
         return list(self.sim.run(list(in_beats), n_out_beats, files=self.files).outputs)
 
 
+def sim_transport(out):
+    """The driver's simulation transport for ``OUT/deploy``: ULX3S: SimTransport, the
+    Verilator model of ``qloom_uart_link`` (built from the deployed sources, cached); Zynq:
+    AxisSimTransport, ``qloom_zynq_top`` at the DMA's stream side."""
+    from qloom.deploy.sim import build_link_sim
+
+    d = Path(out) / "deploy"
+    if not (d / "deploy.json").is_file():
+        raise DriverError(f"{out}: no deploy/deploy.json; run qloom deploy {out} first")
+    info = json.loads((d / "deploy.json").read_text())
+    if info.get("kind") == "zynq":
+        return AxisSimTransport(d, info["link"], info["hdl"])
+    srcs = [d / s for s in info["sources"] if s != "qloom_ulx3s.v"]
+    binary = build_link_sim(srcs, info["link_params"])
+    return SimTransport(binary, d, info["link"])
+
+
 class Accelerator:
     """A deployed qloom accelerator. ``out_dir``: the build folder OUT (default: the one
     this file sits in, ``OUT/deploy/driver/driver.py``); ``transport``: one of the classes
@@ -229,8 +246,6 @@ class Accelerator:
         self.deploy = json.loads((self.out / "deploy" / "deploy.json").read_text())
         self.graph, _, self.meta = _load_out(self.out)
         if transport is None:
-            from qloom.deploy import sim_transport
-
             transport = sim_transport(self.out)
         self.transport = transport
 
