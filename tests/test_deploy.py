@@ -224,3 +224,50 @@ def test_ulx3s_bitstream(built, capsys):
     info = json.loads((out / "deploy" / "deploy.json").read_text())
     assert info["pnr"]["utilization"]["TRELLIS_IO"]["used"] == 12  # clk, 2 UART, 8 LEDs, FIRE1
     assert any(v for v in info["pnr"]["fmax_mhz"].values())
+
+
+@pytest.mark.sim
+def test_serial_transport_through_a_pty(built):
+    """SerialTransport (pyserial) on a pseudo-terminal whose other end is the simulated
+    board: the bytes the driver writes to the port go through the Verilator UART top and
+    its answer comes back through the port; the result equals the emulator."""
+    import os
+    import threading
+
+    from qloom.deploy import sim_transport
+    from qloom.deploy.driver import Accelerator, SerialTransport
+    from qloom.emulate import emulate
+    from qloom.passes import lower_model
+
+    d, outs = built
+    out = outs["ulx3s-85f"]
+    x = np.load(d / "x.npy")
+    board = sim_transport(out)
+    L = board.link
+    payload = len(x) * L["in_beats"] * L["in_width"] // 8
+    assert payload <= 0xFFFF
+    req_len = payload + 4  # the driver sends the batch as one request
+    resp_len = len(x) * (L["out_beats"] * L["out_width"] // 8 + 5)
+    master, slave = os.openpty()
+    errors = []
+
+    def fake_board():
+        try:
+            got = b""
+            while len(got) < req_len:
+                got += os.read(master, req_len - len(got))
+            os.write(master, board.transfer(got, resp_len))
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    th = threading.Thread(target=fake_board, daemon=True)
+    th.start()
+    try:
+        acc = Accelerator(out, SerialTransport(os.ttyname(slave), L, timeout_s=60))
+        y = acc.execute(x)
+    finally:
+        th.join(timeout=60)
+        os.close(master)
+        os.close(slave)
+    assert not errors, errors
+    np.testing.assert_array_equal(y, emulate(lower_model(out / "model.onnx"), x))
