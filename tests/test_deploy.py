@@ -271,3 +271,15 @@ def test_serial_transport_through_a_pty(built):
         os.close(slave)
     assert not errors, errors
     np.testing.assert_array_equal(y, emulate(lower_model(out / "model.onnx"), x))
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("board, top", [("ulx3s-85f", "qloom_uart_link"), ("pynq-z1", "qloom_zynq_top")])
+def test_deployed_verilog_lints_clean(built, board, top):
+    """verilator --lint-only -Wall of the host-link top with the deployed parameters."""
+    from qloom.sim.verilator import lint
+
+    dep = built[1][board] / "deploy"
+    info = json.loads((dep / "deploy.json").read_text())
+    srcs = [dep / f for f in (info.get("sources") or info["hdl"]) if f.endswith(".v") and f != "qloom_ulx3s.v"]
+    assert lint(top, srcs, params=info.get("link_params")) == ""

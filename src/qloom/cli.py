@@ -169,11 +169,15 @@ def _cmd_run(args) -> int:
 
     x = load_array(args.input)
     t0 = time.perf_counter()
-    y = run(args.out_dir, x, target=args.target, port=args.port)
+    y, stats = run(args.out_dir, x, target=args.target, port=args.port)
     dt = time.perf_counter() - t0
     save_array(args.output, y)
     print(f"run ({args.target}): {len(x)} frames in {dt:.2f} s ({len(x) / dt:,.1f} frames/s) -> "
           f"{args.output} {tuple(y.shape)} {y.dtype}")
+    if stats.get("cycles"):
+        c, f = stats["cycles"], stats["clock_mhz"]
+        print(f"  simulated board: {c:,} cycles at {f:g} MHz for the whole UART exchange = "
+              f"{len(x) * f * 1e6 / c:,.0f} frames/s through the link")
     return 0
 
 

@@ -135,7 +135,8 @@ def sim_transport(out: str | os.PathLike):
 
 
 def run(out: str | os.PathLike, x, target: str = "sim", port: str | None = None):
-    """``qloom run``: ``x`` float32 (N, ...) through the deployed accelerator -> float32.
+    """``qloom run``: ``x`` float32 (N, ...) through the deployed accelerator -> (y float32,
+    stats: ``clock_mhz`` and, for the simulated UART top, ``cycles`` of the whole exchange).
     ``target`` "sim" (Verilator: the ULX3S UART top, or a Zynq build's stream side) or
     "board" (the ULX3S on serial ``port``). Raises QloomError (one line) for a folder that
     is not deployed, a port that does not open, or a link error."""
@@ -158,6 +159,7 @@ def run(out: str | os.PathLike, x, target: str = "sim", port: str | None = None)
             except (ImportError, OSError) as e:
                 raise QloomError(f"{port or '/dev/ttyUSB0'}: cannot open the ULX3S serial port "
                                  f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
-        return Accelerator(out, transport).execute(x)
+        y = Accelerator(out, transport).execute(x)
+        return y, {"clock_mhz": info["clock_mhz"], **dict(getattr(transport, "stats", {}))}
     except DriverError as e:
         raise QloomError(f"{out}: {e}") from None

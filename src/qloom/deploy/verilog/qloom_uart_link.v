@@ -51,9 +51,11 @@ module qloom_uart_link #(
     localparam [15:0] OUT_LEN = OUT_LEN_I[15:0];
     localparam integer IBW = $clog2(IN_BYTES + 1);
     localparam integer OBW = $clog2(OUT_BYTES + 1);
-    localparam [IBW-1:0] IN_LAST = IN_BYTES - 1;
-    localparam [OBW-1:0] OUT_LAST = OUT_BYTES - 1;
-    localparam [15:0] BEATS = OUT_BEATS;
+    localparam integer IN_LAST_I = IN_BYTES - 1;
+    localparam integer OUT_LAST_I = OUT_BYTES - 1;
+    localparam [IBW-1:0] IN_LAST = IN_LAST_I[IBW-1:0];
+    localparam [OBW-1:0] OUT_LAST = OUT_LAST_I[OBW-1:0];
+    localparam [15:0] BEATS = OUT_BEATS[15:0];
 
     function [7:0] crc8(input [7:0] c, input [7:0] d);
         integer i;
@@ -76,7 +78,9 @@ module qloom_uart_link #(
     reg [2:0] rs;  // 0 header, 1 LEN low, 2 LEN high, 3 payload, 4 CRC
     reg [15:0] rlen;
     reg [7:0] rcrc;
+    /* verilator lint_off UNUSEDSIGNAL */  // a one-byte beat needs no assembly register
     reg [IN_W-1:0] beat;
+    /* verilator lint_on UNUSEDSIGNAL */
     reg [IBW-1:0] bidx;
     reg push;
     reg [IN_W-1:0] push_data;

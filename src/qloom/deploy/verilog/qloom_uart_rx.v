@@ -28,8 +28,10 @@ module qloom_uart_rx #(
         $error("qloom_uart_rx: CLKS_PER_BIT must be >= 4");
     end
     localparam integer CW = $clog2(CLKS_PER_BIT + 1);
-    localparam [CW-1:0] FULL = CLKS_PER_BIT - 1;
-    localparam [CW-1:0] HALF = CLKS_PER_BIT / 2 - 1;
+    localparam integer FULL_I = CLKS_PER_BIT - 1;
+    localparam [CW-1:0] FULL = FULL_I[CW-1:0];
+    localparam integer HALF_I = CLKS_PER_BIT / 2 - 1;
+    localparam [CW-1:0] HALF = HALF_I[CW-1:0];
 
     reg rx_m, rx_s;  // two-flip-flop synchronizer
     reg [1:0] state;  // 0 idle, 1 start bit, 2 data bits, 3 stop bit

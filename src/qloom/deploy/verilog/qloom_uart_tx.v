@@ -25,7 +25,8 @@ module qloom_uart_tx #(
         $error("qloom_uart_tx: CLKS_PER_BIT must be >= 1");
     end
     localparam integer CW = $clog2(CLKS_PER_BIT + 1);
-    localparam [CW-1:0] FULL = CLKS_PER_BIT - 1;
+    localparam integer FULL_I = CLKS_PER_BIT - 1;
+    localparam [CW-1:0] FULL = FULL_I[CW-1:0];
 
     reg [8:0] shift;  // data bits then the stop bit, sent LSB first after the start bit
     reg [3:0] left;   // bits still to send after the current one
