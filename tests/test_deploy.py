@@ -283,3 +283,27 @@ def test_deployed_verilog_lints_clean(built, board, top):
     info = json.loads((dep / "deploy.json").read_text())
     srcs = [dep / f for f in (info.get("sources") or info["hdl"]) if f.endswith(".v") and f != "qloom_ulx3s.v"]
     assert lint(top, srcs, params=info.get("link_params")) == ""
+
+
+@pytest.mark.sim
+def test_run_sim_ulx3s_wide_beats_equals_emulate(tmp_path, capsys):
+    """Multi-byte beats both ways through the UART: the jet MLP folded to 16-bit s_axis beats
+    (two 8-bit inputs) and 80-bit m_axis beats (five 16-bit outputs), little RTL."""
+    from qloom.models import model_path
+
+    model = model_path("jet_w6a6")
+    out = tmp_path / "jet"
+    fold = {"MVAU_0": {"PE": 1, "SIMD": 2}, "MVAU_1": {"PE": 1, "SIMD": 1}, "MVAU_2": {"PE": 1, "SIMD": 1},
+            "MVAU_3": {"PE": 5, "SIMD": 1}}
+    (tmp_path / "fold.json").write_text(json.dumps(fold))
+    assert main(["build", str(model), "-o", str(out), "--board", "ulx3s-85f",
+                 "--folding", str(tmp_path / "fold.json")]) == 0
+    assert main(["deploy", str(out)]) == 0
+    link = json.loads((out / "deploy" / "deploy.json").read_text())["link"]
+    assert link["in_width"] > 8 and link["out_width"] > 16
+    rng = np.random.default_rng(7)
+    np.save(tmp_path / "x.npy", rng.normal(0, 1, (4, 16)).astype(np.float32))
+    assert main(["run", str(out), "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y_run.npy")]) == 0
+    assert main(["emulate", str(model), "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y_emu.npy")]) == 0
+    capsys.readouterr()
+    np.testing.assert_array_equal(np.load(tmp_path / "y_run.npy"), np.load(tmp_path / "y_emu.npy"))
