@@ -17,6 +17,7 @@ phase-detector input f_in / CLKI_DIV in [3.125, 400] MHz, VCO in [400, 800] MHz,
 """
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,8 +224,9 @@ def build_bitstream(deploy_dir: Path, sources: list[str], clock_mhz: float, prog
         progress("ecppack")
         run_tool("ecppack", ["--compress", "qloom_ulx3s.config", "qloom_ulx3s.bit"], cwd=wd,
                  what="qloom_ulx3s", expect=("qloom_ulx3s.bit",))
-        for f in ("qloom_ulx3s.bit", "pnr_report.json"):
-            shutil.copy(wd / f, deploy_dir / f)
+        for f in ("qloom_ulx3s.bit", "pnr_report.json"):  # complete files only (copy, rename)
+            shutil.copy(wd / f, deploy_dir / f".{f}.part")
+            os.replace(deploy_dir / f".{f}.part", deploy_dir / f)
         rep = json.loads((wd / "pnr_report.json").read_text())
         fmax = {k: v.get("achieved") for k, v in rep.get("fmax", {}).items()}
         util = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
