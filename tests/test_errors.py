@@ -48,6 +48,9 @@ def _files(d, digits_model):
     (d / "fold_pw.json").write_text(json.dumps({"SWG_1": {"SIMD": 1, "parallel_window": 1}}))
     depthwise(d / "depthwise.onnx")
     (d / "fold_vvau.json").write_text(json.dumps({"VVAU_0": {"PE": 2, "SIMD": 3}}))
+    (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for an Alveo card
+    (d / "alveo" / "build.json").write_text(json.dumps({"port_in_width": 8, "port_out_width": 8}))
+    (d / "alveo" / "estimates.json").write_text(json.dumps({"board": "u250", "clock_mhz": 300}))
     return {"model": digits_model}
 
 
@@ -135,6 +138,12 @@ CATALOGUE = {
                             r"reachable is [\d,]+ FPS \([\d,]+ cycles per frame\)"),
     "not_a_build": (["rtlsim", "{d}", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                     r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
+    "deploy_not_a_build": (["deploy", "{d}"],
+                           r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
+    "deploy_no_flow": (["deploy", "{d}/alveo"], r"board u250: no deploy flow for it \(qloom deploy "
+                       r"supports ulx3s-85f, pynq-z1, ultra96, zcu104\)"),
+    "run_not_deployed": (["run", "{d}/alveo", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
+                         r"{d}/alveo: no deploy/deploy\.json; run qloom deploy {d}/alveo first"),
 }
 
 

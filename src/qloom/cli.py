@@ -138,6 +138,49 @@ def _cmd_rtlsim(args) -> int:
     return 0
 
 
+def _cmd_deploy(args) -> int:
+    from qloom.deploy import deploy
+
+    r = deploy(args.out_dir, board=args.board, bitstream=args.bitstream,
+               progress=lambda m: print(m, flush=True))
+    print(f"deploy for {r['board']} -> {r['dir']}")
+    if r["kind"] == "ulx3s":
+        pll = r["pll"]
+        print(f"  board top qloom_ulx3s: 25 MHz -> PLL {pll['f_out_mhz']:g} MHz, UART {r['link']['baud']:,} baud "
+              f"8N1 ({r['link']['clks_per_bit']} cycles/bit), pins from ulx3s_v20.lpf")
+        if "pnr" in r:
+            fmax = ", ".join(f"{k} {v:.1f} MHz" for k, v in r["pnr"]["fmax_mhz"].items() if v)
+            print(f"  bitstream {r['dir']}/qloom_ulx3s.bit (Fmax {fmax}; {r['pnr']['seconds']:g} s)")
+        else:
+            print(f"  bitstream: make -C {r['dir']} bitstream (or qloom deploy --bitstream)")
+        print(f"  program:   cd {r['dir']} && {r['program']}   (make program)")
+        print(f"  run:       qloom run {args.out_dir} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0")
+    else:
+        print(f"  Vivado:    make -C {r['dir']} bitstream   (vivado -mode batch -source build.tcl: "
+              f"{r['bit']} + {r['hwh']})")
+        print(f"  run:       copy {r['dir']} to the board, then python driver/driver.py --target board "
+              "-i X.npy -o Y.npy")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from qloom.deploy import run
+    from qloom.fileio import load_array, save_array
+
+    x = load_array(args.input)
+    t0 = time.perf_counter()
+    y, stats = run(args.out_dir, x, target=args.target, port=args.port)
+    dt = time.perf_counter() - t0
+    save_array(args.output, y)
+    print(f"run ({args.target}): {len(x)} frames in {dt:.2f} s ({len(x) / dt:,.1f} frames/s) -> "
+          f"{args.output} {tuple(y.shape)} {y.dtype}")
+    if stats.get("cycles"):
+        c, f = stats["cycles"], stats["clock_mhz"]
+        print(f"  simulated board: {c:,} cycles at {f:g} MHz for the whole UART exchange = "
+              f"{len(x) * f * 1e6 / c:,.0f} frames/s through the link")
+    return 0
+
+
 def _cmd_boards(args) -> int:
     from qloom.boards import list_boards
 
@@ -269,6 +312,21 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--family", choices=["xc7", "xcup", "ecp5"], default="xc7")
     sy.add_argument("--pnr", action="store_true", help="ecp5: nextpnr-ecp5 place-and-route and ecppack")
     sy.set_defaults(fn=_cmd_synth)
+    dp = sub.add_parser("deploy", help="board files into OUT/deploy: ULX3S top + bitstream flow, "
+                                       "Zynq Vivado TCL, the host driver")
+    dp.add_argument("out_dir", metavar="OUT")
+    dp.add_argument("--board", help="board (default: the build's): ulx3s-85f, pynq-z1, ultra96, zcu104")
+    dp.add_argument("--bitstream", action="store_true",
+                    help="ECP5: also build the bitstream (Yosys, nextpnr-ecp5, ecppack; minutes)")
+    dp.set_defaults(fn=_cmd_deploy)
+    ru = sub.add_parser("run", help="run a deployed accelerator through the host driver")
+    ru.add_argument("out_dir", metavar="OUT")
+    ru.add_argument("-i", "--input", required=True, help="input .npy, float, batch first")
+    ru.add_argument("-o", "--output", required=True, help="output .npy")
+    ru.add_argument("--target", choices=["sim", "board"], default="sim",
+                    help="sim: Verilator model of the board top's UART link; board: the ULX3S")
+    ru.add_argument("--port", help="board: serial port (default /dev/ttyUSB0)")
+    ru.set_defaults(fn=_cmd_run)
     for name, fn, hlp in (("explore", _cmd_explore, "Pareto front of FPS vs LUT over the folding space"),
                           ("roofline", _cmd_roofline, "FINN-R roofline of a model on a board")):
         x = sub.add_parser(name, help=hlp)

@@ -224,6 +224,41 @@ def encode_elems(q: np.ndarray, bipolar: bool) -> np.ndarray:
     return (q > 0).astype(np.int64) if bipolar else q.astype(np.int64)
 
 
+def out_beats_per_frame(graph: HWGraph, meta: dict) -> int:
+    """m_axis beats per output frame of a build (``meta`` = build.json)."""
+    return int(np.prod(graph.nodes[-1].out_shape)) // meta["out_elems"]
+
+
+def host_encode(graph: HWGraph, meta: dict, x: np.ndarray) -> list[int]:
+    """The host side of ``qloom_top``'s input: float32 ``x`` (N, *model input shape), already
+    checked, -> s_axis beats (ints, ``meta["in_elems"]`` elements of ``in_elem_bits`` bits
+    each, element i at bits ``[i*W +: W]``, two's complement when signed, bipolar -1/+1 as
+    bit 0/1). The one packing code of rtlsim and the deploy driver."""
+    from qloom.sim.verilator import pack_beats
+
+    first = graph.nodes[0]
+    q = graph.host_input(x).reshape(len(x), -1)
+    in_elems = encode_elems(q, first.in_type.bipolar).ravel()
+    return pack_beats(in_elems, meta["in_elem_bits"], meta["in_elems"],
+                      signed=first.in_type.signed and not first.in_type.bipolar)
+
+
+def host_decode(graph: HWGraph, meta: dict, beats, n: int) -> np.ndarray:
+    """Inverse of :func:`host_encode` for the output: ``n`` frames of m_axis beats (ints; bits
+    above ``out_elems * out_elem_bits`` are byte-lane padding and ignored) -> float32 as the
+    QONNX model outputs it (de-scaled by ``graph.host_output``)."""
+    from qloom.sim.verilator import unpack_beats
+
+    last = graph.nodes[-1]
+    mask = (1 << (meta["out_elem_bits"] * meta["out_elems"])) - 1
+    vals = unpack_beats([int(b) & mask for b in beats], meta["out_elem_bits"], meta["out_elems"],
+                        signed=bool(meta["out_signed"]) and not last.out_type.bipolar)
+    vals = np.asarray(vals, dtype=np.int64)
+    if last.out_type.bipolar:
+        vals = 2 * vals - 1
+    return graph.host_output(vals.reshape((n,) + tuple(last.out_shape)))
+
+
 def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
            seed: int = 0) -> tuple[np.ndarray, dict]:
     """Simulate OUT's ``qloom_top`` with Verilator on float input ``x``.
@@ -233,32 +268,21 @@ def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_s
     latency_cycles (first input beat -> last output beat of frame 0).
     """
     from qloom.emulate import check_input
-    from qloom.sim.verilator import AxisSim, pack_beats, unpack_beats
+    from qloom.sim.verilator import AxisSim
 
     out = Path(out)
     graph, folding, meta = _load_out(out)
     x = check_input(graph, x)
     n = len(x)
-    first, last = graph.nodes[0], graph.nodes[-1]
-    q = graph.host_input(x).reshape(n, -1)
-    in_elems = encode_elems(q, first.in_type.bipolar).ravel()
-    beats = pack_beats(in_elems, meta["in_elem_bits"], meta["in_elems"],
-                       signed=first.in_type.signed and not first.in_type.bipolar)
-    out_per_frame = int(np.prod(last.out_shape)) // meta["out_elems"]
+    beats = host_encode(graph, meta, x)
+    out_per_frame = out_beats_per_frame(graph, meta)
     rtl = out / "rtl"
     sources = sorted(str(p) for p in rtl.glob("*.v"))
     sim = AxisSim("qloom_top", sources, in_width=meta["port_in_width"], out_width=meta["port_out_width"])
     files = {f: str(rtl / f) for f in meta["mem_files"]}
     res = sim.run(beats, n * out_per_frame, p_in_gap=p_in_gap, p_out_stall=p_out_stall,
                   seed=seed, files=files)
-    mask = (1 << (meta["out_elem_bits"] * meta["out_elems"])) - 1
-    vals = unpack_beats([b & mask for b in res.outputs], meta["out_elem_bits"], meta["out_elems"],
-                        signed=bool(meta["out_signed"]) and not last.out_type.bipolar)
-    vals = np.asarray(vals, dtype=np.int64)
-    if last.out_type.bipolar:
-        vals = 2 * vals - 1
-    qo = vals.reshape((n,) + tuple(last.out_shape))
-    y = graph.host_output(qo)
+    y = host_decode(graph, meta, res.outputs, n)
     done = np.asarray(res.out_cycles).reshape(n, out_per_frame)[:, -1]
     ii = float(np.median(np.diff(done))) if n > 1 else None
     stats = {"frames": n, "cycles_per_frame": ii,

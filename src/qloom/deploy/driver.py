@@ -1,0 +1,301 @@
+"""qloom host driver: run a deployed accelerator on float32 data (FINN-like API).
+
+This file is ``qloom/deploy/driver.py``, copied unchanged into ``OUT/deploy/driver/`` by
+``qloom deploy``. It imports qloom for the host side (qloom must be installed where it runs):
+the model's input quantization and output de-scaling (``graph.host_input`` /
+``host_output`` of ``OUT/model.onnx``) and the stream packing (``qloom.flow.host_encode`` /
+``host_decode``), the very code ``qloom rtlsim`` uses, so no second copy can drift.
+
+    from driver import Accelerator                      # in OUT/deploy/driver
+    acc = Accelerator(transport=SerialTransport("/dev/ttyUSB0"))   # ULX3S
+    y = acc.execute(x)          # x float32 (N, *model input shape), y float32 (N, ...)
+
+Transports move s_axis beats in and m_axis beats out (``exchange(in_beats, n_out_beats)``):
+
+- :class:`SerialTransport` (ULX3S): pyserial at 3 Mbaud, the framed protocol of
+  ``qloom_uart_link`` (requests ``0xA5 LEN payload CRC8``, responses
+  ``0x5A LEN payload STATUS CRC8``; CRC-8 polynomial 0x07, see :func:`crc8`).
+- :class:`SimTransport`: the same bytes through the Verilator model of ``qloom_uart_link``
+  (``qloom.deploy.sim``), the FTDI side modelled at the bit level.
+- :class:`PynqTransport` (Zynq boards): ``pynq.Overlay`` + ``allocate`` + the AXI DMA of
+  the block design (MM2S -> s_axis, S2MM <- m_axis). Not run by qloom's tests (needs a board).
+
+Command line: ``python driver.py -i X.npy -o Y.npy [--target board|sim] [--port P]
+[--throughput]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REQUEST, RESPONSE = 0xA5, 0x5A
+MAX_LEN = 0xFFFF  # payload bytes per request (16-bit LEN)
+
+
+class DriverError(RuntimeError):
+    """The link or the board misbehaved (CRC, framing, status bits, timeout)."""
+
+
+def crc8(data: bytes, crc: int = 0) -> int:
+    """CRC-8, polynomial x^8 + x^2 + x + 1 (0x07), initial 0, not reflected, no final xor
+    (CRC-8/SMBUS in the CRC RevEng catalogue; check value 0xF4 for b"123456789")."""
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
+
+
+def beats_to_bytes(beats, width_bits: int) -> bytes:
+    """s_axis beats (ints < 2**width_bits, width a multiple of 8) -> bytes, each beat
+    least significant byte first."""
+    n = width_bits // 8
+    return b"".join(int(b).to_bytes(n, "little") for b in beats)
+
+
+def bytes_to_beats(data: bytes, width_bits: int) -> list[int]:
+    """Inverse of :func:`beats_to_bytes`."""
+    n = width_bits // 8
+    if len(data) % n:
+        raise DriverError(f"{len(data)} bytes are not a whole number of {n}-byte beats")
+    return [int.from_bytes(data[i:i + n], "little") for i in range(0, len(data), n)]
+
+
+def frame_requests(payload: bytes, beat_bytes: int) -> bytes:
+    """Requests carrying ``payload`` (split on beat boundaries into LEN <= 65535 bytes)."""
+    step = MAX_LEN - MAX_LEN % beat_bytes
+    out = bytearray()
+    for i in range(0, len(payload), step):
+        part = payload[i:i + step]
+        head = len(part).to_bytes(2, "little")
+        out += bytes([REQUEST]) + head + part + bytes([crc8(head + part)])
+    return bytes(out)
+
+
+def parse_responses(data: bytes, payload_len: int, n: int) -> bytes:
+    """The payloads of ``n`` responses of ``payload_len`` bytes each, concatenated; raises
+    DriverError on a bad header, length, CRC or a non-zero status (link errors)."""
+    size = 1 + 2 + payload_len + 2
+    if len(data) != n * size:
+        raise DriverError(f"expected {n} responses of {size} bytes, got {len(data)} bytes")
+    out = bytearray()
+    for k in range(n):
+        r = data[k * size:(k + 1) * size]
+        if r[0] != RESPONSE or int.from_bytes(r[1:3], "little") != payload_len:
+            raise DriverError(f"response {k}: bad header {r[:3].hex()}")
+        if crc8(r[1:-1]) != r[-1]:
+            raise DriverError(f"response {k}: CRC mismatch")
+        status = r[-2] >> 4
+        if status:
+            names = [s for bit, s in zip((8, 4, 2, 1), ("input FIFO overflow", "request length",
+                     "UART framing", "request CRC")) if status & bit]
+            raise DriverError(f"response {k}: board reports {', '.join(names)} error (press FIRE1 to reset)")
+        out += r[3:3 + payload_len]
+    return bytes(out)
+
+
+class _UartLink:
+    """Beats <-> the framed byte protocol; subclasses move the bytes."""
+
+    def __init__(self, link: dict):
+        self.link = link
+
+    def exchange(self, in_beats, n_out_beats: int) -> list[int]:
+        L = self.link
+        per = L["out_beats"]
+        if n_out_beats % per:
+            raise DriverError(f"{n_out_beats} output beats are not whole frames of {per}")
+        n_resp = n_out_beats // per
+        req = frame_requests(beats_to_bytes(in_beats, L["in_width"]), L["in_width"] // 8)
+        size = per * L["out_width"] // 8
+        raw = self.transfer(req, n_resp * (size + 5))
+        return bytes_to_beats(parse_responses(raw, size, n_resp), L["out_width"])
+
+    def transfer(self, request: bytes, n_bytes: int) -> bytes:
+        raise NotImplementedError
+
+
+class SerialTransport(_UartLink):
+    """The ULX3S over its FTDI USB serial port (pyserial), e.g. ``/dev/ttyUSB0``."""
+
+    def __init__(self, port: str, link: dict, timeout_s: float = 10.0):
+        super().__init__(link)
+        import serial  # pyserial
+
+        self.ser = serial.Serial(port, baudrate=link["baud"], bytesize=8, parity="N", stopbits=1,
+                                 timeout=timeout_s)
+
+    def transfer(self, request: bytes, n_bytes: int) -> bytes:
+        self.ser.reset_input_buffer()
+        self.ser.write(request)
+        data = self.ser.read(n_bytes)
+        if len(data) != n_bytes:
+            raise DriverError(f"timeout: {len(data)} of {n_bytes} response bytes")
+        return data
+
+
+class SimTransport(_UartLink):
+    """The Verilator model of ``qloom_uart_link`` (binary from ``qloom.deploy.sim``), run in
+    ``rundir`` (where qloom_top's .mem files are); the host's bit period is the board's
+    (``link["host_cycles_per_bit"]``: clock / baud, not rounded)."""
+
+    def __init__(self, binary, rundir, link: dict):
+        super().__init__(link)
+        self.binary, self.rundir = Path(binary), Path(rundir)
+        self.stats = {}
+
+    def transfer(self, request: bytes, n_bytes: int) -> bytes:
+        period = float(self.link["host_cycles_per_bit"])
+        max_cycles = int(200_000 + 2 * 10 * period * (len(request) + n_bytes))
+        with tempfile.TemporaryDirectory(prefix="qloom-uart-") as d:
+            fin, fout = Path(d) / "in.bin", Path(d) / "out.bin"
+            fin.write_bytes(request)
+            r = subprocess.run([str(self.binary), str(fin), str(fout), str(n_bytes), repr(period),
+                                str(max_cycles)], cwd=self.rundir, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise DriverError(f"simulation failed (rc {r.returncode}): {r.stderr.strip()[:200]}")
+            ends = [l.split() for l in r.stdout.splitlines() if l.startswith("end ")]
+            end = ends[-1] if ends else []
+            if len(end) < 5:
+                raise DriverError(f"simulation printed no result: {r.stdout[:200]}")
+            self.stats = {"cycles": int(end[1]), "status": end[2], "status_pins": int(end[4])}
+            if end[2] != "ok":
+                raise DriverError(f"simulation {end[2]} after {end[1]} cycles with {end[3]} of {n_bytes} bytes")
+            return fout.read_bytes()
+
+
+class PynqTransport:
+    """Zynq: the bitstream + .hwh of ``make bitstream`` through PYNQ (``pynq.Overlay``):
+    ``axi_dma_0`` in simple mode, the whole batch in one MM2S transfer and one S2MM transfer
+    per output frame (``qloom_zynq_top`` ends each frame with TLAST). Beats are
+    ``link["in_width"]``/``["out_width"]`` bits (the DMA widths), least significant byte first."""
+
+    def __init__(self, bitfile, link: dict):
+        from pynq import Overlay, allocate  # on the board only
+
+        self.link = link
+        self.ov = Overlay(str(bitfile))
+        self.dma = self.ov.axi_dma_0
+        self.allocate = allocate
+
+    def exchange(self, in_beats, n_out_beats: int) -> list[int]:
+        L = self.link
+        src = np.frombuffer(beats_to_bytes(in_beats, L["in_width"]), dtype=np.uint8)
+        frame_bytes = L["out_beats"] * L["out_width"] // 8
+        n = n_out_beats // L["out_beats"]
+        ib = self.allocate(shape=src.shape, dtype=np.uint8)
+        ob = self.allocate(shape=(n, frame_bytes), dtype=np.uint8)
+        ib[:] = src
+        self.dma.sendchannel.transfer(ib)
+        for k in range(n):
+            self.dma.recvchannel.transfer(ob[k])
+            self.dma.recvchannel.wait()
+        self.dma.sendchannel.wait()
+        return bytes_to_beats(bytes(np.asarray(ob)), L["out_width"])
+
+
+class AxisSimTransport:
+    """Zynq builds in simulation: the DMA's stream side, i.e. the beats of ``PynqTransport``
+    through a Verilator model of ``qloom_zynq_top`` (qloom.sim.verilator.AxisSim), run with
+    qloom_top's .mem files from ``deploy_dir``."""
+
+    def __init__(self, deploy_dir, link: dict, hdl: list[str]):
+        from qloom.sim.verilator import AxisSim
+
+        d = Path(deploy_dir)
+        self.files = {f: str(d / f) for f in hdl if f.endswith(".mem")}
+        self.sim = AxisSim("qloom_zynq_top", [d / f for f in hdl if f.endswith(".v") or f.endswith(".vh")],
+                           in_width=link["in_width"], out_width=link["out_width"])
+
+    def exchange(self, in_beats, n_out_beats: int) -> list[int]:
+        return list(self.sim.run(list(in_beats), n_out_beats, files=self.files).outputs)
+
+
+def sim_transport(out):
+    """The driver's simulation transport for ``OUT/deploy``: ULX3S: SimTransport, the
+    Verilator model of ``qloom_uart_link`` (built from the deployed sources, cached); Zynq:
+    AxisSimTransport, ``qloom_zynq_top`` at the DMA's stream side."""
+    from qloom.deploy.sim import build_link_sim
+
+    d = Path(out) / "deploy"
+    if not (d / "deploy.json").is_file():
+        raise DriverError(f"{out}: no deploy/deploy.json; run qloom deploy {out} first")
+    info = json.loads((d / "deploy.json").read_text())
+    if info.get("kind") == "zynq":
+        return AxisSimTransport(d, info["link"], info["hdl"])
+    srcs = [d / s for s in info["sources"] if s != "qloom_ulx3s.v"]
+    binary = build_link_sim(srcs, info["link_params"])
+    return SimTransport(binary, d, info["link"])
+
+
+class Accelerator:
+    """A deployed qloom accelerator. ``out_dir``: the build folder OUT (default: the one
+    this file sits in, ``OUT/deploy/driver/driver.py``); ``transport``: one of the classes
+    above (default: :class:`SimTransport` built from OUT/deploy by qloom)."""
+
+    def __init__(self, out_dir=None, transport=None):
+        from qloom.flow import _load_out
+
+        self.out = Path(out_dir) if out_dir else Path(__file__).resolve().parents[2]
+        self.deploy = json.loads((self.out / "deploy" / "deploy.json").read_text())
+        self.graph, _, self.meta = _load_out(self.out)
+        if transport is None:
+            transport = sim_transport(self.out)
+        self.transport = transport
+
+    def execute(self, x: np.ndarray) -> np.ndarray:
+        """x float32 (N, *model input shape), batch first -> float32 as the QONNX model outputs."""
+        from qloom.emulate import check_input
+        from qloom.flow import host_decode, host_encode, out_beats_per_frame
+
+        x = check_input(self.graph, np.asarray(x, dtype=np.float32))
+        n = len(x)
+        beats = host_encode(self.graph, self.meta, x)
+        out = self.transport.exchange(beats, n * out_beats_per_frame(self.graph, self.meta))
+        return host_decode(self.graph, self.meta, out, n)
+
+    def throughput_test(self, x: np.ndarray) -> dict:
+        """Run ``x`` and return frames/s end to end (host packing, link, accelerator)."""
+        t0 = time.perf_counter()
+        self.execute(x)
+        dt = time.perf_counter() - t0
+        return {"frames": len(x), "seconds": dt, "frames_per_s": len(x) / dt}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="run a deployed qloom accelerator")
+    p.add_argument("-i", "--input", required=True, help="input .npy, float32, batch first")
+    p.add_argument("-o", "--output", help="output .npy")
+    p.add_argument("--target", choices=["board", "sim"], default="board")
+    p.add_argument("--port", default="/dev/ttyUSB0", help="ULX3S serial port (board target)")
+    p.add_argument("--bitfile", help="Zynq: the .bit (its .hwh beside it)")
+    p.add_argument("--throughput", action="store_true", help="print frames/s")
+    a = p.parse_args(argv)
+    out = Path(__file__).resolve().parents[2]
+    dep = json.loads((out / "deploy" / "deploy.json").read_text())
+    transport = None
+    if a.target == "board":
+        if dep["kind"] == "ulx3s":
+            transport = SerialTransport(a.port, dep["link"])
+        else:
+            transport = PynqTransport(a.bitfile or out / "deploy" / "qloom_zynq.bit", dep["link"])
+    acc = Accelerator(out, transport)
+    x = np.load(a.input, allow_pickle=False)
+    t0 = time.perf_counter()
+    y = acc.execute(x)
+    dt = time.perf_counter() - t0
+    if a.output:
+        np.save(a.output, y)
+    if a.throughput:
+        print(f"{len(x)} frames in {dt:.3f} s: {len(x) / dt:,.1f} frames/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,309 @@
+"""qloom deploy / qloom run: board files, the host link, the one driver.
+
+References: yowasp-ecppll (Project Trellis' PLL calculator) for the ECP5 PLL; the CRC
+RevEng catalogue's check value for CRC-8/SMBUS; ``qloom emulate`` (itself tested against
+qonnx ``execute_onnx``) for the driver's results through the simulated boards; Tcl 8.6
+(``tclsh``) with the Vivado commands stubbed (``tests/data/vivado_stub.tcl``) for the TCL.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qloom.cli import main
+
+DATA = Path(__file__).with_name("data")
+TCLSH = shutil.which("tclsh") or "/usr/bin/tclsh"
+
+
+# ------------------------------------------------------------------ unit
+
+
+def test_crc8_check_value():
+    from qloom.deploy.driver import crc8
+
+    assert crc8(b"123456789") == 0xF4  # CRC-8/SMBUS check value (CRC RevEng catalogue)
+    assert crc8(b"") == 0
+
+
+@pytest.mark.parametrize("width", [8, 16, 24, 64, 72])
+def test_beats_bytes_round_trip(width):
+    from qloom.deploy.driver import beats_to_bytes, bytes_to_beats
+
+    rng = np.random.default_rng(width)
+    beats = [int.from_bytes(rng.bytes(width // 8), "little") for _ in range(17)]
+    data = beats_to_bytes(beats, width)
+    assert len(data) == 17 * width // 8
+    assert data[: width // 8] == beats[0].to_bytes(width // 8, "little")
+    assert bytes_to_beats(data, width) == beats
+
+
+def test_response_errors_are_reported():
+    from qloom.deploy.driver import DriverError, crc8, parse_responses
+
+    def resp(payload, status=0):
+        body = len(payload).to_bytes(2, "little") + payload + bytes([status])
+        return bytes([0x5A]) + body + bytes([crc8(body)])
+
+    assert parse_responses(resp(b"ab") + resp(b"cd"), 2, 2) == b"abcd"
+    bad = bytearray(resp(b"ab"))
+    bad[3] ^= 1
+    with pytest.raises(DriverError, match="CRC mismatch"):
+        parse_responses(bytes(bad), 2, 1)
+    with pytest.raises(DriverError, match="request CRC error"):
+        parse_responses(resp(b"ab", status=0x10), 2, 1)
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("f_out", [50.0, 33.3, 100.0, 125.0, 40.0, 12.0])
+def test_pll_dividers_match_ecppll(f_out, tmp_path):
+    """Our EHXPLLL settings reach the frequency Project Trellis' ecppll reaches."""
+    from qloom.deploy.ulx3s import pll_dividers
+
+    p = pll_dividers(25.0, f_out)
+    exe = Path(sys.executable).with_name("yowasp-ecppll")
+    r = subprocess.run([str(exe), "-i", "25", "-o", str(f_out), "-f", "pll.v"], cwd=tmp_path,
+                       capture_output=True, text=True, check=True)
+    ref = float(re.search(r"clkout0 frequency: ([\d.]+) MHz", r.stdout).group(1))
+    assert p.f_out_mhz == pytest.approx(25.0 * p.clkfb_div / p.clki_div)
+    assert abs(p.f_out_mhz - f_out) <= abs(ref - f_out) + 1e-3
+    assert 400 <= p.f_vco_mhz <= 800 and p.f_vco_mhz == pytest.approx(p.f_out_mhz * p.clkop_div)
+    assert 3.125 <= 25.0 / p.clki_div <= 400
+
+
+# ------------------------------------------------------------------ builds and deploys
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, digits_model):
+    """The digits model built for ulx3s-85f and for each Zynq board, each deployed."""
+    from qloom.data import digits_split
+
+    d = tmp_path_factory.mktemp("deploy")
+    outs = {}
+    for board in ("ulx3s-85f", "pynq-z1", "ultra96", "zcu104"):
+        out = d / board
+        assert main(["build", str(digits_model), "-o", str(out), "--board", board]) == 0
+        assert main(["deploy", str(out)]) == 0
+        outs[board] = out
+    _, _, x, _ = digits_split()
+    np.save(d / "x.npy", x[:3])
+    return d, outs
+
+
+def test_deploy_ulx3s_files(built):
+    _, outs = built
+    dep = outs["ulx3s-85f"] / "deploy"
+    info = json.loads((dep / "deploy.json").read_text())
+    top = (dep / "qloom_ulx3s.v").read_text()
+    ports = re.findall(r"^\s*(?:input|output)\s+wire\s*(?:\[(\d+):(\d+)\])?\s*(\w+)", top, re.M)
+    lpf = (dep / "qloom_ulx3s.lpf").read_text()
+    located = set(re.findall(r'LOCATE COMP "([\w\[\]]+)" SITE "\w+"', lpf))
+    iobuf = set(re.findall(r'IOBUF PORT "([\w\[\]]+)"', lpf))
+    for hi, lo, name in ports:  # every pin of the board top is placed and has an I/O type
+        bits = [name] if not hi else [f"{name}[{i}]" for i in range(int(lo), int(hi) + 1)]
+        for b in bits:
+            assert b in located and b in iobuf, b
+    assert info["pll"]["f_out_mhz"] == info["clock_mhz"]
+    for f in info["sources"]:
+        assert (dep / f).is_file()
+    assert "openFPGALoader" in (dep / "Makefile").read_text()
+    assert (dep / "driver" / "driver.py").is_file()
+    assert not [p for p in outs["ulx3s-85f"].iterdir() if p.name.startswith(".deploy")]
+
+
+def _cli_equal(d, out, capsys):
+    assert main(["run", str(out), "-i", str(d / "x.npy"), "-o", str(d / "y_run.npy"), "--target", "sim"]) == 0
+    assert main(["emulate", str(out / "model.onnx"), "-i", str(d / "x.npy"), "-o", str(d / "y_emu.npy")]) == 0
+    capsys.readouterr()
+    y_run, y_emu = np.load(d / "y_run.npy"), np.load(d / "y_emu.npy")
+    assert y_run.shape == y_emu.shape == (3, 10)
+    np.testing.assert_array_equal(y_run, y_emu)
+
+
+@pytest.mark.sim
+def test_run_sim_ulx3s_uart_equals_emulate(built, capsys):
+    """The driver's bytes through the UART board top (bit-level host at 3 Mbaud, the FPGA
+    at 50 MHz / 17 cycles per bit) give exactly the emulator's outputs."""
+    d, outs = built
+    _cli_equal(d, outs["ulx3s-85f"], capsys)
+
+
+@pytest.mark.sim
+def test_run_sim_zynq_stream_equals_emulate(built, capsys):
+    d, outs = built
+    _cli_equal(d, outs["pynq-z1"], capsys)
+
+
+@pytest.mark.sim
+def test_uart_link_reports_a_bad_request_crc(built):
+    """A request with a wrong CRC comes back flagged in the response's status byte."""
+    from qloom.deploy import sim_transport
+    from qloom.deploy.driver import DriverError, crc8
+
+    t = sim_transport(built[1]["ulx3s-85f"])
+    L = t.link
+    payload = bytes(L["in_beats"] * L["in_width"] // 8)
+    head = len(payload).to_bytes(2, "little")
+    req = bytes([0xA5]) + head + payload + bytes([crc8(head + payload) ^ 0x55])
+    size = L["out_beats"] * L["out_width"] // 8
+    raw = t.transfer(req, size + 5)
+    assert raw[0] == 0x5A and crc8(raw[1:-1]) == raw[-1]
+    assert raw[-2] >> 4 == 0b0001  # the CRC error bit
+    with pytest.raises(DriverError, match="request CRC"):
+        from qloom.deploy.driver import parse_responses
+
+        parse_responses(raw, size, 1)
+
+
+# ------------------------------------------------------------------ Vivado TCL in tclsh
+
+
+def _tcl_run(dep: Path, scripts, tmp: Path) -> str:
+    wrapper = (dep / "qloom_zynq_top.v").read_text()
+    ports = re.findall(r"^\s*(?:input|output)\s+wire\s*(?:\[\d+:\d+\])?\s*(\w+)", wrapper, re.M)
+    log = tmp / "calls.log"
+    for s in scripts:  # one tclsh per script, like one vivado -mode batch per script
+        runner = tmp / "run.tcl"
+        runner.write_text(f"set ::ip_ports {{{' '.join(ports)}}}\nset ::stub_log {{{log}}}\n"
+                          f"source {{{DATA / 'vivado_stub.tcl'}}}\ncd {{{dep}}}\nsource {{{s}}}\n")
+        r = subprocess.run([TCLSH, str(runner)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError(f"{s}: {r.stderr.strip() or r.stdout.strip()}")
+    return log.read_text()
+
+
+@pytest.mark.parametrize("board", ["pynq-z1", "ultra96", "zcu104"])
+def test_zynq_tcl_runs_in_tclsh_with_vivado_stubbed(built, board, tmp_path):
+    _, outs = built
+    dep = tmp_path / "deploy"
+    shutil.copytree(outs[board] / "deploy", dep)
+    calls = _tcl_run(dep, ["package_ip.tcl", "bd.tcl", "build.tcl"], tmp_path)
+    assert (dep / "qloom_zynq.bit").is_file() and (dep / "qloom_zynq.hwh").is_file()
+    for c in ("ipx::save_core core", "connect_bd_intf_net intf:axi_dma_0/M_AXIS_MM2S intf:qloom_0/s_axis",
+              "connect_bd_intf_net intf:qloom_0/m_axis intf:axi_dma_0/S_AXIS_S2MM",
+              "ipx::associate_bus_interfaces -clock ap_clk -reset ap_rst_n core",
+              "assign_bd_address", "launch_runs impl_1 -to_step write_bitstream"):
+        assert c in calls, c
+    clock = json.loads((dep / "deploy.json").read_text())["clock_mhz"]
+    assert re.search(rf"FREQMHZ {clock:g} ", calls)
+
+
+def test_tcl_stub_catches_a_wrong_pin(built, tmp_path):
+    """The stubbed run fails on a pin the IP does not have (the check can fail)."""
+    _, outs = built
+    dep = tmp_path / "deploy"
+    shutil.copytree(outs["pynq-z1"] / "deploy", dep)
+    bd = dep / "bd.tcl"
+    bd.write_text(bd.read_text().replace("qloom_0/s_axis", "qloom_0/s_axis0"))
+    with pytest.raises(AssertionError, match="has no interface pin s_axis0"):
+        _tcl_run(dep, ["package_ip.tcl", "bd.tcl"], tmp_path)
+
+
+# ------------------------------------------------------------------ the bitstream (slow)
+
+
+@pytest.mark.slow
+@pytest.mark.synth
+def test_ulx3s_bitstream(built, capsys):
+    """Yosys + nextpnr-ecp5 (with the LPF) + ecppack of the whole board top."""
+    _, outs = built
+    out = outs["ulx3s-85f"]
+    assert main(["deploy", str(out), "--bitstream"]) == 0
+    text = capsys.readouterr().out
+    assert "openFPGALoader -b ulx3s qloom_ulx3s.bit" in text
+    bit = out / "deploy" / "qloom_ulx3s.bit"
+    assert bit.is_file() and bit.stat().st_size > 10_000
+    info = json.loads((out / "deploy" / "deploy.json").read_text())
+    assert info["pnr"]["utilization"]["TRELLIS_IO"]["used"] == 12  # clk, 2 UART, 8 LEDs, FIRE1
+    assert any(v for v in info["pnr"]["fmax_mhz"].values())
+
+
+@pytest.mark.sim
+def test_serial_transport_through_a_pty(built):
+    """SerialTransport (pyserial) on a pseudo-terminal whose other end is the simulated
+    board: the bytes the driver writes to the port go through the Verilator UART top and
+    its answer comes back through the port; the result equals the emulator."""
+    import os
+    import threading
+
+    from qloom.deploy import sim_transport
+    from qloom.deploy.driver import Accelerator, SerialTransport
+    from qloom.emulate import emulate
+    from qloom.passes import lower_model
+
+    d, outs = built
+    out = outs["ulx3s-85f"]
+    x = np.load(d / "x.npy")
+    board = sim_transport(out)
+    L = board.link
+    payload = len(x) * L["in_beats"] * L["in_width"] // 8
+    assert payload <= 0xFFFF
+    req_len = payload + 4  # the driver sends the batch as one request
+    resp_len = len(x) * (L["out_beats"] * L["out_width"] // 8 + 5)
+    master, slave = os.openpty()
+    errors = []
+
+    def fake_board():
+        try:
+            got = b""
+            while len(got) < req_len:
+                got += os.read(master, req_len - len(got))
+            os.write(master, board.transfer(got, resp_len))
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    th = threading.Thread(target=fake_board, daemon=True)
+    th.start()
+    try:
+        acc = Accelerator(out, SerialTransport(os.ttyname(slave), L, timeout_s=60))
+        y = acc.execute(x)
+    finally:
+        th.join(timeout=60)
+        os.close(master)
+        os.close(slave)
+    assert not errors, errors
+    np.testing.assert_array_equal(y, emulate(lower_model(out / "model.onnx"), x))
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("board, top", [("ulx3s-85f", "qloom_uart_link"), ("pynq-z1", "qloom_zynq_top")])
+def test_deployed_verilog_lints_clean(built, board, top):
+    """verilator --lint-only -Wall of the host-link top with the deployed parameters."""
+    from qloom.sim.verilator import lint
+
+    dep = built[1][board] / "deploy"
+    info = json.loads((dep / "deploy.json").read_text())
+    srcs = [dep / f for f in (info.get("sources") or info["hdl"]) if f.endswith(".v") and f != "qloom_ulx3s.v"]
+    assert lint(top, srcs, params=info.get("link_params")) == ""
+
+
+@pytest.mark.sim
+def test_run_sim_ulx3s_wide_beats_equals_emulate(tmp_path, capsys):
+    """Multi-byte beats both ways through the UART: the jet MLP folded to 16-bit s_axis beats
+    (two 8-bit inputs) and 80-bit m_axis beats (five 16-bit outputs), little RTL."""
+    from qloom.models import model_path
+
+    model = model_path("jet_w6a6")
+    out = tmp_path / "jet"
+    fold = {"MVAU_0": {"PE": 1, "SIMD": 2}, "MVAU_1": {"PE": 1, "SIMD": 1}, "MVAU_2": {"PE": 1, "SIMD": 1},
+            "MVAU_3": {"PE": 5, "SIMD": 1}}
+    (tmp_path / "fold.json").write_text(json.dumps(fold))
+    assert main(["build", str(model), "-o", str(out), "--board", "ulx3s-85f",
+                 "--folding", str(tmp_path / "fold.json")]) == 0
+    assert main(["deploy", str(out)]) == 0
+    link = json.loads((out / "deploy" / "deploy.json").read_text())["link"]
+    assert link["in_width"] > 8 and link["out_width"] > 16
+    rng = np.random.default_rng(7)
+    np.save(tmp_path / "x.npy", rng.normal(0, 1, (4, 16)).astype(np.float32))
+    assert main(["run", str(out), "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y_run.npy")]) == 0
+    assert main(["emulate", str(model), "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y_emu.npy")]) == 0
+    capsys.readouterr()
+    np.testing.assert_array_equal(np.load(tmp_path / "y_run.npy"), np.load(tmp_path / "y_emu.npy"))
