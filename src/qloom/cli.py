@@ -49,7 +49,9 @@ def _cmd_demo(args) -> int:
     from qloom.passes import lower_model
     from qloom.reference import reference_outputs
     from qloom.report import format_info
+    from qloom.flow import check_positive
 
+    check_positive("target_fps", args.target_fps, "frames per second")
     path = model_path()
     print(f"qloom demo: embedded model {path.name} (Brevitas QAT on scikit-learn digits, W4A4)")
     t0 = time.perf_counter()
@@ -103,15 +105,18 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_build(args) -> int:
-    from qloom.flow import build
+    from qloom.flow import build, check_positive
 
+    check_positive("clock_mhz", args.clock_mhz, "MHz")
+    check_positive("target_fps", args.target_fps, "frames per second")
+    check_positive("target_latency", args.target_latency, "cycles")
     if args.folding and args.target_fps:
         raise QloomError("give either --folding or --target-fps, not both")
     if args.target_latency and not args.target_fps:
         raise QloomError("--target-latency needs --target-fps (the throughput to meet first)")
     r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz,
               board=args.board, target_fps=args.target_fps, objective=args.objective,
-              target_latency=args.target_latency)
+              target_latency=args.target_latency, allow_overbudget=args.allow_overbudget)
     print(f"{r['note']}")
     print(f"built {r['out']} in {r['seconds']:.2f} s: {r['stages']} stages, estimated "
           f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {r['clock_mhz']:g} MHz")
@@ -188,8 +193,10 @@ def _cmd_synth(args) -> int:
 
 def _graph_board(args):
     from qloom.boards import get_board
+    from qloom.flow import check_positive
     from qloom.passes import lower_model
 
+    check_positive("clock_mhz", args.clock_mhz, "MHz")
     graph = lower_model(args.model)
     board = get_board(args.board)
     clock = float(args.clock_mhz or board.clock_mhz)
@@ -249,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--target-latency", type=float, metavar="CYCLES",
                    help="with --target-fps: also speed layers up until the modelled latency "
                         "(first input beat to last output beat) is at most CYCLES")
+    b.add_argument("--allow-overbudget", action="store_true",
+                   help="write the build even when its estimate exceeds the board's budget "
+                        "(the note says by how much); without it such a build exits 2 with "
+                        "the best fitting FPS")
     b.set_defaults(fn=_cmd_build)
     r = sub.add_parser("rtlsim", help="Verilator simulation of a built accelerator")
     r.add_argument("out_dir", metavar="OUT")

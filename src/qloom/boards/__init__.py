@@ -41,6 +41,19 @@ class Board:
     def budget(self) -> dict[str, int]:
         return {r: getattr(self, r) for r in RESOURCES}
 
+    def over(self, totals: dict) -> dict[str, tuple[int, int]]:
+        """The resources ``totals`` ({LUT, FF, BRAM18, URAM, DSP}) uses beyond this board's
+        budget: {resource: (use, budget)}, in RESOURCES order; empty when it fits."""
+        return {r: (int(totals.get(r, 0)), getattr(self, r)) for r in RESOURCES
+                if totals.get(r, 0) > getattr(self, r)}
+
+
+def format_over(over: dict[str, tuple[int, int]]) -> str:
+    """``Board.over``'s result as text: "LUT 55,673 of 53,200 (105%), DSP 300 of 220 (136%)"
+    (a resource the board lacks: "URAM 4 of 0")."""
+    return ", ".join(f"{r} {u:,} of {b:,}" + (f" ({100 * u / b:.0f}%)" if b else "")
+                     for r, (u, b) in over.items())
+
 
 def _dirs() -> list[Path]:
     ds = [Path(str(resources.files(__package__)))]
