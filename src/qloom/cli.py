@@ -130,7 +130,7 @@ def _cmd_rtlsim(args) -> int:
     from qloom.flow import rtlsim
 
     x = load_array(args.input)
-    y, stats = rtlsim(args.out_dir, x)
+    y, stats = rtlsim(args.out_dir, x, what=str(args.input))
     save_array(args.output, y)
     from pathlib import Path
 
@@ -176,13 +176,13 @@ def _cmd_zoo(args) -> int:
 def _cmd_synth(args) -> int:
     from qloom.synth import synth_out
 
+    if args.pnr and args.family != "ecp5":  # before the synthesis, not after it
+        raise QloomError("--pnr needs --family ecp5 (nextpnr-ecp5 is the open place-and-route)")
     r = synth_out(args.out_dir, family=args.family, progress=lambda m: print(m, flush=True))
     t = r["total"]
     print(f"{r['tool']}: {t['LUT']:,} LUT, {t['FF']:,} FF, {t['BRAM18']} BRAM18, {t['DSP']} DSP, "
           f"{t['CARRY']:,} CARRY; latches: {r['latches']} -> {args.out_dir}/synth.json")
     if args.pnr:
-        if args.family != "ecp5":
-            raise QloomError("--pnr needs --family ecp5 (nextpnr-ecp5 is the open place-and-route)")
         from qloom.synth import pnr_ecp5
 
         p = pnr_ecp5(args.out_dir, progress=lambda m: print(m, flush=True))

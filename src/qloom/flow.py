@@ -251,7 +251,7 @@ def encode_elems(q: np.ndarray, bipolar: bool) -> np.ndarray:
 
 
 def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
-           seed: int = 0) -> tuple[np.ndarray, dict]:
+           seed: int = 0, what: str = "input") -> tuple[np.ndarray, dict]:
     """Simulate OUT's ``qloom_top`` with Verilator on float input ``x``.
 
     Returns (y, stats): y as the QONNX model outputs it; stats as in ``rtlsim.json``:
@@ -263,7 +263,7 @@ def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_s
 
     out = Path(out)
     graph, folding, meta = _load_out(out)
-    x = check_input(graph, x)
+    x = check_input(graph, x, what)
     n = len(x)
     first, last = graph.nodes[0], graph.nodes[-1]
     q = graph.host_input(x).reshape(n, -1)

@@ -65,4 +65,39 @@ def load_qonnx(path: str | os.PathLike):
         raise QloomError(f"{p}: qonnx could not clean up the model ({type(e).__name__}: {msg})") from None
     if len(model.graph.input) != 1:
         raise QloomError(f"{p}: the model has {len(model.graph.input)} inputs; qloom expects exactly 1")
+    _check_quantizer_constants(model)
     return model
+
+
+# QONNX quantizers (qonnx.custom_op.general): the role of each input, by position
+_QUANT_INPUTS = {
+    "Quant": ("input", "scale", "zero point", "bit width"),
+    "IntQuant": ("input", "scale", "zero point", "bit width"),
+    "BipolarQuant": ("input", "scale"),
+    "Trunc": ("input", "scale", "zero point", "input bit width", "output scale", "output bit width"),
+}
+
+
+def _check_quantizer_constants(model) -> None:
+    """A quantizer's constant inputs (weights, scale, zero point, bit width) must be finite
+    and its scales positive (QONNX's quantizer definitions): a NaN, infinite or zero scale
+    would otherwise surface later as a misleading message and a numpy warning. Raises
+    QloomError naming the node and the input."""
+    import numpy as np
+
+    for node in model.graph.node:
+        roles = _QUANT_INPUTS.get(node.op_type)
+        if roles is None:
+            continue
+        for role, name in zip(roles, node.input):
+            v = model.get_initializer(name) if name else None
+            if v is None or not np.issubdtype(np.asarray(v).dtype, np.floating):
+                continue
+            bad = int(np.count_nonzero(~np.isfinite(v)))
+            if bad:
+                raise QloomError(f"node {node.name} ({node.op_type}): its {role} ({name!r}) has "
+                                 f"{bad:,} NaN or infinite value{'s' if bad > 1 else ''} of "
+                                 f"{np.asarray(v).size:,}; expected finite numbers")
+            if role.endswith("scale") and (np.asarray(v) <= 0).any():  # QONNX: scales are > 0
+                raise QloomError(f"node {node.name} ({node.op_type}): its {role} ({name!r}) is not "
+                                 f"positive; expected scales > 0")
