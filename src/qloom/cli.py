@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -297,8 +299,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM (or SIGHUP) arrived: unwinds like Ctrl-C, so every temporary output is
+    removed on the way out (an OUT being built, synthesis work folders)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            old[sig] = signal.signal(sig, _terminate)
     try:
         return args.fn(args)
     except QloomError as e:
@@ -307,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qloom: interrupted", file=sys.stderr)
         return 130
+    except Terminated as e:
+        print(f"qloom: terminated by {signal.Signals(e.signum).name}", file=sys.stderr)
+        return 128 + e.signum
     except Exception as e:  # a bug in qloom: one line unless asked for the traceback
         if os.environ.get("QLOOM_DEBUG"):
             raise
@@ -314,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qloom: internal error: {type(e).__name__}: {first} (set QLOOM_DEBUG=1 for the "
               "traceback, and please report it)", file=sys.stderr)
         return 1
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -122,7 +121,9 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise QloomError(f"{out}: parent folder {parent} does not exist")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    from qloom.fileio import make_temp_dir
+
+    tmp = make_temp_dir(parent, f".{out.name}.tmp-")
     try:
         write_rtl(plan, graph, tmp / "rtl")
         _save_model_copy(model, tmp / "model.onnx")
