@@ -13,8 +13,14 @@ import numpy as np
 import onnx
 import pytest
 
+import shutil
+
+from onnx import numpy_helper
+
 from onnx_builders import mlp
 from qloom.cli import main
+from qloom.flow import build
+from qloom.models import model_path
 from qloom.passes.lower import HANDLERS
 
 P = "qloom: error: "
@@ -42,7 +48,37 @@ def _files(d, digits_model):
     (d / "fold_knob.json").write_text(json.dumps({"MVAU_0": {"PX": 1}}))
     (d / "fold_style.json").write_text(json.dumps({"MVAU_0": {"ram_style": "ultra"}}))
     (d / "fold_pw.json").write_text(json.dumps({"SWG_1": {"SIMD": 1, "parallel_window": 1}}))
+    # issue 13: boards, non-finite inputs and scales, budgets
+    pynq = json.loads(_board_json("pynq-z1"))
+    (d / "fam.json").write_text(json.dumps(dict(pynq, name="fam", family="virtex2")))
+    (d / "neg_lut.json").write_text(json.dumps(dict(pynq, name="neg", LUT=-5)))
+    (d / "clock0.json").write_text(json.dumps(dict(pynq, name="clock0", clock_mhz=0)))
+    nobw = dict(pynq, name="nobw")
+    del nobw["mem_bandwidth_gbps"]
+    (d / "nobw.json").write_text(json.dumps(nobw))
+    x = np.zeros((3, 1, 8, 8), np.float32)
+    x[1, 0, 2, 2], x[2, 0, 0, 0], x[2, 0, 1, 0] = np.nan, np.inf, -np.inf
+    np.save(d / "x_nan.npy", x)
+    np.save(d / "x_big.npy", np.full((1, 1, 8, 8), 1e300))
+    for tag, value in (("inf", np.inf), ("nan", np.nan), ("zero", 0.0)):
+        m = onnx.load(str(digits_model))
+        first_weight_quant = [n for n in m.graph.node if n.op_type == "Quant"][1]
+        scale = first_weight_quant.input[1]
+        for init in m.graph.initializer:
+            if init.name == scale:
+                a = numpy_helper.to_array(init).copy()
+                a[...] = value
+                init.CopyFrom(numpy_helper.from_array(a.astype(np.float32), scale))
+        onnx.save(m, str(d / f"wscale_{tag}.onnx"))
+    shutil.copy(model_path("jet_w6a6"), d / "jet.onnx")
+    build(digits_model, d / "built")
     return {"model": digits_model}
+
+
+def _board_json(name: str) -> str:
+    from qloom.boards import _dirs
+
+    return (_dirs()[0] / f"{name}.json").read_text()
 
 
 # name: (argv with {d} for the folder and {model} for the digits model, the line on stderr)
@@ -101,6 +137,62 @@ CATALOGUE = {
                             r"reachable is [\d,]+ FPS \([\d,]+ cycles per frame\)"),
     "not_a_build": (["rtlsim", "{d}", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                     r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
+    # issue 13, item 3: a build without a target that does not fit its board
+    "overbudget_default": (["build", "{d}/jet.onnx", "-o", "{d}/out", "--board", "ulx3s-85f"],
+                           r"{d}/jet\.onnx: the build does not fit ulx3s-85f: estimated LUT [\d,]+ of 83,640 "
+                           r"\(\d+%\), DSP [\d,]+ of 156 \(\d+%\); the fastest folding that fits is [\d,]+ FPS "
+                           r"at 50 MHz \(--target-fps \d+\), or pass --allow-overbudget to build it anyway"),
+    # item 4: board files checked when read
+    "board_unknown_family": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/fam.json"],
+                             r"{d}/fam\.json: family 'virtex2' is not one qloom models; expected one of "
+                             r"xc7, xcup, ecp5"),
+    "board_negative_budget": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/neg_lut.json"],
+                              r"{d}/neg_lut\.json: LUT must be a whole number >= 0, got -5"),
+    "board_zero_clock": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/clock0.json"],
+                         r"{d}/clock0\.json: clock_mhz must be a number > 0, got 0"),
+    # item 5: targets and clocks must be positive
+    "target_fps_zero": (["build", "{model}", "-o", "{d}/out", "--target-fps", "0"],
+                        r"--target-fps must be a positive number of frames per second, got 0"),
+    "target_fps_negative": (["build", "{model}", "-o", "{d}/out", "--target-fps", "-5"],
+                            r"--target-fps must be a positive number of frames per second, got -5"),
+    "clock_zero": (["build", "{model}", "-o", "{d}/out", "--clock-mhz", "0"],
+                   r"--clock-mhz must be a positive number of MHz, got 0"),
+    "clock_negative": (["build", "{model}", "-o", "{d}/out", "--clock-mhz", "-100"],
+                       r"--clock-mhz must be a positive number of MHz, got -100"),
+    "clock_nan": (["build", "{model}", "-o", "{d}/out", "--clock-mhz", "nan"],
+                  r"--clock-mhz must be a positive number of MHz, got nan"),
+    "target_latency_zero": (["build", "{model}", "-o", "{d}/out", "--target-fps", "1000",
+                             "--target-latency", "0"],
+                            r"--target-latency must be a positive number of cycles, got 0"),
+    "explore_clock_negative": (["explore", "{model}", "--clock-mhz", "-1", "-o", "{d}/ex"],
+                               r"--clock-mhz must be a positive number of MHz, got -1"),
+    # item 6: --pnr with a Xilinx family, before any synthesis
+    "pnr_needs_ecp5": (["synth", "{d}/built", "--family", "xc7", "--pnr"],
+                       r"--pnr needs --family ecp5 \(nextpnr-ecp5 is the open place-and-route\)"),
+    # item 8: NaN or infinite input
+    "input_nan_emulate": (["emulate", "{model}", "-i", "{d}/x_nan.npy", "-o", "{d}/y.npy"],
+                          r"{d}/x_nan\.npy: 3 values are NaN or infinite \(first in frame 1\); expected "
+                          r"finite floats"),
+    "input_nan_rtlsim": (["rtlsim", "{d}/built", "-i", "{d}/x_nan.npy", "-o", "{d}/y.npy"],
+                         r"{d}/x_nan\.npy: 3 values are NaN or infinite \(first in frame 1\); expected "
+                         r"finite floats"),
+    "input_beyond_float32": (["emulate", "{model}", "-i", "{d}/x_big.npy", "-o", "{d}/y.npy"],
+                             r"{d}/x_big\.npy: values beyond float32's range \(\|x\| > 3\.4e38\); expected "
+                             r"finite float32 values"),
+    # item 9: a NaN, infinite or zero weight scale
+    "weight_scale_inf": (["info", "{d}/wscale_inf.onnx"],
+                         r"node Quant_1 \(Quant\): its scale \('Quant_1_param1'\) has 1 NaN or infinite "
+                         r"value of 1; expected finite numbers"),
+    "weight_scale_nan": (["build", "{d}/wscale_nan.onnx", "-o", "{d}/out"],
+                         r"node Quant_1 \(Quant\): its scale \('Quant_1_param1'\) has 1 NaN or infinite "
+                         r"value of 1; expected finite numbers"),
+    "weight_scale_zero": (["info", "{d}/wscale_zero.onnx"],
+                          r"node Quant_1 \(Quant\): its scale \('Quant_1_param1'\) is not positive; "
+                          r"expected scales > 0"),
+    # item 10: a roofline needs the board's memory bandwidth
+    "roofline_no_bandwidth": (["roofline", "{model}", "--board", "{d}/nobw.json", "-o", "{d}/roof"],
+                              r"board nobw has no mem_bandwidth_gbps \(off-chip memory bandwidth, GB/s\), "
+                              r"which the roofline's memory roof needs; add it to the board file"),
 }
 
 
