@@ -154,7 +154,9 @@ def test_sigterm_during_build_leaves_nothing(tmp_path, digits_model):
         "g.write_rtl = slow\n"
         "from qloom.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n")
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    import qloom
+
+    env = dict(os.environ, PYTHONPATH=str(Path(qloom.__file__).resolve().parents[1]))
     proc = subprocess.Popen([sys.executable, str(script), "build", str(digits_model), "-o", str(tmp_path / "out")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdout.readline().strip() == "writing"
