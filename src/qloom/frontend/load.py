@@ -65,8 +65,26 @@ def load_qonnx(path: str | os.PathLike):
         raise QloomError(f"{p}: qonnx could not clean up the model ({type(e).__name__}: {msg})") from None
     if len(model.graph.input) != 1:
         raise QloomError(f"{p}: the model has {len(model.graph.input)} inputs; qloom expects exactly 1")
+    _check_dangling_inputs(model, p)
     _check_quantizer_constants(model)
     return model
+
+
+def _check_dangling_inputs(model, p) -> None:
+    """Every node input is the graph input, an initializer, or another node's output (a
+    dropped initializer otherwise surfaces deep in the lowering)."""
+    known = {i.name for i in model.graph.input} | {i.name for i in model.graph.initializer}
+    for node in model.graph.node:
+        for name in node.input:
+            if name and name not in known:
+                raise QloomError(f"node {node.name} ({node.op_type}): input {name!r} is not the "
+                                 "graph input, an initializer nor an earlier node's output "
+                                 f"(a missing weight or constant in {p.name}?)")
+        known.update(node.output)
+
+
+# quantizer scales outside this range overflow float32 on the integer grid
+SCALE_RANGE = (2.0 ** -64, 2.0 ** 64)
 
 
 # QONNX quantizers (qonnx.custom_op.general): the role of each input, by position
@@ -101,3 +119,10 @@ def _check_quantizer_constants(model) -> None:
             if role.endswith("scale") and (np.asarray(v) <= 0).any():  # QONNX: scales are > 0
                 raise QloomError(f"node {node.name} ({node.op_type}): its {role} ({name!r}) is not "
                                  f"positive; expected scales > 0")
+            lo, hi = SCALE_RANGE
+            if role.endswith("scale") and ((np.asarray(v) < lo) | (np.asarray(v) > hi)).any():
+                raise QloomError(f"node {node.name} ({node.op_type}): its {role} ({name!r}) is "
+                                 "outside 2**-64 .. 2**64; expected a quantization step in that range")
+            if role.endswith("bit width") and ((np.asarray(v) < 1) | (np.asarray(v) > 64)).any():
+                raise QloomError(f"node {node.name} ({node.op_type}): its {role} ({name!r}) is "
+                                 "outside 1 .. 64; expected a bit width in that range")
