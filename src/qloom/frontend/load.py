@@ -66,8 +66,47 @@ def load_qonnx(path: str | os.PathLike):
     if len(model.graph.input) != 1:
         raise QloomError(f"{p}: the model has {len(model.graph.input)} inputs; qloom expects exactly 1")
     _check_dangling_inputs(model, p)
+    _check_attributes(model)
     _check_quantizer_constants(model)
     return model
+
+
+# attributes of the QONNX quantizers (qonnx.custom_op.general), which ONNX has no schema for
+_QONNX_ATTRS = {"signed": "INT", "narrow": "INT", "rounding_mode": "STRING", "signed_input": "INT"}
+
+
+def _check_attributes(model) -> None:
+    """Each node attribute has the type its ONNX schema (or QONNX's quantizer definition)
+    declares, and float attributes are finite (``epsilon`` >= 0): a wrong attribute would
+    otherwise fail deep in the lowering or warn from numpy."""
+    import math
+
+    import onnx
+    from onnx import AttributeProto, defs
+
+    opsets = {o.domain: o.version for o in model.model.opset_import}
+    for node in model.graph.node:
+        declared = {}
+        try:
+            schema = defs.get_schema(node.op_type, opsets.get(node.domain, opsets.get("", 13)),
+                                     node.domain)
+            declared = {k: AttributeProto.AttributeType.Name(v.type) for k, v in schema.attributes.items()}
+        except Exception:  # no ONNX schema: a custom (QONNX) op
+            declared = _QONNX_ATTRS if node.op_type in _QUANT_INPUTS else {}
+        for a in node.attribute:
+            kind = AttributeProto.AttributeType.Name(a.type)
+            want = declared.get(a.name)
+            if want is not None and want != kind:
+                raise QloomError(f"node {node.name} ({node.op_type}): attribute {a.name} is "
+                                 f"{kind.lower()}, expected {want.lower()}")
+            v = onnx.helper.get_attribute_value(a)
+            vals = v if isinstance(v, (list, tuple)) else [v]
+            if any(isinstance(x, float) and not math.isfinite(x) for x in vals):
+                raise QloomError(f"node {node.name} ({node.op_type}): attribute {a.name} is "
+                                 "NaN or infinite; expected a finite number")
+            if a.name == "epsilon" and isinstance(v, float) and v < 0:
+                raise QloomError(f"node {node.name} ({node.op_type}): attribute epsilon is "
+                                 f"{v:g}; expected >= 0")
 
 
 def _check_dangling_inputs(model, p) -> None:

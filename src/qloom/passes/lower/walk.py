@@ -115,12 +115,12 @@ class Lowering(LowerContext):
 
 
     def _guarded(self, node, fn, *args):
-        """``fn(*args)``; a ValueError, IndexError or KeyError on the way (shapes, ranks or
-        attributes that do not fit the op: a malformed or mutated model) becomes a
-        one-line error naming ``node``."""
+        """``fn(*args)``; a ValueError, IndexError, KeyError, TypeError or ArithmeticError on
+        the way (shapes, ranks or attributes that do not fit the op: a malformed or mutated
+        model) becomes a one-line error naming ``node``."""
         try:
             return fn(*args)
-        except (ValueError, IndexError, KeyError, ArithmeticError) as e:
+        except (ValueError, IndexError, KeyError, TypeError, ArithmeticError) as e:
             first = (str(e).splitlines() or [""])[0][:200]
             raise self.err(node, f"its inputs or attributes do not fit a {node.op_type} "
                                  f"({type(e).__name__}: {first})") from None
