@@ -71,8 +71,49 @@ def _files(d, digits_model):
                 init.CopyFrom(numpy_helper.from_array(a.astype(np.float32), scale))
         onnx.save(m, str(d / f"wscale_{tag}.onnx"))
     shutil.copy(model_path("jet_w6a6"), d / "jet.onnx")
+    _mutants(d, digits_model)
+    (d / "small.json").write_text(json.dumps(dict(pynq, name="small", LUT=3000)))
     build(digits_model, d / "built")
     return {"model": digits_model}
+
+
+def _mutants(d, digits_model):
+    """Malformed copies of the digits model (what the fuzz test in test_fuzz.py draws)."""
+    def edit(name, change):
+        m = onnx.load(str(digits_model))
+        change(m)
+        onnx.save(m, str(d / name))
+
+    def set_init(m, which, fn):
+        for init in m.graph.initializer:
+            if init.name == which:
+                init.CopyFrom(numpy_helper.from_array(fn(numpy_helper.to_array(init)), which))
+
+    def quant_input(m, i):
+        return [n for n in m.graph.node if n.op_type == "Quant"][1].input[i]
+
+    def drop(m):
+        name = quant_input(m, 1)
+        del m.graph.initializer[[i.name for i in m.graph.initializer].index(name)]
+
+    def group_list(m):
+        conv = next(n for n in m.graph.node if n.op_type == "Conv")
+        conv.attribute.remove(next(a for a in conv.attribute if a.name == "group"))
+        conv.attribute.append(onnx.helper.make_attribute("group", [1, 1]))
+
+    def eps_nan(m):
+        bn = next(n for n in m.graph.node if n.op_type == "BatchNormalization")
+        bn.attribute.remove(next(a for a in bn.attribute if a.name == "epsilon"))
+        bn.attribute.append(onnx.helper.make_attribute("epsilon", float("nan")))
+
+    edit("dropped.onnx", drop)
+    edit("group_list.onnx", group_list)
+    edit("eps_nan.onnx", eps_nan)
+    edit("wscale_tiny.onnx", lambda m: set_init(m, quant_input(m, 1), lambda a: np.full_like(a, 1e-38)))
+    edit("wbits_zero.onnx", lambda m: set_init(m, quant_input(m, 3), lambda a: np.zeros_like(a)))
+    gemm_w = lambda m: next(n for n in m.graph.node if n.op_type == "Quant" and  # noqa: E731
+                            any(c.op_type == "Gemm" and c.input[1] == n.output[0] for c in m.graph.node)).input[0]
+    edit("gemm_rank3.onnx", lambda m: set_init(m, gemm_w(m), lambda a: np.ascontiguousarray(a[None])))
 
 
 def _board_json(name: str) -> str:
@@ -189,6 +230,33 @@ CATALOGUE = {
     "weight_scale_zero": (["info", "{d}/wscale_zero.onnx"],
                           r"node Quant_1 \(Quant\): its scale \('Quant_1_param1'\) is not positive; "
                           r"expected scales > 0"),
+    # budgets with a target: reachable, but not on this board
+    "target_over_budget": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/small.json",
+                            "--target-fps", "100000"],
+                           r"target 100,000 FPS does not fit small at 100 MHz: the cheapest folding that "
+                           r"meets it needs LUT [\d,]+ of 3,000 \(\d+%\)(, \w+ [\d,]+ of [\d,]+ \(\d+%\))*; "
+                           r"the best fitting is [\d,]+ FPS \([\d,]+ cycles per frame\), or pass "
+                           r"--allow-overbudget to build it anyway"),
+    # malformed models (the fuzz test's mutations)
+    "dropped_initializer": (["info", "{d}/dropped.onnx"],
+                            r"node Quant_1 \(Quant\): input '1\.weight_quant\.export_handler\.lifted_tensor_3' "
+                            r"is not the graph input, an "
+                            r"initializer nor an earlier node's output \(a missing weight or constant in "
+                            r"dropped\.onnx\?\)"),
+    "attribute_type": (["info", "{d}/group_list.onnx"],
+                       r"node Conv_0 \(Conv\): attribute group is ints, expected int"),
+    "attribute_nan": (["info", "{d}/eps_nan.onnx"],
+                      r"node BatchNormalization_0 \(BatchNormalization\): attribute epsilon is NaN or "
+                      r"infinite; expected a finite number"),
+    "weight_scale_tiny": (["info", "{d}/wscale_tiny.onnx"],
+                          r"node Quant_1 \(Quant\): its scale \('Quant_1_param1'\) is outside 2\*\*-64 "
+                          r"\.\. 2\*\*64; expected a quantization step in that range"),
+    "weight_bits_zero": (["info", "{d}/wbits_zero.onnx"],
+                         r"node Quant_1 \(Quant\): its bit width \('Quant_1_param3'\) is outside 1 \.\. 64; "
+                         r"expected a bit width in that range"),
+    "node_does_not_fit": (["info", "{d}/gemm_rank3.onnx"],
+                          r"node Gemm_0 \(Gemm\): its inputs or attributes do not fit a Gemm "
+                          r"\(ValueError: .+\)"),
     # item 10: a roofline needs the board's memory bandwidth
     "roofline_no_bandwidth": (["roofline", "{model}", "--board", "{d}/nobw.json", "-o", "{d}/roof"],
                               r"board nobw has no mem_bandwidth_gbps \(off-chip memory bandwidth, GB/s\), "
