@@ -110,7 +110,9 @@ def test_wrong_attribute(tmp_path, capsys, name, pick, value, drop):
     what = f"{name}: {node.name}.{attr.name} " + ("dropped" if drop else f"= {value!r}")
     node.attribute.remove(attr)
     if not drop:
-        node.attribute.append(helper.make_attribute(attr.name, value))
+        empty = isinstance(value, list) and not value  # make_attribute cannot infer its type
+        node.attribute.append(helper.make_attribute(attr.name, value, attr_type=onnx.AttributeProto.INTS)
+                              if empty else helper.make_attribute(attr.name, value))
     _check(tmp_path, m.SerializeToString(), shape, capsys, what)
 
 
