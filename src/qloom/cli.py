@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -49,7 +51,9 @@ def _cmd_demo(args) -> int:
     from qloom.passes import lower_model
     from qloom.reference import reference_outputs
     from qloom.report import format_info
+    from qloom.flow import check_positive
 
+    check_positive("target_fps", args.target_fps, "frames per second")
     path = model_path()
     print(f"qloom demo: embedded model {path.name} (Brevitas QAT on scikit-learn digits, W4A4)")
     t0 = time.perf_counter()
@@ -103,15 +107,19 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_build(args) -> int:
-    from qloom.flow import build
+    from qloom.flow import build, check_positive
 
+    check_positive("clock_mhz", args.clock_mhz, "MHz")
+    check_positive("target_fps", args.target_fps, "frames per second")
+    check_positive("target_latency", args.target_latency, "cycles")
     if args.folding and args.target_fps:
         raise QloomError("give either --folding or --target-fps, not both")
     if args.target_latency and not args.target_fps:
         raise QloomError("--target-latency needs --target-fps (the throughput to meet first)")
     r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz,
               board=args.board, target_fps=args.target_fps, objective=args.objective,
-              target_latency=args.target_latency, input_type=args.input_type)
+              target_latency=args.target_latency, input_type=args.input_type,
+              allow_overbudget=args.allow_overbudget)
     print(f"{r['note']}")
     print(f"built {r['out']} in {r['seconds']:.2f} s: {r['stages']} stages, estimated "
           f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {r['clock_mhz']:g} MHz")
@@ -125,7 +133,7 @@ def _cmd_rtlsim(args) -> int:
     from qloom.flow import rtlsim
 
     x = load_array(args.input)
-    y, stats = rtlsim(args.out_dir, x)
+    y, stats = rtlsim(args.out_dir, x, what=str(args.input))
     save_array(args.output, y)
     from pathlib import Path
 
@@ -214,13 +222,13 @@ def _cmd_zoo(args) -> int:
 def _cmd_synth(args) -> int:
     from qloom.synth import synth_out
 
+    if args.pnr and args.family != "ecp5":  # before the synthesis, not after it
+        raise QloomError("--pnr needs --family ecp5 (nextpnr-ecp5 is the open place-and-route)")
     r = synth_out(args.out_dir, family=args.family, progress=lambda m: print(m, flush=True))
     t = r["total"]
     print(f"{r['tool']}: {t['LUT']:,} LUT, {t['FF']:,} FF, {t['BRAM18']} BRAM18, {t['DSP']} DSP, "
           f"{t['CARRY']:,} CARRY; latches: {r['latches']} -> {args.out_dir}/synth.json")
     if args.pnr:
-        if args.family != "ecp5":
-            raise QloomError("--pnr needs --family ecp5 (nextpnr-ecp5 is the open place-and-route)")
         from qloom.synth import pnr_ecp5
 
         p = pnr_ecp5(args.out_dir, progress=lambda m: print(m, flush=True))
@@ -231,8 +239,10 @@ def _cmd_synth(args) -> int:
 
 def _graph_board(args):
     from qloom.boards import get_board
+    from qloom.flow import check_positive
     from qloom.passes import lower_model
 
+    check_positive("clock_mhz", args.clock_mhz, "MHz")
     graph = lower_model(args.model, input_type=args.input_type)
     board = get_board(args.board)
     clock = float(args.clock_mhz or board.clock_mhz)
@@ -301,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --target-fps: also speed layers up until the modelled latency "
                         "(first input beat to last output beat) is at most CYCLES")
     b.add_argument("--input-type", metavar="T", help=INPUT_TYPE_HELP + " (kept in OUT for rtlsim)")
+    b.add_argument("--allow-overbudget", action="store_true",
+                   help="write the build even when its estimate exceeds the board's budget "
+                        "(the note says by how much); without it such a build exits 2 with "
+                        "the best fitting FPS")
     b.set_defaults(fn=_cmd_build)
     r = sub.add_parser("rtlsim", help="Verilator simulation of a built accelerator")
     r.add_argument("out_dir", metavar="OUT")
@@ -354,8 +368,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM (or SIGHUP) arrived: unwinds like Ctrl-C, so every temporary output is
+    removed on the way out (an OUT being built, synthesis work folders)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            old[sig] = signal.signal(sig, _terminate)
     try:
         return args.fn(args)
     except QloomError as e:
@@ -364,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qloom: interrupted", file=sys.stderr)
         return 130
+    except Terminated as e:
+        print(f"qloom: terminated by {signal.Signals(e.signum).name}", file=sys.stderr)
+        return 128 + e.signum
     except Exception as e:  # a bug in qloom: one line unless asked for the traceback
         if os.environ.get("QLOOM_DEBUG"):
             raise
@@ -371,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qloom: internal error: {type(e).__name__}: {first} (set QLOOM_DEBUG=1 for the "
               "traceback, and please report it)", file=sys.stderr)
         return 1
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

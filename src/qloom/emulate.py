@@ -13,7 +13,8 @@ from qloom.ir import HWGraph
 def check_input(graph: HWGraph, x: np.ndarray, what: str = "input") -> np.ndarray:
     """Validate a float input batch: float dtype, shape (N, *input_shape).
 
-    Raises InputDataError (one line) otherwise; returns ``x`` as float32.
+    Raises InputDataError (one line) otherwise, also for NaN or infinite values (the
+    hardware has no encoding for them); returns ``x`` as float32.
     """
     want = tuple(graph.host_input.onnx_shape)
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
@@ -23,6 +24,14 @@ def check_input(graph: HWGraph, x: np.ndarray, what: str = "input") -> np.ndarra
         x = x[None]
     if tuple(x.shape[1:]) != want or x.shape[0] < 1:
         raise InputDataError(f"{what}: expected shape (N, {', '.join(map(str, want))}), got {tuple(x.shape)}")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        frame = int(np.argwhere(bad)[0][0])
+        raise InputDataError(f"{what}: {int(bad.sum()):,} values are NaN or infinite (first in frame "
+                             f"{frame}); expected finite floats")
+    if x.dtype.itemsize > 4 and (np.abs(x) > np.finfo(np.float32).max).any():
+        raise InputDataError(f"{what}: values beyond float32's range (|x| > 3.4e38); expected finite "
+                             "float32 values")
     return x.astype(np.float32, copy=False)
 
 

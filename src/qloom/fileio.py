@@ -39,18 +39,42 @@ def save_array(path: str | os.PathLike, arr: np.ndarray) -> None:
 
 def write_atomic(path: str | os.PathLike, write, suffix: str = ".part") -> Path:
     """Create ``path`` atomically: ``write(part)`` fills a temporary file beside it (same
-    folder), which is then made world-readable (0644) and renamed onto ``path``; on any
-    failure the temporary file is removed and nothing is left behind."""
+    folder), which then gets the mode a plain ``open()`` would give (0666 less the umask,
+    0644 by default) and is renamed onto ``path``; on any failure the temporary file is
+    removed and nothing is left behind."""
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     fd, part = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=parent)
     os.close(fd)
     try:
         write(part)
-        os.chmod(part, 0o644)  # mkstemp creates 0600
+        os.chmod(part, 0o666 & ~umask())  # mkstemp creates 0600; give what open() would
         os.replace(part, path)
     except BaseException:
         if os.path.exists(part):
             os.unlink(part)
         raise
     return path
+
+
+def umask() -> int:
+    """The process's file-mode creation mask (read without changing it where Linux allows)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
+def make_temp_dir(parent: str | os.PathLike, prefix: str) -> Path:
+    """A new folder in ``parent`` for an output that is renamed into place when complete,
+    with the mode a plain ``mkdir`` would give (0777 less the umask, 0755 by default;
+    ``tempfile.mkdtemp`` alone makes it 0700, unreadable to other users and tools)."""
+    d = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    os.chmod(d, 0o777 & ~umask())
+    return d

@@ -8,9 +8,9 @@ Everything is written to a temporary folder next to OUT and renamed when complet
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +20,21 @@ from qloom.errors import QloomError
 from qloom.ir import HWGraph
 
 DEFAULT_CLOCK_MHZ = 100.0
+
+
+def check_positive(name: str, value, unit: str) -> None:
+    """QloomError unless ``value`` is None or a finite number > 0 (``name`` in the message
+    as the command line spells it: clock_mhz -> --clock-mhz)."""
+    if value is None:
+        return
+    try:
+        ok = math.isfinite(float(value)) and float(value) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise QloomError(f"--{name.replace('_', '-')} must be a positive number of {unit}, got {value!r}"
+                         if not isinstance(value, (int, float)) else
+                         f"--{name.replace('_', '-')} must be a positive number of {unit}, got {value:g}")
 
 
 def _publish(tmp: Path, out: Path) -> None:
@@ -43,7 +58,8 @@ def _save_model_copy(src: Path, dst: Path) -> None:
 def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
           clock_mhz: float | None = None, fifo_depths: dict | None = None, board: str = "pynq-z1",
           target_fps: float | None = None, objective: str = "balanced",
-          target_latency: float | None = None, input_type: str | None = None) -> dict:
+          target_latency: float | None = None, input_type: str | None = None,
+          allow_overbudget: bool = False) -> dict:
     """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary.
 
     Folding: ``folding_path`` (a folding.json) overrides; else ``target_fps`` chooses the
@@ -52,18 +68,28 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     QloomError with the best reachable FPS if it cannot; ``target_latency`` in cycles
     additionally speeds layers up until the modelled latency meets it); else a balanced
     default (qloom.dse.default_folding).
-    ``clock_mhz`` defaults to the board's clock. ``input_type`` (``--input-type``: a qonnx
-    DataType name or hls4ml ``fixed<W,I>``) types a float model input (default: the graph
-    input's quantization annotation); it is kept in ``build.json`` for ``rtlsim``.
+    ``clock_mhz`` defaults to the board's clock (MHz, > 0); ``target_fps`` (frames/s) and
+    ``target_latency`` (cycles) must be positive when given. ``input_type``
+    (``--input-type``: a qonnx DataType name or hls4ml ``fixed<W,I>``) types a float model
+    input (default: the graph input's quantization annotation); it is kept in
+    ``build.json`` for ``rtlsim``.
+
+    Budget: every build fits ``board`` (all of LUT, FF, BRAM18, URAM, DSP, the DWCs and
+    FIFOs between layers included, as ``estimates.json`` counts them) or raises QloomError
+    with the best fitting FPS; ``allow_overbudget=True`` writes it anyway, and the summary's
+    ``over_budget`` ({resource: [use, budget]}) and note say by how much it is over.
     """
-    from qloom.boards import get_board
+    from qloom.boards import format_over, get_board
     from qloom.dse import default_folding, graph_cycles, load_folding
-    from qloom.dse.search import search
+    from qloom.dse.search import best_fitting_fps, search
     from qloom.passes import lower_model
     from qloom.rtl.generate import plan_top, write_rtl
 
     t0 = time.perf_counter()
     model, out = Path(model), Path(out)
+    check_positive("clock_mhz", clock_mhz, "MHz")
+    check_positive("target_fps", target_fps, "frames per second")
+    check_positive("target_latency", target_latency, "cycles")
     brd = get_board(board)
     clock_mhz = float(clock_mhz or brd.clock_mhz)
     graph = lower_model(model, input_type=input_type)
@@ -72,7 +98,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
         why = f"folding from {folding_path}"
     elif target_fps:
         folding, _, _ = search(graph, brd, float(target_fps), clock_mhz, objective=objective,
-                               target_latency=target_latency)
+                               target_latency=target_latency, allow_overbudget=allow_overbudget)
         how = ("fewest scarcity-weighted resources per layer" if objective == "balanced" else
                f"fewest {objective} that fit the board")
         lat = f" and {target_latency:,.0f} cycles latency" if target_latency else ""
@@ -83,18 +109,30 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     if fifo_depths is None:
         fifo_depths = fifo_depths_from_cycles(graph, folding)
     plan = plan_top(graph, folding, fifo_depths)
+    est = estimates(graph, folding, plan, brd, clock_mhz)
+    over = brd.over(est["total"])
+    if over and not allow_overbudget:
+        best = best_fitting_fps(graph, brd, clock_mhz)
+        hint = (f"the fastest folding that fits is {best[0]:,.0f} FPS at {clock_mhz:g} MHz "
+                f"(--target-fps {math.floor(best[0])})" if best else
+                "no folding fits it (the slowest folding exceeds the budget)")
+        raise QloomError(f"{model}: the build does not fit {brd.name}: estimated {format_over(over)}; "
+                         f"{hint}, or pass --allow-overbudget to build it anyway")
+    if over:
+        why += f"; OVER BUDGET on {brd.name} (--allow-overbudget): {format_over(over)}"
     if out.exists() and not out.is_dir():
         raise QloomError(f"{out}: exists and is not a folder")
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise QloomError(f"{out}: parent folder {parent} does not exist")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    from qloom.fileio import make_temp_dir
+
+    tmp = make_temp_dir(parent, f".{out.name}.tmp-")
     try:
         write_rtl(plan, graph, tmp / "rtl")
         _save_model_copy(model, tmp / "model.onnx")
         cycles = graph_cycles(graph, folding)
         ii = max(cycles.values())
-        est = estimates(graph, folding, plan, brd, clock_mhz)
         (tmp / "folding.json").write_text(json.dumps(folding, indent=2) + "\n")
         (tmp / "estimates.json").write_text(json.dumps(est, indent=2) + "\n")
         meta = {
@@ -115,7 +153,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     return {"out": str(out), "folding": folding, "note": why, "cycles_per_frame": ii,
             "clock_mhz": clock_mhz, "estimates": est,
             "fps": clock_mhz * 1e6 / ii, "seconds": time.perf_counter() - t0,
-            "stages": len(plan.stages)}
+            "stages": len(plan.stages), "over_budget": {r: list(v) for r, v in over.items()}}
 
 
 def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> dict:
@@ -154,17 +192,10 @@ def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> d
 
 
 def fifo_depths_from_cycles(graph: HWGraph, folding: dict) -> dict:
-    """FIFO depth (in the consumer's beats) in front of each layer: what the layer asks for
-    (``HWOp.input_fifo_depth``) given its producer's burst (beats per output pixel).
+    """FIFO depth (in the consumer's beats) in front of each layer (qloom.dse.folding.fifo_depths)."""
+    from qloom.dse.folding import fifo_depths
 
-    In a chain every stage makes progress on its own, so no depth can deadlock it; the
-    FIFOs only decouple rates so the slowest layer never waits.
-    """
-    depths = {}
-    for prev, op in zip(graph.nodes, graph.nodes[1:]):
-        burst = int(prev.out_shape[-1]) // max(1, prev.out_elems(folding.get(prev.name, {})))
-        depths[op.name] = op.input_fifo_depth(folding.get(op.name, {}), burst)
-    return depths
+    return fifo_depths(graph, folding)
 
 
 def build_report(graph, folding, est, plan, why, synth: dict | None = None) -> str:
@@ -260,7 +291,7 @@ def host_decode(graph: HWGraph, meta: dict, beats, n: int) -> np.ndarray:
 
 
 def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
-           seed: int = 0) -> tuple[np.ndarray, dict]:
+           seed: int = 0, what: str = "input") -> tuple[np.ndarray, dict]:
     """Simulate OUT's ``qloom_top`` with Verilator on float input ``x``.
 
     Returns (y, stats): y as the QONNX model outputs it; stats as in ``rtlsim.json``:
@@ -272,7 +303,7 @@ def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_s
 
     out = Path(out)
     graph, folding, meta = _load_out(out)
-    x = check_input(graph, x)
+    x = check_input(graph, x, what)
     n = len(x)
     beats = host_encode(graph, meta, x)
     out_per_frame = out_beats_per_frame(graph, meta)

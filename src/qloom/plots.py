@@ -90,6 +90,11 @@ def roofline(graph, board, clock_mhz: float, prefix: Path) -> dict:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    if not board.mem_bandwidth_gbps > 0:
+        from qloom.errors import QloomError
+
+        raise QloomError(f"board {board.name} has no mem_bandwidth_gbps (off-chip memory bandwidth, "
+                         "GB/s), which the roofline's memory roof needs; add it to the board file")
     m = model_intensity(graph)
     bw = board.mem_bandwidth_gbps * 1e9
     oi = np.logspace(-1, 6, 200)

@@ -205,10 +205,34 @@ def _update_report(out: Path, graph, folding, meta, plan, synth: dict) -> None:
         os.replace(tmp, out / "report.md")
 
 
+PNR_LOGS = ("yosys.log", "nextpnr.log", "report.json")
+
+
+def _keep_pnr_logs(wd: Path, out: Path) -> list[str]:
+    """Copy the place-and-route logs from the work folder (deleted afterwards) into
+    ``OUT/pnr/``; returns their paths relative to OUT. A failed run keeps its logs under
+    ``qloom.tools.log_dir()`` instead, named in the one-line error."""
+    dst = out / "pnr"
+    dst.mkdir(exist_ok=True)
+    kept = []
+    for name in PNR_LOGS:
+        if (wd / name).is_file():
+            tmp = dst / f".{name}.tmp"
+            shutil.copy(wd / name, tmp)
+            os.replace(tmp, dst / name)
+            kept.append(f"pnr/{name}")
+    return kept
+
+
 def pnr_ecp5(out: str | os.PathLike, device: str = "85k", package: str = "CABGA381",
              clock_mhz: float | None = None, progress=print) -> dict:
     """Flat synth_ecp5 of the whole top, nextpnr-ecp5 (Fmax, utilization) and ecppack
-    (bitstream ``OUT/qloom_top.bit``); adds ``fmax_mhz`` and ``pnr`` to ``synth.json``."""
+    (bitstream ``OUT/qloom_top.bit``); adds ``fmax_mhz`` and ``pnr`` to ``synth.json``.
+
+    Logs: on success the Yosys and nextpnr logs and nextpnr's report are kept in
+    ``OUT/pnr/`` (``pnr.logs`` in synth.json); on failure :class:`~qloom.tools.ToolError`
+    names a kept log (under ``qloom.tools.log_dir()``) holding the program's own log file,
+    not one in the deleted work folder."""
     import time
 
     out = Path(out)
@@ -227,12 +251,14 @@ def pnr_ecp5(out: str | os.PathLike, device: str = "85k", package: str = "CABGA3
         progress(f"nextpnr-ecp5 --{device} at {clock:g} MHz")
         run_tool("nextpnr-ecp5", [f"--{device}", "--package", package, "--json", "top.json",
                                   "--textcfg", "top.config", "--freq", str(clock), "--lpf-allow-unconstrained",
-                                  "--report", "report.json", "--timing-allow-fail", "-q"],
-                 cwd=wd, what=str(out), expect=("report.json", "top.config"))
+                                  "--report", "report.json", "--timing-allow-fail", "-q",
+                                  "--log", "nextpnr.log"],
+                 cwd=wd, what=str(out), expect=("report.json", "top.config"), tool_logs=("nextpnr.log",))
         rep = json.loads((wd / "report.json").read_text())
         progress("ecppack")
         run_tool("ecppack", ["top.config", "qloom_top.bit"], cwd=wd, what=str(out), expect=("qloom_top.bit",))
         shutil.copy(wd / "qloom_top.bit", out / "qloom_top.bit")
+        logs = _keep_pnr_logs(wd, out)
         fmax = rep.get("fmax", {})
         fmax_mhz = min((v.get("achieved", 0) for v in fmax.values()), default=None)
         util = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
@@ -240,7 +266,8 @@ def pnr_ecp5(out: str | os.PathLike, device: str = "85k", package: str = "CABGA3
         data = json.loads(synth_path.read_text()) if synth_path.is_file() else {"family": "ecp5"}
         data.update({"fmax_mhz": fmax_mhz, "pnr": {"tool": "nextpnr-ecp5", "device": device,
                      "package": package, "target_mhz": clock, "utilization": util,
-                     "seconds": round(time.perf_counter() - t0, 1), "bitstream": "qloom_top.bit"}})
+                     "seconds": round(time.perf_counter() - t0, 1), "bitstream": "qloom_top.bit",
+                     "logs": logs}})
         _write_json(synth_path, data)
         return data
     finally:

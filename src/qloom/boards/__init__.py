@@ -14,6 +14,7 @@ synth_ecp5 + nextpnr). Budgets are the device's totals from the vendors' data sh
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -41,6 +42,19 @@ class Board:
     def budget(self) -> dict[str, int]:
         return {r: getattr(self, r) for r in RESOURCES}
 
+    def over(self, totals: dict) -> dict[str, tuple[int, int]]:
+        """The resources ``totals`` ({LUT, FF, BRAM18, URAM, DSP}) uses beyond this board's
+        budget: {resource: (use, budget)}, in RESOURCES order; empty when it fits."""
+        return {r: (int(totals.get(r, 0)), getattr(self, r)) for r in RESOURCES
+                if totals.get(r, 0) > getattr(self, r)}
+
+
+def format_over(over: dict[str, tuple[int, int]]) -> str:
+    """``Board.over``'s result as text: "LUT 55,673 of 53,200 (105%), DSP 300 of 220 (136%)"
+    (a resource the board lacks: "URAM 4 of 0")."""
+    return ", ".join(f"{r} {u:,} of {b:,}" + (f" ({100 * u / b:.0f}%)" if b else "")
+                     for r, (u, b) in over.items())
+
 
 def _dirs() -> list[Path]:
     ds = [Path(str(resources.files(__package__)))]
@@ -53,10 +67,33 @@ def _dirs() -> list[Path]:
 def _read(path: Path) -> Board:
     try:
         data = json.loads(path.read_text())
-        return Board(**data)
-    except (json.JSONDecodeError, TypeError, OSError) as e:
+        board = Board(**data)
+    except (json.JSONDecodeError, TypeError, OSError, UnicodeDecodeError) as e:
         raise QloomError(f"{path}: not a valid board file ({e}); expected keys name, part, "
                          "family, LUT, FF, BRAM18, URAM, DSP, clock_mhz") from None
+    return _check(board, path)
+
+
+def _check(b: Board, path: Path) -> Board:
+    """Every field of a board file, checked when it is read (not deep in a model)."""
+    from qloom.cost import FAMILIES
+
+    if b.family not in FAMILIES:
+        raise QloomError(f"{path}: family {b.family!r} is not one qloom models; expected one of "
+                         f"{', '.join(FAMILIES)}")
+    for r in RESOURCES:
+        v = getattr(b, r)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise QloomError(f"{path}: {r} must be a whole number >= 0, got {v!r}")
+    for key, positive in (("clock_mhz", True), ("mem_bandwidth_gbps", False)):
+        v = getattr(b, key)
+        ok = (not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+              and (v > 0 if positive else v >= 0))
+        if not ok:
+            raise QloomError(f"{path}: {key} must be a number {'> 0' if positive else '>= 0'}, got {v!r}")
+    if not isinstance(b.name, str) or not b.name:
+        raise QloomError(f"{path}: name must be a non-empty string, got {b.name!r}")
+    return b
 
 
 def list_boards() -> list[Board]:

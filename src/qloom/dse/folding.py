@@ -42,6 +42,41 @@ def graph_cycles(graph: HWGraph, folding: dict) -> dict[str, int]:
     return {op.name: op.cycles_fed(folding.get(op.name, {}), rates[op.name]) for op in graph.nodes}
 
 
+def fifo_depths(graph: HWGraph, folding: dict) -> dict[str, int]:
+    """FIFO depth (in the consumer's beats) in front of each layer but the first: what the
+    layer asks for (``HWOp.input_fifo_depth``) given its producer's burst (beats per output
+    pixel). In a chain every stage makes progress on its own, so no depth can deadlock it;
+    the FIFOs only decouple rates so the slowest layer never waits."""
+    depths = {}
+    for prev, op in zip(graph.nodes, graph.nodes[1:]):
+        burst = int(prev.out_shape[-1]) // max(1, prev.out_elems(folding.get(prev.name, {})))
+        depths[op.name] = op.input_fifo_depth(folding.get(op.name, {}), burst)
+    return depths
+
+
+def glue_resources(graph: HWGraph, folding: dict, family: str,
+                   depths: dict[str, int] | None = None) -> dict[str, dict]:
+    """{layer: {LUT, FF, BRAM18, URAM, DSP}} of the stream glue in front of each layer (its
+    DWCs and FIFO, ``qloom.ops.glue_instances``; the first layer has none), as
+    ``estimates.json`` charges them to the layer they feed. ``depths``: the FIFO depths
+    (default :func:`fifo_depths`). The folding search counts these in its fit check."""
+    from qloom.ops import estimate_instance, glue_instances
+    from qloom.ops.fifo import DEFAULT_DEPTH
+
+    depths = fifo_depths(graph, folding) if depths is None else depths
+    out = {}
+    for prev, op in zip(graph.nodes, graph.nodes[1:]):
+        fold = folding.get(op.name, {})
+        tot: dict[str, int] = {}
+        for inst in glue_instances(op.in_type.bits, prev.out_elems(folding.get(prev.name, {})),
+                                   op.in_elems(fold), int(depths.get(op.name, DEFAULT_DEPTH)),
+                                   fold.get("fifo_ram_style", "auto")):
+            for r, v in estimate_instance(inst, family).items():
+                tot[r] = tot.get(r, 0) + v
+        out[op.name] = tot
+    return out
+
+
 def validate_folding(graph: HWGraph, folding: dict, source: str = "folding") -> dict:
     """Check a user folding against each operator's knobs (``HWOp.knob_space``); fill absent
     knobs with their defaults (1 lane, serial window, ram_style "auto" where it is kept).

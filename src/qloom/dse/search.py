@@ -17,8 +17,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from qloom.boards import RESOURCES, Board
-from qloom.dse.folding import graph_cycles
+from qloom.boards import RESOURCES, Board, format_over
+from qloom.dse.folding import glue_resources, graph_cycles
 from qloom.dse.latency import done_cycles, latency
 from qloom.errors import QloomError
 from qloom.ir import HWGraph
@@ -195,7 +195,14 @@ class Space:
         return max(graph_cycles(self.graph, self.folding(pick)).values())
 
     def totals(self, pick: dict[str, Option]) -> dict:
-        return {r: sum(o.res.get(r, 0) for o in pick.values()) for r in RESOURCES}
+        """Resources of ``pick`` in total: the layers' own plus, on a board, the stream glue
+        in front of each layer (DWCs and FIFOs, ``glue_resources``), as in estimates.json."""
+        t = {r: sum(o.res.get(r, 0) for o in pick.values()) for r in RESOURCES}
+        if self.board is not None:
+            for g in glue_resources(self.graph, self.folding(pick), self.board.family).values():
+                for r in RESOURCES:
+                    t[r] += g.get(r, 0)
+        return t
 
     def fits(self, pick) -> bool:
         t = self.totals(pick)
@@ -209,7 +216,8 @@ OBJECTIVES = ("balanced", "LUT", "FF", "BRAM18", "URAM", "DSP")
 
 
 def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
-           objective: str = "balanced", target_latency: float | None = None):
+           objective: str = "balanced", target_latency: float | None = None,
+           allow_overbudget: bool = False):
     """Folding that meets ``target_fps`` with the fewest resources.
 
     ``objective`` "balanced" (the default) minimizes the scarcity-weighted sum
@@ -225,8 +233,12 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
     the throughput target is met, layers are sped up until the modelled latency
     (qloom.dse.latency) meets it (``Space.meet_latency``).
 
+    The fit check counts every resource of the build, the stream glue (DWCs, FIFOs)
+    included (``Space.totals``). ``allow_overbudget``: when the target is reachable only
+    over the budget, return the cheapest folding that meets it anyway.
+
     Returns (folding, per-layer options, totals). Raises QloomError with the best
-    reachable FPS (or latency) when a target is out of reach on ``board``.
+    fitting FPS (or latency) when a target is out of reach on ``board``.
     """
     if objective not in OBJECTIVES:
         raise QloomError(f"objective {objective!r}: expected one of {', '.join(OBJECTIVES)}")
@@ -256,16 +268,29 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
             raise QloomError(f"target latency {target_latency:,.0f} cycles is out of reach at "
                              f"{target_fps:,.0f} FPS: the fastest layers give {lat:,} cycles "
                              "(qloom.dse.latency)")
-    if pick is not None and space.fits(pick) and space.ii(pick) <= target:
+    reachable = pick is not None and space.ii(pick) <= target
+    if reachable and (allow_overbudget or space.fits(pick)):
         return space.folding(pick), pick, space.totals(pick)
     best = best_reachable(space)
     if best is None:
         raise QloomError(f"no folding of {graph.name} fits {board.name} at all "
                          f"(the slowest folding exceeds the budget)")
     fps = clock_mhz * 1e6 / best
+    if reachable:
+        raise QloomError(f"target {target_fps:,.0f} FPS does not fit {board.name} at {clock_mhz:g} MHz: "
+                         f"the cheapest folding that meets it needs {format_over(board.over(space.totals(pick)))}; "
+                         f"the best fitting is {fps:,.0f} FPS ({best:,} cycles per frame), or pass "
+                         "--allow-overbudget to build it anyway")
     raise QloomError(f"target {target_fps:,.0f} FPS is out of reach on {board.name} at "
                      f"{clock_mhz:g} MHz: the best reachable is {fps:,.0f} FPS "
                      f"({best:,} cycles per frame)")
+
+
+def best_fitting_fps(graph: HWGraph, board: Board, clock_mhz: float) -> tuple[float, int] | None:
+    """(FPS, cycles per frame) of the fastest folding whose every resource, the stream glue
+    included, fits ``board``; None when even the slowest folding does not fit."""
+    best = best_reachable(Space(graph, board_cost(board), board))
+    return None if best is None else (clock_mhz * 1e6 / best, best)
 
 
 def best_reachable(space: Space) -> int | None:

@@ -108,4 +108,103 @@ def load_qonnx(path: str | os.PathLike):
         raise QloomError(f"{p}: qonnx could not clean up the model ({type(e).__name__}: {msg})") from None
     if len(model.graph.input) != 1:
         raise QloomError(f"{p}: the model has {len(model.graph.input)} inputs; qloom expects exactly 1")
+    _check_dangling_inputs(model, p)
+    _check_attributes(model)
+    _check_quantizer_constants(model)
     return model
+
+
+# attributes of the QONNX quantizers (qonnx.custom_op.general), which ONNX has no schema for
+_QONNX_ATTRS = {"signed": "INT", "narrow": "INT", "rounding_mode": "STRING", "signed_input": "INT"}
+
+
+def _check_attributes(model) -> None:
+    """Each node attribute has the type its ONNX schema (or QONNX's quantizer definition)
+    declares, and float attributes are finite (``epsilon`` >= 0): a wrong attribute would
+    otherwise fail deep in the lowering or warn from numpy."""
+    import math
+
+    import onnx
+    from onnx import AttributeProto, defs
+
+    opsets = {o.domain: o.version for o in model.model.opset_import}
+    for node in model.graph.node:
+        declared = {}
+        try:
+            schema = defs.get_schema(node.op_type, opsets.get(node.domain, opsets.get("", 13)),
+                                     node.domain)
+            declared = {k: AttributeProto.AttributeType.Name(v.type) for k, v in schema.attributes.items()}
+        except Exception:  # no ONNX schema: a custom (QONNX) op
+            declared = _QONNX_ATTRS if node.op_type in _QUANT_INPUTS else {}
+        for a in node.attribute:
+            kind = AttributeProto.AttributeType.Name(a.type)
+            want = declared.get(a.name)
+            if want is not None and want != kind:
+                raise QloomError(f"node {node.name} ({node.op_type}): attribute {a.name} is "
+                                 f"{kind.lower()}, expected {want.lower()}")
+            v = onnx.helper.get_attribute_value(a)
+            vals = v if isinstance(v, (list, tuple)) else [v]
+            if any(isinstance(x, float) and not math.isfinite(x) for x in vals):
+                raise QloomError(f"node {node.name} ({node.op_type}): attribute {a.name} is "
+                                 "NaN or infinite; expected a finite number")
+            if a.name == "epsilon" and isinstance(v, float) and v < 0:
+                raise QloomError(f"node {node.name} ({node.op_type}): attribute epsilon is "
+                                 f"{v:g}; expected >= 0")
+
+
+def _check_dangling_inputs(model, p) -> None:
+    """Every node input is the graph input, an initializer, or another node's output (a
+    dropped initializer otherwise surfaces deep in the lowering)."""
+    known = {i.name for i in model.graph.input} | {i.name for i in model.graph.initializer}
+    for node in model.graph.node:
+        for name in node.input:
+            if name and name not in known:
+                raise QloomError(f"node {node.name} ({node.op_type}): input {name!r} is not the "
+                                 "graph input, an initializer nor an earlier node's output "
+                                 f"(a missing weight or constant in {p.name}?)")
+        known.update(node.output)
+
+
+# quantizer scales outside this range overflow float32 on the integer grid
+SCALE_RANGE = (2.0 ** -64, 2.0 ** 64)
+
+
+# QONNX quantizers (qonnx.custom_op.general): the role of each input, by position
+_QUANT_INPUTS = {
+    "Quant": ("input", "scale", "zero point", "bit width"),
+    "IntQuant": ("input", "scale", "zero point", "bit width"),
+    "BipolarQuant": ("input", "scale"),
+    "Trunc": ("input", "scale", "zero point", "input bit width", "output scale", "output bit width"),
+}
+
+
+def _check_quantizer_constants(model) -> None:
+    """A quantizer's constant inputs (weights, scale, zero point, bit width) must be finite
+    and its scales positive (QONNX's quantizer definitions): a NaN, infinite or zero scale
+    would otherwise surface later as a misleading message and a numpy warning. Raises
+    QloomError naming the node and the input."""
+    import numpy as np
+
+    for node in model.graph.node:
+        roles = _QUANT_INPUTS.get(node.op_type)
+        if roles is None:
+            continue
+        for role, name in zip(roles, node.input):
+            v = model.get_initializer(name) if name else None
+            if v is None or not np.issubdtype(np.asarray(v).dtype, np.floating):
+                continue
+            bad = int(np.count_nonzero(~np.isfinite(v)))
+            if bad:
+                raise QloomError(f"node {node.name} ({node.op_type}): its {role} ({name!r}) has "
+                                 f"{bad:,} NaN or infinite value{'s' if bad > 1 else ''} of "
+                                 f"{np.asarray(v).size:,}; expected finite numbers")
+            if role.endswith("scale") and (np.asarray(v) <= 0).any():  # QONNX: scales are > 0
+                raise QloomError(f"node {node.name} ({node.op_type}): its {role} ({name!r}) is not "
+                                 f"positive; expected scales > 0")
+            lo, hi = SCALE_RANGE
+            if role.endswith("scale") and ((np.asarray(v) < lo) | (np.asarray(v) > hi)).any():
+                raise QloomError(f"node {node.name} ({node.op_type}): its {role} ({name!r}) is "
+                                 "outside 2**-64 .. 2**64; expected a quantization step in that range")
+            if role.endswith("bit width") and ((np.asarray(v) < 1) | (np.asarray(v) > 64)).any():
+                raise QloomError(f"node {node.name} ({node.op_type}): its {role} ({name!r}) is "
+                                 "outside 1 .. 64; expected a bit width in that range")

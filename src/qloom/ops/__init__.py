@@ -54,6 +54,16 @@ def estimate_instance(inst: RtlInstance, family: str = "xc7", files: dict | None
     return estimate_module(inst.module, inst.params, family, files)
 
 
+def glue_instances(bits: int, producer_elems: int, consumer_elems: int, fifo_depth: int,
+                   fifo_ram_style: str = "auto") -> list[RtlInstance]:
+    """The stream glue in front of a layer (qloom.rtl.generate puts it there): the DWCs from
+    the producer's ``producer_elems`` to the consumer's ``consumer_elems`` elements of
+    ``bits`` per beat (none when equal, two via the gcd when neither divides the other),
+    then a ``qloom_fifo`` of ``fifo_depth`` consumer beats."""
+    return (dwc.dwc_instances(bits, producer_elems, consumer_elems) +
+            [fifo.fifo_instance(consumer_elems * bits, fifo_depth, fifo_ram_style)])
+
+
 def memory_report(inst: RtlInstance, family: str = "xc7", files: dict | None = None) -> list[dict]:
     """How each memory of ``inst`` is mapped (name, depth, width, kind, RAM type, BRAM18)."""
     P = module_parts(inst.module, inst.params, family, files)
@@ -64,5 +74,5 @@ def memory_report(inst: RtlInstance, family: str = "xc7", files: dict | None = N
 __all__ = [
     "HWOp", "Knob", "apply_thresholds", "MVAU", "VVAU", "SWG", "StreamingMaxPool", "SumPool",
     "Thresholding", "LabelSelect", "OPS", "RESOURCE_MODELS", "CYCLE_TOLERANCE", "estimate_module", "estimate_instance",
-    "memory_report", "module_parts",
+    "glue_instances", "memory_report", "module_parts",
 ]

@@ -19,9 +19,8 @@ import numpy as np
 from qloom.errors import QloomError
 from qloom.instance import RtlInstance
 from qloom.ir import HWGraph
-from qloom.ops.dwc import dwc_instances
+from qloom.ops import glue_instances
 from qloom.ops.fifo import DEFAULT_DEPTH as DEFAULT_FIFO_DEPTH
-from qloom.ops.fifo import fifo_instance
 
 VERILOG_DIR = Path(__file__).with_name("verilog")
 
@@ -70,18 +69,18 @@ class TopPlan:
         return sorted({s.inst.module for s in self.stages})
 
 
-def _dwc(name, bits, e_in, e_out) -> list[Stage]:
-    """Width conversion e_in -> e_out elements of ``bits`` (qloom.ops.dwc; two stages,
-    ``_a`` and ``_b``, via their gcd when neither divides the other)."""
-    insts = dwc_instances(bits, e_in, e_out)
-    names = [name] if len(insts) == 1 else [f"{name}_{s}" for s in "ab"]
-    return [Stage(n, "dwc", inst, inst.params["IN_WIDTH"], inst.params["OUT_WIDTH"],
-                  elems_in=inst.params["IN_WIDTH"] // bits, elems_out=inst.params["OUT_WIDTH"] // bits)
-            for n, inst in zip(names, insts)]
-
-
-def _fifo(name, width, depth, ram_style="auto") -> Stage:
-    return Stage(name, "fifo", fifo_instance(width, depth, ram_style), width, width)
+def _glue(layer, bits, e_prev, e_in, depth, ram_style="auto") -> list[Stage]:
+    """The stages in front of ``layer`` (qloom.ops.glue_instances): DWCs from ``e_prev`` to
+    ``e_in`` elements of ``bits`` (``dwc_<layer>``, or ``_a`` and ``_b`` via their gcd when
+    neither divides the other), then ``fifo_<layer>``."""
+    insts = glue_instances(bits, e_prev, e_in, depth, ram_style)
+    dwcs, fifo = insts[:-1], insts[-1]
+    names = [f"dwc_{layer}"] if len(dwcs) == 1 else [f"dwc_{layer}_{s}" for s in "ab"]
+    out = [Stage(n, "dwc", inst, inst.params["IN_WIDTH"], inst.params["OUT_WIDTH"],
+                 elems_in=inst.params["IN_WIDTH"] // bits, elems_out=inst.params["OUT_WIDTH"] // bits)
+           for n, inst in zip(names, dwcs)]
+    w = fifo.params["WIDTH"]
+    return out + [Stage(f"fifo_{layer}", "fifo", fifo, w, w)]
 
 
 def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> TopPlan:
@@ -103,10 +102,9 @@ def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> 
             if prev_bits != inst.in_bits:
                 raise QloomError(f"layer {op.name}: element width {inst.in_bits} != producer's {prev_bits} "
                                  "(HWGraph.verify checks this)")
-            glue = _dwc(f"dwc_{op.name}", prev_bits, prev_elems, e_in)
-            glue.append(_fifo(f"fifo_{op.name}", e_in * inst.in_bits,
-                              int(fifo_depths.get(op.name, DEFAULT_FIFO_DEPTH)),
-                              fold.get("fifo_ram_style", "auto")))
+            glue = _glue(op.name, prev_bits, prev_elems, e_in,
+                         int(fifo_depths.get(op.name, DEFAULT_FIFO_DEPTH)),
+                         fold.get("fifo_ram_style", "auto"))
             for g in glue:  # glue is charged to the layer it feeds
                 g.layer = op.name
             plan.stages += glue

@@ -52,8 +52,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from qloom.errors import QloomError
-from qloom.tools import (HEADER_SUFFIXES, ToolError, cache_folder, have_tool, place_files, run_tool,
-                         tool_path)
+from qloom.tools import (HEADER_SUFFIXES, ToolError, cache_folder, default_timeout, have_tool,
+                         place_files, run_tool, tool_path)
 
 __all__ = [
     "AxisSim",
@@ -417,7 +417,7 @@ class AxisSim:
     def run(self, in_beats: Sequence[int], n_out: int, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
             seed: int = 0, max_cycles: int | None = None, extra_cycles: int = 32,
             files: Mapping[str, str | os.PathLike] | None = None, check: bool = True,
-            vcd: str | os.PathLike | None = None) -> SimResult:
+            vcd: str | os.PathLike | None = None, timeout: float | None = None) -> SimResult:
         """Simulate: feed ``in_beats``, collect ``n_out`` output beats.
 
         ``p_in_gap``: probability that s_axis_tvalid stays low in a cycle where
@@ -429,6 +429,9 @@ class AxisSim:
         any).  ``files`` maps run-directory file names (relative string
         parameters) to a path or to literal text containing a newline.
         ``vcd``: write a waveform there (the model must be built with ``trace=True``).
+        ``timeout``: wall-clock seconds for the run (default ``qloom.tools.default_timeout``,
+        ``$QLOOM_TOOL_TIMEOUT``); past it the simulation is killed and SimError raised.
+        The build (Verilator, make) runs under the same default through ``qloom.tools``.
         """
         binary = self.build()
         if max_cycles is None:
@@ -449,7 +452,13 @@ class AxisSim:
                 if not self.trace:
                     raise SimError("vcd= needs AxisSim(..., trace=True)")
                 env["QLOOM_VCD"] = str(Path(vcd).resolve())
-            r = subprocess.run(cmd, capture_output=True, text=True, cwd=rd, env=env)
+            limit = default_timeout() if timeout is None else timeout
+            try:
+                r = subprocess.run(cmd, capture_output=True, text=True, cwd=rd, env=env,
+                                   stdin=subprocess.DEVNULL, timeout=limit)
+            except subprocess.TimeoutExpired:
+                raise SimError(f"simulation of {self.top} timed out after {limit:g} s "
+                               "(set QLOOM_TOOL_TIMEOUT for longer runs)") from None
             if r.returncode != 0:
                 raise SimError(f"simulation of {self.top} failed (rc {r.returncode}):\n{r.stdout}\n{r.stderr}")
             res = _parse_output(outf.read_text())

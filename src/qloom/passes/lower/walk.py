@@ -88,7 +88,7 @@ class Lowering(LowerContext):
         for node in g.node:
             dyn = [i for i in node.input if i in self.states]
             if not dyn:
-                linear.const_node(self, node)
+                self._guarded(node, linear.const_node, self, node)
                 continue
             if len(dyn) > 1:
                 raise self.err(node, "more than one dynamic input (branching graphs such as "
@@ -100,7 +100,7 @@ class Lowering(LowerContext):
             handler = HANDLERS.get(node.op_type)
             if handler is None:
                 raise self.err(node, unsupported_message())
-            new = handler(self, node, st)
+            new = self._guarded(node, handler, self, node, st)
             for o, s in (new if isinstance(new, dict) else {node.output[0]: new}).items():
                 self.states[o] = s
         outs = [o.name for o in g.output]
@@ -113,6 +113,18 @@ class Lowering(LowerContext):
         return HWGraph(name=name, host_input=self.host_input, nodes=tuple(self.ops),
                        host_output=self.host_output, source=self.source,
                        meta={"sources": dict(self.sources)})
+
+
+    def _guarded(self, node, fn, *args):
+        """``fn(*args)``; a ValueError, IndexError, KeyError, TypeError or ArithmeticError on
+        the way (shapes, ranks or attributes that do not fit the op: a malformed or mutated
+        model) becomes a one-line error naming ``node``."""
+        try:
+            return fn(*args)
+        except (ValueError, IndexError, KeyError, TypeError, ArithmeticError) as e:
+            first = (str(e).splitlines() or [""])[0][:200]
+            raise self.err(node, f"its inputs or attributes do not fit a {node.op_type} "
+                                 f"({type(e).__name__}: {first})") from None
 
 
 def lower_model(path, input_type=None) -> HWGraph:
