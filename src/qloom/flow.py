@@ -144,7 +144,7 @@ def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> d
                 layers[st.layer][r] += res.get(r, 0)
     total = {r: sum(v[r] for v in layers.values()) for r in RESOURCES}
     return {"board": board.name, "clock_mhz": clock_mhz, "fps": clock_mhz * 1e6 / ii,
-            "latency_cycles": done[graph.nodes[-1].name] + 1, "cycles_per_frame": ii,
+            "latency_cycles": done[graph.last.name] + 1, "cycles_per_frame": ii,
             "total": total, "budget": board.budget(),
             "utilization": {r: (total[r] / getattr(board, r) if getattr(board, r) else None)
                             for r in RESOURCES},
@@ -152,16 +152,31 @@ def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> d
 
 
 def fifo_depths_from_cycles(graph: HWGraph, folding: dict) -> dict:
-    """FIFO depth (in the consumer's beats) in front of each layer: what the layer asks for
-    (``HWOp.input_fifo_depth``) given its producer's burst (beats per output pixel).
+    """FIFO depth (in the consumer's beats) in front of each layer input fed by another
+    layer, keyed by ``qloom.rtl.generate.fifo_key``: what the layer asks for
+    (``HWOp.input_fifo_depth``) given its producer's burst (beats per output pixel), and
+    in front of a join at least what ``qloom.dse.latency.join_fifo_depths`` says its
+    input must buffer at the graph's II.
 
     In a chain every stage makes progress on its own, so no depth can deadlock it; the
-    FIFOs only decouple rates so the slowest layer never waits.
+    FIFOs only decouple rates so the slowest layer never waits. Branches that leave one
+    fork and meet at a join deadlock when the short branch's FIFO is too small (the fork
+    stalls both when one is full); the join sizing prevents that.
     """
+    from qloom.dse import graph_cycles
+    from qloom.dse.latency import join_fifo_depths
+    from qloom.rtl.generate import fifo_key
+
     depths = {}
-    for prev, op in zip(graph.nodes, graph.nodes[1:]):
+    for prev, op, k in graph.links():
         burst = int(prev.out_shape[-1]) // max(1, prev.out_elems(folding.get(prev.name, {})))
-        depths[op.name] = op.input_fifo_depth(folding.get(op.name, {}), burst)
+        depths[fifo_key(op.name, k)] = op.input_fifo_depth(folding.get(op.name, {}), burst)
+    if not graph.is_chain:
+        ii = max(graph_cycles(graph, folding).values())
+        for (name, k), d in join_fifo_depths(graph, folding, ii).items():
+            key = fifo_key(name, k)
+            if key in depths:
+                depths[key] = max(depths[key], d)
     return depths
 
 
@@ -237,7 +252,7 @@ def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_s
     graph, folding, meta = _load_out(out)
     x = check_input(graph, x)
     n = len(x)
-    first, last = graph.nodes[0], graph.nodes[-1]
+    first, last = graph.first, graph.last
     q = graph.host_input(x).reshape(n, -1)
     in_elems = encode_elems(q, first.in_type.bipolar).ravel()
     beats = pack_beats(in_elems, meta["in_elem_bits"], meta["in_elems"],
@@ -279,7 +294,7 @@ def _layer_trace(stdout: str, graph: HWGraph, folding: dict, done0: int, n: int)
     from qloom.dse import graph_cycles
 
     est = graph_cycles(graph, folding)
-    last = graph.nodes[-1].name
+    last = graph.last.name
     offset = done0 - times[last][0] if times.get(last) else 0
     layers = {}
     for op in graph.nodes:

@@ -20,6 +20,7 @@ Layouts: tensors of the hardware graph are per frame in stream order, NHWC for i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -241,20 +242,24 @@ class HWGraph:
 
         return dataclasses.replace(self, **kw)
 
+    @cached_property
+    def _by_name(self) -> dict:
+        return {n.name: n for n in self.nodes}
+
+    @cached_property
+    def _producers(self) -> dict:
+        names = [n.name for n in self.nodes]
+        return {nm: tuple(self.edges[nm]) if nm in self.edges else ((names[i - 1] if i else HOST),)
+                for i, nm in enumerate(names)}
+
     def node(self, name: str):
-        for n in self.nodes:
-            if n.name == name:
-                return n
-        raise KeyError(name)
+        """The layer called ``name`` (KeyError if none)."""
+        return self._by_name[name]
 
     # ---- structure (a chain when ``edges`` is empty)
     def producers(self, name: str) -> tuple[str, ...]:
         """The producers of layer ``name``'s input streams, in input order (HOST: the host input)."""
-        if name in self.edges:
-            return tuple(self.edges[name])
-        names = [n.name for n in self.nodes]
-        i = names.index(name)
-        return (names[i - 1] if i else HOST,)
+        return self._producers[name]
 
     def consumers(self, name: str) -> list[tuple[str, int]]:
         """(layer, input index) of every input that reads ``name``'s stream (HOST: the host

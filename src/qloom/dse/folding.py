@@ -16,23 +16,24 @@ import json
 from pathlib import Path
 
 from qloom.errors import QloomError
-from qloom.ir import HWGraph
+from qloom.ir import HOST, HWGraph
 from qloom.stream import stream_rate
 
 
+def link_rate(graph: HWGraph, folding: dict, op, prod: str) -> int:
+    """Elements per cycle the stream from ``prod`` (HOST: the host, one beat per cycle)
+    can deliver to ``op``."""
+    e_in = op.in_elems(folding.get(op.name, {}))
+    if prod == HOST:
+        return e_in
+    return stream_rate(graph.node(prod).out_elems(folding.get(prod, {})), e_in)
+
+
 def input_rates(graph: HWGraph, folding: dict) -> dict[str, int]:
-    """Elements per cycle each layer's input stream can deliver (the host feeds the first
-    layer one beat per cycle)."""
-    rates = {}
-    prev = None
-    for op in graph.nodes:
-        f = folding.get(op.name, {})
-        if prev is None:
-            rates[op.name] = op.in_elems(f)
-        else:
-            rates[op.name] = stream_rate(prev.out_elems(folding.get(prev.name, {})), op.in_elems(f))
-        prev = op
-    return rates
+    """Elements per cycle each layer's input streams can deliver (the slowest input of a
+    join; the host feeds the first layer one beat per cycle)."""
+    return {op.name: min(link_rate(graph, folding, op, p) for p in graph.producers(op.name))
+            for op in graph.nodes}
 
 
 def graph_cycles(graph: HWGraph, folding: dict) -> dict[str, int]:
