@@ -17,7 +17,7 @@ class ResidualBlock(nn.Module):
     """input quant -> stem conv3x3-BN-ReLU(q) -> [conv3x3-BN-ReLU(q) -> conv3x3-BN -> q]
     + identity skip -> Add -> ReLU(q) [-> a second block]. ``align``: "pot" (power-of-two
     scales on the two branches: a shift-add), "shared" (one quantizer module on both
-    branches: equal scales)."""
+    branches: equal scales), "float" (independent float scales: large integer weights)."""
 
     def __init__(self, c_in: int = 3, c: int = 8, *, bits: int = 4, align: str = "pot",
                  blocks: int = 1, head: bool = False):

@@ -6,11 +6,13 @@ Both inputs of a join must be integer streams whose float program is a plain sca
 output of an activation quantizer, QONNX ``Quant``), in the same stream order.
 
 Add: with branch scales s0 and s1 the reference computes ``s0*q0 + s1*q1`` in float32.
-When s0/s1 is a rational number m0/m1 with small integers (equal scales: 1/1; a power-of-two
-ratio: 2^k/1, a shift-add; e.g. 3/4 otherwise), that is ``s*(m0*q0 + m1*q1)`` with
-``s = s0/m0``: the integer sum goes to hardware (AddStreams with weights m0, m1) and ``s``
-stays in the float program, where the next quantizer turns it into thresholds (an
-irrational or large ratio is rejected). The reference rounds ``s0*q0`` and ``s1*q1`` to
+Float32 scales are dyadic rationals, so s0/s1 = m0/m1 exactly for coprime integers m0, m1
+(equal scales: 1/1; a power-of-two ratio: 2^k/1, a shift-add; 3/4 for 3/32 and 1/8;
+about 2^23 for two unrelated float scales), and the sum is ``s*(m0*q0 + m1*q1)`` with
+``s = s0/m0``, exact in float64: the integer sum goes to hardware (AddStreams with the
+constant weights m0, m1) and ``s`` stays in the float program, where the next quantizer
+turns it into thresholds over the integer sum. Rejected (one line) when the integer sum
+would need more than MAX_SUM_BITS bits, or the ratio differs between channels. The reference rounds ``s0*q0`` and ``s1*q1`` to
 float32 before adding; the program rounds ``s*(m0*q0 + m1*q1)`` once. They agree exactly
 when the scales are powers of two (and whenever the products are exact in float32); else
 they can differ by one float32 rounding, which matters only when that lands on a
@@ -31,7 +33,7 @@ from qloom.ops import AddStreams, ConcatStreams
 from qloom.passes.lower.state import LowerContext, TensorState, attrs, canonical_nhwc
 from qloom.types import IntType
 
-MAX_ALIGN = 1 << 8  # largest integer weight m0, m1 of an AddStreams input
+MAX_SUM_BITS = 32  # widest integer sum of an AddStreams (its weights grow with the scale ratio)
 
 
 def _plain(ctx: LowerContext, node, st: TensorState, k: int) -> np.ndarray:
@@ -50,11 +52,9 @@ def _plain(ctx: LowerContext, node, st: TensorState, k: int) -> np.ndarray:
     return np.asarray(pr.pre_scale, dtype=np.float64)
 
 
-def _ratio(s0: float, s1: float) -> tuple[int, int] | None:
-    """(m0, m1) coprime with s0/s1 == m0/m1 exactly, both <= MAX_ALIGN, or None."""
+def _ratio(s0: float, s1: float) -> tuple[int, int]:
+    """(m0, m1) coprime with s0/s1 == m0/m1 exactly (float scales are dyadic rationals)."""
     r = Fraction(s0) / Fraction(s1)
-    if r.numerator > MAX_ALIGN or r.denominator > MAX_ALIGN:
-        return None
     return r.numerator, r.denominator
 
 
@@ -74,11 +74,9 @@ def add(ctx: LowerContext, node, sts: list[TensorState]) -> TensorState:
     v0 = np.broadcast_to(s0.reshape(-1), (C,)) if s0.size > 1 or s1.size > 1 else s0.reshape(1)
     v1 = np.broadcast_to(s1.reshape(-1), v0.shape)
     ratios = {_ratio(float(x), float(y)) for x, y in zip(v0, v1)}
-    if None in ratios or len(ratios) != 1:
-        what = ("differs between channels" if None not in ratios else
-                f"is not a ratio of integers up to {MAX_ALIGN}")
-        raise ctx.err(node, f"the two branches' scales cannot be aligned in integers (their ratio "
-                            f"{what}); quantize both branches with equal or power-of-two scales")
+    if len(ratios) != 1:
+        raise ctx.err(node, "the ratio of the two branches' scales differs between channels; "
+                            "quantize both branches per tensor (or with equal scales)")
     m0, m1 = ratios.pop()
     scale = v0 / m0
     if not np.array_equal(scale * m0, v0) or not np.array_equal(scale * m1, v1):
@@ -86,6 +84,10 @@ def add(ctx: LowerContext, node, sts: list[TensorState]) -> TensorState:
     t0, t1 = a.itype, b.itype
     lo, hi = m0 * t0.min + m1 * t1.min, m0 * t0.max + m1 * t1.max
     otype = IntType.for_range(lo, hi)
+    if otype.bits > MAX_SUM_BITS or max(m0, m1) >= 1 << 31:
+        raise ctx.err(node, f"aligning the two branches' scales ({float(v0[0]):g} and {float(v1[0]):g}, "
+                            f"ratio {m0}/{m1}) needs a {otype.bits}-bit integer sum, over "
+                            f"{MAX_SUM_BITS}; quantize both branches with equal or power-of-two scales")
     shape = tuple(a.order.shape)
     name = ctx.name("AddStreams", node.name)
     ctx.ops.append(AddStreams(name, shape, shape, t0, otype, in_type1=t1, mul0=m0, mul1=m1))

@@ -5,8 +5,9 @@
 //   CHANNELS  channels per pixel (CHANNELS % PE == 0)
 //   PE        elements per beat (both inputs and the output)
 //   IN0_BITS, IN0_SIGNED, IN1_BITS, IN1_SIGNED  element types of the inputs
-//   MUL0, MUL1  integer weights of the inputs (align the two branches' scales)
-//   OUT_BITS, OUT_SIGNED  element type of the output (holds every sum: not checked)
+//   MUL0, MUL1  positive integer weights of the inputs (align the two branches' scales)
+//   OUT_BITS, OUT_SIGNED  element type of the output, <= 32 bits (holds every sum: not
+//             checked)
 //
 // Streams
 //   input k: s_axis_tdata (input 0 at [0 +: PE*IN0_BITS], input 1 above it),
@@ -47,8 +48,9 @@ module qloom_addstreams #(
     output wire                               m_axis_tvalid,
     input  wire                               m_axis_tready
 );
-    if (CHANNELS % PE != 0 || OUT_BITS < IN0_BITS || OUT_BITS < IN1_BITS) begin : g_err
-        $error("qloom_addstreams: CHANNELS must be a multiple of PE and OUT_BITS >= IN0_BITS, IN1_BITS");
+    if (CHANNELS % PE != 0 || OUT_BITS < IN0_BITS || OUT_BITS < IN1_BITS || OUT_BITS > 32
+            || MUL0 < 1 || MUL1 < 1) begin : g_err
+        $error("qloom_addstreams: CHANNELS must be a multiple of PE, IN0_BITS, IN1_BITS <= OUT_BITS <= 32, MUL0, MUL1 >= 1");
     end
 
     localparam integer W0 = PE * IN0_BITS;
@@ -56,8 +58,10 @@ module qloom_addstreams #(
     localparam integer AW = OUT_BITS + 2;  // lane arithmetic width (>= each input + 1)
     localparam integer MUL0_I = MUL0;
     localparam integer MUL1_I = MUL1;
-    localparam signed [AW-1:0] M0 = MUL0_I[AW-1:0];
-    localparam signed [AW-1:0] M1 = MUL1_I[AW-1:0];
+    localparam [63:0] M0_64 = {32'd0, MUL0_I};  // weights are positive (< 2^31)
+    localparam [63:0] M1_64 = {32'd0, MUL1_I};
+    localparam signed [AW-1:0] M0 = M0_64[AW-1:0];
+    localparam signed [AW-1:0] M1 = M1_64[AW-1:0];
 
     wire [W0-1:0] d0;
     wire [W1-1:0] d1;
