@@ -17,7 +17,7 @@ import torch
 
 import qloom
 from brevitas_models import assert_accepted, export, prepare
-from branching_models import ConcatNet, ResidualBlock
+from branching_models import ConcatNet, InvertedResidual, ResidualBlock, ResNet8
 from onnx_builders import branching_mlp
 from qloom.errors import QloomError
 from qloom.reference import reference_outputs
@@ -133,6 +133,26 @@ def test_latency_of_a_join_is_the_later_input(models):
     assert depth[(add.name, 1 - long_k)] >= 8 * add.in_shape[-1]
 
 
+def _exported(tmp_path, model, shape, n_calib=16):
+    torch.manual_seed(0)
+    x = np.random.default_rng(5).random((n_calib,) + shape, dtype=np.float32)
+    prepare(model, torch.from_numpy(x), seed=0)
+    return export(model, (1,) + shape, tmp_path / "m")
+
+
+def test_resnet8_mlperf_tiny_emulates(tmp_path):
+    """ResNet-8 (MLPerf Tiny shape, 32x32x3): three forks and three AddStreams (two with a
+    1x1 stride-2 projection on the skip); emulator == reference."""
+    p = _exported(tmp_path, ResNet8(), (3, 32, 32))
+    g = qloom.compile_model(p)
+    kinds = [op.op_type for op in g.nodes]
+    assert kinds.count("AddStreams") == 3 and kinds.count("DuplicateStreams") == 3
+    x = np.random.default_rng(2).random((12, 3, 32, 32), dtype=np.float32)
+    y, y_ref = qloom.emulate(g, x), reference_outputs(p, x)
+    assert_accepted(y, y_ref)
+    assert np.ptp(y_ref, axis=0).max() > 0
+
+
 # ------------------------------------------------------------------ build + Verilator
 def _build_and_check(path, out, **build_kw):
     from qloom.flow import build, rtlsim
@@ -196,3 +216,22 @@ def test_generated_dag_top_lints_clean(models, tmp_path):
     build(models["concat"], tmp_path / "out")
     warnings = lint("qloom_top", sorted((tmp_path / "out" / "rtl").glob("*.v")))
     assert warnings == "", warnings
+
+
+@pytest.mark.sim
+def test_mobilenet_v2_inverted_residual_rtlsim(tmp_path):
+    """MobileNet-v2 inverted residual block (expand 1x1, depthwise 3x3, project 1x1, + skip):
+    emulator == reference, RTL == emulator, II as modelled, no deadlock under back-pressure."""
+    p = _exported(tmp_path, InvertedResidual(), SHAPE)
+    x = _frames(24, seed=2)
+    assert_accepted(qloom.emulate(qloom.compile_model(p), x), reference_outputs(p, x))
+    _build_and_check(p, tmp_path / "out")
+
+
+@pytest.mark.sim
+def test_small_resnet8_rtlsim(tmp_path):
+    """ResNet-8's structure at 8x8 input and width 4 (projection skips, three joins)."""
+    p = _exported(tmp_path, ResNet8(width=4), SHAPE)
+    x = _frames(24, seed=2)
+    assert_accepted(qloom.emulate(qloom.compile_model(p), x), reference_outputs(p, x))
+    _build_and_check(p, tmp_path / "out")
