@@ -240,3 +240,22 @@ def test_small_resnet8_rtlsim(tmp_path):
     x = _frames(24, seed=2)
     assert_accepted(qloom.emulate(qloom.compile_model(p), x), reference_outputs(p, x))
     _build_and_check(p, tmp_path / "out")
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("top, params", [
+    ("qloom_duplicatestreams", dict(CHANNELS=4, PE=2, BITS=3, N_OUT=2)),
+    ("qloom_duplicatestreams", dict(CHANNELS=4, PE=1, BITS=1, N_OUT=3)),
+    ("qloom_addstreams", dict(CHANNELS=4, PE=2, IN0_BITS=4, IN0_SIGNED=0, IN1_BITS=5, IN1_SIGNED=1,
+                              MUL0=2, MUL1=1, OUT_BITS=7)),
+    ("qloom_addstreams", dict(CHANNELS=8, PE=1, IN0_BITS=5, IN0_SIGNED=1, IN1_BITS=4, IN1_SIGNED=0,
+                              MUL0=15872295, MUL1=60218384, OUT_BITS=32)),
+    ("qloom_concatstreams", dict(C0=4, C1=6, PE=2, IN0_BITS=4, IN0_SIGNED=0, IN1_BITS=4, IN1_SIGNED=1,
+                                 OUT_BITS=5)),
+    ("qloom_concatstreams", dict(C0=1, C1=1, PE=1, IN0_BITS=3, IN1_BITS=3, OUT_BITS=3)),
+])
+def test_fork_join_modules_lint_clean(top, params):
+    from qloom.rtl.generate import library_sources
+    from qloom.sim.verilator import lint
+
+    assert lint(top, library_sources([top]), params) == ""
