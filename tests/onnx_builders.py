@@ -319,3 +319,44 @@ def depthwise(path, *, channels: int = 4, size: int = 6, seed: int = 0):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(QDOMAIN, 1)])
     onnx.save(model, str(path))
     return path
+
+
+def branching_mlp(path, *, join: str = "Add", s_in: float = 0.125, s_branch: float = 0.0625,
+                  branch_quant: bool = True, seed: int = 0, f: int = 6):
+    """A vector network with one fork and one join::
+
+        x (1, f) -> Quant(UINT4, s_in) -> t
+        t -> MatMul(W, INT4 weights) -> [Quant(INT5, s_branch)] -> a
+        join(a, t) -> Relu -> Quant(UINT4, 0.25) -> y
+
+    join: "Add" (residual, y (1, f)) or "Concat" (channels, y (1, 2f)). The two branches'
+    scales are s_branch and s_in (Add aligns them in integers when their ratio is rational).
+    """
+    rng = np.random.default_rng(seed)
+    nodes, inits = [], []
+    n, i = quant_node("qin", "x", 4, s_in, signed=0)
+    nodes.append(n); inits += i
+    inits.append(_init("w", rng.integers(-7, 8, size=(f, f)).astype(np.float32) * 0.125))
+    n, i = quant_node("qw", "w", 4, 0.125)
+    nodes.append(n); inits += i
+    nodes.append(helper.make_node("MatMul", ["qin_out", "qw_out"], ["mm"], name="MatMul_0"))
+    a = "mm"
+    if branch_quant:
+        n, i = quant_node("qa", "mm", 5, s_branch)
+        nodes.append(n); inits += i
+        a = "qa_out"
+    if join == "Add":
+        nodes.append(helper.make_node("Add", [a, "qin_out"], ["sum"], name="Add_0"))
+        f_out = f
+    else:
+        nodes.append(helper.make_node("Concat", [a, "qin_out"], ["sum"], name="Concat_0", axis=1))
+        f_out = 2 * f
+    nodes.append(helper.make_node("Relu", ["sum"], ["r"], name="Relu_0"))
+    n, i = quant_node("qo", "r", 4, 0.25, signed=0)
+    nodes.append(n); inits += i
+    nodes[-1].output[0] = "y"
+    graph = helper.make_graph(nodes, "branching", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, f])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, f_out])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid(QDOMAIN, 1)])
+    onnx.save(model, str(path))
+    return path

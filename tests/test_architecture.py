@@ -68,7 +68,8 @@ def test_no_import_cycles():
 def test_generic_code_names_no_operator_type():
     """Search, latency, folding, flow and top generation work through the operator
     interface (HWOp): no op-type strings, no hasattr on operators."""
-    ops = ("MVAU", "VVAU", "SWG", "StreamingMaxPool", "SumPool", "Thresholding", "LabelSelect")
+    ops = ("MVAU", "VVAU", "SWG", "StreamingMaxPool", "SumPool", "Thresholding", "LabelSelect",
+           "DuplicateStreams", "AddStreams", "ConcatStreams")
     for f in ("dse/search.py", "dse/folding.py", "dse/latency.py", "flow.py", "rtl/generate.py"):
         text = (SRC / f).read_text()
         code = re.sub(r'"""(.|\n)*?"""|#.*', "", text)  # docstrings and comments may explain

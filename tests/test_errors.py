@@ -17,7 +17,7 @@ import shutil
 
 from onnx import numpy_helper
 
-from onnx_builders import depthwise, mlp
+from onnx_builders import branching_mlp, depthwise, mlp
 from qloom.cli import main
 from qloom.flow import build
 from qloom.models import model_path
@@ -42,6 +42,11 @@ def _files(d, digits_model):
     mlp(d / "pc_wbits.onnx", weight_bits=[4, 2, 4, 1, 3])
     mlp(d / "float_between.onnx", quant_between=False)
     mlp(d / "float_w.onnx", quant_weights=False)
+    branching_mlp(d / "join_float.onnx", branch_quant=False)
+    branching_mlp(d / "mul_join.onnx")
+    m = onnx.load(str(d / "mul_join.onnx"))
+    next(n for n in m.graph.node if n.op_type == "Add").op_type = "Mul"
+    onnx.save(m, str(d / "mul_join.onnx"))
     np.save(d / "x_shape.npy", np.zeros((4, 1, 9, 9), np.float32))
     np.save(d / "x_int.npy", np.zeros((4, 1, 8, 8), np.int32))
     np.save(d / "x.npy", np.zeros((2, 1, 8, 8), np.float32))
@@ -213,6 +218,12 @@ CATALOGUE = {
     "target_out_of_reach": (["build", "{model}", "-o", "{d}/out", "--target-fps", "1e12"],
                             r"target 1,000,000,000,000 FPS is out of reach on pynq-z1 at 100 MHz: the best "
                             r"reachable is [\d,]+ FPS \([\d,]+ cycles per frame\)"),
+    "join_unquantized_branch": (["info", "{d}/join_float.onnx"],
+                                r"node Add_0 \(Add\): input 0 \(\w+\) is not the output of an activation "
+                                r"quantizer; quantize each branch \(e\.g\. a Brevitas QuantIdentity\) before the join"),
+    "join_unsupported_op": (["info", "{d}/mul_join.onnx"],
+                            r"node Mul_0 \(Mul\): more than one dynamic input; qloom joins branches "
+                            r"with Add and Concat"),
     "not_a_build": (["rtlsim", "{d}", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                     r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
     "deploy_not_a_build": (["deploy", "{d}"],

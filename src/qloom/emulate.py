@@ -37,11 +37,28 @@ def check_input(graph: HWGraph, x: np.ndarray, what: str = "input") -> np.ndarra
 
 def run_stream(graph: HWGraph, q: np.ndarray, upto: int | None = None) -> np.ndarray:
     """Run the integer operators on an integer input stream (N, *stream_shape) and return
-    the integer output stream of the last (or ``upto``-th) operator."""
-    for op in graph.nodes[:upto]:
-        # a stream is a flat sequence per frame: each operator sees it in its own shape
-        q = op.execute(q.reshape((len(q),) + tuple(op.in_shape)))
-    return q
+    the integer output stream of the graph (or of the ``upto``-th operator), following
+    the graph's edges: each operator gets its producers' streams, in input order."""
+    from qloom.ir import HOST
+
+    nodes = graph.nodes if upto is None else graph.nodes[:upto]
+    want = graph.last.name if upto is None else nodes[-1].name
+    streams = {HOST: q}
+    left = {}  # readers still to come: a stream is dropped after its last one
+    for op in nodes:
+        for p in graph.producers(op.name):
+            left[p] = left.get(p, 0) + 1
+    for op in nodes:
+        xs = []
+        for p, shp in zip(graph.producers(op.name), op.in_shapes):
+            x = streams[p]
+            # a stream is a flat sequence per frame: each operator sees it in its own shape
+            xs.append(x.reshape((len(x),) + tuple(shp)))
+            left[p] -= 1
+            if left[p] == 0 and p != want:
+                del streams[p]
+        streams[op.name] = op.execute(*xs)
+    return streams[want]
 
 
 WORKING_SET = 1 << 22  # elements of the widest stream per batch: keeps temporaries in cache

@@ -184,7 +184,7 @@ def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> d
                 layers[st.layer][r] += res.get(r, 0)
     total = {r: sum(v[r] for v in layers.values()) for r in RESOURCES}
     return {"board": board.name, "clock_mhz": clock_mhz, "fps": clock_mhz * 1e6 / ii,
-            "latency_cycles": done[graph.nodes[-1].name] + 1, "cycles_per_frame": ii,
+            "latency_cycles": done[graph.last.name] + 1, "cycles_per_frame": ii,
             "total": total, "budget": board.budget(),
             "utilization": {r: (total[r] / getattr(board, r) if getattr(board, r) else None)
                             for r in RESOURCES},
@@ -257,7 +257,7 @@ def encode_elems(q: np.ndarray, bipolar: bool) -> np.ndarray:
 
 def out_beats_per_frame(graph: HWGraph, meta: dict) -> int:
     """m_axis beats per output frame of a build (``meta`` = build.json)."""
-    return int(np.prod(graph.nodes[-1].out_shape)) // meta["out_elems"]
+    return int(np.prod(graph.last.out_shape)) // meta["out_elems"]
 
 
 def host_encode(graph: HWGraph, meta: dict, x: np.ndarray) -> list[int]:
@@ -267,7 +267,7 @@ def host_encode(graph: HWGraph, meta: dict, x: np.ndarray) -> list[int]:
     bit 0/1). The one packing code of rtlsim and the deploy driver."""
     from qloom.sim.verilator import pack_beats
 
-    first = graph.nodes[0]
+    first = graph.first
     q = graph.host_input(x).reshape(len(x), -1)
     in_elems = encode_elems(q, first.in_type.bipolar).ravel()
     return pack_beats(in_elems, meta["in_elem_bits"], meta["in_elems"],
@@ -280,7 +280,7 @@ def host_decode(graph: HWGraph, meta: dict, beats, n: int) -> np.ndarray:
     QONNX model outputs it (de-scaled by ``graph.host_output``)."""
     from qloom.sim.verilator import unpack_beats
 
-    last = graph.nodes[-1]
+    last = graph.last
     mask = (1 << (meta["out_elem_bits"] * meta["out_elems"])) - 1
     vals = unpack_beats([int(b) & mask for b in beats], meta["out_elem_bits"], meta["out_elems"],
                         signed=bool(meta["out_signed"]) and not last.out_type.bipolar)
@@ -336,7 +336,7 @@ def _layer_trace(stdout: str, graph: HWGraph, folding: dict, done0: int, n: int)
     from qloom.dse import graph_cycles
 
     est = graph_cycles(graph, folding)
-    last = graph.nodes[-1].name
+    last = graph.last.name
     offset = done0 - times[last][0] if times.get(last) else 0
     layers = {}
     for op in graph.nodes:

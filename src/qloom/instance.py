@@ -16,7 +16,7 @@ class RtlInstance:
 
     module : Verilog module name in ``qloom/rtl/verilog``; params : its parameters;
     in_bits/out_bits : stream element widths (bits); out_signed : how the output
-    elements are read; make_files : builds the memory-initialisation files
+    elements are read (``in_bits_each``: per input of a multi-input operator); make_files : builds the memory-initialisation files
     {file name: $readmemh text} (lazily: the design-space search never needs them).
     """
 
@@ -27,6 +27,12 @@ class RtlInstance:
     out_signed: bool
     make_files: Callable[[], dict] | None = field(default=None, compare=False)
     file_names: tuple = ()
+    in_bits_each: tuple = ()  # element widths per input stream of a join (default: (in_bits,))
+
+    @property
+    def inputs_bits(self) -> tuple:
+        """Element width (bits) of each input stream, in input order."""
+        return tuple(self.in_bits_each) or (self.in_bits,)
 
     @property
     def files(self) -> dict:

@@ -1,7 +1,8 @@
 """qloom's intermediate representation: an integer hardware graph with float edges.
 
-The hardware graph is a chain of integer operators (``qloom.ops``) between two host-side
-edges:
+The hardware graph is a dataflow DAG of integer operators (``qloom.ops``) between two
+host-side edges (a chain in the common case; forks (DuplicateStreams) and joins (AddStreams,
+ConcatStreams) for residual and concatenating networks):
 
 * :class:`HostInput` turns the model's float input into the integer input stream
   (the model's own preprocessing and input quantizer, evaluated in float32 exactly as the
@@ -19,6 +20,7 @@ Layouts: tensors of the hardware graph are per frame in stream order, NHWC for i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -228,12 +230,20 @@ class HostOutput:
         return self.program(t, self.channel_axis)
 
 
+HOST = ""  # the producer name of the host input's stream in :attr:`HWGraph.edges`
+
+
 @dataclass(frozen=True)
 class HWGraph:
-    """A dataflow chain of hardware operators with its host edges.
+    """A dataflow graph of hardware operators with its host edges.
 
-    ``nodes[i]`` consumes the stream ``nodes[i-1]`` produces (the first consumes
-    ``host_input``'s stream; ``host_output`` consumes the last one's).
+    ``nodes`` are in topological order. ``edges`` maps a layer name to the producers of its
+    input streams, in input order (:data:`HOST`, the empty string, for the host input's
+    stream); a layer missing from ``edges`` consumes the stream of the node before it (the
+    first node: the host input's), so a chain needs no ``edges``. ``output`` names the layer
+    whose stream ``host_output`` reads (default: the last node). A layer whose stream feeds
+    several inputs is a fork with one output port per consumer input, numbered in the order
+    of :meth:`consumers`.
     """
 
     name: str
@@ -242,25 +252,71 @@ class HWGraph:
     host_output: HostOutput
     source: str = ""  # path of the QONNX file
     meta: dict = field(default_factory=dict, compare=False)
+    edges: dict = field(default_factory=dict)  # layer -> tuple of producer layers (HOST = "")
+    output: str = ""  # the layer host_output reads ("" = the last node)
 
     def replace(self, **kw) -> "HWGraph":
         import dataclasses
 
         return dataclasses.replace(self, **kw)
 
+    @cached_property
+    def _by_name(self) -> dict:
+        return {n.name: n for n in self.nodes}
+
+    @cached_property
+    def _producers(self) -> dict:
+        names = [n.name for n in self.nodes]
+        return {nm: tuple(self.edges[nm]) if nm in self.edges else ((names[i - 1] if i else HOST),)
+                for i, nm in enumerate(names)}
+
     def node(self, name: str):
-        for n in self.nodes:
-            if n.name == name:
-                return n
-        raise KeyError(name)
+        """The layer called ``name`` (KeyError if none)."""
+        return self._by_name[name]
+
+    # ---- structure (a chain when ``edges`` is empty)
+    def producers(self, name: str) -> tuple[str, ...]:
+        """The producers of layer ``name``'s input streams, in input order (HOST: the host input)."""
+        return self._producers[name]
+
+    def consumers(self, name: str) -> list[tuple[str, int]]:
+        """(layer, input index) of every input that reads ``name``'s stream (HOST: the host
+        input's), in node order: output port k of a fork feeds the k-th of them."""
+        return [(op.name, k) for op in self.nodes for k, p in enumerate(self.producers(op.name))
+                if p == name]
+
+    @property
+    def last(self):
+        """The layer whose stream the host output reads."""
+        return self.node(self.output) if self.output else self.nodes[-1]
+
+    @property
+    def first(self):
+        """The layer that reads the host input's stream."""
+        return self.node(self.consumers(HOST)[0][0])
+
+    @property
+    def is_chain(self) -> bool:
+        return all(self.producers(op.name) == ((self.nodes[i - 1].name if i else HOST),)
+                   for i, op in enumerate(self.nodes)) and self.last is self.nodes[-1]
+
+    def links(self):
+        """Every stream between two layers: (producer op, consumer op, consumer input index),
+        in node order (the host input's stream is not a link)."""
+        for op in self.nodes:
+            for k, p in enumerate(self.producers(op.name)):
+                if p != HOST:
+                    yield self.node(p), op, k
 
     def verify(self, folding: dict | None = None) -> "HWGraph":
         """Check that the chain is consistent; returns the graph.
 
-        Without ``folding`` (after lowering): unique layer names; each layer's input shape
-        and element type equal its producer's output (a vector layer may take an image
-        flattened: equal element counts); the host input's type and shape feed the first
-        layer and the host output reads the last. With ``folding`` (after folding): every
+        Without ``folding`` (after lowering): unique layer names; producers before their
+        consumers; each layer has as many input streams as its operator takes, and each
+        input's shape and element type equal its producer's output (a vector layer may take
+        an image flattened: equal element counts); each stream feeds as many inputs as its
+        producer has output ports (a fork: several); the host input feeds exactly one layer
+        and the host output reads :attr:`last`. With ``folding`` (after folding): every
         layer's configuration is legal (each knob value among ``HWOp.knob_space``, the
         combination realizable), its beat widths divide its channels, and the RTL element
         widths chain from layer to layer.
@@ -274,28 +330,43 @@ class HWGraph:
 
         if not self.nodes:
             raise QloomError(f"{self.name}: the hardware graph has no layers")
-        seen = set()
         hi = self.host_input
-        prev_shape, prev_type, prev = tuple(hi.order.shape), hi.int_type, None
+        out = {HOST: (tuple(hi.order.shape), hi.int_type)}
+        used: dict[str, int] = {}
         for op in self.nodes:
-            if op.name in seen:
+            if op.name in out:
                 fail(op, "layer name used twice")
-            seen.add(op.name)
-            src = prev.name if prev else f"host input {hi.name}"
-            shp = tuple(op.in_shape)
-            if shp != prev_shape and not (len(shp) == 1 and int(np.prod(shp)) == int(np.prod(prev_shape))):
-                fail(op, f"input shape {shp} does not match {src}'s output {prev_shape}")
-            if op.in_type != prev_type:
-                fail(op, f"input type {op.in_type} does not match {src}'s output {prev_type}")
-            prev_shape, prev_type, prev = tuple(op.out_shape), op.out_type, op
-        if tuple(self.host_output.order.shape) != prev_shape:
-            fail(prev, f"output shape {prev_shape} does not match host output {self.host_output.order.shape}")
+            prods = self.producers(op.name)
+            if len(prods) != op.n_inputs:
+                fail(op, f"{len(prods)} input streams, the operator takes {op.n_inputs}")
+            for k, (p, shp, typ) in enumerate(zip(prods, op.in_shapes, op.in_types)):
+                if p not in out:
+                    fail(op, f"input {k} reads {p!r}, which is not an earlier layer")
+                src = p or f"host input {hi.name}"
+                prev_shape, prev_type = out[p]
+                shp = tuple(shp)
+                if shp != prev_shape and not (len(shp) == 1 and int(np.prod(shp)) == int(np.prod(prev_shape))):
+                    fail(op, f"input shape {shp} does not match {src}'s output {prev_shape}")
+                if typ != prev_type:
+                    fail(op, f"input type {typ} does not match {src}'s output {prev_type}")
+                used[p] = used.get(p, 0) + 1
+            out[op.name] = (tuple(op.out_shape), op.out_type)
+        last = self.last
+        used[last.name] = used.get(last.name, 0) + 1
+        for op in self.nodes:
+            if used.get(op.name, 0) != op.out_ports:
+                fail(op, f"its stream feeds {used.get(op.name, 0)} inputs, the operator has "
+                         f"{op.out_ports} output port(s)")
+        if used.get(HOST, 0) != 1:
+            raise QloomError(f"{self.name}: the host input feeds {used.get(HOST, 0)} layers; expected 1")
+        if tuple(self.host_output.order.shape) != tuple(last.out_shape):
+            fail(last, f"output shape {tuple(last.out_shape)} does not match host output {self.host_output.order.shape}")
         if folding is not None:
             self._verify_folding(folding, fail)
         return self
 
     def _verify_folding(self, folding: dict, fail) -> None:
-        prev_bits = None
+        bits = {}
         for op in self.nodes:
             cfg = folding.get(op.name, {})
             space = op.knob_space()
@@ -306,13 +377,13 @@ class HWGraph:
             if why:
                 fail(op, f"folding {cfg} is not realizable ({why})")
             e_in, e_out = op.in_elems(cfg), op.out_elems(cfg)
-            if int(op.in_shape[-1]) % e_in or int(op.out_shape[-1]) % e_out:
+            if any(int(s[-1]) % e_in for s in op.in_shapes) or int(op.out_shape[-1]) % e_out:
                 fail(op, f"beats of {e_in} in / {e_out} out elements do not divide the channels "
-                         f"{op.in_shape[-1]} / {op.out_shape[-1]}")
+                         f"{'/'.join(str(s[-1]) for s in op.in_shapes)} / {op.out_shape[-1]}")
             if op.rtl_missing(cfg):
-                prev_bits = None
                 continue
             inst = op.rtl(cfg)
-            if prev_bits is not None and inst.in_bits != prev_bits:
-                fail(op, f"RTL input elements of {inst.in_bits} bits, the producer's are {prev_bits}")
-            prev_bits = inst.out_bits
+            for p, b in zip(self.producers(op.name), inst.inputs_bits):
+                if bits.get(p) is not None and b != bits[p]:
+                    fail(op, f"RTL input elements of {b} bits, the producer's are {bits[p]}")
+            bits[op.name] = inst.out_bits

@@ -67,7 +67,7 @@ def model_intensity(graph) -> dict:
     every weight once per frame.
     """
     macs = sum(op.macs for op in graph.nodes)
-    first, last = graph.nodes[0], graph.nodes[-1]
+    first, last = graph.first, graph.last
     import numpy as np
 
     io_bits = (int(np.prod(first.in_shape)) * first.in_type.bits +

@@ -16,6 +16,7 @@ def _shape(s) -> str:
 def info_rows(graph: HWGraph) -> list[dict]:
     """One dict per hardware operator: layer, op, shapes, types, weights, MACs per frame."""
     rows = []
+    dag = not graph.is_chain
     for op in graph.nodes:
         wt = getattr(op, "weight_type", None)
         rows.append({
@@ -32,6 +33,8 @@ def info_rows(graph: HWGraph) -> list[dict]:
             "thresholds": op.threshold_count,
             "macs": op.macs,
             "params": op.describe(),
+            # a branching graph: where each layer's input streams come from
+            "inputs": ", ".join(p or "input" for p in graph.producers(op.name)) if dag else "",
         })
     return rows
 
@@ -44,7 +47,8 @@ def format_info(graph: HWGraph) -> str:
     body = [[r["layer"], r["op"], r["in_shape"], r["out_shape"], r["in_type"], r["out_type"],
              f"{r['weights']:,} {r['weight_type']}".strip() if r["weights"] else "-",
              f"{r['thresholds']:,}" if r["thresholds"] else "-",
-             f"{r['macs']:,}" if r["macs"] else "-", r["params"]] for r in rows]
+             f"{r['macs']:,}" if r["macs"] else "-",
+             f"{r['params']} <- {r['inputs']}".strip() if r["inputs"] else r["params"]] for r in rows]
     total_w = sum(r["weights"] for r in rows)
     total_bits = sum(r["weight_bits"] for r in rows)
     total_macs = sum(r["macs"] for r in rows)

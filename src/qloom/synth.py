@@ -70,14 +70,19 @@ def latch_lines(log: str) -> list[str]:
 WRAP = "qloom_synth_wrap"
 
 
-def wrapper_verilog(module: str, params: dict, in_width: int, out_width: int) -> str:
+def wrapper_verilog(module: str, params: dict, in_width: int, out_width: int, n_in: int = 1,
+                    n_out: int = 1) -> str:
     """A top that instantiates ``module`` with ``params`` (string parameters such as
-    $readmemh file names cannot be passed reliably on Yosys' command line)."""
+    $readmemh file names cannot be passed reliably on Yosys' command line). A join has
+    ``n_in`` input streams (packed tdata of ``in_width`` bits in all), a fork ``n_out``
+    output streams of ``out_width`` bits each."""
     ps = ",\n".join(f"    .{k}({chr(34) + v + chr(34) if isinstance(v, str) else int(v)})"
                      for k, v in params.items())
     return (f"module {WRAP} (input wire ap_clk, input wire ap_rst_n,\n"
-            f"  input wire [{in_width - 1}:0] s_axis_tdata, input wire s_axis_tvalid, output wire s_axis_tready,\n"
-            f"  output wire [{out_width - 1}:0] m_axis_tdata, output wire m_axis_tvalid, input wire m_axis_tready);\n"
+            f"  input wire [{in_width - 1}:0] s_axis_tdata, input wire [{n_in - 1}:0] s_axis_tvalid, "
+            f"output wire [{n_in - 1}:0] s_axis_tready,\n"
+            f"  output wire [{n_out * out_width - 1}:0] m_axis_tdata, output wire [{n_out - 1}:0] m_axis_tvalid, "
+            f"input wire [{n_out - 1}:0] m_axis_tready);\n"
             f"  {module} #(\n{ps}\n  ) u (.ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .s_axis_tdata(s_axis_tdata),\n"
             "    .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .m_axis_tdata(m_axis_tdata),\n"
             "    .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready));\nendmodule\n")
@@ -100,14 +105,16 @@ def cache_dir() -> Path:
 
 
 def synth_module(top: str, sources, params: dict, files: dict, family: str, in_width: int,
-                 out_width: int, keep_netlist: Path | None = None) -> dict:
+                 out_width: int, keep_netlist: Path | None = None, n_in: int = 1, n_out: int = 1) -> dict:
     """Synthesize one module instance; returns {"cells", "resources", "seconds", "latches"}
     (cached by module, parameters, sources and memory contents).
 
     ``files``: {name: path} memory files the module reads with $readmemh (relative names);
-    ``in_width``/``out_width``: its tdata widths in bits.
+    ``in_width``/``out_width``: its tdata widths in bits; ``n_in``/``n_out``: its input and
+    output streams (a join, a fork: see :func:`wrapper_verilog`).
     """
-    h = hashlib.sha256(f"{_VERSION}{top}{family}{sorted(params.items())}{in_width},{out_width}".encode())
+    ports = f"{in_width},{out_width}" + (f",{n_in},{n_out}" if (n_in, n_out) != (1, 1) else "")
+    h = hashlib.sha256(f"{_VERSION}{top}{family}{sorted(params.items())}{ports}".encode())
     for s in sorted(map(str, sources)):
         h.update(Path(s).read_bytes())
     for k in sorted(files):
@@ -122,7 +129,7 @@ def synth_module(top: str, sources, params: dict, files: dict, family: str, in_w
     wd = Path(tempfile.mkdtemp(prefix="qloom-synth-"))
     try:
         names = stage(wd, sources, files)
-        (wd / "wrap.v").write_text(wrapper_verilog(top, params, in_width, out_width))
+        (wd / "wrap.v").write_text(wrapper_verilog(top, params, in_width, out_width, n_in, n_out))
         log = run_yosys(_script(names + ["wrap.v"], family), wd, what=top)
         cells = yosys_cells(wd / "stat.json")
         res = {"cells": cells, "resources": count_cells(cells, family),
@@ -160,7 +167,8 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
 
     def work(item):
         st, srcs, files = item
-        r = synth_module(st.inst.module, srcs, st.inst.params, files, family, st.in_width, st.out_width)
+        r = synth_module(st.inst.module, srcs, st.inst.params, files, family, st.in_width, st.out_width,
+                         n_in=max(1, len(st.ins)), n_out=max(1, len(st.outs)))
         progress(f"  synthesized {st.name} ({st.inst.module}) in {r['seconds']:.1f} s: "
                  f"{r['resources']['LUT']} LUT, {r['resources']['FF']} FF, "
                  f"{r['resources']['BRAM18']} BRAM18, {r['resources']['DSP']} DSP")

@@ -16,23 +16,26 @@ import json
 from pathlib import Path
 
 from qloom.errors import QloomError
-from qloom.ir import HWGraph
+from qloom.ir import HOST, HWGraph
+from qloom.dse.latency import join_fifo_depths
+from qloom.ops.fifo import DEFAULT_DEPTH, fifo_key
 from qloom.stream import stream_rate
 
 
+def link_rate(graph: HWGraph, folding: dict, op, prod: str) -> int:
+    """Elements per cycle the stream from ``prod`` (HOST: the host, one beat per cycle)
+    can deliver to ``op``."""
+    e_in = op.in_elems(folding.get(op.name, {}))
+    if prod == HOST:
+        return e_in
+    return stream_rate(graph.node(prod).out_elems(folding.get(prod, {})), e_in)
+
+
 def input_rates(graph: HWGraph, folding: dict) -> dict[str, int]:
-    """Elements per cycle each layer's input stream can deliver (the host feeds the first
-    layer one beat per cycle)."""
-    rates = {}
-    prev = None
-    for op in graph.nodes:
-        f = folding.get(op.name, {})
-        if prev is None:
-            rates[op.name] = op.in_elems(f)
-        else:
-            rates[op.name] = stream_rate(prev.out_elems(folding.get(prev.name, {})), op.in_elems(f))
-        prev = op
-    return rates
+    """Elements per cycle each layer's input streams can deliver (the slowest input of a
+    join; the host feeds the first layer one beat per cycle)."""
+    return {op.name: min(link_rate(graph, folding, op, p) for p in graph.producers(op.name))
+            for op in graph.nodes}
 
 
 def graph_cycles(graph: HWGraph, folding: dict) -> dict[str, int]:
@@ -43,37 +46,49 @@ def graph_cycles(graph: HWGraph, folding: dict) -> dict[str, int]:
 
 
 def fifo_depths(graph: HWGraph, folding: dict) -> dict[str, int]:
-    """FIFO depth (in the consumer's beats) in front of each layer but the first: what the
-    layer asks for (``HWOp.input_fifo_depth``) given its producer's burst (beats per output
-    pixel). In a chain every stage makes progress on its own, so no depth can deadlock it;
-    the FIFOs only decouple rates so the slowest layer never waits."""
+    """FIFO depth (in the consumer's beats) in front of each layer input fed by another
+    layer, keyed by ``qloom.ops.fifo.fifo_key``: what the layer asks for
+    (``HWOp.input_fifo_depth``) given its producer's burst (beats per output pixel), and in
+    front of a join at least what ``qloom.dse.latency.join_fifo_depths`` says that input
+    must buffer at the graph's II.
+
+    In a chain every stage makes progress on its own, so no depth can deadlock it; the
+    FIFOs only decouple rates so the slowest layer never waits. Branches that leave one
+    fork and meet at a join deadlock when the short branch's FIFO is too small (the fork
+    stalls both when one is full); the join sizing prevents that.
+    """
     depths = {}
-    for prev, op in zip(graph.nodes, graph.nodes[1:]):
+    for prev, op, k in graph.links():
         burst = int(prev.out_shape[-1]) // max(1, prev.out_elems(folding.get(prev.name, {})))
-        depths[op.name] = op.input_fifo_depth(folding.get(op.name, {}), burst)
+        depths[fifo_key(op.name, k)] = op.input_fifo_depth(folding.get(op.name, {}), burst)
+    if not graph.is_chain:
+        ii = max(graph_cycles(graph, folding).values())
+        for (name, k), d in join_fifo_depths(graph, folding, ii).items():
+            key = fifo_key(name, k)
+            if key in depths:
+                depths[key] = max(depths[key], d)
     return depths
 
 
 def glue_resources(graph: HWGraph, folding: dict, family: str,
                    depths: dict[str, int] | None = None) -> dict[str, dict]:
-    """{layer: {LUT, FF, BRAM18, URAM, DSP}} of the stream glue in front of each layer (its
-    DWCs and FIFO, ``qloom.ops.glue_instances``; the first layer has none), as
-    ``estimates.json`` charges them to the layer they feed. ``depths``: the FIFO depths
-    (default :func:`fifo_depths`). The folding search counts these in its fit check."""
+    """{layer: {LUT, FF, BRAM18, URAM, DSP}} of the stream glue in front of each layer input
+    fed by another layer (its DWCs and FIFO, ``qloom.ops.glue_instances``; the host feeds the
+    first layer directly), as ``estimates.json`` charges them to the layer they feed.
+    ``depths``: the FIFO depths (default :func:`fifo_depths`). The folding search counts
+    these in its fit check."""
     from qloom.ops import estimate_instance, glue_instances
-    from qloom.ops.fifo import DEFAULT_DEPTH
 
     depths = fifo_depths(graph, folding) if depths is None else depths
-    out = {}
-    for prev, op in zip(graph.nodes, graph.nodes[1:]):
+    out: dict[str, dict] = {}
+    for prev, op, k in graph.links():
         fold = folding.get(op.name, {})
-        tot: dict[str, int] = {}
-        for inst in glue_instances(op.in_type.bits, prev.out_elems(folding.get(prev.name, {})),
-                                   op.in_elems(fold), int(depths.get(op.name, DEFAULT_DEPTH)),
+        tot = out.setdefault(op.name, {})
+        for inst in glue_instances(op.in_types[k].bits, prev.out_elems(folding.get(prev.name, {})),
+                                   op.in_elems(fold), int(depths.get(fifo_key(op.name, k), DEFAULT_DEPTH)),
                                    fold.get("fifo_ram_style", "auto")):
             for r, v in estimate_instance(inst, family).items():
                 tot[r] = tot.get(r, 0) + v
-        out[op.name] = tot
     return out
 
 

@@ -32,6 +32,11 @@ Each operator states its rule in its own module (``HWOp.out_times``, built from
 :func:`qloom.stream.serve` and :func:`qloom.stream.window_ready`), with its pipeline
 latency L; each link (DWC and FIFO) adds LINK_LATENCY cycles. The model is checked against Verilator
 (``rtlsim.json``'s latency_cycles) in tests/test_latency.py.
+
+Over a DAG the same rule runs in topological order; a join (AddStreams, ConcatStreams)
+serves a granule once it has arrived on every input, so the latency of a join is the max of
+its inputs' arrivals, and :func:`join_fifo_depths` sizes the FIFO on each input (the skip
+path of a residual block buffers what arrives before the long path delivers).
 """
 from __future__ import annotations
 
@@ -39,42 +44,87 @@ import math
 
 import numpy as np
 
-from qloom.ir import HWGraph
+from qloom.ir import HOST, HWGraph
 from qloom.stream import LINK_LATENCY, grid, serve, stream_rate
+
+
+def _arrivals(graph: HWGraph, folding: dict, t: dict, op, k: int, prod: str) -> np.ndarray:
+    """Cycle the last beat of each input granule of ``op``'s input ``k`` arrives (after the
+    DWC/FIFO link from producer ``prod``, given the producers' output times ``t``)."""
+    f = folding.get(op.name, {})
+    h, w, c = grid(op.in_shapes[k])
+    e_in = op.in_elems(f)
+    if prod == HOST:
+        per = math.ceil(c / e_in)  # host beats per pixel
+        return (np.arange(h * w, dtype=np.float64) + 1) * per - 1
+    prev = graph.node(prod)
+    p_elems = prev.out_elems(folding.get(prev.name, {}))
+    rate = stream_rate(p_elems, e_in)
+    # per producer granule (pc elements): one the producer emits in fewer beats
+    # than the link needs to pass it (a DWC to a narrower consumer) arrives
+    # (q - p) beats after its last beat; then regrouped into consumer granules
+    pc = grid(prev.out_shape)[2]
+    q_beats, p_beats = pc / rate, max(1.0, pc / p_elems)
+    return _regrain(serve(t[prod] + LINK_LATENCY + max(0.0, q_beats - p_beats) - q_beats, q_beats), h * w)
+
+
+def timing(graph: HWGraph, folding: dict) -> tuple[dict, dict]:
+    """Frame 0 through the graph: ({layer: output granule times}, {(layer, input index):
+    input granule arrival times}). A join serves a granule once it has arrived on every
+    input (the later arrival)."""
+    t, arr = {}, {}
+    for op in graph.nodes:
+        for k, prod in enumerate(graph.producers(op.name)):
+            arr[(op.name, k)] = _arrivals(graph, folding, t, op, k, prod)
+        a = np.max([arr[(op.name, k)] for k in range(op.n_inputs)], axis=0)
+        t[op.name] = op.out_times(folding.get(op.name, {}), a)
+    return t, arr
 
 
 def done_cycles(graph: HWGraph, folding: dict) -> dict[str, int]:
     """Per layer, the cycle at which frame 0's last output beat leaves it (cycle 0: the
     first input beat; the host feeds one beat per cycle, no back-pressure)."""
-    prev = None
-    t = None
-    done = {}
-    for op in graph.nodes:
-        f = folding.get(op.name, {})
-        h, w, c = grid(op.in_shape)
-        e_in = op.in_elems(f)
-        if prev is None:
-            per = math.ceil(c / e_in)  # host beats per pixel
-            a = (np.arange(h * w, dtype=np.float64) + 1) * per - 1
-        else:
-            p_elems = prev.out_elems(folding.get(prev.name, {}))
-            rate = stream_rate(p_elems, e_in)
-            # per producer granule (pc elements): one the producer emits in fewer beats
-            # than the link needs to pass it (a DWC to a narrower consumer) arrives
-            # (q - p) beats after its last beat; then regrouped into consumer granules
-            pc = grid(prev.out_shape)[2]
-            q_beats, p_beats = pc / rate, max(1.0, pc / p_elems)
-            a = _regrain(serve(t + LINK_LATENCY + max(0.0, q_beats - p_beats) - q_beats, q_beats), h * w)
-        t = op.out_times(f, a)
-        done[op.name] = int(math.ceil(t[-1]))
-        prev = op
-    return done
+    t, _ = timing(graph, folding)
+    return {name: int(math.ceil(v[-1])) for name, v in t.items()}
 
 
 def latency(graph: HWGraph, folding: dict) -> int:
     """Cycles from frame 0's first input beat to its last output beat, both included
     (as Verilator measures ``latency_cycles``)."""
-    return done_cycles(graph, folding)[graph.nodes[-1].name] + 1
+    return done_cycles(graph, folding)[graph.last.name] + 1
+
+
+def join_fifo_depths(graph: HWGraph, folding: dict, ii: int) -> dict[tuple[str, int], int]:
+    """Beats the FIFO in front of each input of a join (a layer with several inputs) must
+    hold so that the join never stalls its branches at the II ``ii`` (cycles per frame).
+
+    The branches leave the same fork; the join consumes granule j when it has arrived on
+    every input. An input whose branch is short (the skip path of a residual block) must
+    buffer what arrives before the long branch delivers: with frames every ``ii`` cycles
+    and the arrival times of this model, the most granules that have arrived on input k
+    but not yet on every input, plus one granule of slack, in beats of the join's input.
+    A fork stalls all its outputs when one is full, so a smaller FIFO would throttle, and
+    with a long branch that needs many granules before it emits (a 3x3 convolution needs
+    the next row), deadlock the pipeline.
+    """
+    t, arr = timing(graph, folding)
+    out = {}
+    for op in graph.nodes:
+        if op.n_inputs < 2:
+            continue
+        a = [arr[(op.name, k)] for k in range(op.n_inputs)]
+        served = np.max(a, axis=0)
+        lag = float(np.max(served - np.min(a, axis=0)))
+        frames = int(math.ceil(lag / max(ii, 1))) + 2
+        shift = (np.arange(frames, dtype=np.float64) * ii)[:, None]
+        done = np.sort((served[None, :] + shift).ravel())
+        f = folding.get(op.name, {})
+        for k in range(op.n_inputs):
+            ev = np.sort((a[k][None, :] + shift).ravel())
+            occ = np.arange(1, len(ev) + 1) - np.searchsorted(done, ev, side="right")
+            beats = math.ceil(int(op.in_shapes[k][-1]) / op.in_elems(f))
+            out[(op.name, k)] = int((max(0, int(occ.max())) + 1) * beats)
+    return out
 
 
 def _regrain(t: np.ndarray, n: int) -> np.ndarray:

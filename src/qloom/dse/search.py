@@ -21,7 +21,7 @@ from qloom.boards import RESOURCES, Board, format_over
 from qloom.dse.folding import glue_resources, graph_cycles
 from qloom.dse.latency import done_cycles, latency
 from qloom.errors import QloomError
-from qloom.ir import HWGraph
+from qloom.ir import HOST, HWGraph
 from qloom.stream import stream_rate
 
 DEFAULT_LANES = 2048  # MAC lanes the default folding spreads over the layers
@@ -90,14 +90,14 @@ class Space:
         self.nodes = list(graph.nodes)
         self.all: dict[str, list[Option]] = {}
         self.options: dict[str, list[Option]] = {}
-        prev = None
+        out_elems = {op.name: sorted({op.out_elems(c) for c in _configs(op)}) for op in self.nodes}
         for op in self.nodes:
-            prev_out = sorted({prev.out_elems(c) for c in _configs(prev)}) if prev else None
             opts = []
             for cfg in _configs(op):
                 cost, res = cost_fn(op, cfg)
                 e_in = op.in_elems(cfg)
-                r = e_in if prev is None else max(stream_rate(p, e_in) for p in prev_out)
+                r = min(e_in if p == HOST else max(stream_rate(q, e_in) for q in out_elems[p])
+                        for p in graph.producers(op.name))
                 opts.append(Option(op.cycles_fed(cfg, r), cost, res, cfg))
             opts.sort(key=lambda o: (o.cycles, o.cost))
             self.all[op.name] = opts
@@ -107,7 +107,6 @@ class Space:
                     front.append(o)
                     best = o.cost
             self.options[op.name] = front
-            prev = op
         self._cycles = {k: [o.cycles for o in v] for k, v in self.options.items()}
 
     @property
@@ -128,19 +127,29 @@ class Space:
     def feed(self, pick: dict[str, Option], target_cycles: float) -> dict[str, Option]:
         """Raise producers that would starve their consumer (cheapest that feeds it)."""
         pick = dict(pick)
-        for k in range(len(self.nodes) - 1, 0, -1):
-            p, c = self.nodes[k - 1], self.nodes[k]
+        g = self.graph
+        for c in reversed(self.nodes):
             cc = pick[c.name].cfg
             e_in = c.in_elems(cc)
+            prods = g.producers(c.name)
 
-            def feeds(o):
-                return c.cycles_fed(cc, stream_rate(p.out_elems(o.cfg), e_in)) <= target_cycles
+            def rate(p, cfg):
+                return e_in if p == HOST else stream_rate(g.node(p).out_elems(cfg), e_in)
 
-            if feeds(pick[p.name]):
-                continue
-            ok = [o for o in self.all[p.name] if o.cycles <= target_cycles and feeds(o)]
-            if ok:
-                pick[p.name] = min(ok, key=lambda o: (o.cost, o.cycles))
+            for p in prods:
+                if p == HOST:
+                    continue
+                others = min([rate(q, pick[q].cfg if q != HOST else None) for q in prods if q != p]
+                             + [math.inf])
+
+                def feeds(o, p=p, others=others):
+                    return c.cycles_fed(cc, min(rate(p, o.cfg), others)) <= target_cycles
+
+                if feeds(pick[p]):
+                    continue
+                ok = [o for o in self.all[p] if o.cycles <= target_cycles and feeds(o)]
+                if ok:
+                    pick[p] = min(ok, key=lambda o: (o.cost, o.cycles))
         return pick
 
     def latency(self, pick) -> int:
@@ -171,10 +180,9 @@ class Space:
                 if gain > 0 and (best is None or gain / dcost > best[0]):
                     best = (gain / dcost, n, trial)
             if best is None:  # plateau: speed up the layer that holds the frame longest
-                done = done_cycles(self.graph, self.folding(pick))
-                names = [op.name for op in self.nodes]
-                held = {n: done[n] - (done[names[i - 1]] if i else 0) for i, n in enumerate(names)
-                        if idx[n] > 0}
+                done = {**done_cycles(self.graph, self.folding(pick)), HOST: 0}
+                held = {n: done[n] - max(done[p] for p in self.graph.producers(n))
+                        for n in idx if idx[n] > 0}
                 if not held:
                     break
                 n = max(held, key=held.get)

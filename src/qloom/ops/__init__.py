@@ -4,13 +4,18 @@ memory-file layout and RTL instance (see :mod:`qloom.ops.base`).
 
 Operator names follow FINN-R / FINN: MVAU, VVAU, SWG, StreamingMaxPool, SumPool (average
 pooling without the division, which moves into thresholds), Thresholding, LabelSelect;
-the stream glue between layers: qloom_fifo (:mod:`qloom.ops.fifo`) and qloom_dwc
+the fork and joins of branching graphs: DuplicateStreams, AddStreams, ConcatStreams; the
+stream glue between layers: qloom_fifo (:mod:`qloom.ops.fifo`) and qloom_dwc
 (:mod:`qloom.ops.dwc`).
 """
 from qloom.cost.parts import FAMILIES, Parts, result
 from qloom.instance import RtlInstance
-from qloom.ops import dwc, fifo, labelselect, mvau, pool, swg, thresholding, vvau
+from qloom.ops import (addstreams, concatstreams, duplicatestreams, dwc, fifo, labelselect, mvau,
+                       pool, swg, thresholding, vvau)
+from qloom.ops.addstreams import AddStreams
 from qloom.ops.base import HWOp, Knob, apply_thresholds
+from qloom.ops.concatstreams import ConcatStreams
+from qloom.ops.duplicatestreams import DuplicateStreams
 from qloom.ops.labelselect import LabelSelect
 from qloom.ops.mvau import MVAU
 from qloom.ops.pool import POOL_MODELS, StreamingMaxPool, SumPool
@@ -18,7 +23,8 @@ from qloom.ops.swg import SWG
 from qloom.ops.thresholding import Thresholding
 from qloom.ops.vvau import VVAU
 
-OPS = (MVAU, VVAU, SWG, StreamingMaxPool, SumPool, Thresholding, LabelSelect)
+OPS = (MVAU, VVAU, SWG, StreamingMaxPool, SumPool, Thresholding, LabelSelect, DuplicateStreams,
+       AddStreams, ConcatStreams)
 
 # Verilog module -> its resource model parts_<module>(family, files, **params)
 RESOURCE_MODELS: dict = {**fifo.MODELS, **dwc.MODELS, **POOL_MODELS}
@@ -29,7 +35,8 @@ for _op in OPS:
 # Verilog module -> (relative, cycles) that Verilator may differ from its cycles_/latency_
 # formulas over a run of frames (tests/rtl assert it; 0 where the RTL is exact)
 CYCLE_TOLERANCE: dict = {}
-for _m in (fifo, dwc, mvau, vvau, swg, pool, thresholding, labelselect):
+for _m in (fifo, dwc, mvau, vvau, swg, pool, thresholding, labelselect, duplicatestreams, addstreams,
+           concatstreams):
     CYCLE_TOLERANCE.update(_m.CYCLE_TOLERANCE)
 
 
@@ -73,6 +80,7 @@ def memory_report(inst: RtlInstance, family: str = "xc7", files: dict | None = N
 
 __all__ = [
     "HWOp", "Knob", "apply_thresholds", "MVAU", "VVAU", "SWG", "StreamingMaxPool", "SumPool",
-    "Thresholding", "LabelSelect", "OPS", "RESOURCE_MODELS", "CYCLE_TOLERANCE", "estimate_module", "estimate_instance",
-    "glue_instances", "memory_report", "module_parts",
+    "Thresholding", "LabelSelect", "DuplicateStreams", "AddStreams", "ConcatStreams", "OPS",
+    "RESOURCE_MODELS", "CYCLE_TOLERANCE", "estimate_module", "estimate_instance", "glue_instances",
+    "memory_report", "module_parts",
 ]

@@ -101,8 +101,27 @@ class HWOp:
 
     def execute(self, x: np.ndarray) -> np.ndarray:
         """Numpy semantics: x integer array (N, *in_shape) -> integer array (N, *out_shape)
-        (values exact; dtype any integer dtype wide enough, see ``storage_dtype``)."""
+        (values exact; dtype any integer dtype wide enough, see ``storage_dtype``).
+        A join (:attr:`n_inputs` > 1) takes one array per input, (N, *in_shapes[k])."""
         raise NotImplementedError
+
+    # ---- streams: one in, one out unless the operator is a join or a fork
+    n_inputs: ClassVar[int] = 1
+
+    @property
+    def out_ports(self) -> int:
+        """Output streams (a fork: one per consumer input; each carries the whole output)."""
+        return 1
+
+    @property
+    def in_shapes(self) -> tuple:
+        """Per-frame shape of each input stream, in input order."""
+        return (tuple(self.in_shape),)
+
+    @property
+    def in_types(self) -> tuple:
+        """Element type of each input stream, in input order."""
+        return (self.in_type,)
 
     @property
     def macs(self) -> int:
@@ -164,12 +183,13 @@ class HWOp:
     def cycles_fed(self, fold: dict, in_rate: float) -> int:
         """Cycles per frame when the input arrives at most ``in_rate`` elements per cycle:
         an operator cannot finish a frame before its input has arrived."""
-        n_in = int(np.prod(self.in_shape, dtype=np.int64))
+        n_in = max(int(np.prod(s, dtype=np.int64)) for s in self.in_shapes)
         return max(self.cycles(fold), math.ceil(n_in / in_rate))
 
     def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
         """Latency model (qloom.dse.latency): the cycle each output granule (pixel, or the
-        vector) of frame 0 leaves, given the cycles ``a_in`` its input granules arrived."""
+        vector) of frame 0 leaves, given the cycles ``a_in`` its input granules arrived
+        (a join: the later of its inputs' arrivals, granule by granule)."""
         raise NotImplementedError
 
     @property

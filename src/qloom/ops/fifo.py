@@ -11,6 +11,13 @@ CYCLE_TOLERANCE = {"qloom_fifo": (0.0, 2)}
 DEFAULT_DEPTH = 2
 
 
+def fifo_key(layer: str, k: int) -> str:
+    """The key of the FIFO in front of input ``k`` of ``layer`` in the FIFO depths
+    (build.json ``fifo_depths``): the layer name for its first input, ``<layer>.in<k>`` for
+    the others (the extra inputs of a join)."""
+    return layer if k == 0 else f"{layer}.in{k}"
+
+
 def fifo_instance(width: int, depth: int, ram_style: str = "auto") -> RtlInstance:
     """A ``qloom_fifo`` of ``depth`` beats of ``width`` bits."""
     return RtlInstance("qloom_fifo", {"WIDTH": width, "DEPTH": depth, "RAM_STYLE": ram_style},

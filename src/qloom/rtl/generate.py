@@ -1,7 +1,8 @@
-"""Generate the dataflow accelerator: a Verilog top ``qloom_top`` that chains one
-hand-written operator instance per layer (FINN-R's dataflow architecture, Sec. 4.3),
-with data width converters (DWC) where neighbouring stream widths differ and a FIFO
-between every two stages.
+"""Generate the dataflow accelerator: a Verilog top ``qloom_top`` that wires one
+hand-written operator instance per layer along the graph's streams (FINN-R's dataflow
+architecture, Sec. 4.3: a chain, or a DAG with forks and joins), with data width
+converters (DWC) where a producer's and a consumer's stream widths differ and a FIFO in
+front of every layer input (the FIFOs in front of a join are sized by ``qloom.dse.folding.fifo_depths``).
 
 Top-level ports (DESIGN.md): ``ap_clk, ap_rst_n, s_axis_tdata, s_axis_tvalid,
 s_axis_tready, m_axis_tdata, m_axis_tvalid, m_axis_tready``; tdata widths are padded to a
@@ -21,6 +22,7 @@ from qloom.instance import RtlInstance
 from qloom.ir import HWGraph
 from qloom.ops import glue_instances
 from qloom.ops.fifo import DEFAULT_DEPTH as DEFAULT_FIFO_DEPTH
+from qloom.ops.fifo import fifo_key
 
 VERILOG_DIR = Path(__file__).with_name("verilog")
 
@@ -38,11 +40,15 @@ class Stage:
     elems_in: int = 1
     elems_out: int = 1
     out_beats_per_frame: int = 0
+    ins: list = field(default_factory=list)  # wire of each input stream (sK), in input order
+    outs: list = field(default_factory=list)  # wire of each output stream (a fork: several)
 
 
 @dataclass
 class TopPlan:
     stages: list = field(default_factory=list)
+    wires: dict = field(default_factory=dict)  # stream wire sK -> tdata bits
+    out_wire: str = ""
     in_elem_bits: int = 1
     in_elems: int = 1
     out_elem_bits: int = 1
@@ -69,51 +75,77 @@ class TopPlan:
         return sorted({s.inst.module for s in self.stages})
 
 
-def _glue(layer, bits, e_prev, e_in, depth, ram_style="auto") -> list[Stage]:
-    """The stages in front of ``layer`` (qloom.ops.glue_instances): DWCs from ``e_prev`` to
-    ``e_in`` elements of ``bits`` (``dwc_<layer>``, or ``_a`` and ``_b`` via their gcd when
-    neither divides the other), then ``fifo_<layer>``."""
+def _glue(stem, bits, e_prev, e_in, depth, ram_style="auto") -> list[Stage]:
+    """The stages in front of a layer input (qloom.ops.glue_instances): DWCs from ``e_prev``
+    to ``e_in`` elements of ``bits`` (``dwc_<stem>``, or ``_a`` and ``_b`` via their gcd when
+    neither divides the other), then ``fifo_<stem>``; ``stem`` is the layer's name, with
+    ``_in<k>`` for its input k > 0."""
     insts = glue_instances(bits, e_prev, e_in, depth, ram_style)
     dwcs, fifo = insts[:-1], insts[-1]
-    names = [f"dwc_{layer}"] if len(dwcs) == 1 else [f"dwc_{layer}_{s}" for s in "ab"]
+    names = [f"dwc_{stem}"] if len(dwcs) == 1 else [f"dwc_{stem}_{s}" for s in "ab"]
     out = [Stage(n, "dwc", inst, inst.params["IN_WIDTH"], inst.params["OUT_WIDTH"],
                  elems_in=inst.params["IN_WIDTH"] // bits, elems_out=inst.params["OUT_WIDTH"] // bits)
            for n, inst in zip(names, dwcs)]
     w = fifo.params["WIDTH"]
-    return out + [Stage(f"fifo_{layer}", "fifo", fifo, w, w)]
+    return out + [Stage(f"fifo_{stem}", "fifo", fifo, w, w)]
 
 
 def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> TopPlan:
-    """Stages of ``qloom_top`` in stream order (op instances, DWCs, FIFOs).
+    """Stages of ``qloom_top`` in graph order (op instances, and in front of each layer
+    input fed by another layer its DWCs and FIFO), with the stream wires between them.
 
-    ``fifo_depths`` maps a layer name to the depth of the FIFO in front of it
-    (default ``DEFAULT_FIFO_DEPTH``).
+    ``fifo_depths`` maps :func:`fifo_key` to the depth of that FIFO (default
+    ``DEFAULT_FIFO_DEPTH``). A fork's output port j feeds its j-th consumer input
+    (``HWGraph.consumers``).
     """
+    from qloom.ir import HOST
+
     fifo_depths = fifo_depths or {}
     plan = TopPlan()
-    prev_bits = prev_elems = None
-    for i, op in enumerate(graph.nodes):
+
+    def wire(width: int) -> str:
+        name = f"s{len(plan.wires)}"
+        plan.wires[name] = width
+        return name
+
+    outs: dict[str, list] = {}  # layer -> (wire, element bits, elements per beat) per port
+    top_in = None
+    for op in graph.nodes:
         fold = folding.get(op.name, {})
         inst = op.rtl(fold)
         e_in, e_out = op.in_elems(fold), op.out_elems(fold)
-        if i == 0:
-            plan.in_elem_bits, plan.in_elems = inst.in_bits, e_in
-        else:
-            if prev_bits != inst.in_bits:
-                raise QloomError(f"layer {op.name}: element width {inst.in_bits} != producer's {prev_bits} "
+        ins = []
+        for k, (p, bits) in enumerate(zip(graph.producers(op.name), inst.inputs_bits)):
+            if p == HOST:
+                plan.in_elem_bits, plan.in_elems = bits, e_in
+                top_in = wire(bits * e_in)
+                ins.append(top_in)
+                continue
+            port = graph.consumers(p).index((op.name, k)) if len(outs[p]) > 1 else 0
+            src, p_bits, p_elems = outs[p][port]
+            if p_bits != bits:
+                raise QloomError(f"layer {op.name}: element width {bits} != producer's {p_bits} "
                                  "(HWGraph.verify checks this)")
-            glue = _glue(op.name, prev_bits, prev_elems, e_in,
-                         int(fifo_depths.get(op.name, DEFAULT_FIFO_DEPTH)),
+            glue = _glue(f"{op.name}{'' if k == 0 else f'_in{k}'}", bits, p_elems, e_in,
+                         int(fifo_depths.get(fifo_key(op.name, k), DEFAULT_FIFO_DEPTH)),
                          fold.get("fifo_ram_style", "auto"))
             for g in glue:  # glue is charged to the layer it feeds
                 g.layer = op.name
+                g.ins, g.outs = [src], [wire(g.out_width)]
+                src = g.outs[0]
             plan.stages += glue
-        plan.stages.append(Stage(op.name, "op", inst, e_in * inst.in_bits, e_out * inst.out_bits,
-                                 layer=op.name, elems_in=e_in, elems_out=e_out,
-                                 out_beats_per_frame=int(np.prod(op.out_shape)) // e_out))
-        prev_bits, prev_elems = inst.out_bits, e_out
-    plan.out_elem_bits, plan.out_elems = prev_bits, prev_elems
-    plan.out_signed = plan.stages[-1].inst.out_signed
+            ins.append(src)
+        st = Stage(op.name, "op", inst, e_in * sum(inst.inputs_bits), e_out * inst.out_bits,
+                   layer=op.name, elems_in=e_in, elems_out=e_out,
+                   out_beats_per_frame=int(np.prod(op.out_shape)) // e_out, ins=ins)
+        st.outs = [wire(st.out_width) for _ in range(op.out_ports)]
+        outs[op.name] = [(w, inst.out_bits, e_out) for w in st.outs]
+        plan.stages.append(st)
+    last = graph.last
+    plan.out_wire, plan.out_elem_bits, plan.out_elems = outs[last.name][0]
+    plan.out_signed = next(s for s in plan.stages if s.name == last.name).inst.out_signed
+    if top_in != "s0":
+        raise QloomError(f"{graph.name}: the first layer must read the host input")
     return plan
 
 
@@ -121,11 +153,19 @@ def _vparam(v) -> str:
     return f'"{v}"' if isinstance(v, str) else str(int(v))
 
 
+def _port(wires: list, sig: str) -> str:
+    """The connection of a (packed, for several streams) port: stream 0 in the low bits."""
+    if len(wires) == 1:
+        return f"{wires[0]}_{sig}"
+    return "{" + ", ".join(f"{w}_{sig}" for w in reversed(wires)) + "}"
+
+
 def top_verilog(plan: TopPlan, graph: HWGraph) -> str:
     """The text of ``qloom_top.v``."""
-    n = len(plan.stages)
+    chain = " -> ".join(s.name for s in plan.stages)
     L = [f"// qloom_top: generated by qloom from {Path(graph.source).name or graph.name}; do not edit.",
-         "// Dataflow chain: " + " -> ".join(s.name for s in plan.stages),
+         ("// Dataflow chain: " + chain) if graph.is_chain else
+         "// Dataflow graph (stages in order, streams by wire): " + chain,
          f"// s_axis: {plan.in_elems} x {plan.in_elem_bits}-bit elements per beat (padded to {plan.port_in_width} bits)",
          f"// m_axis: {plan.out_elems} x {plan.out_elem_bits}-bit elements per beat (padded to {plan.port_out_width} bits)",
          "`default_nettype none", "",
@@ -139,9 +179,8 @@ def top_verilog(plan: TopPlan, graph: HWGraph) -> str:
          "    output wire m_axis_tvalid,",
          "    input  wire m_axis_tready",
          ");"]
-    widths = [plan.stages[0].in_width] + [s.out_width for s in plan.stages]
-    for k, w in enumerate(widths):
-        L.append(f"    wire [{w - 1}:0] s{k}_tdata;  wire s{k}_tvalid, s{k}_tready;")
+    for k, w in plan.wires.items():
+        L.append(f"    wire [{w - 1}:0] {k}_tdata;  wire {k}_tvalid, {k}_tready;")
     pad_in = plan.port_in_width - plan.in_width
     L.append(f"    assign s0_tdata = s_axis_tdata[{plan.in_width - 1}:0];")
     if pad_in:
@@ -149,26 +188,30 @@ def top_verilog(plan: TopPlan, graph: HWGraph) -> str:
         L.append(f"    wire [{pad_in - 1}:0] unused_pad = s_axis_tdata[{plan.port_in_width - 1}:{plan.in_width}];")
         L.append("    /* verilator lint_on UNUSEDSIGNAL */")
     L += ["    assign s0_tvalid = s_axis_tvalid;", "    assign s_axis_tready = s0_tready;", ""]
-    for k, st in enumerate(plan.stages):
+    for st in plan.stages:
         params = ",\n".join(f"        .{p}({_vparam(v)})" for p, v in st.inst.params.items())
+        i, o = st.ins, st.outs
         L += [f"    // {st.kind}: {st.name}",
               f"    {st.inst.module} #(\n{params}\n    ) u_{st.name} (",
               "        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),",
-              f"        .s_axis_tdata(s{k}_tdata), .s_axis_tvalid(s{k}_tvalid), .s_axis_tready(s{k}_tready),",
-              f"        .m_axis_tdata(s{k + 1}_tdata), .m_axis_tvalid(s{k + 1}_tvalid), .m_axis_tready(s{k + 1}_tready)",
+              f"        .s_axis_tdata({_port(i, 'tdata')}), .s_axis_tvalid({_port(i, 'tvalid')}), "
+              f".s_axis_tready({_port(i, 'tready')}),",
+              f"        .m_axis_tdata({_port(o, 'tdata')}), .m_axis_tvalid({_port(o, 'tvalid')}), "
+              f".m_axis_tready({_port(o, 'tready')})",
               "    );", ""]
     L += _trace_block(plan)
+    n = plan.out_wire
     pad_out = plan.port_out_width - plan.out_width
-    L.append(f"    assign m_axis_tdata = {{{pad_out}'d0, s{n}_tdata}};" if pad_out else
-             f"    assign m_axis_tdata = s{n}_tdata;")
-    L += [f"    assign m_axis_tvalid = s{n}_tvalid;", f"    assign s{n}_tready = m_axis_tready;",
+    L.append(f"    assign m_axis_tdata = {{{pad_out}'d0, {n}_tdata}};" if pad_out else
+             f"    assign m_axis_tdata = {n}_tdata;")
+    L += [f"    assign m_axis_tvalid = {n}_tvalid;", f"    assign {n}_tready = m_axis_tready;",
           "endmodule", "`default_nettype wire", ""]
     return "\n".join(L)
 
 
 def _trace_block(plan: TopPlan) -> list[str]:
     """Simulation-only trace (ignored by synthesis): prints ``qloom_frame <layer> <cycle>``
-    whenever a layer has emitted the last output beat of a frame."""
+    whenever a layer has emitted the last output beat of a frame (on its first output)."""
     L = ["`ifndef SYNTHESIS",
          "    // simulation-only: the cycle at which each layer completes a frame",
          "    reg [63:0] trace_cycle;",
@@ -177,10 +220,11 @@ def _trace_block(plan: TopPlan) -> list[str]:
         if st.kind != "op":
             continue
         bpf = st.out_beats_per_frame
+        w = st.outs[0]
         L += [f"    reg [31:0] trace_beats_{k};",
               "    always @(posedge ap_clk) begin",
               f"        if (!ap_rst_n) trace_beats_{k} <= 32'd0;",
-              f"        else if (s{k + 1}_tvalid && s{k + 1}_tready) begin",
+              f"        else if ({w}_tvalid && {w}_tready) begin",
               f"            if (trace_beats_{k} == 32'd{bpf - 1}) begin",
               f"                trace_beats_{k} <= 32'd0;",
               f'                $display("qloom_frame {st.name} %0d", trace_cycle);',

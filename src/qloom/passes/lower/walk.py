@@ -1,19 +1,25 @@
 """The walk: one pass over the graph in topological order, dispatching each node with a
 dynamic input to its op family's handler through :data:`HANDLERS`.
 
-Structure: the model must be a chain (one dynamic input per node, one consumer per tensor).
-Nodes without a dynamic input are constants, folded as they come (``linear.const_node``:
-weight quantizers). Anything that cannot become integer hardware raises
-:class:`qloom.errors.UnsupportedModelError` naming the node.
+Structure: a DAG. A node with several dynamic inputs is a join (:data:`JOINS`: a residual
+Add, a channel Concat; ``join.py``); a tensor that feeds several nodes gets a fork
+(DuplicateStreams) whose outputs feed them, each consumer continuing from a copy of the
+tensor's state. Nodes without a dynamic input are constants, folded as they come
+(``linear.const_node``: weight quantizers). The walk records which layer produces each
+tensor's stream and so the producers of every layer (``HWGraph.edges``): the operators one
+handler appends form a chain from its input streams. Anything that cannot become integer
+hardware raises :class:`qloom.errors.UnsupportedModelError` naming the node.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 from qloom.errors import QloomError
-from qloom.ir import HWGraph
-from qloom.passes.lower import (channels_last, elementwise, finn, host, layout, linear, output,
-                                 pool, tail)
+from qloom.ir import HOST, HWGraph
+from qloom.ops import DuplicateStreams
+from qloom.passes.lower import (channels_last, elementwise, finn, host, join, layout, linear,
+                                 output, pool, tail)
 from qloom.passes.lower.state import LowerContext, TensorState
 
 # handler(ctx, node, state of its dynamic input) -> the state of its output, or
@@ -63,6 +69,10 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+# join(ctx, node, states of its dynamic inputs, in input order) -> the state of its output
+JOINS: dict[str, Callable] = join.JOINS
+
+
 def unsupported_message() -> str:
     """What the error for an op type missing from :data:`HANDLERS` says (after the node)."""
     ops = sorted(HANDLERS)
@@ -81,38 +91,95 @@ class Lowering(LowerContext):
         fshape = ishape[1:]
         self.states[inp.name] = host.input_state(self, inp.name, fshape)
         self.input_name, self.input_shape = inp.name, fshape
-        consumers: dict[str, int] = {}
+        self.forks = {}
+        self.stream: dict[str, str] = {inp.name: HOST}  # tensor -> layer producing its stream
+        self.edges: dict[str, tuple] = {}
+        self.uses: dict[str, int] = {}
         for n in g.node:
             for i in n.input:
-                consumers[i] = consumers.get(i, 0) + 1
+                self.uses[i] = self.uses.get(i, 0) + 1
+        outs = [o.name for o in g.output]
+        if len(outs) != 1:
+            raise QloomError(f"{self.source}: the model has {len(outs)} outputs; qloom expects exactly 1")
         for node in g.node:
             dyn = [i for i in node.input if i in self.states]
             if not dyn:
                 self._guarded(node, linear.const_node, self, node)
                 continue
+            for t in dict.fromkeys(dyn):
+                if self.uses[t] > 1 and t not in self.forks:
+                    self._fork(node, t)
             if len(dyn) > 1:
-                raise self.err(node, "more than one dynamic input (branching graphs such as "
-                                     "residual connections are not supported yet)")
-            if consumers.get(dyn[0], 0) > 1:
-                raise self.err(node, f"tensor {dyn[0]} feeds several nodes (branching graphs "
-                                     "are not supported yet)")
-            st = self.states.pop(dyn[0])
-            handler = HANDLERS.get(node.op_type)
-            if handler is None:
-                raise self.err(node, unsupported_message())
-            new = self._guarded(node, handler, self, node, st)
+                handler = JOINS.get(node.op_type)
+                if handler is None:
+                    raise self.err(node, "more than one dynamic input; qloom joins branches "
+                                         f"with {' and '.join(sorted(JOINS))}")
+                ins = [self.stream[t] for t in dyn]
+                before = len(self.ops)
+                new = self._guarded(node, handler, self, node, [self._take(t) for t in dyn])
+            else:
+                handler = HANDLERS.get(node.op_type)
+                if handler is None:
+                    raise self.err(node, unsupported_message())
+                ins = [self.stream[dyn[0]]]
+                before = len(self.ops)
+                new = self._guarded(node, handler, self, node, self._take(dyn[0]))
+            out_stream = self._link(before, ins)
             for o, s in (new if isinstance(new, dict) else {node.output[0]: new}).items():
                 self.states[o] = s
-        outs = [o.name for o in g.output]
-        if len(outs) != 1:
-            raise QloomError(f"{self.source}: the model has {len(outs)} outputs; qloom expects exactly 1")
+                self.stream[o] = out_stream
         if outs[0] not in self.states:
             raise QloomError(f"output {outs[0]}: not computed from the model input")
+        if self.uses.get(outs[0], 0):
+            raise QloomError(f"output {outs[0]}: also feeds other nodes; qloom needs the model "
+                             "output to be a tensor nothing else reads")
+        before = len(self.ops)
         output.finish(self, outs[0], self.states[outs[0]])
+        last = self._link(before, [self.stream[outs[0]]])
+        if last == HOST:
+            raise QloomError(f"output {outs[0]}: computed without any hardware operator")
         name = self.model.model.graph.name or "model"
         return HWGraph(name=name, host_input=self.host_input, nodes=tuple(self.ops),
                        host_output=self.host_output, source=self.source,
-                       meta={"sources": dict(self.sources)})
+                       meta={"sources": dict(self.sources)}, edges=dict(self.edges), output=last)
+
+    def _fork(self, node, t: str) -> None:
+        """Emit a DuplicateStreams for tensor ``t`` (read by ``uses[t]`` node inputs)."""
+        st = self.states[t]
+        if st.itype is None:
+            raise self.err(node, f"the model input {t} feeds several nodes; put one input "
+                                 "quantizer before the branches")
+        if st.pending is not None or st.pools or st.host_steps:
+            raise self.err(node, f"tensor {t} feeds several nodes but is not the output of an "
+                                 "activation quantizer; quantize it before the branches")
+        shape = tuple(st.order.shape)
+        name = self.name("DuplicateStreams", t)
+        self.ops.append(DuplicateStreams(name, shape, shape, st.itype, st.itype, copies=self.uses[t]))
+        self.edges[name] = (self.stream[t],)
+        self.stream[t] = name
+        self.forks[t] = name
+
+    def _take(self, t: str) -> TensorState:
+        """The state of tensor ``t`` for one of its readers (a copy while others remain)."""
+        self.uses[t] -= 1
+        if self.uses[t] > 0:
+            st = self.states[t]
+            return dataclasses.replace(st, pools=list(st.pools))
+        return self.states.pop(t)
+
+    def _link(self, before: int, ins: list[str]) -> str:
+        """Producers of the operators appended since ``before``: the first takes the input
+        streams ``ins`` (as many as it has inputs), each later one its predecessor's stream
+        and the next unused inputs. Returns the stream of the output."""
+        new = self.ops[before:]
+        queue = list(ins)
+        prev = None
+        for op in new:
+            take = op.n_inputs - (prev is not None)
+            self.edges[op.name] = ((prev.name,) if prev is not None else ()) + tuple(queue[:take])
+            queue = queue[take:]
+            prev = op
+        return prev.name if prev is not None else ins[0]
 
 
     def _guarded(self, node, fn, *args):
