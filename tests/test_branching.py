@@ -259,3 +259,28 @@ def test_fork_join_modules_lint_clean(top, params):
     from qloom.sim.verilator import lint
 
     assert lint(top, library_sources([top]), params) == ""
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("name", ["res_pot", "concat"])
+def test_branching_build_synthesizes(models, tmp_path, name):
+    """Yosys synth_xilinx of every stage of a branching build (the fork, the join, the skip
+    path's FIFO and the DWCs around them): no errors, no latches, every layer measured, and
+    the fork and join layers (with the glue charged to them) near the resource model: FF
+    within 10 % and LUT within 30 % (or 40 cells)."""
+    from qloom.flow import build
+    from qloom.synth import synth_out
+
+    out = tmp_path / "out"
+    r = build(models[name], out)
+    rep = synth_out(out, family="xc7", progress=lambda m: None)
+    assert rep["latches"] == 0
+    assert set(rep["layers"]) == set(r["folding"])
+    est = r["estimates"]["layers"]
+    for layer in rep["layers"]:
+        if not layer.startswith(("DuplicateStreams", "AddStreams", "ConcatStreams")):
+            continue
+        got, want = rep["layers"][layer], est[layer]
+        assert got["BRAM18"] == want["BRAM18"] and got["DSP"] == want["DSP"], (layer, got, want)
+        assert abs(got["FF"] - want["FF"]) <= max(0.10 * want["FF"], 16), (layer, got, want)
+        assert abs(got["LUT"] - want["LUT"]) <= max(0.30 * want["LUT"], 40), (layer, got, want)
