@@ -171,7 +171,11 @@ def _cmd_zoo(args) -> int:
 def _cmd_synth(args) -> int:
     from qloom.synth import synth_out
 
-    r = synth_out(args.out_dir, family=args.family, progress=lambda m: print(m, flush=True))
+    if args.jobs is not None and args.scheduler:
+        raise QloomError("give either --jobs (a local pool) or --scheduler (a Dask cluster), not both")
+    if args.jobs is not None and args.jobs < 1:
+        raise QloomError(f"--jobs must be at least 1, got {args.jobs}")
+    r = synth_out(args.out_dir, family=args.family, jobs=args.jobs or 2, scheduler=args.scheduler)
     t = r["total"]
     print(f"{r['tool']}: {t['LUT']:,} LUT, {t['FF']:,} FF, {t['BRAM18']} BRAM18, {t['DSP']} DSP, "
           f"{t['CARRY']:,} CARRY; latches: {r['latches']} -> {args.out_dir}/synth.json")
@@ -180,7 +184,7 @@ def _cmd_synth(args) -> int:
             raise QloomError("--pnr needs --family ecp5 (nextpnr-ecp5 is the open place-and-route)")
         from qloom.synth import pnr_ecp5
 
-        p = pnr_ecp5(args.out_dir, progress=lambda m: print(m, flush=True))
+        p = pnr_ecp5(args.out_dir)
         print(f"nextpnr-ecp5: Fmax {p['fmax_mhz']:.1f} MHz (target {p['pnr']['target_mhz']:g}); "
               f"bitstream {args.out_dir}/qloom_top.bit")
     return 0
@@ -259,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("out_dir", metavar="OUT")
     sy.add_argument("--family", choices=["xc7", "xcup", "ecp5"], default="xc7")
     sy.add_argument("--pnr", action="store_true", help="ecp5: nextpnr-ecp5 place-and-route and ecppack")
+    sy.add_argument("--jobs", type=int, metavar="N", help="stages synthesized in parallel on this machine "
+                    "(default 2)")
+    sy.add_argument("--scheduler", metavar="ADDRESS", help="send each stage's synthesis to the Dask "
+                    "cluster at ADDRESS (e.g. tcp://10.0.0.5:8786); results are cached here")
     sy.set_defaults(fn=_cmd_synth)
     for name, fn, hlp in (("explore", _cmd_explore, "Pareto front of FPS vs LUT over the folding space"),
                           ("roofline", _cmd_roofline, "FINN-R roofline of a model on a board")):
