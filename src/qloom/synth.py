@@ -262,7 +262,7 @@ class _Pool:
             return as_completed(futures)
         import distributed
 
-        return distributed.as_completed(futures)
+        return distributed.as_completed(futures, loop=self.client.loop)
 
     def close(self):
         if self.client is None:
