@@ -125,7 +125,7 @@ def _cmd_rtlsim(args) -> int:
     from qloom.flow import rtlsim
 
     x = load_array(args.input)
-    y, stats = rtlsim(args.out_dir, x)
+    y, stats = rtlsim(args.out_dir, x, progress=True)
     save_array(args.output, y)
     from pathlib import Path
 

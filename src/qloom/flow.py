@@ -223,8 +223,12 @@ def encode_elems(q: np.ndarray, bipolar: bool) -> np.ndarray:
 
 
 def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
-           seed: int = 0) -> tuple[np.ndarray, dict]:
+           seed: int = 0, progress=False) -> tuple[np.ndarray, dict]:
     """Simulate OUT's ``qloom_top`` with Verilator on float input ``x``.
+
+    ``progress``: the Verilator build's phases and the simulated frames (counted from the
+    last layer's trace lines as the model runs) as :class:`qloom.progress.Progress`
+    (False: silent; True: a bar on a terminal, lines otherwise; a callable: gets the lines).
 
     Returns (y, stats): y as the QONNX model outputs it; stats as in ``rtlsim.json``:
     frames, cycles_per_frame (measured II: median distance between frame completions),
@@ -247,8 +251,20 @@ def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_s
     sources = sorted(str(p) for p in rtl.glob("*.v"))
     sim = AxisSim("qloom_top", sources, in_width=meta["port_in_width"], out_width=meta["port_out_width"])
     files = {f: str(rtl / f) for f in meta["mem_files"]}
-    res = sim.run(beats, n * out_per_frame, p_in_gap=p_in_gap, p_out_stall=p_out_stall,
-                  seed=seed, files=files)
+    from qloom.progress import Progress
+
+    sim.build(progress)
+    tag = f"qloom_frame {last.name} "
+    with Progress("rtlsim", n, unit="frame", echo=progress) as bar:
+        seen = [0]
+
+        def on_line(line):
+            if line.startswith(tag):
+                seen[0] += 1
+                bar.advance_to(seen[0], "frames simulated")
+
+        res = sim.run(beats, n * out_per_frame, p_in_gap=p_in_gap, p_out_stall=p_out_stall,
+                      seed=seed, files=files, on_line=on_line if progress is not False else None)
     mask = (1 << (meta["out_elem_bits"] * meta["out_elems"])) - 1
     vals = unpack_beats([b & mask for b in res.outputs], meta["out_elem_bits"], meta["out_elems"],
                         signed=bool(meta["out_signed"]) and not last.out_type.bipolar)

@@ -13,7 +13,8 @@ took) and is left out of the rate that the ETA is computed from (ETA = wall time
 non-cached step so far x steps left; none until one step has run).
 
 ``echo``: a callable receiving each plain line (e.g. a test's list.append, or a caller's
-``print``); then no bar is drawn whatever the terminal. ``quiet=True`` prints nothing.
+``print``); then no bar is drawn whatever the terminal. ``echo=False`` or ``quiet=True``
+prints nothing; ``echo=None`` or ``True`` chooses the bar or plain lines on stdout.
 The bar is drawn only when ``echo`` is None, ``$QLOOM_PROGRESS`` is not ``plain`` and
 stdout is a TTY.
 """
@@ -37,7 +38,7 @@ def format_seconds(s: float | None) -> str:
 
 
 def _use_bar(echo) -> bool:
-    if echo is not None or os.environ.get("QLOOM_PROGRESS", "") == "plain":
+    if echo not in (None, True) or os.environ.get("QLOOM_PROGRESS", "") == "plain":
         return False
     try:
         return sys.stdout.isatty()
@@ -52,6 +53,10 @@ class Progress:
 
     def __init__(self, title: str, total: int, unit: str = "step",
                  echo: Callable[[str], object] | None = None, quiet: bool = False):
+        if echo is False:  # the callers' "progress=False": nothing printed
+            echo, quiet = None, True
+        elif echo is True:  # "progress=True": bar on a terminal, lines otherwise
+            echo = None
         self.title, self.total, self.unit = title, max(0, int(total)), unit
         self.done = 0
         self.ran = 0  # steps that were not cached
