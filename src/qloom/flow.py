@@ -1,7 +1,8 @@
 """The build and RTL-simulation flows behind ``qloom build`` and ``qloom rtlsim``.
 
 ``build`` writes OUT (DESIGN.md): ``rtl/`` (library files, generated ``qloom_top.v``,
-``.mem`` files), ``folding.json``, ``report.md``, ``estimates.json`` and ``build.json``
+``.mem`` files), ``folding.json``, ``report.md`` with its per-layer plot ``layers.png``
+(:func:`qloom.report.layer_plot`), ``estimates.json`` and ``build.json``
 (what rtlsim needs), plus ``model.onnx`` (a self-contained copy, so OUT stands alone).
 Everything is written to a temporary folder next to OUT and renamed when complete.
 """
@@ -18,6 +19,7 @@ import numpy as np
 
 from qloom.errors import QloomError
 from qloom.ir import HWGraph
+from qloom.report import LAYER_PLOT, layer_plot
 
 DEFAULT_CLOCK_MHZ = 100.0
 
@@ -106,6 +108,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
         }
         (tmp / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
         (tmp / "report.md").write_text(build_report(graph, folding, est, plan, why))
+        layer_plot(est, tmp / LAYER_PLOT)
         _publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -199,7 +202,8 @@ def build_report(graph, folding, est, plan, why, synth: dict | None = None) -> s
         s = synth["total"]
         lines += ["", f"Yosys ({synth['tool']}) total: {s['LUT']:,} LUT, {s['FF']:,} FF, "
                       f"{s['BRAM18']} BRAM18, {s['DSP']} DSP, {s['CARRY']:,} CARRY"]
-    lines += ["", "`*` marks the bottleneck layer (its cycles set the II)."]
+    lines += ["", "`*` marks the bottleneck layer (its cycles set the II).", "",
+              f"![cycles per layer against the II, and LUT/FF/BRAM18/DSP per layer]({LAYER_PLOT})"]
     return "\n".join(lines) + "\n"
 
 

@@ -364,7 +364,8 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _update_report(out: Path, graph, folding, meta, plan, synth: dict) -> None:
-    """report.md gains Yosys-measured columns beside the estimates."""
+    """report.md gains Yosys-measured columns beside the estimates, and layers.png the
+    Yosys-measured bars."""
     from qloom.flow import build_report
 
     est_path = out / "estimates.json"
@@ -374,6 +375,9 @@ def _update_report(out: Path, graph, folding, meta, plan, synth: dict) -> None:
         tmp = out / ".report.md.tmp"
         tmp.write_text(text)
         os.replace(tmp, out / "report.md")
+        from qloom.report import LAYER_PLOT, layer_plot
+
+        layer_plot(est, out / LAYER_PLOT, synth)
 
 
 def pnr_ecp5(out: str | os.PathLike, device: str = "85k", package: str = "CABGA381",
