@@ -99,6 +99,10 @@ CATALOGUE = {
     "target_out_of_reach": (["build", "{model}", "-o", "{d}/out", "--target-fps", "1e12"],
                             r"target 1,000,000,000,000 FPS is out of reach on pynq-z1 at 100 MHz: the best "
                             r"reachable is [\d,]+ FPS \([\d,]+ cycles per frame\)"),
+    "synth_jobs_and_scheduler": (["synth", "{d}", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:9"],
+                                 r"give either --jobs \(a local pool\) or --scheduler \(a Dask cluster\), "
+                                 r"not both"),
+    "synth_jobs_zero": (["synth", "{d}", "--jobs", "0"], r"--jobs must be at least 1, got 0"),
     "not_a_build": (["rtlsim", "{d}", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                     r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
 }
