@@ -68,15 +68,15 @@ class Progress:
         if not quiet and _use_bar(echo):
             try:
                 from rich.progress import (BarColumn, MofNCompleteColumn, Progress as _Rich,
-                                           TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+                                           TextColumn, TimeElapsedColumn)
             except ImportError:  # pragma: no cover - rich is a dependency
                 _Rich = None
             if _Rich is not None:
                 self._bar = _Rich(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                  TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("ETA"),
-                                  TimeRemainingColumn())
+                                  TextColumn("elapsed"), TimeElapsedColumn(),
+                                  TextColumn("ETA {task.fields[eta]}"))  # ours: cached steps excluded
                 self._bar.start()
-                self._task = self._bar.add_task(title, total=self.total)
+                self._task = self._bar.add_task(title, total=self.total, eta=format_seconds(None))
 
     # ------------------------------------------------------------------ figures
     @property
@@ -119,7 +119,7 @@ class Progress:
             if self._bar is not None:
                 self._bar.console.print(f"  {label} {how}" + (f": {detail}" if detail else ""),
                                         markup=False, highlight=False)
-                self._bar.update(self._task, completed=self.done)
+                self._bar.update(self._task, completed=self.done, eta=format_seconds(self.eta()))
             else:
                 w = len(str(self.total))
                 self._echo(f"[{self.done:>{w}}/{self.total}] {text} | elapsed "
@@ -137,7 +137,7 @@ class Progress:
             if self._quiet:
                 return
             if self._bar is not None:
-                self._bar.update(self._task, completed=self.done)
+                self._bar.update(self._task, completed=self.done, eta=format_seconds(self.eta()))
                 return
             tenth = max(1, self.total // 10)
             if done // tenth != before // tenth or done == self.total:
