@@ -194,3 +194,20 @@ def test_stage_error_comes_back_with_its_log(tmp_path, monkeypatch):
     log = e.value.log
     assert str(e.value) == f"{r['error']}; log: {log}" and log.parent == tmp_path / "logs"
     assert "bad.v" in log.read_text()
+
+
+@pytest.mark.synth
+@pytest.mark.slow
+def test_place_and_route_reports_its_phases(small_build):
+    """ECP5: synth_ecp5, nextpnr-ecp5 and ecppack each report a line with their own time;
+    the bitstream and Fmax are written."""
+    from qloom.synth import pnr_ecp5
+
+    _, out = small_build
+    lines = []
+    p = pnr_ecp5(out, device="25k", progress=lines.append)
+    steps = [ln for ln in lines if ln.startswith("[")]
+    assert [s.split(": ")[1].split(" ")[0] for s in steps] == ["synth_ecp5", "nextpnr-ecp5", "ecppack"]
+    assert all(re.search(r" \d+\.\d s", s) for s in steps) and steps[-1].startswith("[3/3] ")
+    assert p["fmax_mhz"] > 0 and (out / "qloom_top.bit").stat().st_size > 0
+    assert json.loads((out / "synth.json").read_text())["pnr"]["device"] == "25k"
