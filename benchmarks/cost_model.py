@@ -423,6 +423,21 @@ def _misc_specs():
         S.append(("qloom_thresholding", dict(CHANNELS=C, PE=pe, IN_BITS=ib, IN_SIGNED=isg, T_BITS=tb,
                                              NUM_THRESH=nt, OUT_BITS=ob, OUT_SIGNED=0, OUT_BIAS=0,
                                              RAM_STYLE="auto")))
+    return S + vvau_specs()
+
+
+def vvau_specs():
+    """The qloom_vvau part of the sweep (depthwise layers: K = 9 or 25, PE and SIMD over
+    their range, 2-8 bit products, bipolar weights, with and without thresholds)."""
+    S = []
+    for C, K, PE, SIMD, IB, WB, NT in [(32, 9, 1, 1, 4, 4, 15), (32, 9, 4, 1, 4, 4, 15), (32, 9, 32, 1, 4, 4, 15),
+                                       (32, 9, 32, 3, 4, 4, 15), (32, 9, 32, 9, 4, 4, 15), (64, 9, 8, 1, 2, 2, 3),
+                                       (16, 25, 16, 5, 4, 4, 7), (32, 9, 4, 1, 4, 4, 0), (128, 9, 16, 1, 4, 4, 15),
+                                       (64, 9, 2, 1, 8, 4, 1), (32, 9, 8, 1, 3, 3, 7), (8, 9, 8, 9, 2, 2, 3)]:
+        S.append(("qloom_vvau", dict(CHANNELS=C, K=K, PE=PE, SIMD=SIMD, IN_BITS=IB, IN_SIGNED=0, W_BITS=WB,
+                                     W_SIGNED=1, NUM_THRESH=NT, OUT_BITS=max(1, NT.bit_length()))))
+    S.append(("qloom_vvau", dict(CHANNELS=64, K=9, PE=4, SIMD=1, IN_BITS=4, W_BITS=1, W_BIPOLAR=1, W_SIGNED=0,
+                                 NUM_THRESH=3, OUT_BITS=2)))
     return S
 
 
@@ -520,6 +535,42 @@ def mvau_sweep_instance(p: dict, seed: int = 0):
     return full, files, SIMD * IB, PE * ob
 
 
+def vvau_sweep_instance(p: dict, seed: int = 0):
+    """Full parameters, memory files and stream widths of a swept qloom_vvau (random
+    contents from ``seed``; the accumulator fits the worst-case sum over the window)."""
+    from qloom.instance import memh_text
+    from qloom.ops.base import threshold_words
+    from qloom.ops.vvau import pipeline_depth, vvau_credits, vvau_weight_words
+
+    C, K, PE, SIMD = p["CHANNELS"], p["K"], p.get("PE", 1), p.get("SIMD", 1)
+    IB, WB = p.get("IN_BITS", 4), p.get("W_BITS", 4)
+    isg, ibp = p.get("IN_SIGNED", 0), p.get("IN_BIPOLAR", 0)
+    wsg, wbp = p.get("W_SIGNED", 1), p.get("W_BIPOLAR", 0)
+    NT = p.get("NUM_THRESH", 0)
+    rng = np.random.default_rng(seed)
+    if wbp:
+        W = rng.choice([-1, 1], size=(C, K))
+    elif wsg:
+        W = rng.integers(-(1 << (WB - 1)), 1 << (WB - 1), size=(C, K))
+    else:
+        W = rng.integers(0, 1 << WB, size=(C, K))
+    xmax = 1 if ibp else ((1 << (IB - 1)) if isg else (1 << IB) - 1)
+    wmax = 1 if wbp else ((1 << (WB - 1)) if wsg else (1 << WB) - 1)
+    acc = p.get("ACC_BITS") or int(np.ceil(np.log2(K * xmax * wmax + 1))) + 1
+    files = {"w.mem": memh_text(vvau_weight_words(W, PE, SIMD, WB, bipolar=bool(wbp)), PE * SIMD * WB)}
+    if NT:
+        span = 1 << (acc - 2)
+        T = np.sort(rng.integers(-span, span, size=(C, NT)), axis=1)
+        files["t.mem"] = memh_text(threshold_words(T, PE, acc), PE * NT * acc)
+    ob = p.get("OUT_BITS", 4) if NT else acc
+    full = dict(CHANNELS=C, K=K, PE=PE, SIMD=SIMD, IN_BITS=IB, IN_SIGNED=isg, IN_BIPOLAR=ibp, W_BITS=WB,
+                W_SIGNED=wsg, W_BIPOLAR=wbp, ACC_BITS=acc, NUM_THRESH=NT, OUT_BITS=p.get("OUT_BITS", 4),
+                OUT_SIGNED=0, OUT_BIAS=0, WEIGHT_FILE="w.mem", THRESH_FILE="t.mem" if NT else "",
+                RAM_STYLE=p.get("RAM_STYLE", "auto"), MUL_STYLE=p.get("MUL_STYLE", 0),
+                CREDITS=vvau_credits(C // PE, K // SIMD, pipeline_depth(NT)))
+    return full, files, PE * SIMD * IB, PE * ob
+
+
 def _stream_widths(module, p):
     if module == "qloom_fifo":
         return p["WIDTH"], p["WIDTH"]
@@ -541,6 +592,8 @@ def sweep_instance(module: str, p: dict):
     p = dict(p)
     if module == "qloom_mvau":
         return mvau_sweep_instance(p)
+    if module == "qloom_vvau":
+        return vvau_sweep_instance(p)
     files = {}
     if module == "qloom_thresholding":
         files = thresholding_sweep_files(p)
@@ -685,7 +738,7 @@ def main(argv=None):
             print(json.dumps(coef, indent=1))
             print(f"fit: median |err| {np.median(np.abs(err)):.3f}, worst {np.abs(err).max():.3f}")
             if args.write:
-                print(f"wrote {write_coefficients(args.family, coef, err, len(sweep), old.get("tool", "0.70"))}")
+                print(f"wrote {write_coefficients(args.family, coef, err, len(sweep), old.get('tool', '0.70'))}")
         return 0
     from qloom.synth import FAMILIES  # noqa: F401 - validates the import early
 

@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 import pytest
 
-from onnx_builders import mlp
+from onnx_builders import depthwise, mlp
 from qloom.cli import main
 from qloom.passes.lower import HANDLERS
 
@@ -29,7 +29,11 @@ def _files(d, digits_model):
     onnx.save_model(m, str(d / "ext.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
                     location="ext.onnx.data", size_threshold=0)
     (d / "ext.onnx.data").unlink()
-    mlp(d / "softmax.onnx", tail="Softmax")
+    mlp(d / "sin.onnx", tail="Sin")
+    mlp(d / "softmax_mid.onnx", mid="Softmax")
+    mlp(d / "float_input.onnx", quant_input=False)
+    mlp(d / "pc_bits.onnx", act_bits=[4, 2, 4, 1, 3])
+    mlp(d / "pc_wbits.onnx", weight_bits=[4, 2, 4, 1, 3])
     mlp(d / "float_between.onnx", quant_between=False)
     mlp(d / "float_w.onnx", quant_weights=False)
     np.save(d / "x_shape.npy", np.zeros((4, 1, 9, 9), np.float32))
@@ -42,6 +46,8 @@ def _files(d, digits_model):
     (d / "fold_knob.json").write_text(json.dumps({"MVAU_0": {"PX": 1}}))
     (d / "fold_style.json").write_text(json.dumps({"MVAU_0": {"ram_style": "ultra"}}))
     (d / "fold_pw.json").write_text(json.dumps({"SWG_1": {"SIMD": 1, "parallel_window": 1}}))
+    depthwise(d / "depthwise.onnx")
+    (d / "fold_vvau.json").write_text(json.dumps({"VVAU_0": {"PE": 2, "SIMD": 3}}))
     return {"model": digits_model}
 
 
@@ -55,11 +61,35 @@ CATALOGUE = {
     "missing_external_data": (["info", "{d}/ext.onnx"],
                               r"{d}/ext\.onnx: weights are kept in an external data file 'ext\.onnx\.data', "
                               r"which is missing \(expected at {d}/ext\.onnx\.data\)"),
-    "unsupported_op": (["info", "{d}/softmax.onnx"],
-                       r"node Softmax_0 \(Softmax\): unsupported op; qloom lowers Add, ArgMax, AveragePool, "
+    "unsupported_op": (["info", "{d}/sin.onnx"],
+                       r"node Sin_0 \(Sin\): unsupported op; qloom lowers Add, ArgMax, AveragePool, "
                        r"BatchNormalization, BipolarQuant, Clip, Conv, Div, Dropout, Flatten, Gemm, "
-                       r"GlobalAveragePool, Identity, IntQuant, MatMul, MaxPool, Mul, Neg, Quant, ReduceMean, "
-                       r"Relu, Reshape, Sigmoid, Squeeze, Sub, Tanh, TopK, Transpose, Trunc and Unsqueeze"),
+                       r"GlobalAveragePool, Identity, IntQuant, LogSoftmax, MatMul, MaxPool, Mul, "
+                       r"MultiThreshold, Neg, Quant, ReduceMean, Relu, Reshape, Sigmoid, Softmax, Squeeze, "
+                       r"Sub, Tanh, TopK, Transpose, Trunc and Unsqueeze"),
+    "softmax_not_last": (["info", "{d}/softmax_mid.onnx"],
+                         r"node Softmax_0 \(Softmax\): a softmax runs on the host, so it must be the "
+                         r"model's last op"),
+    "float_input": (["info", "{d}/float_input.onnx"],
+                    r"node MatMul_0 \(MatMul\): its input is the unquantized float model input; give "
+                    r"its type with --input-type \(e\.g\. fixed<16,6>, INT8, BIPOLAR\) or add an input "
+                    r"quantizer \(e\.g\. QuantIdentity\) in front of it"),
+    "input_type_unknown": (["info", "{d}/float_input.onnx", "--input-type", "float8"],
+                           r"input type 'float8': expected a qonnx DataType name \(BIPOLAR, BINARY, INTn, "
+                           r"UINTn, FIXED<W,I>, UFIXED<W,I>\) or hls4ml's fixed<W,I> / ufixed<W,I>"),
+    "input_type_width": (["emulate", "{d}/float_input.onnx", "-i", "{d}/x.npy", "-o", "{d}/y.npy",
+                          "--input-type", "fixed<40,8>"],
+                         r"input type 'fixed<40,8>': width 40 bits; expected 1 to 32"),
+    "input_type_mode": (["build", "{d}/float_input.onnx", "-o", "{d}/out", "--input-type",
+                         "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"],
+                        r"input type 'ap_fixed<16,6,AP_RND_CONV,AP_SAT>': the host quantizer rounds with "
+                        r"AP_TRN and wraps with AP_WRAP \(hls4ml's defaults\); got AP_RND_CONV, AP_SAT"),
+    "per_channel_bits": (["info", "{d}/pc_bits.onnx"],
+                         r"node Quant_\d+ \(Quant\): per-channel bit widths \[4, 2, 4, 1, 3\] on an activation "
+                         r"are not supported; qloom needs one bit width per activation quantizer"),
+    "per_channel_weight_bits": (["info", "{d}/pc_wbits.onnx"],
+                                r"node Quant_\d+ \(Quant\): per-channel bit widths \[4, 2, 4, 1, 3\] on "
+                                r"weights are not supported; qloom needs one bit width per weight quantizer"),
     "float_between": (["info", "{d}/float_between.onnx"], r"node MatMul_1 \(MatMul\): .*not quantized.*"),
     "float_weights": (["info", "{d}/float_w.onnx"], r"node MatMul_0 \(MatMul\): .*not quantized.*"),
     "input_shape": (["emulate", "{model}", "-i", "{d}/x_shape.npy", "-o", "{d}/y.npy"],
@@ -90,6 +120,10 @@ CATALOGUE = {
                                r"{d}/fold_pw\.json: layer SWG_1 \(SWG\): the combination \{'SIMD': 1, "
                                r"'parallel_window': 1\} is not realizable \(parallel_window needs SIMD = "
                                r"all 16 channels\)"),
+    "folding_vvau_simd": (["build", "{d}/depthwise.onnx", "-o", "{d}/out", "--folding", "{d}/fold_vvau.json"],
+                          r"{d}/fold_vvau\.json: layer VVAU_0 \(VVAU\): the combination \{'PE': 2, 'SIMD': 3\} "
+                          r"is not realizable \(SIMD > 1 needs PE = all 4 channels \(the SWG streams a window "
+                          r"channels innermost\)\)"),
     "folding_and_target": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_pe.json",
                             "--target-fps", "1000"], r"give either --folding or --target-fps, not both"),
     "latency_without_fps": (["build", "{model}", "-o", "{d}/out", "--target-latency", "100"],

@@ -130,6 +130,35 @@ def test_vvau_matches_loops():
     np.testing.assert_array_equal(got, want)
 
 
+def test_vvau_folding_cycles_and_weight_layout():
+    """FINN's VVAU folding: PE over channels, SIMD over the kernel (SIMD > 1 only with all
+    channels: the SWG streams c innermost); cycles = pixels * C/PE * K/SIMD; the ROM word
+    kf*NF + nf holds W[nf*PE + p][kf*SIMD + s] at lane s*PE + p."""
+    from qloom.ops.vvau import vvau_weight_words
+
+    rng = np.random.default_rng(4)
+    c, k = 6, 9
+    w = rng.integers(-8, 8, size=(c, k))
+    op = VVAU("v", (5, 5, k * c), (5, 5, c), IntType(4, False), IntType(32, True), weights=w,
+              weight_type=IntType(4, True), acc_type=IntType(32, True))
+    space = op.knob_space()
+    assert space["PE"].values == (1, 2, 3, 6) and space["SIMD"].values == (1, 3, 9)
+    assert op.legal({"PE": 2, "SIMD": 1}) and op.legal({"PE": 6, "SIMD": 3})
+    assert not op.legal({"PE": 3, "SIMD": 3})
+    for pe, simd in [(1, 1), (2, 1), (6, 1), (6, 3), (6, 9)]:
+        assert op.cycles({"PE": pe, "SIMD": simd}) == 25 * (c // pe) * (k // simd)
+        assert op.in_elems({"PE": pe, "SIMD": simd}) == pe * simd
+        words = vvau_weight_words(w, pe, simd, 4)
+        nf = c // pe
+        for idx, word in enumerate(words):
+            kf, f = divmod(idx, nf)
+            for s in range(simd):
+                for p in range(pe):
+                    v = (word >> ((s * pe + p) * 4)) & 15
+                    v = v - 16 if v >= 8 else v
+                    assert v == w[f * pe + p, kf * simd + s]
+
+
 def test_thresholding_and_labelselect():
     rng = np.random.default_rng(5)
     x = rng.integers(0, 50, size=(6, 10))

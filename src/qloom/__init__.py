@@ -12,11 +12,12 @@ __version__ = "0.1.0"
 from qloom.errors import QloomError  # noqa: E402
 
 
-def compile_model(path):
-    """Load a QONNX file and lower it to a :class:`qloom.ir.HWGraph` (see qloom.passes)."""
+def compile_model(path, input_type=None):
+    """Load a QONNX file and lower it to a :class:`qloom.ir.HWGraph` (see qloom.passes);
+    ``input_type`` types a float model input like ``--input-type`` (e.g. "fixed<16,6>")."""
     from qloom.passes import lower_model
 
-    return lower_model(path)
+    return lower_model(path, input_type=input_type)
 
 
 # Load the submodule now: its first import binds ``qloom.emulate`` to the module, which

@@ -18,7 +18,7 @@ def _cmd_emulate(args) -> int:
     from qloom.passes import lower_model
 
     x = load_array(args.input)
-    graph = lower_model(args.model)
+    graph = lower_model(args.model, input_type=args.input_type)
     x = check_input(graph, x, what=str(args.input))
     t0 = time.perf_counter()
     y = emulate(graph, x)
@@ -33,7 +33,7 @@ def _cmd_info(args) -> int:
     from qloom.passes import lower_model
     from qloom.report import format_info
 
-    print(format_info(lower_model(args.model)))
+    print(format_info(lower_model(args.model, input_type=args.input_type)))
     return 0
 
 
@@ -111,7 +111,7 @@ def _cmd_build(args) -> int:
         raise QloomError("--target-latency needs --target-fps (the throughput to meet first)")
     r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz,
               board=args.board, target_fps=args.target_fps, objective=args.objective,
-              target_latency=args.target_latency)
+              target_latency=args.target_latency, input_type=args.input_type)
     print(f"{r['note']}")
     print(f"built {r['out']} in {r['seconds']:.2f} s: {r['stages']} stages, estimated "
           f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {r['clock_mhz']:g} MHz")
@@ -194,7 +194,7 @@ def _graph_board(args):
     from qloom.boards import get_board
     from qloom.passes import lower_model
 
-    graph = lower_model(args.model)
+    graph = lower_model(args.model, input_type=args.input_type)
     board = get_board(args.board)
     clock = float(args.clock_mhz or board.clock_mhz)
     from pathlib import Path
@@ -225,6 +225,12 @@ def _cmd_roofline(args) -> int:
     return 0
 
 
+INPUT_TYPE_HELP = ("type of a float model input: a qonnx DataType name (BIPOLAR, BINARY, INTn, "
+                   "UINTn, FIXED<W,I>, UFIXED<W,I>) or hls4ml's fixed<W,I> / ufixed<W,I> (W bits, "
+                   "I integer bits incl. sign); the host quantizer floors (AP_TRN) and wraps "
+                   "(AP_WRAP). Default: the input's quantization annotation, if any")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qloom", description=(
         "Quantized neural networks (QONNX) to verified FPGA dataflow accelerators."))
@@ -236,9 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("model", help="QONNX model (.onnx; weights may sit in MODEL.onnx.data)")
     e.add_argument("-i", "--input", required=True, help="input .npy, float, batch first")
     e.add_argument("-o", "--output", required=True, help="output .npy (what the QONNX model outputs)")
+    e.add_argument("--input-type", metavar="T", help=INPUT_TYPE_HELP)
     e.set_defaults(fn=_cmd_emulate)
     i = sub.add_parser("info", help="table of the integer hardware graph")
     i.add_argument("model")
+    i.add_argument("--input-type", metavar="T", help=INPUT_TYPE_HELP)
     i.set_defaults(fn=_cmd_info)
     b = sub.add_parser("build", help="generate the dataflow accelerator (Verilog) into OUT")
     b.add_argument("model")
@@ -253,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--target-latency", type=float, metavar="CYCLES",
                    help="with --target-fps: also speed layers up until the modelled latency "
                         "(first input beat to last output beat) is at most CYCLES")
+    b.add_argument("--input-type", metavar="T", help=INPUT_TYPE_HELP + " (kept in OUT for rtlsim)")
     b.set_defaults(fn=_cmd_build)
     r = sub.add_parser("rtlsim", help="Verilator simulation of a built accelerator")
     r.add_argument("out_dir", metavar="OUT")
@@ -275,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--board", default="pynq-z1")
         x.add_argument("--clock-mhz", type=float)
         x.add_argument("-o", "--output", help="output prefix (.png and .json are written)")
+        x.add_argument("--input-type", metavar="T", help=INPUT_TYPE_HELP)
         x.set_defaults(fn=fn)
     bo = sub.add_parser("boards", help="list the known FPGA boards and their budgets")
     bo.set_defaults(fn=_cmd_boards)

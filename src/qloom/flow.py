@@ -45,7 +45,7 @@ def _save_model_copy(src: Path, dst: Path) -> None:
 def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
           clock_mhz: float | None = None, fifo_depths: dict | None = None, board: str = "pynq-z1",
           target_fps: float | None = None, objective: str = "balanced",
-          target_latency: float | None = None) -> dict:
+          target_latency: float | None = None, input_type: str | None = None) -> dict:
     """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary.
 
     Folding: ``folding_path`` (a folding.json) overrides; else ``target_fps`` chooses the
@@ -54,7 +54,9 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     QloomError with the best reachable FPS if it cannot; ``target_latency`` in cycles
     additionally speeds layers up until the modelled latency meets it); else a balanced
     default (qloom.dse.default_folding).
-    ``clock_mhz`` defaults to the board's clock.
+    ``clock_mhz`` defaults to the board's clock. ``input_type`` (``--input-type``: a qonnx
+    DataType name or hls4ml ``fixed<W,I>``) types a float model input (default: the graph
+    input's quantization annotation); it is kept in ``build.json`` for ``rtlsim``.
     """
     from qloom.boards import get_board
     from qloom.dse import default_folding, graph_cycles, load_folding
@@ -66,7 +68,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     model, out = Path(model), Path(out)
     brd = get_board(board)
     clock_mhz = float(clock_mhz or brd.clock_mhz)
-    graph = lower_model(model)
+    graph = lower_model(model, input_type=input_type)
     if folding_path:
         folding = load_folding(folding_path, graph)
         why = f"folding from {folding_path}"
@@ -98,7 +100,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
         (tmp / "folding.json").write_text(json.dumps(folding, indent=2) + "\n")
         (tmp / "estimates.json").write_text(json.dumps(est, indent=2) + "\n")
         meta = {
-            "model": str(model), "folding_note": why, "fifo_depths": fifo_depths,
+            "model": str(model), "input_type": input_type, "folding_note": why, "fifo_depths": fifo_depths,
             "in_elem_bits": plan.in_elem_bits, "in_elems": plan.in_elems,
             "out_elem_bits": plan.out_elem_bits, "out_elems": plan.out_elems,
             "out_signed": plan.out_signed, "port_in_width": plan.port_in_width,
@@ -217,7 +219,7 @@ def _load_out(out: Path):
         raise QloomError(f"{out}: not a qloom build folder (no build.json); run qloom build first")
     meta = json.loads((out / "build.json").read_text())
     folding = json.loads((out / "folding.json").read_text())
-    graph = lower_model(out / "model.onnx")
+    graph = lower_model(out / "model.onnx", input_type=meta.get("input_type"))
     return graph, folding, meta
 
 

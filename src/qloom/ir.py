@@ -47,7 +47,10 @@ class EwStep:
     ``rdiv`` (a / x), ``relu``, ``clip`` (a = lo, b = hi), ``neg``, ``sigmoid``, ``tanh``,
     ``batchnorm`` (a = scale, b = bias, c = mean, d = var, eps), ``quant`` (a = scale,
     b = zero point, qargs = (bits, signed, narrow), rounding), ``bipolar_quant`` (a = scale),
-    ``trunc`` (a = scale, b = zero point, qargs = the remaining qonnx Trunc arguments).
+    ``trunc`` (a = scale, b = zero point, qargs = the remaining qonnx Trunc arguments),
+    ``fixed`` (the host quantizer of a typed model input: a = step, qargs = (bits, signed,
+    bipolar); floor and wrap-around, :meth:`qloom.types.FixedType.quantize`),
+    ``softmax`` / ``logsoftmax`` (over the last axis; only at the host output).
     Parameters are float32 arrays of shape (C,) or (1,): they vary along the channel
     axis only. Semantics follow ONNX and QONNX (qonnx.custom_op.general) in float32.
     """
@@ -97,6 +100,19 @@ class EwStep:
             bits, signed, narrow = self.qargs  # bit width as qonnx sees it: a float32 tensor
             y = int_quant(x, A, B, np.float32(bits), int(signed), int(narrow), self.rounding)
             return np.asarray(y, dtype=np.float32)
+        if op == "fixed":
+            from qloom.types import FixedType, IntType
+
+            bits, signed, bipolar = self.qargs
+            step = float(np.asarray(self.a).ravel()[0])
+            t = FixedType("", IntType(1, True, True) if bipolar else IntType(bits, signed),
+                          -int(np.log2(step)))
+            return (t.quantize(x) * np.float64(step)).astype(np.float32)
+        if op in ("softmax", "logsoftmax"):
+            z = x.astype(np.float32) - np.max(x, axis=-1, keepdims=True)
+            e = np.exp(z).astype(np.float32)
+            s = np.sum(e, axis=-1, keepdims=True, dtype=np.float32)
+            return (e / s if op == "softmax" else z - np.log(s)).astype(np.float32)
         if op == "bipolar_quant":
             return (np.where(x >= 0, np.float32(1), np.float32(-1)) * A).astype(np.float32)
         if op == "trunc":  # QONNX Trunc (v1 or v2), evaluated by qonnx itself
@@ -174,6 +190,7 @@ class HostInput:
     scale: np.ndarray  # float32 scalar (1,)
     int_type: IntType
     order: np.ndarray  # int64, hardware shape
+    note: str = ""  # where the input's type comes from (qloom info)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """x float32 (N, *onnx_shape) -> integer stream int64 (N, *order.shape)."""
@@ -190,7 +207,7 @@ class HostOutput:
     """Host-side output mapping: integer output stream -> model output (float32 or int64).
 
     The stream (N, *hw_shape) is scattered back to ONNX layout with ``order`` and mapped by
-    ``program`` (channel axis 1), or returned as indices when ``kind`` is "indices"
+    ``program`` (along ``channel_axis``), or returned as indices when ``kind`` is "indices"
     (LabelSelect: ONNX ArgMax/TopK outputs int64).
     """
 
@@ -199,6 +216,7 @@ class HostOutput:
     order: np.ndarray
     program: EwProgram | None
     kind: str = "values"  # "values" | "indices"
+    channel_axis: int = 1  # of the ONNX output with batch (the last for a channels-last output)
 
     def __call__(self, q: np.ndarray) -> np.ndarray:
         n = len(q)
@@ -207,7 +225,7 @@ class HostOutput:
         t = flat.reshape((n,) + tuple(self.onnx_shape))
         if self.kind == "indices":
             return t.astype(np.int64)
-        return self.program(t, 1)
+        return self.program(t, self.channel_axis)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,11 @@ from __future__ import annotations
 from qloom.ir import HWGraph
 
 
+# float steps at the output that are more than a de-scaling (shown by qloom info)
+HOST_FLOAT_OPS = {"softmax": "Softmax", "logsoftmax": "LogSoftmax", "sigmoid": "Sigmoid",
+                  "tanh": "Tanh"}
+
+
 def _shape(s) -> str:
     return "x".join(str(d) for d in s) if len(s) else "1"
 
@@ -47,11 +52,16 @@ def format_info(graph: HWGraph) -> str:
                  f"{sum(r['thresholds'] for r in rows):,}", f"{total_macs:,}", ""])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     fmt = "  ".join("{:<%d}" % w for w in widths)
+    ho = graph.host_output
+    tail = [s.op for s in (ho.program.steps if ho.program is not None else ())
+            if s.op in HOST_FLOAT_OPS]
+    out_note = ("indices" if ho.kind == "indices" else "float32, host de-scaling"
+                + "".join(f", then {HOST_FLOAT_OPS[t]} in float on the host" for t in tail))
     lines = [f"model: {graph.source}",
-             f"input: {hi.name} {_shape(hi.onnx_shape)} float32 -> host quantizer -> "
+             f"input: {hi.name} {_shape(hi.onnx_shape)} float32 -> host quantizer"
+             f"{f' ({hi.note})' if hi.note else ''} -> "
              f"{hi.int_type.name} stream {_shape(hi.order.shape)} (NHWC)",
-             f"output: {graph.host_output.name} {_shape(graph.host_output.onnx_shape)} "
-             f"({'indices' if graph.host_output.kind == 'indices' else 'float32, host de-scaling'})",
+             f"output: {ho.name} {_shape(ho.onnx_shape)} ({out_note})",
              "", fmt.format(*head), fmt.format(*["-" * w for w in widths])]
     lines += [fmt.format(*map(str, b)) for b in body[:-1]]
     lines += [fmt.format(*["-" * w for w in widths]), fmt.format(*map(str, body[-1]))]

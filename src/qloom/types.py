@@ -88,3 +88,43 @@ def storage_dtype(t: IntType) -> np.dtype:
         if t.min >= info.min and t.max <= info.max:
             return np.dtype(dt)
     return np.dtype(np.int64)
+
+
+@dataclass(frozen=True)
+class FixedType:
+    """A fixed-point type of the model input: integers of ``int_type`` times ``2**-frac_bits``.
+
+    hls4ml's ``ap_fixed<W, I>`` / ``ap_ufixed<W, I>`` and qonnx's ``FIXED<W, I>`` are
+    ``FixedType(IntType(W, signed), W - I)`` (I integer bits including the sign; step
+    ``2**(I - W)``); qonnx's INTn/UINTn/BINARY have step 1, BIPOLAR is {-1, +1}.
+
+    Conversion from float (:meth:`quantize`) follows hls4ml's default modes (Xilinx
+    ap_fixed, UG1399 "Arbitrary Precision Data Types"): AP_TRN (round towards minus infinity,
+    ``floor``) and AP_WRAP (the integer wraps around modulo ``2**W``, as two's complement
+    hardware does). BIPOLAR maps ``x >= 0`` to +1, else -1 (qonnx's BipolarQuant rule).
+    """
+
+    name: str
+    int_type: IntType
+    frac_bits: int = 0
+
+    @property
+    def step(self) -> float:
+        """The value of one integer step (a power of two)."""
+        return 2.0 ** -self.frac_bits
+
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        """float array -> int64 integers of ``int_type`` (AP_TRN, AP_WRAP; see class)."""
+        x = np.asarray(x, dtype=np.float64)
+        t = self.int_type
+        if t.bipolar:
+            return np.where(x >= 0, 1, -1).astype(np.int64)
+        q = np.floor(np.ldexp(x, self.frac_bits))  # exact: a power-of-two scaling
+        m = float(1 << t.bits)
+        q = np.mod(q, m)
+        if t.signed:
+            q = np.where(q >= m / 2, q - m, q)
+        return q.astype(np.int64)
+
+    def __str__(self) -> str:
+        return self.name

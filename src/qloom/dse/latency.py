@@ -22,9 +22,10 @@ pixels). Per operator (the Verilog in qloom/rtl/verilog):
 - SWG with parallel_window (qloom_swg_pw) emits window (oy, ox) right after the input pixel
   that completes it, one window per cycle; so does the pixel-streaming max pool
   (qloom_maxpool_pw);
-- MVAU/VVAU (qloom_mvau) read a vector during their first pass over the rows (overlapping
-  its arrival) and then take (NF-1)*SF more cycles: ``t[i] = max(a[i] + (NF-1)*SF,
-  t[i-1] + NF*SF) + L``;
+- MVAU (qloom_mvau) reads a vector during its first pass over the rows (overlapping
+  its arrival) and then takes (NF-1)*SF more cycles: ``t[i] = max(a[i] + (NF-1)*SF,
+  t[i-1] + NF*SF) + L``; VVAU (qloom_vvau) consumes a pixel's window as it arrives,
+  (C/PE)*(K/SIMD) beats: ``t[i] = max(a[i], t[i-1] + (C/PE)*(K/SIMD)) + L``;
 - Thresholding: C/PE beats per pixel; LabelSelect: NUM_LABELS cycles per vector.
 
 Each operator states its rule in its own module (``HWOp.out_times``, built from

@@ -1,5 +1,11 @@
 """Load a QONNX file with the ``qonnx`` library: parse, cleanup, shape and datatype inference.
 
+QCDQ models (QuantizeLinear / Clip / DequantizeLinear: Brevitas ``export_onnx_qcdq``, the
+quantization tools of PyTorch and ONNX Runtime) become QONNX ``Quant`` nodes with qonnx's own
+``QCDQToQuant`` (a QuantizeLinear -> [Clip] -> DequantizeLinear chain is a Quant whose bit
+width comes from the integer type, narrowed by the Clip; a lone DequantizeLinear of an
+integer initializer is a constant-folded Quant on the weights).
+
 Weights kept in a side file (``MODEL.onnx.data``, the torch dynamo exporter's default) are
 loaded from next to the model. Every failure becomes a one-line :class:`QloomError`.
 """
@@ -10,6 +16,41 @@ import warnings
 from pathlib import Path
 
 from qloom.errors import QloomError
+
+
+QCDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
+
+
+def qcdq_to_quant(model):
+    """QCDQ -> Quant with ``qonnx.transformation.qcdq_to_qonnx.QCDQToQuant``; a QCDQ node
+    left over (a pattern qonnx does not fuse) is an error naming it."""
+    from qonnx.transformation.qcdq_to_qonnx import QCDQToQuant
+
+    from onnx import helper
+
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    for i in [i for i in g.input if i.name in inits]:  # constants listed as graph inputs
+        g.input.remove(i)
+    # QCDQToQuant reads the integer type of a lone DequantizeLinear's initializer from its
+    # value_info, which exporters often leave out: give it one
+    known = {v.name for v in g.value_info}
+    for n in g.node:
+        t = inits.get(n.input[0]) if n.op_type == "DequantizeLinear" else None
+        if t is not None and t.name not in known:
+            g.value_info.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+            known.add(t.name)
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    model = model.transform(InferShapes())  # QuantizeLinear outputs' integer types, likewise
+    model = model.transform(QCDQToQuant())
+    left = [n for n in model.graph.node if n.op_type in QCDQ_OPS]
+    if left:
+        n = left[0]
+        raise QloomError(f"node {n.name or n.op_type} ({n.op_type}): a QCDQ node that qonnx's "
+                         "QCDQToQuant could not fuse into a Quant (expected QuantizeLinear -> "
+                         "[Clip] -> DequantizeLinear with constant scale and zero point)")
+    return model
 
 
 def load_qonnx(path: str | os.PathLike):
@@ -56,6 +97,8 @@ def load_qonnx(path: str | os.PathLike):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = ModelWrapper(proto)
+            if any(n.op_type in QCDQ_OPS for n in model.graph.node):
+                model = qcdq_to_quant(model)
             model = cleanup_model(model)
             model = model.transform(InferDataTypes())
     except QloomError:

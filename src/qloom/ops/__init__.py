@@ -9,13 +9,14 @@ the stream glue between layers: qloom_fifo (:mod:`qloom.ops.fifo`) and qloom_dwc
 """
 from qloom.cost.parts import FAMILIES, Parts, result
 from qloom.instance import RtlInstance
-from qloom.ops import dwc, fifo, labelselect, mvau, pool, swg, thresholding
+from qloom.ops import dwc, fifo, labelselect, mvau, pool, swg, thresholding, vvau
 from qloom.ops.base import HWOp, Knob, apply_thresholds
 from qloom.ops.labelselect import LabelSelect
-from qloom.ops.mvau import MVAU, VVAU
+from qloom.ops.mvau import MVAU
 from qloom.ops.pool import POOL_MODELS, StreamingMaxPool, SumPool
 from qloom.ops.swg import SWG
 from qloom.ops.thresholding import Thresholding
+from qloom.ops.vvau import VVAU
 
 OPS = (MVAU, VVAU, SWG, StreamingMaxPool, SumPool, Thresholding, LabelSelect)
 
@@ -28,7 +29,7 @@ for _op in OPS:
 # Verilog module -> (relative, cycles) that Verilator may differ from its cycles_/latency_
 # formulas over a run of frames (tests/rtl assert it; 0 where the RTL is exact)
 CYCLE_TOLERANCE: dict = {}
-for _m in (fifo, dwc, mvau, swg, pool, thresholding, labelselect):
+for _m in (fifo, dwc, mvau, vvau, swg, pool, thresholding, labelselect):
     CYCLE_TOLERANCE.update(_m.CYCLE_TOLERANCE)
 
 

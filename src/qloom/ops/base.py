@@ -24,6 +24,8 @@ from qloom.types import IntType, storage_dtype
 
 RAM_STYLES = ("auto", "block", "distributed")  # FINN's ram_style (folding.json)
 RES_TYPES = ("auto", "lut", "dsp")  # FINN's resType: integer products in LUTs or DSP slices
+# FINN's resType -> the MUL_STYLE parameter of qloom_mvau / qloom_vvau
+MUL_STYLES = {"auto": 0, "lut": 1, "dsp": 2}
 MAX_FIFO_BURST = 64  # beats: the largest default FIFO in front of a layer
 # output beats in flight of qloom_swg, qloom_thresholding and qloom_pool_reduce: the CREDITS
 # parameter of their qloom_credit_out, passed from here (its FIFO has CREDITS words)
@@ -260,6 +262,22 @@ def apply_thresholds(acc: np.ndarray, thresholds: np.ndarray, out_bias: int,
     if out_type.bipolar:
         return (2 * count - 1).astype(storage_dtype(out_type))
     return (count + int(out_bias)).astype(storage_dtype(out_type))
+
+
+def product_widths(IN_BITS, IN_SIGNED, W_BITS, W_SIGNED, ACC_BITS):
+    """(a_bits, a_signed, b_bits, b_signed, y_bits) of the MVAU's / VVAU's ``$mul`` as Yosys sees
+    it after ``wreduce``/``alumacc``: the RTL multiplies zero-/sign-extended operands, which
+    Yosys narrows back to the element widths; a mixed signed x unsigned product becomes a
+    signed product with one extra bit on the unsigned operand; the result is cut to the
+    accumulator width."""
+    xs, ws = bool(IN_SIGNED), bool(W_SIGNED)
+    a, b = IN_BITS, W_BITS
+    if xs != ws:
+        a += 0 if xs else 1
+        b += 0 if ws else 1
+        xs = ws = True
+    y = min(a + b, ACC_BITS, IN_BITS + W_BITS + 2)
+    return a, xs, b, ws, y
 
 
 def threshold_words(T, PE: int, T_BITS: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""MVAU and VVAU: integer matrix-vector (and depthwise vector-vector) products with fused
+"""MVAU: integer matrix-vector products with fused
 thresholds (FINN-R, Blott et al. 2018, Sec. 4: the Matrix-Vector-Activation Unit), and
 everything about their Verilog ``qloom_mvau`` (rtl/verilog/qloom_mvau.v): cycles, pipeline
 depth, latency rule, weight/threshold memory layout, instance parameters and resource model.
@@ -16,8 +16,9 @@ import numpy as np
 from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
 from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text, pack_field
-from qloom.ops.base import (HWOp, Knob, RES_TYPES, apply_thresholds, divisors, ram_style_knob,
-                            threshold_words)
+from qloom.ops.base import (MUL_STYLES, RES_TYPES, HWOp, Knob, apply_thresholds, divisors,
+                            ram_style_knob, threshold_words)
+from qloom.ops.base import product_widths as mvau_product_widths
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.stream import serve
 from qloom.types import IntType
@@ -26,8 +27,6 @@ from qloom.types import IntType
 # cycles): measured at most 1 cycle off (tests/rtl/test_qloom_mvau.py)
 CYCLE_TOLERANCE = {"qloom_mvau": (0.0, 1)}
 
-# FINN's resType: how integer products are built (qloom_mvau MUL_STYLE)
-MUL_STYLES = {"auto": 0, "lut": 1, "dsp": 2}
 
 
 # ----------------------------------------------------------------------------------------
@@ -91,26 +90,9 @@ def xnor_popcount_thresholds(T, MW: int):
     return -((-(T + MW)) // 2)
 
 
-def mvau_product_widths(IN_BITS, IN_SIGNED, W_BITS, W_SIGNED, ACC_BITS):
-    """(a_bits, a_signed, b_bits, b_signed, y_bits) of the MVAU's ``$mul`` as Yosys sees
-    it after ``wreduce``/``alumacc``: the RTL multiplies zero-/sign-extended operands, which
-    Yosys narrows back to the element widths; a mixed signed x unsigned product becomes a
-    signed product with one extra bit on the unsigned operand; the result is cut to the
-    accumulator width."""
-    xs, ws = bool(IN_SIGNED), bool(W_SIGNED)
-    a, b = IN_BITS, W_BITS
-    if xs != ws:
-        a += 0 if xs else 1
-        b += 0 if ws else 1
-        xs = ws = True
-    y = min(a + b, ACC_BITS, IN_BITS + W_BITS + 2)
-    return a, xs, b, ws, y
-
-
 def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, out_bias: int,
                   out_type: IntType, acc_type: IntType, fold: dict) -> RtlInstance:
-    """Parameters and memory files of a ``qloom_mvau`` instance (an MVAU, or the
-    block-diagonal form of a VVAU). With bipolar weights and inputs the datapath is
+    """Parameters and memory files of a ``qloom_mvau`` instance. With bipolar weights and inputs the datapath is
     XNOR-popcount and the thresholds are converted to the popcount domain."""
     pe, simd = int(fold.get("PE", 1)), int(fold.get("SIMD", 1))
     mh, mw = weights.shape
@@ -404,9 +386,10 @@ def _exact_matmul(x: np.ndarray, w_t: np.ndarray, bound: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class _MvauRtl(HWOp):
-    """What MVAU and VVAU share: integer weights, fused thresholds, and the ``qloom_mvau``
-    datapath (a VVAU runs on it as a block-diagonal MVAU). Subclasses give
-    :meth:`mvau_matrix` (the MH x MW matrix qloom_mvau holds) and the vectors per frame."""
+    """The ``qloom_mvau`` operator's shared part: integer weights, fused thresholds, the
+    datapath. Subclasses give :meth:`mvau_matrix` (the MH x MW matrix qloom_mvau holds)
+    and the vectors per frame. (Depthwise convolutions have their own unit,
+    :class:`qloom.ops.vvau.VVAU`.)"""
 
     models: ClassVar[dict] = {}
 
@@ -548,61 +531,6 @@ class MVAU(_MvauRtl):
 
     def describe(self) -> str:
         return f"MH={self.mh} MW={self.mw} W:{self.weight_type} {self._act_describe()}"
-
-
-@dataclass(frozen=True, eq=False)
-class VVAU(_MvauRtl):
-    """Vector-vector-activation unit for depthwise convolutions (FINN's VVAU).
-
-    Input ``(..., K*C)`` from the SWG in (ky, kx, c) order, output ``(..., C)``:
-    ``acc[c] = sum_k weights[c, k] * x[k*C + c]``, then thresholds as in :class:`MVAU`.
-
-    weights : int64 (C, K) with K = kernel_h * kernel_w.
-
-    The RTL realizes a VVAU as qloom_mvau with a block-diagonal (C x K*C) weight matrix,
-    so its knobs and cycles are that MVAU's. A dedicated vector-vector datapath would be
-    C times faster and smaller; it is future work.
-    """
-
-    op_type: ClassVar[str] = "VVAU"
-
-    @property
-    def channels(self) -> int:
-        return int(self.weights.shape[0])
-
-    @property
-    def kernel_size(self) -> int:
-        return int(self.weights.shape[1])
-
-    @property
-    def mvau_dims(self) -> tuple[int, int]:
-        return self.channels, self.kernel_size * self.channels
-
-    def execute(self, x: np.ndarray) -> np.ndarray:
-        C, K = self.weights.shape
-        xs = x.reshape(x.shape[:-1] + (K, C)).astype(np.int64)
-        return self._act(np.einsum("...kc,ck->...c", xs, self.weights.astype(np.int64)))
-
-    @property
-    def macs(self) -> int:
-        return int(np.prod(self.out_shape, dtype=np.int64)) * self.kernel_size
-
-    def describe(self) -> str:
-        return f"C={self.channels} K={self.kernel_size} W:{self.weight_type} {self._act_describe()}"
-
-    def block_diagonal(self) -> np.ndarray:
-        """(C, K*C) weights: row c holds weights[c, k] at column k*C + c (SWG order)."""
-        C, K = self.weights.shape
-        w = np.zeros((C, K * C), dtype=np.int64)
-        for k in range(K):
-            w[np.arange(C), k * C + np.arange(C)] = self.weights[:, k]
-        return w
-
-    def mvau_matrix(self):
-        wt = self.weight_type
-        if wt.bipolar:  # zeros off the diagonal are not bipolar: store as 2-bit signed
-            wt = IntType(2, True)
-        return self.block_diagonal(), wt
 
 
 _MvauRtl.models = {"qloom_mvau": parts_qloom_mvau}

@@ -25,6 +25,18 @@ from qloom.types import BIPOLAR, IntType
 
 
 # ------------------------------------------------------------------ activation quantizers
+def one_bit_width(ctx: LowerContext, node, i: int) -> float:
+    """The bit width input ``i`` of an activation quantizer, which must be one number: a
+    per-channel bit width (a tensor of several values) is rejected, never read as its
+    first value (qonnx's own Quant cannot execute one either: no reference to match)."""
+    v = np.asarray(ctx.const(node, i), np.float64).ravel()
+    if v.size > 1 and np.any(v != v[0]):
+        shown = ", ".join(f"{b:g}" for b in v[:8]) + (", ..." if v.size > 8 else "")
+        raise ctx.err(node, f"per-channel bit widths [{shown}] on an activation are not "
+                            "supported; qloom needs one bit width per activation quantizer")
+    return float(v[0])
+
+
 def quant_spec(ctx: LowerContext, node, st: TensorState):
     """(EwStep, scale (C,)|(1,), n_levels, out_bias, IntType) of an activation quantizer."""
     a = attrs(node)
@@ -36,7 +48,7 @@ def quant_spec(ctx: LowerContext, node, st: TensorState):
     zp = ctx.const(node, 2)
     if np.any(np.asarray(zp) != 0):
         raise ctx.err(node, "non-zero zero point; qloom needs zero point 0 (symmetric or unsigned quantization)")
-    bits = float(np.asarray(ctx.const(node, 3)).ravel()[0])
+    bits = one_bit_width(ctx, node, 3)
     if bits != int(bits) or not 1 <= bits <= 16:
         raise ctx.err(node, f"bit width {bits}: expected an integer from 1 to 16")
     bits = int(bits)
@@ -58,28 +70,40 @@ def quant(ctx: LowerContext, node, st: TensorState) -> TensorState:
     """Quant, IntQuant, BipolarQuant on a dynamic tensor."""
     step, scale, n_levels, out_bias, otype = quant_spec(ctx, node, st)
     if st.itype is None:  # the model input's quantizer: runs on the host
-        if st.host_layout_changed and (scale.size > 1 or any(
+        if (st.host_layout_changed or st.channels_last) and (scale.size > 1 or any(
                 np.asarray(p).size > 1 for s in st.host_steps for p in (s.a, s.b) if p is not None)):
             raise ctx.err(node, "per-channel input preprocessing after a layout change is not supported")
+        order = st.order if st.host_index is None else st.host_index.reshape(-1)[st.order]
         ctx.host_input = HostInput(ctx.input_name, ctx.input_shape, st.host_steps + (step,),
-                                   scale, otype, st.order)
-        return TensorState(st.onnx_shape, st.order, otype, EwProgram(scale.astype(np.float64)))
+                                   scale, otype, order)
+        return TensorState(st.onnx_shape, st.order, otype, EwProgram(scale.astype(np.float64)),
+                           channels_last=st.channels_last)
     return threshold(ctx, node, st, step, scale, n_levels, out_bias, otype)
 
 
 def threshold(ctx: LowerContext, node, st: TensorState, step, scale, n_levels, out_bias,
-              otype) -> TensorState:
-    """Turn ``st.prog`` followed by the quantizer ``step`` into thresholds."""
-    prog = st.prog.with_steps(step)
+              otype, level_fn=None, out_prog=None, channels: int = 1) -> TensorState:
+    """Turn ``st.prog`` followed by the quantizer ``step`` into thresholds.
+
+    A quantizer that is not an :class:`EwStep` (``MultiThreshold``) gives ``step`` None, its
+    own ``level_fn`` (int64 (P, C) stream values -> levels 0..n_levels) and the float
+    program of its output ``out_prog`` (default: integers times ``scale``); ``channels``:
+    how many channels its levels can differ over (per-channel thresholds)."""
+    prog = st.prog.with_steps(step) if step is not None else st.prog
     lo, hi = st.int_range()
+    if lo.size < channels:
+        lo, hi = np.full(channels, lo[0]), np.full(channels, hi[0])
     C = lo.size
     sc = np.broadcast_to(scale.astype(np.float64), (C,)) if scale.size > 1 else scale.astype(np.float64)
 
-    def level_fn(x):
+    def quant_level_fn(x):
         y = prog(np.broadcast_to(x, (x.shape[0], C)), 1).astype(np.float64)
         if otype.bipolar:
             return (y >= 0).astype(np.int64)
         return np.clip(np.round(y / sc) - out_bias, 0, n_levels).astype(np.int64)
+
+    if level_fn is None:
+        level_fn = quant_level_fn
 
     try:
         thr, sign = find_thresholds(level_fn, lo, hi, n_levels)
@@ -119,7 +143,9 @@ def threshold(ctx: LowerContext, node, st: TensorState, step, scale, n_levels, o
                                     thresholds=thr, out_bias=out_bias))
     for kw, _ in pools:
         emit_max_pool(ctx, dict(kw, in_type=otype, out_type=otype))
-    return TensorState(st.onnx_shape, st.order, otype, EwProgram(scale.astype(np.float64)))
+    return TensorState(st.onnx_shape, st.order, otype,
+                       out_prog if out_prog is not None else EwProgram(scale.astype(np.float64)),
+                       channels_last=st.channels_last)
 
 
 # ------------------------------------------------------------------ the float program
@@ -199,13 +225,13 @@ def trunc(ctx: LowerContext, node, st: TensorState) -> TensorState:
     zp = ctx.per_channel(node, ctx.const(node, 2), st)
     rounding = a.get("rounding_mode", "FLOOR")
     rounding = rounding.decode() if isinstance(rounding, bytes) else rounding
-    in_bits = float(np.asarray(ctx.const(node, 3)).ravel()[0])
+    in_bits = one_bit_width(ctx, node, 3)
     if len(node.input) == 5:  # Trunc v1: (x, scale, zeropt, input_bit_width, output_bit_width)
-        out_bits = float(np.asarray(ctx.const(node, 4)).ravel()[0])
+        out_bits = one_bit_width(ctx, node, 4)
         qargs = (in_bits, out_bits)
     else:  # v2: (x, scale, zeropt, input_bit_width, output_scale, output_bit_width)
         out_scale = np.asarray(ctx.const(node, 4), np.float32)
-        out_bits = float(np.asarray(ctx.const(node, 5)).ravel()[0])
+        out_bits = one_bit_width(ctx, node, 5)
         qargs = (in_bits, bool(a.get("narrow", 0)), bool(a.get("signed", 1)), out_scale, out_bits)
     step = EwStep("trunc", a=scale, b=zp, qargs=qargs, rounding=rounding, source=node.name)
     if st.itype is None:

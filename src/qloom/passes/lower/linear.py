@@ -44,6 +44,12 @@ def const_node(ctx: LowerContext, node):
     """Fold a node without dynamic inputs. A weight quantizer also records its integers,
     scale and type; a layout op on quantized weights carries them along."""
     op = node.op_type
+    if op in ("Quant", "IntQuant") and len(node.input) > 3 and node.input[3] in ctx.consts:
+        bw = np.asarray(ctx.consts[node.input[3]], np.float64).ravel()
+        if bw.size > 1 and np.any(bw != bw[0]):  # qonnx's Quant cannot execute it either
+            shown = ", ".join(f"{b:g}" for b in bw[:8]) + (", ..." if bw.size > 8 else "")
+            raise ctx.err(node, f"per-channel bit widths [{shown}] on weights are not supported; "
+                                "qloom needs one bit width per weight quantizer")
     env = eval_const_node(ctx, node)
     out = node.output[0]
     if op in QUANT_OPS:
@@ -85,6 +91,8 @@ def weights(ctx: LowerContext, node, i: int, out_axis: int):
     """Integer weights of input ``i``: (q int64, per-output-channel scale float32 (C,) or
     (1,), IntType). ``out_axis`` is the output-channel axis of the weight tensor."""
     name = node.input[i]
+    if name not in ctx.qconsts and ctx.annotated_int_const(name) is not None:
+        ctx.qconsts[name] = ctx.annotated_int_const(name)  # FINN: annotated integer weights
     if name not in ctx.qconsts:
         raise ctx.err(node, f"weight input {name} is not quantized (no Quant/BipolarQuant "
                             "on it); qloom needs integer weights")
@@ -103,8 +111,9 @@ def weights(ctx: LowerContext, node, i: int, out_axis: int):
 def clean_input(ctx: LowerContext, node, st: TensorState) -> float:
     """The scalar scale of a quantized, unscaled-by-anything-else input stream."""
     if st.itype is None:
-        raise ctx.err(node, "its input is the unquantized model input; add an input "
-                            "quantizer (e.g. QuantIdentity) in front of it")
+        raise ctx.err(node, "its input is the unquantized float model input; give its type "
+                            "with --input-type (e.g. fixed<16,6>, INT8, BIPOLAR) or add an "
+                            "input quantizer (e.g. QuantIdentity) in front of it")
     pr = st.prog
     # integers times one scale; positive scalar Mul/Div steps (the division of an
     # average pool feeding the layer directly) fold into that scale

@@ -70,7 +70,8 @@ def finish(ctx: LowerContext, name: str, st: TensorState):
         raise QloomError(f"output {name}: top-k values are not supported as an output; "
                          "use the indices")
     if st.itype is None:
-        raise QloomError(f"output {name}: computed without any quantizer (no integer hardware)")
+        raise QloomError(f"output {name}: computed without any quantizer (no integer hardware); "
+                         "give the input's type with --input-type or quantize the model")
     if st.host_steps and st.host_steps[0] == "indices":
         ctx.host_output = HostOutput(name, tuple(st.onnx_shape), st.order.reshape(-1), None, "indices")
         return
@@ -83,4 +84,5 @@ def finish(ctx: LowerContext, name: str, st: TensorState):
             emit_max_pool(ctx, dict(kw, in_type=t, out_type=t))
     elif st.pools:
         raise QloomError(f"output {name}: a max-pool inside a float output chain is not supported")
-    ctx.host_output = HostOutput(name, tuple(st.onnx_shape), st.order, st.prog, "values")
+    ctx.host_output = HostOutput(name, tuple(st.onnx_shape), st.order, st.prog, "values",
+                                 channel_axis=st.channel_axis)

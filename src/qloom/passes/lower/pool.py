@@ -54,7 +54,8 @@ def max_pool(ctx: LowerContext, node, st: TensorState) -> TensorState:
     new = TensorState((C, oh, ow), canonical_nhwc(C, oh, ow), st.itype, st.prog, st.pending,
                       list(st.pools))
     if st.itype is None:
-        raise ctx.err(node, "max-pool on the unquantized model input is not supported")
+        raise ctx.err(node, "max-pool on the unquantized float model input; give its type "
+                            "with --input-type or add an input quantizer in front of it")
     kw = dict(name=ctx.name("StreamingMaxPool", node.name), in_shape=(H, W, C),
               out_shape=(oh, ow, C), in_type=st.itype, out_type=st.itype, kernel=k,
               stride=s, pads=pads)
@@ -66,7 +67,10 @@ def max_pool(ctx: LowerContext, node, st: TensorState) -> TensorState:
 
 
 def average_pool(ctx: LowerContext, node, st: TensorState, glob: bool = False) -> TensorState:
-    if st.itype is None or st.pending is not None or st.pools or st.prog.steps or st.prog.bias is not None:
+    if st.itype is None:
+        raise ctx.err(node, "average pooling on the unquantized float model input; give its "
+                            "type with --input-type or add an input quantizer in front of it")
+    if st.pending is not None or st.pools or st.prog.steps or st.prog.bias is not None:
         raise ctx.err(node, "average pooling needs a quantized input (put an activation "
                             "quantizer before it)")
     a = attrs(node)

@@ -26,6 +26,7 @@ from onnx import helper, numpy_helper
 
 from qloom.errors import QloomError, UnsupportedModelError
 from qloom.ir import EwProgram, HostInput, HostOutput
+from qloom.types import BIPOLAR as BIPOLAR_T
 from qloom.types import IntType
 
 
@@ -66,10 +67,21 @@ class TensorState:
     pools: list = field(default_factory=list)  # (StreamingMaxPool kwargs, chain length at arrival)
     host_steps: tuple = ()  # float input only: elementwise steps before the input quantizer
     host_layout_changed: bool = False
+    channels_last: bool = False  # the ONNX tensor is NHWC (channel axis last), not NCHW
+    # float input only, after layout ops: the model input's flat index of each element of
+    # this tensor (ONNX shape); None: the tensor is the model input itself
+    host_index: np.ndarray | None = None
 
     @property
     def channels(self) -> int:
-        return int(self.onnx_shape[0]) if self.onnx_shape else 1
+        if not self.onnx_shape:
+            return 1
+        return int(self.onnx_shape[-1] if self.channels_last else self.onnx_shape[0])
+
+    @property
+    def channel_axis(self) -> int:
+        """The channel axis of the ONNX tensor with its batch dimension."""
+        return len(self.onnx_shape) if self.channels_last else 1
 
     def uniform(self) -> bool:
         """Whether every scale, bias and step parameter on the tensor is a scalar (the same
@@ -96,8 +108,9 @@ class LowerContext:
     """The state of one lowering run that is not per tensor, with the helpers all op
     families share. The walk itself is :class:`qloom.passes.lower.walk.Lowering`."""
 
-    def __init__(self, model, source: str = ""):
+    def __init__(self, model, source: str = "", input_type=None):
         self.model = model
+        self.input_type = input_type  # qloom.types.FixedType from --input-type, or None
         self.graph = model.graph
         self.source = source
         self.consts: dict[str, np.ndarray] = {
@@ -112,6 +125,25 @@ class LowerContext:
         self.host_input: HostInput | None = None
         self.host_output: HostOutput | None = None
         self.opset = {o.domain: o.version for o in model.model.opset_import}
+
+    def annotated_int_const(self, name: str):
+        """A constant whose ``quantization_annotation`` gives an integer type (FINN's
+        streamlined graphs annotate integer weights so, without a Quant node):
+        (q float32, scale 1.0 float32 of its shape, IntType), or None."""
+        if name not in self.consts:
+            return None
+        dt = self.model.get_tensor_datatype(name)
+        if dt is None or not dt.is_integer():
+            return None
+        v = np.asarray(self.consts[name], np.float32)
+        name_dt = dt.get_canonical_name()
+        if name_dt == "BIPOLAR":
+            itype = BIPOLAR_T
+        else:
+            itype = IntType(int(dt.bitwidth()), bool(dt.signed()))
+        if not (np.all(v == np.round(v)) and itype.contains(v.astype(np.int64))):
+            raise QloomError(f"tensor {name}: annotated {name_dt} but holds values outside it")
+        return v, np.ones_like(v), itype
 
     def err(self, node, what: str) -> UnsupportedModelError:
         """The error to raise for ``node``: one line naming the node and its op type."""
@@ -142,7 +174,8 @@ class LowerContext:
 
     def per_channel(self, node, value: np.ndarray, st: TensorState) -> np.ndarray:
         """A constant that broadcasts against the tensor of ``st`` and varies only along
-        the channel axis (ONNX axis 1) -> float32 (C,) or (1,)."""
+        the channel axis (ONNX axis 1; the last axis of a channels-last tensor) -> float32
+        (C,) or (1,)."""
         v = np.asarray(value, dtype=np.float32)
         full = (1,) + tuple(st.onnx_shape)
         try:
@@ -155,6 +188,9 @@ class LowerContext:
             return v.reshape(1)
         if len(full) < 2:
             raise self.err(node, "per-channel constant on a tensor without a channel axis")
+        if st.channels_last:  # NHWC: look at it channels first
+            b = np.moveaxis(b, -1, 1)
+            full = b.shape
         flat = b.reshape(full[0], full[1], -1)
         if not np.all(flat == flat[:, :, :1]):
             raise self.err(node, "constant varies along a spatial axis; only per-channel "

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numpy as np
-
 from qloom.errors import QloomError
 from qloom.ir import HWGraph
-from qloom.passes.lower import elementwise, layout, linear, output, pool
-from qloom.passes.lower.state import LowerContext, TensorState, canonical_nhwc
+from qloom.passes.lower import (channels_last, elementwise, finn, host, layout, linear, output,
+                                 pool, tail)
+from qloom.passes.lower.state import LowerContext, TensorState
 
 # handler(ctx, node, state of its dynamic input) -> the state of its output, or
 # {output name: state} for several outputs (TopK)
@@ -23,11 +22,11 @@ Handler = Callable[[LowerContext, object, TensorState], TensorState | dict]
 
 HANDLERS: dict[str, Handler] = {
     # matrix products (linear.py)
-    "Conv": linear.conv,
+    "Conv": channels_last.conv,  # NCHW, or NHWC in the channels_last domain
     "Gemm": linear.gemm,
     "MatMul": linear.matmul,
     # pooling (pool.py)
-    "MaxPool": pool.max_pool,
+    "MaxPool": channels_last.max_pool,
     "AveragePool": pool.average_pool,
     "GlobalAveragePool": pool.global_average_pool,
     "ReduceMean": pool.reduce_mean,
@@ -40,12 +39,13 @@ HANDLERS: dict[str, Handler] = {
     "Sub": elementwise.sub,
     "Mul": elementwise.mul,
     "Div": elementwise.div,
-    "BatchNormalization": elementwise.batch_norm,
+    "BatchNormalization": channels_last.batch_norm,
     "Relu": elementwise.relu,
     "Neg": elementwise.neg,
     "Sigmoid": elementwise.sigmoid,
     "Tanh": elementwise.tanh,
     "Clip": elementwise.clip,
+    "MultiThreshold": finn.multi_threshold,  # FINN-streamlined thresholds (finn.py)
     # layout (layout.py)
     "Reshape": layout.reshape,
     "Flatten": layout.reshape,
@@ -57,6 +57,9 @@ HANDLERS: dict[str, Handler] = {
     # classifier head (output.py)
     "ArgMax": output.arg_max,
     "TopK": output.top_k,
+    # float heads on the host (tail.py)
+    "Softmax": tail.softmax,
+    "LogSoftmax": tail.softmax,
 }
 
 
@@ -76,9 +79,7 @@ class Lowering(LowerContext):
         if len(ishape) < 2:
             raise QloomError(f"input {inp.name}: expected a batch dimension first, got shape {ishape}")
         fshape = ishape[1:]
-        order = (canonical_nhwc(*fshape) if len(fshape) == 3
-                 else np.arange(int(np.prod(fshape)), dtype=np.int64).reshape(fshape))
-        self.states[inp.name] = TensorState(fshape, order, None, None)
+        self.states[inp.name] = host.input_state(self, inp.name, fshape)
         self.input_name, self.input_shape = inp.name, fshape
         consumers: dict[str, int] = {}
         for n in g.node:
@@ -114,8 +115,12 @@ class Lowering(LowerContext):
                        meta={"sources": dict(self.sources)})
 
 
-def lower_model(path) -> HWGraph:
+def lower_model(path, input_type=None) -> HWGraph:
     """Load the QONNX file at ``path`` and lower it to an integer :class:`HWGraph`.
+
+    ``input_type``: the model input's type (a :class:`qloom.types.FixedType` or its text,
+    ``--input-type``); default: the graph input's quantization annotation, if any
+    (``qloom.passes.lower.host``).
 
     Raises
     ------
@@ -123,7 +128,9 @@ def lower_model(path) -> HWGraph:
         Unreadable file, or a node that cannot be lowered (the message names it), or a
         lowered chain that does not hold together (``HWGraph.verify``).
     """
-    from qloom.frontend import load_qonnx
+    from qloom.frontend import load_qonnx, parse_input_type
 
+    if isinstance(input_type, str):
+        input_type = parse_input_type(input_type)
     model = load_qonnx(path)
-    return Lowering(model, str(path)).run().verify()
+    return Lowering(model, str(path), input_type=input_type).run().verify()

@@ -24,11 +24,8 @@
 `include "qloom_axis.vh"
 
 module qloom_labelselect #(
-    parameter integer NUM_LABELS = 10,
-    parameter integer PE = 1,
-    parameter integer IN_BITS = 8,
-    parameter integer IN_SIGNED = 1,
-    parameter integer K = 1,
+    parameter integer NUM_LABELS = 10, PE = 1, K = 1,
+    parameter integer IN_BITS = 8, IN_SIGNED = 1,
     parameter integer IDX_BITS = (NUM_LABELS > 1) ? $clog2(NUM_LABELS) : 1
 ) (
     `QLOOM_AXIS_PORTS(PE*IN_BITS, IDX_BITS)

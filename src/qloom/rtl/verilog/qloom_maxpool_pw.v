@@ -30,15 +30,9 @@
 `include "qloom_axis.vh"
 
 module qloom_maxpool_pw #(
-    parameter integer IFM_DIM_H = 4,
-    parameter integer IFM_DIM_W = 4,
-    parameter integer CHANNELS = 1,
-    parameter integer K_H = 2,
-    parameter integer K_W = K_H,
-    parameter integer S_H = K_H,
-    parameter integer S_W = K_W,
-    parameter integer ELEM_BITS = 8,
-    parameter integer SIGNED = 0,
+    parameter integer IFM_DIM_H = 4, IFM_DIM_W = 4, CHANNELS = 1,  // input map
+    parameter integer K_H = 2, K_W = K_H, S_H = K_H, S_W = K_W,    // kernel, stride
+    parameter integer ELEM_BITS = 8, SIGNED = 0,
     parameter RAM_STYLE = "auto"
 ) (
     `QLOOM_AXIS_PORTS(CHANNELS*ELEM_BITS, CHANNELS*ELEM_BITS)

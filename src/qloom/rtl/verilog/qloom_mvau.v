@@ -87,19 +87,10 @@
 `include "qloom_axis.vh"
 
 module qloom_mvau #(
-    parameter integer MW = 4,
-    parameter integer MH = 4,
-    parameter integer PE = 1,
-    parameter integer SIMD = 1,
-    parameter integer IN_BITS = 4,
-    parameter integer IN_SIGNED = 0,
-    parameter integer IN_BIPOLAR = 0,
-    parameter integer W_BITS = 4,
-    parameter integer W_SIGNED = 1,
-    parameter integer W_BIPOLAR = 0,
-    parameter integer ACC_BITS = 16,
-    parameter integer NUM_THRESH = 0,
-    parameter integer OUT_BITS = 4,
+    parameter integer MW = 4, MH = 4, PE = 1, SIMD = 1,       // matrix, folding
+    parameter integer IN_BITS = 4, IN_SIGNED = 0, IN_BIPOLAR = 0,  // input elements
+    parameter integer W_BITS = 4, W_SIGNED = 1, W_BIPOLAR = 0,     // weights
+    parameter integer ACC_BITS = 16, NUM_THRESH = 0, OUT_BITS = 4,
     // OUT_SIGNED documents how the consumer reads the output (the bits are the
     // same either way), so the RTL does not use it.
     /* verilator lint_off UNUSEDPARAM */

@@ -26,22 +26,10 @@
 `include "qloom_axis.vh"
 
 module qloom_pool #(
-    parameter integer IFM_DIM_H = 4,
-    parameter integer IFM_DIM_W = 4,
-    parameter integer CHANNELS = 1,
-    parameter integer PE = 1,
-    parameter integer K_H = 2,
-    parameter integer K_W = K_H,
-    parameter integer S_H = K_H,
-    parameter integer S_W = K_W,
-    parameter integer PAD_T = 0,
-    parameter integer PAD_B = 0,
-    parameter integer PAD_L = 0,
-    parameter integer PAD_R = 0,
-    parameter integer ELEM_BITS = 8,
-    parameter integer SIGNED = 0,
-    parameter integer MODE = 0,
-    parameter integer OUT_BITS = ELEM_BITS,
+    parameter integer IFM_DIM_H = 4, IFM_DIM_W = 4, CHANNELS = 1, PE = 1,  // input map, lanes
+    parameter integer K_H = 2, K_W = K_H, S_H = K_H, S_W = K_W,            // kernel, stride
+    parameter integer PAD_T = 0, PAD_B = 0, PAD_L = 0, PAD_R = 0,          // zero padding
+    parameter integer ELEM_BITS = 8, SIGNED = 0, MODE = 0, OUT_BITS = ELEM_BITS,
     parameter RAM_STYLE = "auto"
 ) (
     `QLOOM_AXIS_PORTS(PE*ELEM_BITS, PE*OUT_BITS)

@@ -26,13 +26,8 @@
 `include "qloom_axis.vh"
 
 module qloom_pool_reduce #(
-    parameter integer WINDOW = 4,
-    parameter integer CF = 1,
-    parameter integer PE = 1,
-    parameter integer ELEM_BITS = 8,
-    parameter integer SIGNED = 0,
-    parameter integer MODE = 0,
-    parameter integer OUT_BITS = 8,
+    parameter integer WINDOW = 4, CF = 1, PE = 1,
+    parameter integer ELEM_BITS = 8, SIGNED = 0, MODE = 0, OUT_BITS = 8,
     parameter integer CREDITS = 5
 ) (
     `QLOOM_AXIS_PORTS(PE*ELEM_BITS, PE*OUT_BITS)

@@ -55,18 +55,9 @@
 `include "qloom_axis.vh"
 
 module qloom_swg #(
-    parameter integer IFM_DIM_H = 5,
-    parameter integer IFM_DIM_W = 5,
-    parameter integer CHANNELS = 2,
-    parameter integer SIMD = 1,
-    parameter integer K_H = 3,
-    parameter integer K_W = 3,
-    parameter integer S_H = 1,
-    parameter integer S_W = 1,
-    parameter integer PAD_T = 0,
-    parameter integer PAD_B = 0,
-    parameter integer PAD_L = 0,
-    parameter integer PAD_R = 0,
+    parameter integer IFM_DIM_H = 5, IFM_DIM_W = 5, CHANNELS = 2, SIMD = 1,  // input map, lanes
+    parameter integer K_H = 3, K_W = 3, S_H = 1, S_W = 1,                    // kernel, stride
+    parameter integer PAD_T = 0, PAD_B = 0, PAD_L = 0, PAD_R = 0,            // zero padding
     parameter integer ELEM_BITS = 8,
     // RAM_STYLE is only read by synthesis tools (an attribute): unused for Verilator.
     /* verilator lint_off UNUSEDPARAM */

@@ -31,13 +31,9 @@
 `include "qloom_axis.vh"
 
 module qloom_thresholding #(
-    parameter integer CHANNELS = 4,
-    parameter integer PE = 1,
-    parameter integer IN_BITS = 8,
-    parameter integer IN_SIGNED = 1,
-    parameter integer T_BITS = 9,
-    parameter integer NUM_THRESH = 3,
-    parameter integer OUT_BITS = 2,
+    parameter integer CHANNELS = 4, PE = 1,
+    parameter integer IN_BITS = 8, IN_SIGNED = 1,
+    parameter integer T_BITS = 9, NUM_THRESH = 3, OUT_BITS = 2,
     // OUT_SIGNED documents how the consumer reads the output (the bits are the same).
     /* verilator lint_off UNUSEDPARAM */
     parameter integer OUT_SIGNED = 0,
