@@ -5,6 +5,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -43,3 +44,34 @@ def test_emulate_benchmark_small(tmp_path):
     assert emu.main(["--frames", "8", "--ref-frames", "2", "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]
     assert all(r["argmax_equal"] and r["max_rel_diff"] <= 1e-5 for r in rows)
+
+
+@pytest.mark.unit
+def test_soak_frame_sequence_finds_lost_duplicated_and_reordered():
+    """The soak's checker on hand-made outputs: it must see each kind of fault."""
+    soak = _load("soak")
+    ref = np.arange(20, dtype=np.float32).reshape(5, 2, 2)
+    ok = soak.frame_sequence(ref.copy(), ref)
+    assert ok["in_order"] and ok["lost"] == ok["duplicated"] == ok["unmatched"] == 0
+    dup = soak.frame_sequence(ref[[0, 1, 1, 3, 4]], ref)  # frame 2 lost, frame 1 twice
+    assert not dup["in_order"] and dup["lost"] == 1 and dup["duplicated"] == 1
+    swap = soak.frame_sequence(ref[[0, 2, 1, 3, 4]], ref)
+    assert not swap["in_order"] and swap["lost"] == swap["duplicated"] == 0
+    bad = ref.copy()
+    bad[4, 0, 0] += 1
+    wrong = soak.frame_sequence(bad, ref)
+    assert wrong["unmatched"] == 1 and wrong["lost"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.sim
+def test_soak_small(tmp_path):
+    """benchmarks/soak.py on 200 frames under random back-pressure: every frame once, in
+    order, equal to the emulator; the JSON is written."""
+    soak = _load("soak")
+    out = tmp_path / "soak.json"
+    assert soak.main(["--frames", "200", "--json", str(out)]) == 0
+    row = json.loads(out.read_text())["rows"][0]
+    assert row["frames_out"] == 200 and row["in_order"] and row["unique_reference_frames"]
+    assert row["lost"] == row["duplicated"] == row["unmatched"] == 0 and row["rtl_equals_emulator"]
+    assert row["frames_per_s"] > 0 and row["cycles_per_frame"] >= row["ii_model"]

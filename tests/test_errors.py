@@ -224,6 +224,10 @@ CATALOGUE = {
     "join_unsupported_op": (["info", "{d}/mul_join.onnx"],
                             r"node Mul_0 \(Mul\): more than one dynamic input; qloom joins branches "
                             r"with Add and Concat"),
+    "synth_jobs_and_scheduler": (["synth", "{d}", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:9"],
+                                 r"give either --jobs \(a local pool\) or --scheduler \(a Dask cluster\), "
+                                 r"not both"),
+    "synth_jobs_zero": (["synth", "{d}", "--jobs", "0"], r"--jobs must be at least 1, got 0"),
     "not_a_build": (["rtlsim", "{d}", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                     r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
     "deploy_not_a_build": (["deploy", "{d}"],

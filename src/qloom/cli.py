@@ -133,7 +133,7 @@ def _cmd_rtlsim(args) -> int:
     from qloom.flow import rtlsim
 
     x = load_array(args.input)
-    y, stats = rtlsim(args.out_dir, x, what=str(args.input))
+    y, stats = rtlsim(args.out_dir, x, what=str(args.input), progress=True)
     save_array(args.output, y)
     from pathlib import Path
 
@@ -224,14 +224,18 @@ def _cmd_synth(args) -> int:
 
     if args.pnr and args.family != "ecp5":  # before the synthesis, not after it
         raise QloomError("--pnr needs --family ecp5 (nextpnr-ecp5 is the open place-and-route)")
-    r = synth_out(args.out_dir, family=args.family, progress=lambda m: print(m, flush=True))
+    if args.jobs is not None and args.scheduler:
+        raise QloomError("give either --jobs (a local pool) or --scheduler (a Dask cluster), not both")
+    if args.jobs is not None and args.jobs < 1:
+        raise QloomError(f"--jobs must be at least 1, got {args.jobs}")
+    r = synth_out(args.out_dir, family=args.family, jobs=args.jobs or 2, scheduler=args.scheduler)
     t = r["total"]
     print(f"{r['tool']}: {t['LUT']:,} LUT, {t['FF']:,} FF, {t['BRAM18']} BRAM18, {t['DSP']} DSP, "
           f"{t['CARRY']:,} CARRY; latches: {r['latches']} -> {args.out_dir}/synth.json")
     if args.pnr:
         from qloom.synth import pnr_ecp5
 
-        p = pnr_ecp5(args.out_dir, progress=lambda m: print(m, flush=True))
+        p = pnr_ecp5(args.out_dir)
         print(f"nextpnr-ecp5: Fmax {p['fmax_mhz']:.1f} MHz (target {p['pnr']['target_mhz']:g}); "
               f"bitstream {args.out_dir}/qloom_top.bit")
     return 0
@@ -325,6 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("out_dir", metavar="OUT")
     sy.add_argument("--family", choices=["xc7", "xcup", "ecp5"], default="xc7")
     sy.add_argument("--pnr", action="store_true", help="ecp5: nextpnr-ecp5 place-and-route and ecppack")
+    sy.add_argument("--jobs", type=int, metavar="N", help="stages synthesized in parallel on this machine "
+                    "(default 2)")
+    sy.add_argument("--scheduler", metavar="ADDRESS", help="send each stage's synthesis to the Dask "
+                    "cluster at ADDRESS (e.g. tcp://10.0.0.5:8786); results are cached here")
     sy.set_defaults(fn=_cmd_synth)
     dp = sub.add_parser("deploy", help="board files into OUT/deploy: ULX3S top + bitstream flow, "
                                        "Zynq Vivado TCL, the host driver")

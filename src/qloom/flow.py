@@ -1,7 +1,8 @@
 """The build and RTL-simulation flows behind ``qloom build`` and ``qloom rtlsim``.
 
 ``build`` writes OUT (DESIGN.md): ``rtl/`` (library files, generated ``qloom_top.v``,
-``.mem`` files), ``folding.json``, ``report.md``, ``estimates.json`` and ``build.json``
+``.mem`` files), ``folding.json``, ``report.md`` with its per-layer plot ``layers.png``
+(:func:`qloom.report.layer_plot`), ``estimates.json`` and ``build.json``
 (what rtlsim needs), plus ``model.onnx`` (a self-contained copy, so OUT stands alone).
 Everything is written to a temporary folder next to OUT and renamed when complete.
 """
@@ -18,6 +19,7 @@ import numpy as np
 
 from qloom.errors import QloomError
 from qloom.ir import HWGraph
+from qloom.report import LAYER_PLOT, layer_plot
 
 DEFAULT_CLOCK_MHZ = 100.0
 
@@ -146,6 +148,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
         }
         (tmp / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
         (tmp / "report.md").write_text(build_report(graph, folding, est, plan, why))
+        layer_plot(est, tmp / LAYER_PLOT)
         _publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -232,7 +235,8 @@ def build_report(graph, folding, est, plan, why, synth: dict | None = None) -> s
         s = synth["total"]
         lines += ["", f"Yosys ({synth['tool']}) total: {s['LUT']:,} LUT, {s['FF']:,} FF, "
                       f"{s['BRAM18']} BRAM18, {s['DSP']} DSP, {s['CARRY']:,} CARRY"]
-    lines += ["", "`*` marks the bottleneck layer (its cycles set the II)."]
+    lines += ["", "`*` marks the bottleneck layer (its cycles set the II).", "",
+              f"![cycles per layer against the II, and LUT/FF/BRAM18/DSP per layer]({LAYER_PLOT})"]
     return "\n".join(lines) + "\n"
 
 
@@ -291,8 +295,12 @@ def host_decode(graph: HWGraph, meta: dict, beats, n: int) -> np.ndarray:
 
 
 def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
-           seed: int = 0, what: str = "input") -> tuple[np.ndarray, dict]:
+           seed: int = 0, what: str = "input", progress=False) -> tuple[np.ndarray, dict]:
     """Simulate OUT's ``qloom_top`` with Verilator on float input ``x``.
+
+    ``progress``: the Verilator build's phases and the simulated frames (counted from the
+    last layer's trace lines as the model runs) as :class:`qloom.progress.Progress`
+    (False: silent; True: a bar on a terminal, lines otherwise; a callable: gets the lines).
 
     Returns (y, stats): y as the QONNX model outputs it; stats as in ``rtlsim.json``:
     frames, cycles_per_frame (measured II: median distance between frame completions),
@@ -311,8 +319,20 @@ def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_s
     sources = sorted(str(p) for p in rtl.glob("*.v"))
     sim = AxisSim("qloom_top", sources, in_width=meta["port_in_width"], out_width=meta["port_out_width"])
     files = {f: str(rtl / f) for f in meta["mem_files"]}
-    res = sim.run(beats, n * out_per_frame, p_in_gap=p_in_gap, p_out_stall=p_out_stall,
-                  seed=seed, files=files)
+    from qloom.progress import Progress
+
+    sim.build(progress)
+    tag = f"qloom_frame {graph.last.name} "
+    with Progress("rtlsim", n, unit="frame", echo=progress) as bar:
+        seen = [0]
+
+        def on_line(line):
+            if line.startswith(tag):
+                seen[0] += 1
+                bar.advance_to(seen[0], "frames simulated")
+
+        res = sim.run(beats, n * out_per_frame, p_in_gap=p_in_gap, p_out_stall=p_out_stall,
+                      seed=seed, files=files, on_line=on_line if progress is not False else None)
     y = host_decode(graph, meta, res.outputs, n)
     done = np.asarray(res.out_cycles).reshape(n, out_per_frame)[:, -1]
     ii = float(np.median(np.diff(done))) if n > 1 else None

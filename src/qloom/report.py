@@ -70,3 +70,48 @@ def format_info(graph: HWGraph) -> str:
     lines += [fmt.format(*map(str, b)) for b in body[:-1]]
     lines += [fmt.format(*["-" * w for w in widths]), fmt.format(*map(str, body[-1]))]
     return "\n".join(l.rstrip() for l in lines)
+
+
+LAYER_PLOT = "layers.png"
+
+
+def layer_plot(est: dict, path, synth: dict | None = None) -> None:
+    """The per-layer plot of a build (``OUT/layers.png``, linked from report.md), written
+    atomically: cycles per frame of each layer against the II (the slowest layer's cycles,
+    the dashed line), then LUT, FF, BRAM18 and DSP per layer, estimated (``est``: the
+    estimates.json dict; a layer's figures include the FIFO and DWCs that feed it) and, once
+    ``qloom synth`` has run, Yosys-measured (``synth``: the synth.json dict) beside them.
+    matplotlib's Agg canvas (no display, no pyplot state).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from qloom.fileio import write_atomic
+
+    names = list(est["layers"])
+    ii = est["cycles_per_frame"]
+    x = list(range(len(names)))
+    fig = Figure(figsize=(max(8.0, 0.45 * len(names) + 2), 11))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(5, 1, sharex=True)
+    cyc = [est["layers"][n]["cycles"] for n in names]
+    axes[0].bar(x, cyc, color=["tab:red" if c == ii else "tab:blue" for c in cyc])
+    axes[0].axhline(ii, color="tab:red", ls="--", lw=1, label=f"II = {ii:,} cycles/frame")
+    axes[0].set_ylabel("cycles / frame")
+    axes[0].legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.suptitle(f"per layer: cycles against the II, and resources\n{est['board']}, "
+                 f"{est['clock_mhz']:g} MHz, {est['fps']:,.0f} FPS", fontsize=10)
+    w = 0.4 if synth else 0.8
+    for ax, r in zip(axes[1:], ("LUT", "FF", "BRAM18", "DSP")):
+        ax.bar([i - w / 2 if synth else i for i in x], [est["layers"][n][r] for n in names], width=w,
+               color="tab:blue", label="estimated")
+        if synth:
+            ax.bar([i + w / 2 for i in x], [synth["layers"].get(n, {}).get(r, 0) for n in names],
+                   width=w, color="tab:orange", label=f"Yosys ({synth['family']})")
+        ax.set_ylabel(r)
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[1].legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=2)
+    axes[-1].set_xticks(x)
+    axes[-1].set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    fig.tight_layout()
+    write_atomic(path, lambda part: fig.savefig(part, format="png", dpi=100))

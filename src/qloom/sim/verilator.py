@@ -45,6 +45,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -329,8 +330,11 @@ class AxisSim:
         return h.hexdigest()[:20]
 
     # ------------------------------------------------------------------ build
-    def build(self) -> Path:
-        """Build (or fetch from the cache) the simulation binary; return its path."""
+    def build(self, progress=False) -> Path:
+        """Build (or fetch from the cache) the simulation binary; return its path.
+        ``progress``: a new build's two phases (verilator, the C++ compile) as a
+        :class:`qloom.progress.Progress` (False: silent; True: bar or lines; a callable:
+        receives the lines)."""
         if self._bin is not None and self._bin.exists():
             return self._bin
         key = self.key()
@@ -345,7 +349,7 @@ class AxisSim:
                 return binary
             tmp = Path(tempfile.mkdtemp(prefix=f".build-{self.top}-", dir=self.cache))
             try:
-                self._build_into(tmp)
+                self._build_into(tmp, progress)
                 try:
                     os.rename(tmp, final)
                 except OSError:
@@ -357,7 +361,13 @@ class AxisSim:
         self._bin = binary
         return binary
 
-    def _build_into(self, d: Path):
+    def _build_into(self, d: Path, progress=False):
+        import time
+
+        from qloom.progress import Progress
+
+        bar = Progress(f"Verilator build of {self.top}", 2, unit="phase", echo=progress)
+        t0 = time.perf_counter()
         vtop = "V" + self.top
         tb = _TEMPLATE.read_text()
         tb = (tb.replace("@VTOP@", vtop)
@@ -376,7 +386,14 @@ class AxisSim:
         cmd += incs + self.extra_args
         cmd += [str(s) for s in srcs] + [str(d / "tb.cpp")]
         env = _verilator_env()
-        run_tool("verilator", cmd, cwd=d, env=env, log="build.log", what=self.top)
+        with bar:
+            run_tool("verilator", cmd, cwd=d, env=env, log="build.log", what=self.top)
+            bar.step("verilator (Verilog to C++)", seconds=time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            self._compile(d, obj, vtop, env)
+            bar.step("C++ compile (make)", seconds=time.perf_counter() - t0)
+
+    def _compile(self, d: Path, obj: Path, vtop: str, env: dict):
         # reuse the precompiled run-time objects (they only depend on flags)
         rt = self._runtime_dir()
         cached = [n for n in _RUNTIME_OBJS if (rt / f"{n}.o").exists()]
@@ -417,7 +434,8 @@ class AxisSim:
     def run(self, in_beats: Sequence[int], n_out: int, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
             seed: int = 0, max_cycles: int | None = None, extra_cycles: int = 32,
             files: Mapping[str, str | os.PathLike] | None = None, check: bool = True,
-            vcd: str | os.PathLike | None = None, timeout: float | None = None) -> SimResult:
+            vcd: str | os.PathLike | None = None, timeout: float | None = None, on_line=None,
+            progress=False) -> SimResult:
         """Simulate: feed ``in_beats``, collect ``n_out`` output beats.
 
         ``p_in_gap``: probability that s_axis_tvalid stays low in a cycle where
@@ -432,8 +450,10 @@ class AxisSim:
         ``timeout``: wall-clock seconds for the run (default ``qloom.tools.default_timeout``,
         ``$QLOOM_TOOL_TIMEOUT``); past it the simulation is killed and SimError raised.
         The build (Verilator, make) runs under the same default through ``qloom.tools``.
+        ``on_line``: called with each line the model prints ($display) while it runs
+        (e.g. to count frames for a progress bar); ``progress``: as in :meth:`build`.
         """
-        binary = self.build()
+        binary = self.build(progress)
         if max_cycles is None:
             slow = 1.0 / max(1e-3, (1 - max(p_in_gap, p_out_stall)))
             max_cycles = int(200_000 + 50 * slow * (len(in_beats) + n_out))
@@ -454,8 +474,11 @@ class AxisSim:
                 env["QLOOM_VCD"] = str(Path(vcd).resolve())
             limit = default_timeout() if timeout is None else timeout
             try:
-                r = subprocess.run(cmd, capture_output=True, text=True, cwd=rd, env=env,
-                                   stdin=subprocess.DEVNULL, timeout=limit)
+                if on_line is None:
+                    r = subprocess.run(cmd, capture_output=True, text=True, cwd=rd, env=env,
+                                       stdin=subprocess.DEVNULL, timeout=limit)
+                else:
+                    r = _run_streaming(cmd, rd, env, on_line, limit)
             except subprocess.TimeoutExpired:
                 raise SimError(f"simulation of {self.top} timed out after {limit:g} s "
                                "(set QLOOM_TOOL_TIMEOUT for longer runs)") from None
@@ -470,6 +493,33 @@ class AxisSim:
         if check:
             res.check_clean()
         return res
+
+
+def _run_streaming(cmd, cwd, env, on_line, timeout: float) -> subprocess.CompletedProcess:
+    """Run the model, handing each stdout line to ``on_line`` as it arrives (stderr kept
+    in a temporary file); the same result as ``subprocess.run(capture_output=True)``.
+    Past ``timeout`` wall-clock seconds the model is killed and subprocess.TimeoutExpired
+    raised (checked at each line and when it exits)."""
+    lines = []
+    t_end = time.monotonic() + timeout
+    with tempfile.TemporaryFile(mode="w+") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=err, text=True,
+                                stdin=subprocess.DEVNULL)
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                on_line(line)
+                if time.monotonic() > t_end:
+                    raise subprocess.TimeoutExpired(cmd, timeout)
+            proc.wait(timeout=max(0.0, t_end - time.monotonic()))
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            proc.stdout.close()
+        err.seek(0)
+        return subprocess.CompletedProcess(cmd, proc.returncode, "".join(lines), err.read())
 
 
 def _parse_output(text: str) -> SimResult:
