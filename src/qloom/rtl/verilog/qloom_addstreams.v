@@ -21,32 +21,21 @@
 //
 // Memory use
 //   3 qloom_fifo of DEPTH 2 (registers); PE adders of OUT_BITS + 2 bits.
-// Depends on: qloom_fifo
+// Depends on: qloom_axis.vh, qloom_fifo.v
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_addstreams #(
-    parameter integer CHANNELS = 4,
-    parameter integer PE = 1,
-    parameter integer IN0_BITS = 8,
-    parameter integer IN0_SIGNED = 1,
-    parameter integer IN1_BITS = 8,
-    parameter integer IN1_SIGNED = 1,
-    parameter integer MUL0 = 1,
-    parameter integer MUL1 = 1,
+    parameter integer CHANNELS = 4, PE = 1,
+    parameter integer IN0_BITS = 8, IN0_SIGNED = 1, IN1_BITS = 8, IN1_SIGNED = 1,
+    parameter integer MUL0 = 1, MUL1 = 1,  // y = MUL0 * x0 + MUL1 * x1
     parameter integer OUT_BITS = 9,
     // OUT_SIGNED only says how the consumer reads the output bits
     /* verilator lint_off UNUSEDPARAM */
     parameter integer OUT_SIGNED = 1
     /* verilator lint_on UNUSEDPARAM */
 ) (
-    input  wire                               ap_clk,
-    input  wire                               ap_rst_n,
-    input  wire [PE*(IN0_BITS+IN1_BITS)-1:0]  s_axis_tdata,
-    input  wire [1:0]                         s_axis_tvalid,
-    output wire [1:0]                         s_axis_tready,
-    output wire [PE*OUT_BITS-1:0]             m_axis_tdata,
-    output wire                               m_axis_tvalid,
-    input  wire                               m_axis_tready
+    `QLOOM_AXIS_PORTS_N(PE*(IN0_BITS+IN1_BITS), 2, PE*OUT_BITS, 1)
 );
     if (CHANNELS % PE != 0 || OUT_BITS < IN0_BITS || OUT_BITS < IN1_BITS || OUT_BITS > 32
             || MUL0 < 1 || MUL1 < 1) begin : g_err

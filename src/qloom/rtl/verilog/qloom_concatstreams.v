@@ -17,31 +17,20 @@
 //
 // Memory use
 //   3 qloom_fifo of DEPTH 2 (registers), a beat counter.
-// Depends on: qloom_fifo
+// Depends on: qloom_axis.vh, qloom_fifo.v
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_concatstreams #(
-    parameter integer C0 = 4,
-    parameter integer C1 = 4,
-    parameter integer PE = 1,
-    parameter integer IN0_BITS = 8,
-    parameter integer IN0_SIGNED = 1,
-    parameter integer IN1_BITS = 8,
-    parameter integer IN1_SIGNED = 1,
+    parameter integer C0 = 4, C1 = 4, PE = 1,
+    parameter integer IN0_BITS = 8, IN0_SIGNED = 1, IN1_BITS = 8, IN1_SIGNED = 1,
     parameter integer OUT_BITS = 8,
     // OUT_SIGNED only says how the consumer reads the output bits
     /* verilator lint_off UNUSEDPARAM */
     parameter integer OUT_SIGNED = 1
     /* verilator lint_on UNUSEDPARAM */
 ) (
-    input  wire                               ap_clk,
-    input  wire                               ap_rst_n,
-    input  wire [PE*(IN0_BITS+IN1_BITS)-1:0]  s_axis_tdata,
-    input  wire [1:0]                         s_axis_tvalid,
-    output wire [1:0]                         s_axis_tready,
-    output wire [PE*OUT_BITS-1:0]             m_axis_tdata,
-    output wire                               m_axis_tvalid,
-    input  wire                               m_axis_tready
+    `QLOOM_AXIS_PORTS_N(PE*(IN0_BITS+IN1_BITS), 2, PE*OUT_BITS, 1)
 );
     if (C0 % PE != 0 || C1 % PE != 0 || OUT_BITS < IN0_BITS || OUT_BITS < IN1_BITS) begin : g_err
         $error("qloom_concatstreams: C0 and C1 must be multiples of PE, OUT_BITS >= IN0_BITS, IN1_BITS");

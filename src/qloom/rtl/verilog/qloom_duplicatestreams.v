@@ -19,23 +19,14 @@
 //
 // Memory use
 //   1 + N_OUT qloom_fifo of DEPTH 2 (registers).
-// Depends on: qloom_fifo
+// Depends on: qloom_axis.vh, qloom_fifo.v
 `default_nettype none
+`include "qloom_axis.vh"
 
 module qloom_duplicatestreams #(
-    parameter integer CHANNELS = 4,
-    parameter integer PE = 1,
-    parameter integer BITS = 8,
-    parameter integer N_OUT = 2
+    parameter integer CHANNELS = 4, PE = 1, BITS = 8, N_OUT = 2
 ) (
-    input  wire                      ap_clk,
-    input  wire                      ap_rst_n,
-    input  wire [PE*BITS-1:0]        s_axis_tdata,
-    input  wire                      s_axis_tvalid,
-    output wire                      s_axis_tready,
-    output wire [N_OUT*PE*BITS-1:0]  m_axis_tdata,
-    output wire [N_OUT-1:0]          m_axis_tvalid,
-    input  wire [N_OUT-1:0]          m_axis_tready
+    `QLOOM_AXIS_PORTS_N(PE*BITS, 1, N_OUT*PE*BITS, N_OUT)
 );
     if (CHANNELS % PE != 0 || N_OUT < 2 || BITS < 1) begin : g_err
         $error("qloom_duplicatestreams: CHANNELS must be a multiple of PE, N_OUT >= 2, BITS >= 1");
