@@ -18,9 +18,8 @@ import numpy as np
 
 from qloom.cost.parts import Parts
 from qloom.instance import RtlInstance
-from qloom.ops.base import HWOp, Knob, divisors
+from qloom.ops.base import ChannelStreamOp
 from qloom.ops.fifo import parts_qloom_fifo
-from qloom.stream import serve
 from qloom.types import IntType, storage_dtype
 
 CYCLE_TOLERANCE = {"qloom_addstreams": (0.0, 1)}
@@ -55,11 +54,13 @@ def parts_qloom_addstreams(CHANNELS=4, PE=1, IN0_BITS=8, IN0_SIGNED=1, IN1_BITS=
 
 
 @dataclass(frozen=True, eq=False)
-class AddStreams(HWOp):
+class AddStreams(ChannelStreamOp):
     """``out = mul0*x0 + mul1*x1``: x0 (N, *in_shape) of ``in_type``, x1 (N, *in_shape) of
     ``in_type1``, int64 weights; out (N, *in_shape) of ``out_type`` (holds every sum)."""
 
     op_type: ClassVar[str] = "AddStreams"
+    cycles_model = staticmethod(cycles_qloom_addstreams)
+    latency_model = staticmethod(latency_qloom_addstreams)
     models: ClassVar[dict] = {}
     n_inputs: ClassVar[int] = 2
 
@@ -78,19 +79,6 @@ class AddStreams(HWOp):
     @property
     def in_types(self) -> tuple:
         return (self.in_type, self.in_type1)
-
-    def own_knobs(self) -> dict[str, Knob]:
-        return {"PE": Knob(tuple(divisors(self.fold_channels)))}
-
-    def _vparams(self, fold: dict) -> dict:
-        return {"CHANNELS": int(self.in_shape[-1]), "PE": int(fold.get("PE", 1))}
-
-    def cycles(self, fold: dict) -> int:
-        return cycles_qloom_addstreams(self._vparams(fold), NUM_PIXELS=self.pixels)
-
-    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
-        p = self._vparams(fold)
-        return serve(a_in, cycles_qloom_addstreams(p)) + latency_qloom_addstreams(p)
 
     def rtl(self, fold: dict) -> RtlInstance:
         """``qloom_addstreams``: input k at ``s_axis_tdata`` bits of input k (input 0 low)."""

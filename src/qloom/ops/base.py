@@ -20,6 +20,7 @@ import numpy as np
 
 from qloom.cost.parts import result
 from qloom.instance import RtlInstance, pack_field
+from qloom.stream import serve
 from qloom.types import IntType, storage_dtype
 
 RAM_STYLES = ("auto", "block", "distributed")  # FINN's ram_style (folding.json)
@@ -329,3 +330,30 @@ def threshold_words(T, PE: int, T_BITS: int) -> list[int]:
 
 __all__ = ["HWOp", "Knob", "RtlInstance", "apply_thresholds", "divisors", "ram_style_knob",
            "storage_dtype", "threshold_words", "RAM_STYLES", "RES_TYPES"]
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelStreamOp(HWOp):
+    """An operator that takes each pixel's channels in beats of PE lanes and emits at the
+    same pace (Thresholding, the fork and the joins). Its Verilog parameters include
+    ``CHANNELS`` and ``PE`` (:meth:`_vparams`); ``cycles_model(p, NUM_PIXELS)`` and
+    ``latency_model(p)`` are the module's ``cycles_/latency_qloom_<op>`` functions (cycles
+    per frame = NUM_PIXELS * CHANNELS / PE), and the streaming rule is an in-order server
+    (``qloom.stream.serve``) plus the pipeline latency."""
+
+    cycles_model: ClassVar[Callable]
+    latency_model: ClassVar[Callable]
+
+    def own_knobs(self) -> dict[str, Knob]:
+        return {"PE": Knob(tuple(divisors(self.fold_channels)))}
+
+    def _vparams(self, fold: dict) -> dict:
+        return {"CHANNELS": int(self.in_shape[-1]), "PE": int(fold.get("PE", 1))}
+
+    def cycles(self, fold: dict) -> int:
+        return type(self).cycles_model(self._vparams(fold), NUM_PIXELS=self.pixels)
+
+    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
+        """C/PE beats per pixel, then the pipeline."""
+        p = self._vparams(fold)
+        return serve(a_in, type(self).cycles_model(p)) + type(self).latency_model(p)

@@ -18,9 +18,8 @@ import numpy as np
 from qloom.cost.parts import Parts
 from qloom.cost.replay import clog2
 from qloom.instance import RtlInstance
-from qloom.ops.base import HWOp, Knob, divisors
+from qloom.ops.base import ChannelStreamOp
 from qloom.ops.fifo import parts_qloom_fifo
-from qloom.stream import serve
 from qloom.types import IntType, storage_dtype
 
 CYCLE_TOLERANCE = {"qloom_concatstreams": (0.0, 1)}
@@ -52,11 +51,13 @@ def parts_qloom_concatstreams(C0=4, C1=4, PE=1, IN0_BITS=8, IN0_SIGNED=1, IN1_BI
 
 
 @dataclass(frozen=True, eq=False)
-class ConcatStreams(HWOp):
+class ConcatStreams(ChannelStreamOp):
     """``out[..., :C0] = x0``, ``out[..., C0:] = x1``: x0 (N, *in_shape) of ``in_type``,
     x1 (N, *in_shape1) of ``in_type1`` (same pixels), out of ``out_type``."""
 
     op_type: ClassVar[str] = "ConcatStreams"
+    cycles_model = staticmethod(cycles_qloom_concatstreams)
+    latency_model = staticmethod(latency_qloom_concatstreams)
     models: ClassVar[dict] = {}
     n_inputs: ClassVar[int] = 2
 
@@ -79,18 +80,8 @@ class ConcatStreams(HWOp):
     def fold_channels(self) -> int:
         return math.gcd(int(self.in_shape[-1]), int(self.in_shape1[-1]))
 
-    def own_knobs(self) -> dict[str, Knob]:
-        return {"PE": Knob(tuple(divisors(self.fold_channels)))}
-
     def _vparams(self, fold: dict) -> dict:
         return {"C0": int(self.in_shape[-1]), "C1": int(self.in_shape1[-1]), "PE": int(fold.get("PE", 1))}
-
-    def cycles(self, fold: dict) -> int:
-        return cycles_qloom_concatstreams(self._vparams(fold), NUM_PIXELS=self.pixels)
-
-    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
-        p = self._vparams(fold)
-        return serve(a_in, cycles_qloom_concatstreams(p)) + latency_qloom_concatstreams(p)
 
     def rtl(self, fold: dict) -> RtlInstance:
         t0, t1, ot = self.in_type, self.in_type1, self.out_type

@@ -16,9 +16,8 @@ import numpy as np
 
 from qloom.cost.parts import Parts
 from qloom.instance import RtlInstance
-from qloom.ops.base import HWOp, Knob, divisors
+from qloom.ops.base import ChannelStreamOp
 from qloom.ops.fifo import parts_qloom_fifo
-from qloom.stream import serve
 
 # How far Verilator may be from the formulas (relative, cycles)
 CYCLE_TOLERANCE = {"qloom_duplicatestreams": (0.0, 1)}
@@ -47,10 +46,12 @@ def parts_qloom_duplicatestreams(CHANNELS=4, PE=1, BITS=8, N_OUT=2, family="xc7"
 
 
 @dataclass(frozen=True, eq=False)
-class DuplicateStreams(HWOp):
+class DuplicateStreams(ChannelStreamOp):
     """``out_k = x`` for k < copies; shapes ``(..., C)`` in and out, one type."""
 
     op_type: ClassVar[str] = "DuplicateStreams"
+    cycles_model = staticmethod(cycles_qloom_duplicatestreams)
+    latency_model = staticmethod(latency_qloom_duplicatestreams)
     models: ClassVar[dict] = {}
 
     copies: int = 2
@@ -61,19 +62,6 @@ class DuplicateStreams(HWOp):
     @property
     def out_ports(self) -> int:
         return int(self.copies)
-
-    def own_knobs(self) -> dict[str, Knob]:
-        return {"PE": Knob(tuple(divisors(self.fold_channels)))}
-
-    def _vparams(self, fold: dict) -> dict:
-        return {"CHANNELS": int(self.in_shape[-1]), "PE": int(fold.get("PE", 1))}
-
-    def cycles(self, fold: dict) -> int:
-        return cycles_qloom_duplicatestreams(self._vparams(fold), NUM_PIXELS=self.pixels)
-
-    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
-        p = self._vparams(fold)
-        return serve(a_in, cycles_qloom_duplicatestreams(p)) + latency_qloom_duplicatestreams(p)
 
     def rtl(self, fold: dict) -> RtlInstance:
         """``qloom_duplicatestreams``: output k at ``m_axis_tdata[k*PE*BITS +: PE*BITS]``."""

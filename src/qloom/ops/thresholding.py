@@ -15,10 +15,9 @@ import numpy as np
 from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
 from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance, memh_text
-from qloom.ops.base import (CREDITS, HWOp, Knob, apply_thresholds, divisors, ram_style_knob,
+from qloom.ops.base import (CREDITS, ChannelStreamOp, Knob, apply_thresholds, divisors, ram_style_knob,
                             threshold_words)
 from qloom.ops.fifo import parts_qloom_fifo
-from qloom.stream import serve
 from qloom.types import IntType
 
 
@@ -71,13 +70,15 @@ def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9,
 
 
 @dataclass(frozen=True, eq=False)
-class Thresholding(HWOp):
+class Thresholding(ChannelStreamOp):
     """``out[..., c] = #{k : x[..., c] >= thresholds[c, k]} + out_bias``.
 
     thresholds : int64 (C, T), ascending per channel; shapes ``(..., C)`` in and out.
     """
 
     op_type: ClassVar[str] = "Thresholding"
+    cycles_model = staticmethod(cycles_qloom_thresholding)
+    latency_model = staticmethod(latency_qloom_thresholding)
     models: ClassVar[dict] = {}
 
     thresholds: np.ndarray = None
@@ -92,17 +93,6 @@ class Thresholding(HWOp):
 
     def own_knobs(self) -> dict[str, Knob]:
         return {"PE": Knob(tuple(divisors(self.fold_channels))), "ram_style": ram_style_knob(searched=False)}
-
-    def _vparams(self, fold: dict) -> dict:
-        return {"CHANNELS": int(self.in_shape[-1]), "PE": int(fold.get("PE", 1))}
-
-    def cycles(self, fold: dict) -> int:
-        return cycles_qloom_thresholding(self._vparams(fold), NUM_PIXELS=self.pixels)
-
-    def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
-        """C/PE beats per pixel, then the compare/count pipeline."""
-        p = self._vparams(fold)
-        return serve(a_in, cycles_qloom_thresholding(p)) + latency_qloom_thresholding(p)
 
     def rtl(self, fold: dict) -> RtlInstance:
         """``qloom_thresholding``: per-channel thresholds in a ROM, PE lanes per beat."""
