@@ -33,6 +33,30 @@ MAX_FIFO_BURST = 64  # beats: the largest default FIFO in front of a layer
 CREDITS = 5
 
 
+def weight_rom_words(W, rows: int, cols: int, order: str, W_BITS: int, bipolar: bool = False) -> list[int]:
+    """Weight ROM words of a ``rows`` x ``cols`` folded weight matrix ``W`` (R, C) (an MVAU's
+    PE x SIMD, a VVAU's PE x SIMD over (channel, kernel position)): R/rows row folds ``r``
+    and C/cols column folds ``c``, lane ``(i, j)`` holds ``W[r*rows + i][c*cols + j]``.
+    ``order``: ``"rc"`` = word ``r*CF + c`` with lane ``(i, j)`` at bits
+    ``[(i*cols + j)*W_BITS +: W_BITS]`` (qloom_mvau); ``"cr"`` = word ``c*RF + r`` with lane
+    ``(i, j)`` at bits ``[(j*rows + i)*W_BITS +: W_BITS]`` (qloom_vvau). Bipolar weights are
+    given as -1/+1 and stored as 0/1 (1 bit). Raises ValueError on a layout violation or a
+    weight that does not fit ``W_BITS``."""
+    W = np.asarray(W)
+    R, C = W.shape
+    if R % rows or C % cols:
+        raise ValueError(f"{R} rows % {rows} or {C} columns % {cols} != 0")
+    if bipolar:
+        if not np.isin(W, (-1, 1)).all():
+            raise ValueError("bipolar weights must be -1/+1")
+        W, W_BITS = (W > 0).astype(np.int64), 1
+    f = W.reshape(R // rows, rows, C // cols, cols)
+    lanes = f.transpose(0, 2, 1, 3) if order == "rc" else f.transpose(2, 0, 3, 1)
+    lanes = lanes.reshape(-1, rows * cols)
+    return [sum(pack_field(v, W_BITS, "weight") << (k * W_BITS) for k, v in enumerate(word))
+            for word in lanes.tolist()]
+
+
 @dataclass(frozen=True)
 class Knob:
     """One folding knob of an operator (a key of its ``folding.json`` entry).

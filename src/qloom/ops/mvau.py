@@ -15,9 +15,9 @@ import numpy as np
 
 from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
 from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
-from qloom.instance import RtlInstance, memh_text, pack_field
+from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, HWOp, Knob, apply_thresholds, divisors,
-                            ram_style_knob, threshold_words)
+                            ram_style_knob, threshold_words, weight_rom_words)
 from qloom.ops.base import product_widths as mvau_product_widths
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.stream import serve
@@ -60,26 +60,7 @@ def mvau_weight_words(W, PE: int, SIMD: int, W_BITS: int, bipolar: bool = False)
     word ``nf*SF + sf``, weight ``(p, s)`` at bits ``[(p*SIMD + s)*W_BITS +: W_BITS]`` =
     ``W[nf*PE + p][sf*SIMD + s]``. Bipolar weights are given as -1/+1 (stored as 0/1,
     ``W_BITS`` must be 1). Raises ValueError on a layout violation."""
-    W = np.asarray(W)
-    MH, MW = W.shape
-    if MH % PE or MW % SIMD:
-        raise ValueError(f"MH={MH} % PE={PE} or MW={MW} % SIMD={SIMD} != 0")
-    if bipolar:
-        if not np.isin(W, (-1, 1)).all():
-            raise ValueError("bipolar weights must be -1/+1")
-        W = (W > 0).astype(np.int64)
-        W_BITS = 1
-    NF, SF = MH // PE, MW // SIMD
-    words = []
-    for nf in range(NF):
-        for sf in range(SF):
-            word = 0
-            for p in range(PE):
-                for s in range(SIMD):
-                    v = pack_field(W[nf * PE + p, sf * SIMD + s], W_BITS, "weight")
-                    word |= v << ((p * SIMD + s) * W_BITS)
-            words.append(word)
-    return words
+    return weight_rom_words(W, PE, SIMD, "rc", W_BITS, bipolar)
 
 
 def xnor_popcount_thresholds(T, MW: int):

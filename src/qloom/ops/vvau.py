@@ -21,9 +21,9 @@ import numpy as np
 
 from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
 from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
-from qloom.instance import RtlInstance, memh_text, pack_field
+from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, HWOp, Knob, apply_thresholds, divisors,
-                            product_widths, ram_style_knob, threshold_words)
+                            product_widths, ram_style_knob, threshold_words, weight_rom_words)
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.stream import serve
 from qloom.types import IntType
@@ -71,26 +71,7 @@ def vvau_weight_words(W, PE: int, SIMD: int, W_BITS: int, bipolar: bool = False)
     ``[(s*PE + p)*W_BITS +: W_BITS]`` = ``W[nf*PE + p][kf*SIMD + s]``. Bipolar weights
     are given as -1/+1 (stored as 0/1, ``W_BITS`` must be 1). Raises ValueError on a
     layout violation."""
-    W = np.asarray(W)
-    C, K = W.shape
-    if C % PE or K % SIMD:
-        raise ValueError(f"C={C} % PE={PE} or K={K} % SIMD={SIMD} != 0")
-    if bipolar:
-        if not np.isin(W, (-1, 1)).all():
-            raise ValueError("bipolar weights must be -1/+1")
-        W = (W > 0).astype(np.int64)
-        W_BITS = 1
-    NF, KF = C // PE, K // SIMD
-    words = []
-    for kf in range(KF):
-        for nf in range(NF):
-            word = 0
-            for s in range(SIMD):
-                for p in range(PE):
-                    v = pack_field(W[nf * PE + p, kf * SIMD + s], W_BITS, "weight")
-                    word |= v << ((s * PE + p) * W_BITS)
-            words.append(word)
-    return words
+    return weight_rom_words(W, PE, SIMD, "cr", W_BITS, bipolar)
 
 
 def acc_bits_for(acc_type: IntType, thresholds) -> int:
