@@ -18,7 +18,8 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import result
+from qloom.cost.parts import const_lanes_removed, live_thresholds, result
+from qloom.cost.replay import Mem
 from qloom.instance import RtlInstance, pack_field
 from qloom.stream import serve
 from qloom.types import IntType, storage_dtype
@@ -55,6 +56,33 @@ def weight_rom_words(W, rows: int, cols: int, order: str, W_BITS: int, bipolar: 
     lanes = lanes.reshape(-1, rows * cols)
     return [sum(pack_field(v, W_BITS, "weight") << (k * W_BITS) for k, v in enumerate(word))
             for word in lanes.tolist()]
+
+
+def rom_parts(P, family: str, D: int, WW: int, wwords, rom_style: str, NF: int, PE: int, NT: int,
+              ACC: int, twords):
+    """The weight and threshold ROMs of an MVAU-like unit (qloom_mvau, qloom_vvau) added to
+    the parts inventory ``P``: the weight ROM of ``D`` words of ``WW`` bits (constant lanes
+    removed; ``D`` = 1: constant weights the datapath folds in, no read copy) with its
+    retiming copy, and with ``NT`` > 0 the threshold ROM of ``NF`` words of PE*NT*ACC bits
+    (comparators whose threshold is the accumulator minimum in every word are always true
+    and dropped, as Yosys does), its read copy when NF > 1 and the compare/finish flags.
+    ``wwords``/``twords``: the memory files' words when known (None: the worst case).
+    Returns (the weight memory's mapping, weight lanes kept, live comparators)."""
+    wlanes = const_lanes_removed(wwords, WW) if wwords is not None else WW
+    wm = P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style, feature="rom_w"), family, wwords)
+    if D != 1:  # w1r, the retiming copy of the ROM read
+        P.ff += P.mems[-1][2]["FF"] if wm.kind == "logic" else wlanes
+    nt_live = float(PE * NT)
+    if NT:
+        TW = PE * NT * ACC
+        if twords is not None:
+            twords, nt_live = live_thresholds(twords, PE * NT, ACC, -(1 << (ACC - 1)), None)
+        tlanes = const_lanes_removed(twords, TW) if twords is not None else TW
+        tm = P.add_mem(Mem("thresholds", NF, tlanes, rom=True, feature="rom_t"), family, twords)
+        if NF > 1:  # thr3, the copy of the ROM read register tq
+            P.ff += P.mems[-1][2]["FF"] if tm.kind == "logic" else tlanes
+        P.ff += nt_live + 1  # ge4, fin4
+    return wm, wlanes, nt_live
 
 
 @dataclass(frozen=True)

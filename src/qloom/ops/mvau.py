@@ -13,11 +13,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
+from qloom.cost.parts import Parts, mem_words
 from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, HWOp, Knob, apply_thresholds, divisors,
-                            ram_style_knob, threshold_words, weight_rom_words)
+                            ram_style_knob, rom_parts, threshold_words, weight_rom_words)
 from qloom.ops.base import product_widths as mvau_product_widths
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.stream import serve
@@ -218,24 +218,10 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     WW = PE * SIMD * WB
     style = str(RAM_STYLE)
     rom_style = "logic" if style == "distributed" else style
-    wlanes = const_lanes_removed(wwords, WW) if wwords is not None else WW
-    wm = P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style, feature="rom_w"), family, wwords)
+    # weight ROM (+ its retiming copy), threshold ROM (the generator clamps "always fire"
+    # thresholds to the accumulator minimum, so Yosys drops those comparators)
+    wm, wlanes, nt_live = rom_parts(P, family, D, WW, wwords, rom_style, NF, PE, NT, ACC, twords)
     const_w = D == 1  # the weights are constants: the datapath folds them in
-    # w1r, the retiming copy of the ROM output: one flip-flop per distinct lane
-    if not const_w:
-        P.ff += P.mems[-1][2]["FF"] if wm.kind == "logic" else wlanes
-    # thresholds: a comparator whose threshold is the accumulator minimum in every word is
-    # always true (the generator clamps "always fire" thresholds there): Yosys drops it
-    nt_live = float(PE * NT)
-    if NT:
-        TW = PE * NT * ACC
-        if twords is not None:
-            twords, nt_live = live_thresholds(twords, PE * NT, ACC, -(1 << (ACC - 1)), None)
-        tlanes = const_lanes_removed(twords, TW) if twords is not None else TW
-        tm = P.add_mem(Mem("thresholds", NF, tlanes, rom=True, feature="rom_t"), family, twords)
-        if NF > 1:  # thr3, the copy of the ROM read register tq
-            P.ff += P.mems[-1][2]["FF"] if tm.kind == "logic" else tlanes
-        P.ff += nt_live + 1  # ge4, fin4
     if NF > 1:
         P.add_mem(Mem("ibuf", SF, SIMD * IB, shared=True), family)
     TL = clog2(SIMD)

@@ -19,11 +19,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
-from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
+from qloom.cost.parts import Parts, mem_words
+from qloom.cost.replay import cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, HWOp, Knob, apply_thresholds, divisors,
-                            product_widths, ram_style_knob, threshold_words, weight_rom_words)
+                            product_widths, ram_style_knob, rom_parts, threshold_words,
+                            weight_rom_words)
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.stream import serve
 from qloom.types import IntType
@@ -110,21 +111,8 @@ def parts_qloom_vvau(CHANNELS=4, K=9, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_B
     twords = mem_words(files, THRESH_FILE) if NT else None
     WW = lanes * WB
     rom_style = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
-    wlanes = const_lanes_removed(wwords, WW) if wwords is not None else WW
-    wm = P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style, feature="rom_w"), family, wwords)
+    _, wlanes, nt_live = rom_parts(P, family, D, WW, wwords, rom_style, NF, PE, NT, ACC, twords)
     const_w = D == 1
-    if not const_w:  # w1r, the retiming copy of the ROM read
-        P.ff += P.mems[-1][2]["FF"] if wm.kind == "logic" else wlanes
-    nt_live = float(PE * NT)
-    if NT:
-        TW = PE * NT * ACC
-        if twords is not None:
-            twords, nt_live = live_thresholds(twords, PE * NT, ACC, -(1 << (ACC - 1)), None)
-        tlanes = const_lanes_removed(twords, TW) if twords is not None else TW
-        tm = P.add_mem(Mem("thresholds", NF, tlanes, rom=True, feature="rom_t"), family, twords)
-        if NF > 1:  # thr3, the copy of the ROM read register tq
-            P.ff += P.mems[-1][2]["FF"] if tm.kind == "logic" else tlanes
-        P.ff += nt_live + 1  # ge4, fin4
     credits = CREDITS or vvau_credits(NF, KF, pipeline_depth(NT))
     P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=credits, RAM_STYLE="distributed", family=family))
     mode = ("xnor" if IN_BIPOLAR and W_BIPOLAR else "wbip" if W_BIPOLAR else "xbip" if IN_BIPOLAR
