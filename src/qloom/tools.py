@@ -147,7 +147,7 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-class _FileLock:
+class FileLock:
     """An exclusive ``flock`` on ``path`` (created if missing), held inside ``with``."""
 
     def __init__(self, path: Path):
@@ -239,7 +239,7 @@ def run_tool(tool: str, args: Sequence[str | os.PathLike], *, cwd: str | os.Path
         else:
             # cold start: the first run of this program on this machine, alone (a
             # WebAssembly tool compiles itself then; two at once once died by SIGBUS)
-            with _FileLock(marker.with_name(marker.name + ".lock")):
+            with FileLock(marker.with_name(marker.name + ".lock")):
                 rc, status = _run_once(cmd, cwd, env, out, timeout, label)
                 if rc is not None and rc < 0:  # a signal death while cold: once more
                     # at the descriptor's offset, after the program's own output

@@ -39,7 +39,6 @@ given among the sources (``.vh``/``.svh``) only adds its folder; it is not compi
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -53,8 +52,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from qloom.errors import QloomError
-from qloom.tools import (HEADER_SUFFIXES, ToolError, cache_folder, default_timeout, have_tool,
-                         place_files, run_tool, tool_path)
+from qloom.tools import (HEADER_SUFFIXES, FileLock, ToolError, cache_folder, default_timeout,
+                         have_tool, place_files, run_tool, tool_path)
 
 __all__ = [
     "AxisSim",
@@ -252,20 +251,6 @@ def _verilator_version() -> str:
         return "unknown"
 
 
-class _Lock:
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self):
-        self.fh = open(self.path, "a+")
-        fcntl.flock(self.fh, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.fh, fcntl.LOCK_UN)
-        self.fh.close()
-
-
 _RUNTIME_OBJS = ("verilated", "verilated_threads", "verilated_vcd_c")
 
 
@@ -343,7 +328,7 @@ class AxisSim:
         if binary.exists():
             self._bin = binary
             return binary
-        with _Lock(self.cache / f".{self.top}-{key}.lock"):
+        with FileLock(self.cache / f".{self.top}-{key}.lock"):
             if binary.exists():
                 self._bin = binary
                 return binary

@@ -17,7 +17,7 @@ from qloom.ir import EwProgram
 from qloom.ops import MVAU, SWG, VVAU
 from qloom.ops.swg import conv_out_dim
 from qloom.passes.lower.layout import LAYOUT_OPS, PASS_OPS
-from qloom.passes.lower.state import LowerContext, Pending, TensorState, attrs, canonical_nhwc
+from qloom.passes.lower.state import LowerContext, Pending, TensorState, attrs, canonical_nhwc, image_dims
 from qloom.types import BIPOLAR, IntType
 
 QUANT_OPS = ("Quant", "IntQuant", "BipolarQuant")
@@ -142,11 +142,7 @@ def conv(ctx: LowerContext, node, st: TensorState) -> TensorState:
     depthwise convolution."""
     sx = clean_input(ctx, node, st)
     a = attrs(node)
-    if len(st.onnx_shape) != 3:
-        raise ctx.err(node, f"expected a 2D convolution on an NCHW tensor, got input shape {st.onnx_shape}")
-    C, H, W = st.onnx_shape
-    if not np.array_equal(st.order.ravel(), canonical_nhwc(C, H, W).ravel()):
-        raise ctx.err(node, "input layout is not NCHW-streamable (unsupported transpose before a Conv)")
+    C, H, W = image_dims(ctx, node, st)
     q, sw, wtype = weights(ctx, node, 1, 0)
     if q.ndim != 4:
         raise ctx.err(node, f"expected 4D weights, got shape {q.shape}")

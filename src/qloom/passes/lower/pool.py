@@ -14,7 +14,7 @@ import numpy as np
 from qloom.ir import EwStep
 from qloom.ops import StreamingMaxPool, SumPool
 from qloom.ops.swg import conv_out_dim
-from qloom.passes.lower.state import LowerContext, TensorState, attrs, canonical_nhwc
+from qloom.passes.lower.state import LowerContext, TensorState, attrs, canonical_nhwc, image_dims
 from qloom.types import IntType
 
 
@@ -22,11 +22,7 @@ def pool_geometry(ctx: LowerContext, node, st: TensorState, kernel=None):
     """(C, H, W, kernel, stride, pads (t, l, b, r), out H, out W) of a pooling node;
     ``kernel`` given: a global pool (stride 1). Ceil mode becomes extra bottom/right pad."""
     a = attrs(node)
-    if len(st.onnx_shape) != 3:
-        raise ctx.err(node, f"expected an NCHW tensor, got per-frame shape {st.onnx_shape}")
-    C, H, W = st.onnx_shape
-    if not np.array_equal(st.order.ravel(), canonical_nhwc(C, H, W).ravel()):
-        raise ctx.err(node, "input layout is not NCHW-streamable")
+    C, H, W = image_dims(ctx, node, st)
     k = tuple(kernel or a["kernel_shape"])
     s = tuple(a.get("strides", (1, 1))) if kernel is None else (1, 1)
     if tuple(a.get("dilations", (1, 1))) != (1, 1):

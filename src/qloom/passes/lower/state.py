@@ -197,3 +197,15 @@ class LowerContext:
                                  "(axis 1) or scalar constants can be streamlined")
         ch = flat[0, :, 0]
         return ch[:1] if np.all(ch == ch[0]) else ch
+
+
+def image_dims(ctx, node, st: TensorState) -> tuple[int, int, int]:
+    """(C, H, W) of the per-frame image a Conv or pooling ``node`` reads, streamed in NHWC
+    order; a QloomError naming the node when the tensor is not an image or its stream order
+    is not NCHW's (a transpose qloom cannot stream before it)."""
+    if len(st.onnx_shape) != 3:
+        raise ctx.err(node, f"expected an NCHW image, got per-frame shape {st.onnx_shape}")
+    C, H, W = st.onnx_shape
+    if not np.array_equal(st.order.ravel(), canonical_nhwc(C, H, W).ravel()):
+        raise ctx.err(node, f"input layout is not NCHW-streamable (unsupported transpose before a {node.op_type})")
+    return C, H, W
