@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -78,3 +79,17 @@ def make_temp_dir(parent: str | os.PathLike, prefix: str) -> Path:
     d = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     os.chmod(d, 0o777 & ~umask())
     return d
+
+
+def publish_dir(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Replace the folder ``dst`` by the finished folder ``tmp`` (same parent): renames only,
+    so a reader sees the old folder or the new one, never a partial one; the old one is
+    deleted last."""
+    tmp, dst = Path(tmp), Path(dst)
+    old = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+        os.rename(dst, old)
+    os.rename(tmp, dst)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -39,16 +39,6 @@ def check_positive(name: str, value, unit: str) -> None:
                          f"--{name.replace('_', '-')} must be a positive number of {unit}, got {value:g}")
 
 
-def _publish(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by the finished folder ``tmp`` (rename; the old one goes last)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.rename(out, old)
-    os.rename(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
 
 def _save_model_copy(src: Path, dst: Path) -> None:
     import onnx
@@ -127,7 +117,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise QloomError(f"{out}: parent folder {parent} does not exist")
-    from qloom.fileio import make_temp_dir
+    from qloom.fileio import make_temp_dir, publish_dir
 
     tmp = make_temp_dir(parent, f".{out.name}.tmp-")
     try:
@@ -149,7 +139,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
         (tmp / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
         (tmp / "report.md").write_text(build_report(graph, folding, est, plan, why))
         layer_plot(est, tmp / LAYER_PLOT)
-        _publish(tmp, out)
+        publish_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from qloom.errors import QloomError
+from qloom.fileio import make_temp_dir, publish_dir
 
 HERE = Path(__file__).resolve().parent
 VERILOG = HERE / "verilog"
@@ -28,15 +28,6 @@ ZYNQ_BOARDS = ("pynq-z1", "ultra96", "zcu104")
 ECP5_BOARDS = ("ulx3s-85f",)
 BOARDS = ECP5_BOARDS + ZYNQ_BOARDS
 
-
-def _publish(tmp: Path, dst: Path) -> None:
-    old = None
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
-        os.rename(dst, old)
-    os.rename(tmp, dst)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _read_build(out: Path) -> tuple[dict, dict]:
@@ -67,7 +58,7 @@ def deploy(out: str | os.PathLike, board: str | None = None, bitstream: bool = F
     link = {"in_width": meta["port_in_width"], "out_width": meta["port_out_width"],
             "out_beats": out_beats_per_frame(graph, meta),
             "in_beats": _in_elems_per_frame(graph) // meta["in_elems"]}
-    tmp = Path(tempfile.mkdtemp(prefix=".deploy.tmp-", dir=out))
+    tmp = make_temp_dir(out, ".deploy.tmp-")
     try:
         rtl = [p for p in (out / "rtl").iterdir() if p.is_file()]
         for p in rtl:
@@ -83,7 +74,7 @@ def deploy(out: str | os.PathLike, board: str | None = None, bitstream: bool = F
         shutil.copy(HERE / "driver.py", driver / "driver.py")
         info.update({"board": board, "clock_mhz": clock, "link": link})
         (tmp / "deploy.json").write_text(json.dumps(info, indent=2) + "\n")
-        _publish(tmp, out / "deploy")
+        publish_dir(tmp, out / "deploy")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
