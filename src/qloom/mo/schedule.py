@@ -445,13 +445,25 @@ def _descs(L: Layer, e: Engine, index: int) -> list[Desc]:
     return out
 
 
-def compile_schedule(graph: HWGraph, engine: Engine) -> Schedule:
-    """Compile ``graph`` (a chain of SWG/MVAU/pool/Thresholding/LabelSelect operators) for
-    ``engine``: engine layers, tiles, descriptors, DRAM image (module docstring). Raises
-    QloomError (naming the layer) when an operator has no engine unit or a tile cannot fit
-    the engine's buffers."""
+def compile_schedule(graph: HWGraph | list, engine: Engine, image: bool = True) -> Schedule:
+    """Compile ``graph`` (a chain of SWG/MVAU/pool/Thresholding/LabelSelect operators, or
+    the :func:`engine_layers` of one, which are copied) for ``engine``: engine layers,
+    tiles, descriptors, DRAM image (module docstring). ``image=False`` plans only (sizes,
+    addresses, descriptors; the image holds the header and descriptors, no parameters),
+    for the search. Raises QloomError (naming the layer) when an operator has no engine
+    unit or a tile cannot fit the engine's buffers."""
+    from dataclasses import replace
+
     e = engine
-    layers = engine_layers(graph)
+    if isinstance(graph, list):
+        layers = []
+        for L in graph:
+            L2 = replace(L, tiles=[])
+            L2.src = replace(layers[-1].dst) if layers else replace(L.src)
+            L2.dst = replace(L.dst)
+            layers.append(L2)
+    else:
+        layers = engine_layers(graph)
     for L in layers:
         _tile_layer(L, e)
     n_desc = sum(len(range(0, L.dst.h, L.rows_per_tile)) * -(-L.nf // L.nfb) for L in layers) + 1
@@ -461,10 +473,13 @@ def compile_schedule(graph: HWGraph, engine: Engine) -> Schedule:
     for L in layers:
         if L.weights is not None:
             L.w_addr = addr
-            rec = weight_records(L.weights, e.pe, e.simd)
-            wb = pack(rec, L.weight_type.bits, bipolar=L.weight_type.bipolar)
-            params.append((addr, wb))
-            addr = _align(addr + len(wb))
+            n = L.nf * L.fold_bytes
+            if image:
+                rec = weight_records(L.weights, e.pe, e.simd)
+                wb = pack(rec, L.weight_type.bits, bipolar=L.weight_type.bipolar)
+                assert len(wb) == n
+                params.append((addr, wb))
+            addr = _align(addr + n)
         if L.thresholds is not None:
             T = L.thresholds
             if L.weights is not None:  # pad to whole PE folds with never-firing thresholds
@@ -472,9 +487,10 @@ def compile_schedule(graph: HWGraph, engine: Engine) -> Schedule:
                 pad = np.full((rows - T.shape[0], T.shape[1]), (1 << (L.t_bits - 1)) - 1, dtype=np.int64)
                 T = np.concatenate([T, pad])
             L.t_addr = addr
-            tb = pack(T, L.t_bits)
-            params.append((addr, tb))
-            addr = _align(addr + len(tb))
+            n = T.shape[0] * record_bytes(T.shape[1], L.t_bits)
+            if image:
+                params.append((addr, pack(T, L.t_bits)))
+            addr = _align(addr + n)
     image_bytes = addr
     tensors = [layers[0].src] + [L.dst for L in layers]
     for tn in tensors:
@@ -485,15 +501,16 @@ def compile_schedule(graph: HWGraph, engine: Engine) -> Schedule:
         raise QloomError(f"the MO schedule needs {dram_bytes:,} bytes of DRAM; descriptors address 4 GiB")
     descs = []
     for i, L in enumerate(layers):
-        descs += _descs(L, e, i)
+        L.tiles = _descs(L, e, i)
+        descs += L.tiles
     descs.append(Desc(opcode=OPCODES["END"], layer=len(layers)))
     assert len(descs) == n_desc
-    img = bytearray(image_bytes)
     src = layers[0].src
     head = dict(magic=MAGIC, version=VERSION, pe=e.pe, simd=e.simd, n_desc=n_desc, desc_addr=desc_addr,
                 in_addr=src.addr, in_bytes=src.bytes, out_addr=layers[-1].dst.addr,
                 out_bytes=layers[-1].dst.bytes, image_bytes=image_bytes, dram_bytes=dram_bytes,
                 in_h=src.h, in_w=src.w, in_c=src.c, in_fmt=_fmt(src.type))
+    img = bytearray(image_bytes if image else desc_addr + n_desc * DESC_BYTES)
     img[0:HEADER_BYTES] = np.array([head[k] for k in HEADER_FIELDS], dtype="<u4").tobytes()
     for j, d in enumerate(descs):
         img[desc_addr + j * DESC_BYTES: desc_addr + (j + 1) * DESC_BYTES] = d.words().tobytes()

@@ -1,0 +1,216 @@
+"""Cycle and resource model of the MO engine, and the search over engine sizes.
+
+Cycle model (FINN-R, Blott et al. 2018, Sec. 3.3: a layer runs at the lower of its compute
+roof and its memory roof, bandwidth x operational intensity): with double-buffered on-chip
+buffers a tile's transfers overlap the previous tile's computation, so a tile costs
+
+    max(compute cycles, memory cycles)
+
+* compute: MVAU ``pixels * nfs * SF`` (one PE x SIMD weight word per cycle, FINN-R Sec.
+  4.2) plus the pipeline depth of qloom_mvau (:func:`qloom.ops.mvau.pipeline_depth`) once
+  per tile; pools ``pixels * KH*KW * ceil(C/PE)``; thresholding ``pixels * ceil(C/PE)``;
+  LabelSelect C;
+* memory: per transfer (the descriptor, the input rows with LOAD_IN, the weight block and
+  its thresholds with LOAD_W, the output rows with STORE_OUT) ``bytes / bytes_per_cycle``
+  plus ``latency_cycles`` per burst of ``burst_bytes``, where ``bytes_per_cycle`` is the
+  board's DRAM bandwidth (``mem_bandwidth_gbps``) at the engine clock.
+
+A layer's first tile also waits for its own loads (its input is the previous layer's
+output, so nothing overlaps them): ``fill`` = those loads' memory cycles, added per layer.
+
+Resources: the engine's MVAU datapath is qloom_mvau's resource model
+(:func:`qloom.ops.mvau.parts_qloom_mvau`, its widest layer's bit widths and threshold
+count), the on-chip buffers (two halves each) mapped as Yosys maps a RAM of their width
+(:class:`qloom.cost.replay.Mem`), plus ``CONTROL`` for the descriptor fetch, AXI4 masters
+and address generators: an allowance, NOT measured (there is no MO RTL yet).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from qloom.errors import QloomError
+from qloom.mo.schedule import (LOAD_IN, LOAD_W, OPCODES, STORE_OUT, DESC_BYTES, Engine, Schedule,
+                               compile_schedule, engine_layers)
+
+# The memory model's defaults (assumptions until the RTL engine measures them): DRAM read
+# latency seen by an AXI4 master, and the longest AXI4 INCR burst (256 beats) of a 64-bit port.
+MEM_LATENCY_NS = 100.0
+BURST_BYTES = 2048
+# descriptor fetch + AXI4 read/write masters + address generators + pool/threshold units:
+# an allowance (not measured) until the MO RTL exists
+CONTROL = {"LUT": 3000, "FF": 3000, "BRAM18": 0, "URAM": 0, "DSP": 0}
+_OPS = {v: k for k, v in OPCODES.items()}
+
+
+@dataclass(frozen=True)
+class Memory:
+    """The DRAM as the engine sees it: ``bytes_per_cycle`` at the engine clock,
+    ``latency_cycles`` per burst of ``burst_bytes``."""
+
+    bytes_per_cycle: float
+    latency_cycles: float = 10.0
+    burst_bytes: int = BURST_BYTES
+
+    @classmethod
+    def from_board(cls, board, clock_mhz: float, latency_ns: float = MEM_LATENCY_NS,
+                   burst_bytes: int = BURST_BYTES) -> "Memory":
+        """From the board's ``mem_bandwidth_gbps`` (GB/s) at ``clock_mhz``: bytes/cycle =
+        GB/s * 1e9 / (MHz * 1e6); latency ``latency_ns`` in cycles. QloomError without it."""
+        if not board.mem_bandwidth_gbps > 0:
+            raise QloomError(f"board {board.name} has no mem_bandwidth_gbps (off-chip memory "
+                             "bandwidth, GB/s), which the MO architecture needs; add it to the board file")
+        return cls(board.mem_bandwidth_gbps * 1e3 / clock_mhz, latency_ns * clock_mhz / 1e3, burst_bytes)
+
+    def cycles(self, nbytes: int) -> float:
+        """Cycles of one transfer of ``nbytes`` (0 for none)."""
+        if nbytes <= 0:
+            return 0.0
+        return nbytes / self.bytes_per_cycle + math.ceil(nbytes / self.burst_bytes) * self.latency_cycles
+
+
+def tile_compute(d, pe: int, simd: int) -> int:
+    """Engine cycles to compute the tile of descriptor ``d`` (module docstring)."""
+    from qloom.ops.mvau import pipeline_depth
+
+    op = _OPS[d.opcode]
+    pixels = d.out_rows * d.ow
+    if op == "MVAU":
+        sf = -(-d.mw // simd)
+        return pixels * d.nfs * sf + pipeline_depth(simd, d.nt)
+    cf = -(-d.oc // pe)
+    if op in ("MAXPOOL", "SUMPOOL"):
+        return pixels * (d.k & 0xFFFF) * (d.k >> 16) * cf
+    if op == "THRESH":
+        return pixels * cf
+    return d.ic * d.ih * d.iw  # LABELSELECT: one element per cycle
+
+
+def tile_bytes(d) -> tuple[int, int]:
+    """(bytes read before the tile computes, bytes written after it)."""
+    rd = DESC_BYTES + (d.in_bytes if d.flags & LOAD_IN else 0)
+    if d.flags & LOAD_W:
+        rd += d.w_bytes + d.t_bytes
+    return rd, (d.out_bytes if d.flags & STORE_OUT else 0)
+
+
+def tile_memory(d, mem: Memory) -> float:
+    """Memory cycles of descriptor ``d``'s transfers (each its own transfer)."""
+    parts = [DESC_BYTES]
+    if d.flags & LOAD_IN:
+        parts.append(d.in_bytes)
+    if d.flags & LOAD_W:
+        parts += [d.w_bytes, d.t_bytes]
+    if d.flags & STORE_OUT:
+        parts.append(d.out_bytes)
+    return sum(mem.cycles(n) for n in parts)
+
+
+def cycles(sched: Schedule, mem: Memory) -> dict:
+    """The cycle model of a schedule (module docstring): per layer its tiles, compute and
+    memory cycles and total; the frame's cycles, bytes moved and the bound (compute or
+    memory) of each layer."""
+    e = sched.engine
+    layers, total, moved = [], 0.0, 0
+    for L in sched.layers:
+        comp = [tile_compute(d, e.pe, e.simd) for d in L.tiles]
+        memc = [tile_memory(d, mem) for d in L.tiles]
+        first = L.tiles[0]
+        fill = tile_memory(first, mem) - mem.cycles(first.out_bytes if first.flags & STORE_OUT else 0)
+        c = fill + sum(max(a, b) for a, b in zip(comp, memc))
+        nbytes = sum(sum(tile_bytes(d)) for d in L.tiles)
+        moved += nbytes
+        layers.append({"name": L.name, "opcode": L.opcode, "tiles": len(L.tiles),
+                       "compute_cycles": int(sum(comp)), "memory_cycles": round(sum(memc), 1),
+                       "cycles": round(c, 1), "bytes": nbytes, "macs": L.macs,
+                       "bound": "memory" if sum(memc) > sum(comp) else "compute"})
+        total += c
+    return {"cycles_per_frame": round(total, 1), "bytes_per_frame": moved, "layers": layers,
+            "bytes_per_cycle": mem.bytes_per_cycle, "latency_cycles": mem.latency_cycles,
+            "burst_bytes": mem.burst_bytes}
+
+
+def resources(sched: Schedule | tuple, family: str = "xc7") -> dict:
+    """{LUT, FF, BRAM18, URAM, DSP} of the engine (module docstring): the MVAU datapath at the
+    widest layer's widths, the buffers' two halves, and the CONTROL allowance. ``sched``: a
+    Schedule or (Engine, engine layers)."""
+    from qloom.cost.parts import result
+    from qloom.cost.replay import Mem
+    from qloom.ops.mvau import parts_qloom_mvau
+
+    e, layers = (sched.engine, sched.layers) if isinstance(sched, Schedule) else sched
+    mv = [L for L in layers if L.weights is not None]
+    in_bits = max([L.src.type.bits for L in layers] + [1])
+    out_bits = max([L.dst.type.bits for L in layers] + [1])
+    w_bits = max([L.weight_type.bits for L in mv] + [1])
+    acc = max([L.acc_bits for L in mv] + [2])
+    nt = max([0 if L.thresholds is None else L.thresholds.shape[1] for L in layers] + [0])
+    t_bits = max([L.t_bits for L in layers] + [0])
+    P = parts_qloom_mvau(MW=2 * e.simd, MH=2 * e.pe, PE=e.pe, SIMD=e.simd, IN_BITS=in_bits, IN_SIGNED=1,
+                         W_BITS=w_bits, W_SIGNED=1, ACC_BITS=acc, NUM_THRESH=nt,
+                         OUT_BITS=min(out_bits, 32), family=family)
+    buffers = (("in_buf", e.in_buf_bytes, e.simd * in_bits), ("w_buf", e.w_buf_bytes, e.pe * e.simd * w_bits),
+               ("t_buf", e.t_buf_bytes, max(1, e.pe * nt * t_bits)), ("out_buf", e.out_buf_bytes, e.pe * out_bits))
+    for name, nbytes, width in buffers:
+        if name == "t_buf" and not nt:
+            continue
+        depth = max(2, -(-nbytes * 8 // width))
+        for half in range(2):
+            P.add_mem(Mem(f"{name}{half}", depth, width, style="block"), family)
+    r = result(P, family)
+    return {k: int(r.get(k, 0) + CONTROL.get(k, 0)) for k in ("LUT", "FF", "BRAM18", "URAM", "DSP")}
+
+
+POW2 = (1, 2, 4, 8, 16, 32, 64)
+BUF_KIB = (2, 8, 32, 128)
+
+
+def search(graph, board, clock_mhz: float, target_fps: float | None = None,
+           mem: Memory | None = None) -> tuple[Engine, dict]:
+    """The engine for ``graph`` on ``board``: over PE, SIMD (powers of two up to 64) and
+    buffer halves (2, 8, 32, 128 KiB; input and output buffers equal; the threshold buffer the
+    least that holds one block's thresholds) the configurations that fit the board's
+    budget; with ``target_fps`` the one of fewest LUTs (then BRAM18) that reaches it,
+    otherwise the fastest. Returns (engine, {"fps", "cycles", "resources"}). Raises
+    QloomError (with the fastest fitting FPS) when none reaches the target or none fits."""
+    from qloom.mo.layout import record_bytes
+
+    mem = mem or Memory.from_board(board, clock_mhz)
+    base = engine_layers(graph)
+    t_need = max([L.thresholds.shape[0] * record_bytes(L.thresholds.shape[1], L.t_bits)
+                  for L in base if L.thresholds is not None and L.weights is None] + [1])
+    best_fit, cands = None, []
+    for pe in POW2:
+        for simd in POW2:
+            t_fold = max([pe * record_bytes(L.thresholds.shape[1], L.t_bits) for L in base
+                          if L.thresholds is not None and L.weights is not None] + [1])
+            for kb_a in BUF_KIB:
+                for kb_w in BUF_KIB:
+                    t_buf = max(t_need, t_fold * max(1, (kb_w * 1024) // max(1, simd * pe)))
+                    e = Engine(pe, simd, kb_a * 1024, kb_w * 1024, min(t_buf, 1 << 20), kb_a * 1024)
+                    res = resources((e, base), board.family)
+                    if board.over(res):
+                        continue
+                    try:
+                        s = compile_schedule(base, e, image=False)
+                    except QloomError:
+                        continue
+                    cyc = cycles(s, mem)["cycles_per_frame"]
+                    fps = clock_mhz * 1e6 / cyc
+                    cands.append((e, fps, cyc, res))
+                    if best_fit is None or fps > best_fit[1]:
+                        best_fit = (e, fps, cyc, res)
+    if best_fit is None:
+        raise QloomError(f"no MO engine size fits {board.name} for this model (PE, SIMD 1..64, "
+                         "buffers 2..128 KiB)")
+    if target_fps:
+        ok = [c for c in cands if c[1] >= target_fps]
+        if not ok:
+            raise QloomError(f"the MO engine reaches at most {best_fit[1]:,.0f} FPS on {board.name} at "
+                             f"{clock_mhz:g} MHz (PE={best_fit[0].pe}, SIMD={best_fit[0].simd}); "
+                             f"--target-fps {target_fps:,.0f} is out of reach")
+        pick = min(ok, key=lambda c: (c[3]["LUT"], c[3]["BRAM18"], -c[1]))
+    else:
+        pick = best_fit
+    e, fps, cyc, res = pick
+    return e, {"fps": fps, "cycles_per_frame": cyc, "resources": res, "candidates": len(cands)}
