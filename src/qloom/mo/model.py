@@ -15,8 +15,9 @@ buffers a tile's transfers overlap the previous tile's computation, so a tile co
   plus ``latency_cycles`` per burst of ``burst_bytes``, where ``bytes_per_cycle`` is the
   board's DRAM bandwidth (``mem_bandwidth_gbps``) at the engine clock.
 
-A layer's first tile also waits for its own loads (its input is the previous layer's
-output, so nothing overlaps them): ``fill`` = those loads' memory cycles, added per layer.
+A layer's first tile waits for its own loads (its input is the previous layer's output,
+so nothing overlaps them): per layer ``fill`` = those loads' memory cycles, then the first
+tile costs max(compute, its store) and every later tile max(compute, memory).
 
 Resources: the engine's MVAU datapath is qloom_mvau's resource model
 (:func:`qloom.ops.mvau.parts_qloom_mvau`, its widest layer's bit widths and threshold
@@ -116,8 +117,9 @@ def cycles(sched: Schedule, mem: Memory) -> dict:
         comp = [tile_compute(d, e.pe, e.simd) for d in L.tiles]
         memc = [tile_memory(d, mem) for d in L.tiles]
         first = L.tiles[0]
-        fill = tile_memory(first, mem) - mem.cycles(first.out_bytes if first.flags & STORE_OUT else 0)
-        c = fill + sum(max(a, b) for a, b in zip(comp, memc))
+        store0 = mem.cycles(first.out_bytes if first.flags & STORE_OUT else 0)
+        fill = memc[0] - store0  # the first tile's loads: nothing to overlap them with
+        c = fill + max(comp[0], store0) + sum(max(a, b) for a, b in zip(comp[1:], memc[1:]))
         nbytes = sum(sum(tile_bytes(d)) for d in L.tiles)
         moved += nbytes
         layers.append({"name": L.name, "opcode": L.opcode, "tiles": len(L.tiles),
