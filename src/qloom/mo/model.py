@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qloom.errors import QloomError
 from qloom.mo.schedule import (LOAD_IN, LOAD_W, OPCODES, STORE_OUT, DESC_BYTES, Engine, Schedule,
@@ -136,10 +137,6 @@ def resources(sched: Schedule | tuple, family: str = "xc7") -> dict:
     """{LUT, FF, BRAM18, URAM, DSP} of the engine (module docstring): the MVAU datapath at the
     widest layer's widths, the buffers' two halves, and the CONTROL allowance. ``sched``: a
     Schedule or (Engine, engine layers)."""
-    from qloom.cost.parts import result
-    from qloom.cost.replay import Mem
-    from qloom.ops.mvau import parts_qloom_mvau
-
     e, layers = (sched.engine, sched.layers) if isinstance(sched, Schedule) else sched
     mv = [L for L in layers if L.weights is not None]
     in_bits = max([L.src.type.bits for L in layers] + [1])
@@ -148,19 +145,38 @@ def resources(sched: Schedule | tuple, family: str = "xc7") -> dict:
     acc = max([L.acc_bits for L in mv] + [2])
     nt = max([0 if L.thresholds is None else L.thresholds.shape[1] for L in layers] + [0])
     t_bits = max([L.t_bits for L in layers] + [0])
-    P = parts_qloom_mvau(MW=2 * e.simd, MH=2 * e.pe, PE=e.pe, SIMD=e.simd, IN_BITS=in_bits, IN_SIGNED=1,
-                         W_BITS=w_bits, W_SIGNED=1, ACC_BITS=acc, NUM_THRESH=nt,
-                         OUT_BITS=min(out_bits, 32), family=family)
+    r = dict(_datapath(e.pe, e.simd, in_bits, w_bits, acc, nt, min(out_bits, 32), family))
     buffers = (("in_buf", e.in_buf_bytes, e.simd * in_bits), ("w_buf", e.w_buf_bytes, e.pe * e.simd * w_bits),
                ("t_buf", e.t_buf_bytes, max(1, e.pe * nt * t_bits)), ("out_buf", e.out_buf_bytes, e.pe * out_bits))
     for name, nbytes, width in buffers:
         if name == "t_buf" and not nt:
             continue
         depth = max(2, -(-nbytes * 8 // width))
-        for half in range(2):
-            P.add_mem(Mem(f"{name}{half}", depth, width, style="block"), family)
-    r = result(P, family)
+        for k, v in _buffer(depth, width, family).items():
+            r[k] = r.get(k, 0) + 2 * v  # two halves
     return {k: int(r.get(k, 0) + CONTROL.get(k, 0)) for k in ("LUT", "FF", "BRAM18", "URAM", "DSP")}
+
+
+@lru_cache(maxsize=4096)
+def _datapath(pe, simd, in_bits, w_bits, acc, nt, out_bits, family) -> tuple:
+    from qloom.cost.parts import result
+    from qloom.ops.mvau import parts_qloom_mvau
+
+    P = parts_qloom_mvau(MW=2 * simd, MH=2 * pe, PE=pe, SIMD=simd, IN_BITS=in_bits, IN_SIGNED=1,
+                         W_BITS=w_bits, W_SIGNED=1, ACC_BITS=acc, NUM_THRESH=nt, OUT_BITS=out_bits,
+                         family=family)
+    return tuple(result(P, family).items())
+
+
+@lru_cache(maxsize=4096)
+def _buffer(depth: int, width: int, family: str) -> dict:
+    """One buffer half: a RAM of depth x width bits as Yosys maps it (block RAM preferred)."""
+    from qloom.cost.parts import Parts, result
+    from qloom.cost.replay import Mem
+
+    P = Parts("mo_buffer")
+    P.add_mem(Mem("buffer", depth, width, style="block"), family)
+    return result(P, family)
 
 
 POW2 = (1, 2, 4, 8, 16, 32, 64)

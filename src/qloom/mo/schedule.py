@@ -380,13 +380,12 @@ def _tile_layer(L: Layer, e: Engine) -> None:
                              f"bytes) must fit the MO engine's buffers ({e.in_buf_bytes:,} and "
                              f"{e.out_buf_bytes:,} bytes)")
     else:
-        rows = 0
-        for r in range(1, oh + 1):
-            span = max(_in_rows(L, y, min(oh, y + r))[1] - _in_rows(L, y, min(oh, y + r))[0]
-                       for y in range(0, oh, r))
-            if span * L.src.row_bytes > e.in_buf_bytes or r * L.dst.row_bytes > e.out_buf_bytes:
-                break
-            rows = r
+        # r output rows reach at most (r - 1) * S_H + K_H input rows (fewer at the pads)
+        kh, sh = L.kernel[0], L.stride[0]
+        r_in = (e.in_buf_bytes // max(1, L.src.row_bytes) - kh) // sh + 1
+        if e.in_buf_bytes >= L.src.bytes:
+            r_in = oh
+        rows = max(0, min(oh, r_in, e.out_buf_bytes // max(1, L.dst.row_bytes)))
         if rows == 0:
             lo, hi = _in_rows(L, 0, 1)
             raise QloomError(f"layer {L.name}: one output row needs {(hi - lo) * L.src.row_bytes:,} input "
