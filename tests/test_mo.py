@@ -174,3 +174,69 @@ def test_search_meets_target_and_fits(tmp_path):
     assert 100e6 / cycles(s, Memory.from_board(board, 100.0))["cycles_per_frame"] == pytest.approx(info["fps"])
     with pytest.raises(qloom.QloomError, match="reaches at most"):
         search(g, board, 100.0, target_fps=best["fps"] * 10)
+
+
+@pytest.mark.parametrize("which", ["digits_w4a4", "jet_w6a6", "finn_bipolar"])
+def test_small_models_equal_df_emulator(tmp_path, which):
+    """Padded convolutions and pools (digits), a signed INT8 input MLP (jet), bipolar inputs,
+    outputs and weights (a FINN-streamlined MLP: XNOR layers)."""
+    from qloom.models import model_path
+
+    path = ob.finn_streamlined_mlp(tmp_path / "f.onnx") if which == "finn_bipolar" else model_path(which)
+    g = qloom.compile_model(path)
+    x = np.random.default_rng(1).uniform(-1, 1, (4,) + tuple(g.host_input.onnx_shape)).astype(np.float32)
+    _equal_to_df(g, Engine(pe=3, simd=5, in_buf_bytes=256, w_buf_bytes=1024, t_buf_bytes=4096,
+                           out_buf_bytes=128), x)
+
+
+def test_cli_build_arch_mo_and_auto(tmp_path, digits_model, capsys):
+    """``qloom build --arch mo`` writes the schedule and the DRAM image, which the engine
+    emulator runs to the DF emulator's outputs; ``--arch auto`` takes DF when it fits the
+    board and MO when it does not; ``qloom roofline --build`` places both."""
+    import json
+
+    from qloom.boards import get_board
+    from qloom.cli import main
+    from qloom.data import digits_split
+    from qloom.mo.engine import emulate_mo
+
+    out = tmp_path / "mo"
+    assert main(["build", str(digits_model), "-o", str(out), "--arch", "mo"]) == 0
+    assert "MO engine" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["build.json", "estimates.json", "mo", "model.onnx"]
+    est = json.loads((out / "estimates.json").read_text())
+    meta = json.loads((out / "build.json").read_text())
+    sched = json.loads((out / "mo" / "schedule.json").read_text())
+    assert est["arch"] == meta["arch"] == "mo" and sched["engine"] == meta["engine"]
+    assert not get_board("pynq-z1").over(est["total"])
+    assert est["fps"] == pytest.approx(100e6 / est["cycles_per_frame"])
+    g = qloom.compile_model(digits_model)
+    x = digits_split()[2][:16]
+    image = (out / "mo" / "image.bin").read_bytes()
+    assert np.array_equal(emulate_mo(g, image, x), qloom.emulate(g, x))
+    # auto: DF fits pynq-z1 (a DF build folder), MO on a board with too few LUTs for DF
+    assert main(["build", str(digits_model), "-o", str(tmp_path / "auto_df"), "--arch", "auto"]) == 0
+    assert (tmp_path / "auto_df" / "rtl").is_dir()
+    assert "arch" not in json.loads((tmp_path / "auto_df" / "build.json").read_text())
+    (tmp_path / "b.json").write_text(json.dumps(dict(json.loads(_board_text("pynq-z1")), name="lut6k",
+                                                      LUT=6000)))
+    capsys.readouterr()
+    assert main(["build", str(digits_model), "-o", str(tmp_path / "auto_mo"), "--arch", "auto",
+                 "--board", str(tmp_path / "b.json")]) == 0
+    assert "--arch auto: the DF build does not fit lut6k (LUT" in capsys.readouterr().out
+    est2 = json.loads((tmp_path / "auto_mo" / "estimates.json").read_text())
+    assert est2["arch"] == "mo" and est2["total"]["LUT"] <= 6000
+    # the roofline places both builds: the MO build moves its weights, so its intensity is lower
+    assert main(["roofline", str(digits_model), "-o", str(tmp_path / "roof"), "--build", str(out),
+                 "--build", str(tmp_path / "auto_df")]) == 0
+    placed = json.loads((tmp_path / "roof.json").read_text())["builds"]
+    assert [p["arch"] for p in placed] == ["mo", "df"]
+    assert placed[0]["intensity_ops_per_byte"] < placed[1]["intensity_ops_per_byte"]
+    assert placed[0]["intensity_ops_per_byte"] == pytest.approx(
+        2 * sum(op.macs for op in g.nodes) / est["bytes_per_frame"])
+
+
+def _board_text(name):
+    from qloom.boards import _dirs
+
+    return (_dirs()[0] / f"{name}.json").read_text()

@@ -119,9 +119,10 @@ def _cmd_build(args) -> int:
     r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz,
               board=args.board, target_fps=args.target_fps, objective=args.objective,
               target_latency=args.target_latency, input_type=args.input_type,
-              allow_overbudget=args.allow_overbudget)
+              allow_overbudget=args.allow_overbudget, arch=args.arch)
     print(f"{r['note']}")
-    print(f"built {r['out']} in {r['seconds']:.2f} s: {r['stages']} stages, estimated "
+    what = f"MO engine, {r['stages']} engine layers" if r.get("arch") == "mo" else f"{r['stages']} stages"
+    print(f"built {r['out']} in {r['seconds']:.2f} s: {what}, estimated "
           f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {r['clock_mhz']:g} MHz")
     return 0
 
@@ -271,7 +272,7 @@ def _cmd_roofline(args) -> int:
     from qloom.plots import roofline
 
     graph, board, clock, prefix = _graph_board(args)
-    r = roofline(graph, board, clock, prefix)
+    r = roofline(graph, board, clock, prefix, builds=args.build or ())
     print(f"roofline -> {r['png']}, {r['json']}; DF intensity {r['df']['intensity_ops_per_byte']:,.0f} op/B "
           f"(attainable {r['df']['attainable_fps']:,.0f} FPS), MO {r['mo']['intensity_ops_per_byte']:,.1f} op/B "
           f"({r['mo']['attainable_fps']:,.0f} FPS)")
@@ -319,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the build even when its estimate exceeds the board's budget "
                         "(the note says by how much); without it such a build exits 2 with "
                         "the best fitting FPS")
+    b.add_argument("--arch", default="df", choices=["df", "mo", "auto"],
+                   help="df: dataflow, an engine per layer, weights on chip (default); mo: FINN-R's "
+                        "memory-optimized engine, weights and feature maps in DRAM (OUT/mo: "
+                        "schedule and DRAM image); auto: DF when it fits the board, else MO")
     b.set_defaults(fn=_cmd_build)
     r = sub.add_parser("rtlsim", help="Verilator simulation of a built accelerator")
     r.add_argument("out_dir", metavar="OUT")
@@ -357,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
         x.add_argument("--clock-mhz", type=float)
         x.add_argument("-o", "--output", help="output prefix (.png and .json are written)")
         x.add_argument("--input-type", metavar="T", help=INPUT_TYPE_HELP)
+        if name == "roofline":
+            x.add_argument("--build", action="append", metavar="OUT",
+                           help="place this build (DF or --arch mo) by its estimates (repeatable)")
         x.set_defaults(fn=fn)
     bo = sub.add_parser("boards", help="list the known FPGA boards and their budgets")
     bo.set_defaults(fn=_cmd_boards)

@@ -51,7 +51,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
           clock_mhz: float | None = None, fifo_depths: dict | None = None, board: str = "pynq-z1",
           target_fps: float | None = None, objective: str = "balanced",
           target_latency: float | None = None, input_type: str | None = None,
-          allow_overbudget: bool = False) -> dict:
+          allow_overbudget: bool = False, arch: str = "df") -> dict:
     """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary.
 
     Folding: ``folding_path`` (a folding.json) overrides; else ``target_fps`` chooses the
@@ -70,6 +70,10 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     FIFOs between layers included, as ``estimates.json`` counts them) or raises QloomError
     with the best fitting FPS; ``allow_overbudget=True`` writes it anyway, and the summary's
     ``over_budget`` ({resource: [use, budget]}) and note say by how much it is over.
+
+    ``arch``: "df" (this dataflow build, the default), "mo" (FINN-R's memory-optimized
+    engine: :func:`qloom.mo.build.build_mo`) or "auto" (DF when it fits ``board`` and
+    reaches ``target_fps``, MO otherwise).
     """
     from qloom.boards import format_over, get_board
     from qloom.dse import default_folding, graph_cycles, load_folding
@@ -84,13 +88,23 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     check_positive("target_latency", target_latency, "cycles")
     brd = get_board(board)
     clock_mhz = float(clock_mhz or brd.clock_mhz)
+    if arch not in ARCHES:
+        raise QloomError(f"--arch must be one of {', '.join(ARCHES)}, got {arch!r}")
     graph = lower_model(model, input_type=input_type)
+    if arch == "mo":
+        return _build_mo(graph, model, out, brd, clock_mhz, target_fps, input_type, "--arch mo")
     if folding_path:
         folding = load_folding(folding_path, graph)
         why = f"folding from {folding_path}"
     elif target_fps:
-        folding, _, _ = search(graph, brd, float(target_fps), clock_mhz, objective=objective,
-                               target_latency=target_latency, allow_overbudget=allow_overbudget)
+        try:
+            folding, _, _ = search(graph, brd, float(target_fps), clock_mhz, objective=objective,
+                                   target_latency=target_latency, allow_overbudget=allow_overbudget)
+        except QloomError as e:
+            if arch != "auto":
+                raise
+            return _build_mo(graph, model, out, brd, clock_mhz, target_fps, input_type,
+                             f"--arch auto: no DF folding ({e})")
         how = ("fewest scarcity-weighted resources per layer" if objective == "balanced" else
                f"fewest {objective} that fit the board")
         lat = f" and {target_latency:,.0f} cycles latency" if target_latency else ""
@@ -103,6 +117,9 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     plan = plan_top(graph, folding, fifo_depths)
     est = estimates(graph, folding, plan, brd, clock_mhz)
     over = brd.over(est["total"])
+    if over and arch == "auto":
+        return _build_mo(graph, model, out, brd, clock_mhz, target_fps, input_type,
+                         f"--arch auto: the DF build does not fit {brd.name} ({format_over(over)})")
     if over and not allow_overbudget:
         best = best_fitting_fps(graph, brd, clock_mhz)
         hint = (f"the fastest folding that fits is {best[0]:,.0f} FPS at {clock_mhz:g} MHz "
@@ -147,6 +164,15 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
             "clock_mhz": clock_mhz, "estimates": est,
             "fps": clock_mhz * 1e6 / ii, "seconds": time.perf_counter() - t0,
             "stages": len(plan.stages), "over_budget": {r: list(v) for r, v in over.items()}}
+
+
+ARCHES = ("df", "mo", "auto")  # --arch: dataflow, memory-optimized, DF when it fits
+
+
+def _build_mo(graph, model, out, brd, clock_mhz, target_fps, input_type, note) -> dict:
+    from qloom.mo.build import build_mo
+
+    return build_mo(graph, model, out, brd, clock_mhz, target_fps, input_type, note)
 
 
 def estimates(graph: HWGraph, folding: dict, plan, board, clock_mhz: float) -> dict:
@@ -239,6 +265,9 @@ def _load_out(out: Path):
     if not (out / "build.json").is_file():
         raise QloomError(f"{out}: not a qloom build folder (no build.json); run qloom build first")
     meta = json.loads((out / "build.json").read_text())
+    if meta.get("arch") == "mo":
+        raise QloomError(f"{out}: an MO build (--arch mo) has no RTL yet; its DRAM image is "
+                         "OUT/mo/image.bin (qloom.mo.engine emulates it)")
     folding = json.loads((out / "folding.json").read_text())
     graph = lower_model(out / "model.onnx", input_type=meta.get("input_type"))
     return graph, folding, meta

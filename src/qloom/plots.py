@@ -81,9 +81,28 @@ def model_intensity(graph) -> dict:
             "lut_per_op": lut / max(1, sum(op.macs for op in mac_ops))}
 
 
-def roofline(graph, board, clock_mhz: float, prefix: Path) -> dict:
+def build_point(out_dir, graph) -> dict:
+    """Where a build lands on the roofline, from its ``estimates.json``: achieved ops/s =
+    FPS x ops per frame; intensity = ops / off-chip bytes per frame (an MO build's
+    ``bytes_per_frame`` from its schedule, a DF build's input and output streams)."""
+    from qloom.errors import QloomError
+
+    path = Path(out_dir) / "estimates.json"
+    try:
+        est = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise QloomError(f"{path}: not a qloom build's estimates ({e}); run qloom build first") from None
+    m = model_intensity(graph)
+    arch = est.get("arch", "df")
+    nbytes = est["bytes_per_frame"] if arch == "mo" else m["bytes_df"]
+    return {"build": str(out_dir), "arch": arch, "fps": est["fps"], "LUT": est["total"]["LUT"],
+            "intensity_ops_per_byte": m["ops"] / nbytes, "achieved_ops_per_s": est["fps"] * m["ops"]}
+
+
+def roofline(graph, board, clock_mhz: float, prefix: Path, builds=()) -> dict:
     """FINN-R's roofline: compute roofs per precision (LUT-bound ops/s) and the memory
-    roof (bandwidth x intensity), with the model's DF and MO operating points."""
+    roof (bandwidth x intensity), with the model's DF and MO operating points, and the
+    builds ``builds`` (OUT folders) where their estimates place them (:func:`build_point`)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -113,6 +132,11 @@ def roofline(graph, board, clock_mhz: float, prefix: Path) -> dict:
                      "attainable_fps": y / m["ops"]}
         ax.scatter([x], [y], zorder=5, s=40, marker="o" if kind == "df" else "s",
                    label=f"{kind.upper()}: {x:,.0f} op/B, {y / m['ops']:,.0f} FPS")
+    placed = [build_point(b, graph) for b in builds]
+    for p in placed:
+        ax.scatter([p["intensity_ops_per_byte"]], [p["achieved_ops_per_s"]], zorder=6, s=60, marker="*",
+                   label=f"build {Path(p['build']).name} ({p['arch'].upper()}): {p['fps']:,.0f} FPS, "
+                         f"{p['LUT']:,} LUT")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("operational intensity (ops / off-chip byte)")
@@ -125,6 +149,6 @@ def roofline(graph, board, clock_mhz: float, prefix: Path) -> dict:
     _savefig(fig, png)
     plt.close(fig)
     out = {"board": board.name, "clock_mhz": clock_mhz, "model": m, "roofs_ops_per_s": roofs,
-           "points": pts, "lut_per_op_source": "FINN-R cost model (ANCHORS.md)"}
+           "points": pts, "builds": placed, "lut_per_op_source": "FINN-R cost model (ANCHORS.md)"}
     _atomic_write(js, json.dumps(out, indent=1))
-    return {"png": str(png), "json": str(js), **pts}
+    return {"png": str(png), "json": str(js), **pts, "builds": placed}

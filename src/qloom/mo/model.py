@@ -170,12 +170,12 @@ def _datapath(pe, simd, in_bits, w_bits, acc, nt, out_bits, family) -> tuple:
 
 @lru_cache(maxsize=4096)
 def _buffer(depth: int, width: int, family: str) -> dict:
-    """One buffer half: a RAM of depth x width bits as Yosys maps it (block RAM preferred)."""
+    """One buffer half: a RAM of depth x width bits as Yosys maps it (block or LUT RAM)."""
     from qloom.cost.parts import Parts, result
     from qloom.cost.replay import Mem
 
     P = Parts("mo_buffer")
-    P.add_mem(Mem("buffer", depth, width, style="block"), family)
+    P.add_mem(Mem("buffer", depth, width), family)
     return result(P, family)
 
 
