@@ -88,6 +88,8 @@ def _files(d, digits_model):
     _mutants(d, digits_model)
     (d / "small.json").write_text(json.dumps(dict(pynq, name="small", LUT=3000)))
     build(digits_model, d / "built")
+    branching_mlp(d / "branch.onnx")  # issue 12: the MO engine runs chains
+    build(digits_model, d / "built_mo", arch="mo")
     return {"model": digits_model}
 
 
@@ -319,6 +321,21 @@ CATALOGUE = {
     "roofline_no_bandwidth": (["roofline", "{model}", "--board", "{d}/nobw.json", "-o", "{d}/roof"],
                               r"board nobw has no mem_bandwidth_gbps \(off-chip memory bandwidth, GB/s\), "
                               r"which the roofline's memory roof needs; add it to the board file"),
+    # issue 12: the memory-optimized (MO) architecture
+    "mo_no_bandwidth": (["build", "{model}", "-o", "{d}/out", "--arch", "mo", "--board", "{d}/nobw.json"],
+                        r"board nobw has no mem_bandwidth_gbps \(off-chip memory bandwidth, GB/s\), "
+                        r"which the MO architecture needs; add it to the board file"),
+    "mo_branching": (["build", "{d}/branch.onnx", "-o", "{d}/out", "--arch", "mo"],
+                     r"layer AddStreams_0: the MO engine runs chains only; this graph branches "
+                     r"\(inputs \['MVAU_0', 'DuplicateStreams_0'\]\); build it with --arch df"),
+    "mo_depthwise": (["build", "{d}/depthwise.onnx", "-o", "{d}/out", "--arch", "mo"],
+                     r"layer SWG_0: the MO engine's window generator feeds its MVAU only, not VVAU"),
+    "mo_target_out_of_reach": (["build", "{model}", "-o", "{d}/out", "--arch", "mo", "--target-fps", "1e9"],
+                               r"the MO engine reaches at most [\d,]+ FPS on pynq-z1 at 100 MHz "
+                               r"\(PE=\d+, SIMD=\d+\); --target-fps 1,000,000,000 is out of reach"),
+    "rtlsim_mo_build": (["rtlsim", "{d}/built_mo", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
+                        r"{d}/built_mo: an MO build \(--arch mo\) has no RTL yet; its DRAM image is "
+                        r"OUT/mo/image.bin \(qloom.mo.engine emulates it\)"),
 }
 
 
