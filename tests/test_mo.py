@@ -240,3 +240,28 @@ def _board_text(name):
     from qloom.boards import _dirs
 
     return (_dirs()[0] / f"{name}.json").read_text()
+
+
+@pytest.mark.slow
+def test_auto_builds_mo_when_weights_do_not_fit_on_chip(tmp_path):
+    """A chain CNN of 1.5M 4-bit weights (about 6 Mbit: more than PYNQ-Z1's 280 BRAM18)
+    does not fit DF; ``--arch auto`` builds it into MO, within the board's budget, and the
+    written DRAM image runs to the DF emulator's outputs."""
+    import json
+
+    from qloom.boards import get_board
+    from qloom.flow import build
+    from qloom.mo.engine import emulate_mo
+
+    path = ob.small_cnn(tmp_path / "big.onnx", hw=16, c1=256, c2=512, classes=10)
+    g = qloom.compile_model(path)
+    w_bits = sum(op.weight_count * op.weight_type.bits for op in g.nodes if op.weight_count)
+    board = get_board("pynq-z1")
+    assert w_bits > board.BRAM18 * 18432
+    r = build(path, tmp_path / "out", arch="auto")
+    assert r["arch"] == "mo" and "the DF build does not fit pynq-z1" in r["note"]
+    est = json.loads((tmp_path / "out" / "estimates.json").read_text())
+    assert not board.over(est["total"])
+    x = np.random.default_rng(0).uniform(0, 1, (2, 3, 16, 16)).astype(np.float32)
+    image = (tmp_path / "out" / "mo" / "image.bin").read_bytes()
+    assert np.array_equal(emulate_mo(g, image, x), qloom.emulate(g, x))

@@ -1,0 +1,82 @@
+// Verilator testbench of qloom_mo_engine with an AXI4 memory model: DRAM as a byte array;
+// a read burst's first beat LAT cycles after its AR handshake, then one beat every GAP
+// cycles (4 bytes / GAP cycles of bandwidth); writes accepted one beat every GAP cycles, the
+// B response LAT cycles after the last beat. Usage: tb DRAM_IN DRAM_OUT LAT GAP DESC_ADDR
+// [MAX_CYCLES]; prints "cycles N" (start to done) and writes the final DRAM.
+#include "Vqloom_mo_engine.h"
+#include "verilated.h"
+#include <cstdio>
+#include <cstdlib>
+#include <cstdint>
+#include <vector>
+
+int main(int argc, char** argv) {
+    if (argc < 6) { fprintf(stderr, "usage: tb DRAM_IN DRAM_OUT LAT GAP DESC_ADDR [MAX]\n"); return 2; }
+    FILE* f = fopen(argv[1], "rb");
+    if (!f) { perror(argv[1]); return 2; }
+    std::vector<uint8_t> mem;
+    int ch;
+    while ((ch = fgetc(f)) != EOF) mem.push_back((uint8_t)ch);
+    fclose(f);
+    long lat = atol(argv[3]), gap = atol(argv[4]);
+    uint32_t desc = (uint32_t)strtoul(argv[5], 0, 0);
+    long max_cycles = argc > 6 ? atol(argv[6]) : 100000000L;
+    Verilated::commandArgs(argc, argv);
+    Vqloom_mo_engine* t = new Vqloom_mo_engine;
+    t->ap_clk = 0; t->ap_rst_n = 0; t->start = 0; t->desc_addr = desc;
+    t->m_axi_arready = 1; t->m_axi_rvalid = 0; t->m_axi_awready = 1; t->m_axi_wready = 0; t->m_axi_bvalid = 0;
+    auto tick = [&]() { t->ap_clk = 0; t->eval(); t->ap_clk = 1; t->eval(); };
+    for (int i = 0; i < 4; i++) tick();
+    t->ap_rst_n = 1;
+    // read channel state
+    bool rd = false; uint32_t raddr = 0; int rleft = 0; long rnext = 0;
+    // write channel state
+    bool wr = false; uint32_t waddr = 0; int wleft = 0; long wnext = 0; long bat = -1;
+    long cyc = 0;
+    t->start = 1;
+    while (!t->done && !t->error && cyc < max_cycles) {
+        // drive the slave outputs for this cycle from the state
+        t->m_axi_arready = !rd;
+        t->m_axi_rvalid = rd && rleft > 0 && cyc >= rnext;
+        if (t->m_axi_rvalid) {
+            uint32_t v = 0;
+            for (int b = 0; b < 4; b++) v |= (uint32_t)(raddr + b < mem.size() ? mem[raddr + b] : 0) << (8 * b);
+            t->m_axi_rdata = v; t->m_axi_rlast = rleft == 1;
+        }
+        t->m_axi_awready = !wr && bat < 0;
+        t->m_axi_wready = wr && wleft > 0 && cyc >= wnext;
+        t->m_axi_bvalid = bat >= 0 && cyc >= bat;
+        t->ap_clk = 0; t->eval();
+        // sample the master's handshakes (before the edge)
+        bool ar = t->m_axi_arvalid && t->m_axi_arready;
+        uint32_t ara = t->m_axi_araddr; int arl = t->m_axi_arlen;
+        bool r = t->m_axi_rvalid && t->m_axi_rready;
+        bool aw = t->m_axi_awvalid && t->m_axi_awready;
+        uint32_t awa = t->m_axi_awaddr; int awl = t->m_axi_awlen;
+        bool w = t->m_axi_wvalid && t->m_axi_wready;
+        uint32_t wd = t->m_axi_wdata; int ws = t->m_axi_wstrb;
+        bool bh = t->m_axi_bvalid && t->m_axi_bready;
+        t->ap_clk = 1; t->eval();
+        if (r) { raddr += 4; rleft--; rnext = cyc + gap; if (rleft == 0) rd = false; }
+        if (ar) { rd = true; raddr = ara; rleft = arl + 1; rnext = cyc + lat; }
+        if (w) {
+            for (int b = 0; b < 4; b++)
+                if ((ws >> b) & 1) { if (waddr + b >= mem.size()) { fprintf(stderr, "write past DRAM\n"); return 3; }
+                                     mem[waddr + b] = (wd >> (8 * b)) & 0xff; }
+            waddr += 4; wleft--; wnext = cyc + gap;
+            if (wleft == 0) { wr = false; bat = cyc + lat; }
+        }
+        if (aw) { wr = true; waddr = awa; wleft = awl + 1; wnext = cyc + 1; }
+        if (bh) bat = -1;
+        t->start = 0;
+        cyc++;
+    }
+    if (t->error) { fprintf(stderr, "engine error (unsupported descriptor)\n"); return 4; }
+    if (!t->done) { fprintf(stderr, "timeout after %ld cycles\n", cyc); return 5; }
+    f = fopen(argv[2], "wb");
+    fwrite(mem.data(), 1, mem.size(), f);
+    fclose(f);
+    printf("cycles %ld\n", cyc);
+    delete t;
+    return 0;
+}
