@@ -232,3 +232,20 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
         pick = best_fit
     e, fps, cyc, res = pick
     return e, {"fps": fps, "cycles_per_frame": cyc, "resources": res, "candidates": len(cands)}
+
+
+def serial_cycles(sched: Schedule, mem: Memory) -> float:
+    """Cycles per frame of the first RTL engine slice (``mo/verilog/qloom_mo_engine.v``:
+    PE = SIMD = 1, phases one after another, no double buffering): per descriptor its
+    transfers (:func:`tile_memory`) plus ``rows * (MW + NT + 1)`` compute cycles (one MAC
+    per cycle, one threshold compare per cycle, one cycle to write the output field), and
+    the END descriptor's fetch. Raises QloomError for a schedule that engine cannot run."""
+    if (sched.engine.pe, sched.engine.simd) != (1, 1):
+        raise QloomError("the RTL MO engine runs PE = SIMD = 1 schedules only (this is its first slice)")
+    total = mem.cycles(DESC_BYTES)
+    for d in sched.descs[:-1]:
+        if _OPS[d.opcode] != "MVAU":
+            raise QloomError(f"the RTL MO engine has no {_OPS[d.opcode]} unit yet")
+        rows = min(d.nfs, d.mh - d.nf0)
+        total += tile_memory(d, mem) + rows * (d.mw + d.nt + 1)
+    return total

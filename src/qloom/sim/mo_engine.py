@@ -1,0 +1,88 @@
+"""Verilator simulation of the MO engine (``qloom/mo/verilog/qloom_mo_engine.v``) with an
+AXI4 memory model (``tb_mo.cpp``: DRAM as a byte array; a read burst's first beat
+``latency`` cycles after its address, then one 32-bit beat every ``gap`` cycles; writes at
+the same rate, the response ``latency`` cycles after the last beat).
+
+:func:`rtlsim_mo` runs frames of a compiled schedule's DRAM image: the host writes the
+input tensor (qloom.mo.layout records) at the header's ``in_addr``, the engine runs the
+descriptors until END, the host reads the output tensor. Builds are cached under
+:func:`qloom.sim.verilator.cache_dir`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from qloom.errors import QloomError
+from qloom.mo.engine import descriptors, header
+from qloom.mo.layout import pack, unpack
+from qloom.sim.verilator import cache_dir, verilator_env
+from qloom.tools import run_tool
+
+SOURCES = ("qloom_mo_engine.v", "tb_mo.cpp")
+
+
+def _src_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "mo" / "verilog"
+
+
+def build_engine() -> Path:
+    """The testbench binary (built once per source contents; cached)."""
+    h = hashlib.sha256()
+    for s in SOURCES:
+        h.update((_src_dir() / s).read_bytes())
+    dst = cache_dir() / f"qloom_mo_engine-{h.hexdigest()[:16]}"
+    exe = dst / "obj_dir" / "tb"
+    if exe.is_file():
+        return exe
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".mo_engine-", dir=dst.parent))
+    try:
+        for s in SOURCES:
+            shutil.copy(_src_dir() / s, tmp / s)
+        run_tool("verilator", ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "-Wno-WIDTH",
+                               "-Wno-BLKSEQ", "--top-module", "qloom_mo_engine", *SOURCES, "-o", "tb"],
+                 cwd=tmp, env=verilator_env(), what="qloom_mo_engine", log="build.log")
+        try:
+            os.rename(tmp, dst)
+        except OSError:  # built meanwhile by another process
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return exe
+
+
+def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1) -> tuple[np.ndarray, list[int]]:
+    """Frames ``q`` (N, ...) of integer input streams through the engine: returns (the
+    output tensors' elements (N, elems) int64, the cycles of each frame from start to
+    done). ``latency`` cycles to a burst's first beat, ``gap`` cycles per 32-bit beat."""
+    exe = build_engine()
+    head = header(image)
+    last = descriptors(image)[-2]
+    fmt = head["in_fmt"]
+    outs, cycles = [], []
+    with tempfile.TemporaryDirectory(prefix="qloom-mo-") as d:
+        for frame in np.asarray(q):
+            dram = bytearray(head["dram_bytes"])
+            dram[:len(image)] = image
+            data = pack(np.asarray(frame, dtype=np.int64).reshape(head["in_h"] * head["in_w"], head["in_c"]),
+                        fmt & 0xFF, bipolar=bool(fmt >> 9 & 1))
+            dram[head["in_addr"]:head["in_addr"] + len(data)] = data
+            (Path(d) / "in.bin").write_bytes(dram)
+            r = run_tool(str(exe), ["in.bin", "out.bin", str(int(latency)), str(int(gap)), str(head["desc_addr"])],
+                         cwd=d, what="qloom_mo_engine simulation", check=False)
+            if r.returncode != 0:
+                raise QloomError(f"qloom_mo_engine simulation failed (exit {r.returncode}): "
+                                 f"{r.output.strip()[-200:]}")
+            cycles.append(int(r.output.split("cycles ")[-1].split()[0]))
+            out = (Path(d) / "out.bin").read_bytes()
+            raw = out[head["out_addr"]:head["out_addr"] + head["out_bytes"]]
+            outs.append(unpack(raw, last.oh * last.ow, last.oc, last.bits >> 16 & 0xFF,
+                               bool(last.flags & 512), bool(last.flags & 1024)).reshape(-1))
+    return np.stack(outs), cycles

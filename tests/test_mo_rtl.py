@@ -1,0 +1,39 @@
+"""The MO engine's RTL (first slice: qloom_mo_engine, PE = SIMD = 1, fully-connected layers)
+in Verilator with an AXI4 memory model: the DRAM it leaves equals the MO emulator's (and so
+the DF emulator's) outputs, and its cycles match the serial cycle model within 10 % at two
+bandwidth/latency settings."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qloom
+from qloom.emulate import run_stream
+from qloom.mo.model import Memory, serial_cycles
+from qloom.mo.schedule import Engine, compile_schedule
+from qloom.sim.mo_engine import rtlsim_mo
+
+import onnx_builders as ob
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("which", ["jet_w6a6", "finn_bipolar"])
+def test_rtl_engine_equals_emulator_and_cycle_model(tmp_path, which):
+    """jet_w6a6: INT8 input, 6-bit weights, 63 thresholds per channel, an INT16 accumulator
+    output; the FINN-streamlined MLP: bipolar inputs, weights and outputs (XNOR). A small
+    weight buffer splits layers into several weight blocks."""
+    from qloom.models import model_path
+
+    path = ob.finn_streamlined_mlp(tmp_path / "f.onnx") if which == "finn_bipolar" else model_path(which)
+    g = qloom.compile_model(path)
+    s = compile_schedule(g, Engine(pe=1, simd=1, in_buf_bytes=4096, w_buf_bytes=256, t_buf_bytes=4096,
+                                   out_buf_bytes=4096))
+    assert any(L.nf > L.nfb for L in s.layers)
+    x = np.random.default_rng(3).uniform(-1, 1, (2,) + tuple(g.host_input.onnx_shape)).astype(np.float32)
+    q = g.host_input(x)
+    ref = run_stream(g, q).reshape(len(q), -1)
+    for latency, gap in ((20, 1), (60, 4)):
+        y, cycles = rtlsim_mo(s.image, q, latency, gap)
+        assert np.array_equal(y, ref)
+        model = serial_cycles(s, Memory(4 / gap, latency, 1024))
+        assert all(abs(c - model) <= 0.10 * model for c in cycles), (cycles, model)
