@@ -1,4 +1,4 @@
-"""The MO engine's RTL (first slice: qloom_mo_engine, PE = SIMD = 1, fully-connected layers)
+"""The MO engine's RTL (first slice: qloom_mo_engine, PE = SIMD = 1, MVAU with windows, pools)
 in Verilator with an AXI4 memory model: the DRAM it leaves equals the MO emulator's (and so
 the DF emulator's) outputs, and its cycles match the serial cycle model within 10 % at two
 bandwidth/latency settings."""
@@ -17,18 +17,22 @@ import onnx_builders as ob
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("which", ["jet_w6a6", "finn_bipolar"])
+@pytest.mark.slow  # the first Verilator build of the engine takes about 90 s (cached after)
+@pytest.mark.parametrize("which", ["jet_w6a6", "finn_bipolar", "small_cnn", "digits_w4a4"])
 def test_rtl_engine_equals_emulator_and_cycle_model(tmp_path, which):
     """jet_w6a6: INT8 input, 6-bit weights, 63 thresholds per channel, an INT16 accumulator
-    output; the FINN-streamlined MLP: bipolar inputs, weights and outputs (XNOR). A small
-    weight buffer splits layers into several weight blocks."""
+    output; the FINN-streamlined MLP: bipolar inputs, weights and outputs (XNOR); a random
+    CNN (3x3 convolutions with padding, BN, max-pool, dense) and the digits CNN (padded
+    convolutions, two max-pools). Small buffers split layers into several row tiles and
+    weight blocks."""
     from qloom.models import model_path
 
-    path = ob.finn_streamlined_mlp(tmp_path / "f.onnx") if which == "finn_bipolar" else model_path(which)
+    path = {"finn_bipolar": lambda: ob.finn_streamlined_mlp(tmp_path / "f.onnx"),
+            "small_cnn": lambda: ob.small_cnn(tmp_path / "c.onnx")}.get(which, lambda: model_path(which))()
     g = qloom.compile_model(path)
-    s = compile_schedule(g, Engine(pe=1, simd=1, in_buf_bytes=4096, w_buf_bytes=256, t_buf_bytes=4096,
-                                   out_buf_bytes=4096))
-    assert any(L.nf > L.nfb for L in s.layers)
+    s = compile_schedule(g, Engine(pe=1, simd=1, in_buf_bytes=256, w_buf_bytes=256, t_buf_bytes=4096,
+                                   out_buf_bytes=128))
+    assert any(L.nf > L.nfb or len(L.tiles) > 1 for L in s.layers)
     x = np.random.default_rng(3).uniform(-1, 1, (2,) + tuple(g.host_input.onnx_shape)).astype(np.float32)
     q = g.host_input(x)
     ref = run_stream(g, q).reshape(len(q), -1)

@@ -237,15 +237,22 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
 def serial_cycles(sched: Schedule, mem: Memory) -> float:
     """Cycles per frame of the first RTL engine slice (``mo/verilog/qloom_mo_engine.v``:
     PE = SIMD = 1, phases one after another, no double buffering): per descriptor its
-    transfers (:func:`tile_memory`) plus ``rows * (MW + NT + 1)`` compute cycles (one MAC
-    per cycle, one threshold compare per cycle, one cycle to write the output field), and
-    the END descriptor's fetch. Raises QloomError for a schedule that engine cannot run."""
+    transfers (:func:`tile_memory`) plus its compute cycles: MVAU ``pixels * rows * (MW + NT
+    + 1)`` (one MAC per cycle, one threshold compare per cycle, one cycle to write the
+    output field), pools ``pixels * C * (KH*KW + 1)``; and the END descriptor's fetch.
+    Raises QloomError for a schedule that engine cannot run."""
     if (sched.engine.pe, sched.engine.simd) != (1, 1):
         raise QloomError("the RTL MO engine runs PE = SIMD = 1 schedules only (this is its first slice)")
     total = mem.cycles(DESC_BYTES)
     for d in sched.descs[:-1]:
-        if _OPS[d.opcode] != "MVAU":
-            raise QloomError(f"the RTL MO engine has no {_OPS[d.opcode]} unit yet")
-        rows = min(d.nfs, d.mh - d.nf0)
-        total += tile_memory(d, mem) + rows * (d.mw + d.nt + 1)
+        op = _OPS[d.opcode]
+        pixels = d.out_rows * d.ow
+        if op == "MVAU":
+            rows = min(d.nfs, d.mh - d.nf0)
+            comp = pixels * rows * (d.mw + d.nt + 1)
+        elif op in ("MAXPOOL", "SUMPOOL"):
+            comp = pixels * d.oc * ((d.k & 0xFFFF) * (d.k >> 16) + 1)
+        else:
+            raise QloomError(f"the RTL MO engine has no {op} unit yet")
+        total += tile_memory(d, mem) + comp
     return total

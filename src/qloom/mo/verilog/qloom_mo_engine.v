@@ -4,12 +4,14 @@
 // 128-byte record, loads the input rows (LOAD_IN), the weight block and its thresholds
 // (LOAD_W), computes, and writes the output rows (STORE_OUT); END raises done.
 //
-// This slice: PE = SIMD = 1 (one MAC per cycle), fully-connected MVAU layers (opcode 1 with
-// FLAT) with or without thresholds, integer / bipolar operands, runtime bit widths (the
-// layout of qloom.mo.layout: records of fields, whole bytes per record). Phases run one after
-// another (no double buffering yet): per descriptor
-//   fetch + loads + rows * (MW + NT + 2) + 1 + store   (cycles; qloom.mo.model.serial_cycles)
-// Unsupported opcodes set error and stop.
+// This slice: PE = SIMD = 1 (one MAC per cycle); MVAU layers (opcode 1), fully connected
+// (FLAT) or behind the window generator (convolution: K, stride, pads, pad value), with or
+// without thresholds; max / sum pools (opcodes 2, 3); integer / bipolar operands, runtime bit
+// widths (the layout of qloom.mo.layout: records of fields, whole bytes per record). Phases
+// run one after another (no double buffering yet): per descriptor, cycles
+//   fetch + loads + pixels * rows * (MW + NT + 1) + store   (MVAU)
+//   fetch + loads + pixels * C * (KH*KW + 1) + store         (pools)
+// (qloom.mo.model.serial_cycles). Other opcodes set error and stop.
 `timescale 1ns/1ps
 module qloom_mo_engine #(
     parameter IBUF = 4096,  // bytes of the input buffer
@@ -61,7 +63,9 @@ module qloom_mo_engine #(
 
     // descriptor fields (qloom.mo.schedule.DESC_FIELDS order)
     wire [31:0] d_opcode = dword(0),  d_flags = dword(1),   d_ih = dword(2),  d_iw = dword(3);
-    wire [31:0] d_ic = dword(4),      d_oc = dword(7),      d_bits = dword(12);
+    wire [31:0] d_ic = dword(4),      d_oh = dword(5),      d_ow = dword(6),  d_oc = dword(7);
+    wire [31:0] d_k = dword(8),       d_s = dword(9),       d_pads = dword(10), d_padv = dword(11);
+    wire [31:0] d_bits = dword(12),   d_row0 = dword(25),   d_rows = dword(26), d_irow0 = dword(27);
     wire [31:0] d_mh = dword(13),     d_mw = dword(14),     d_nt = dword(15), d_bias = dword(16);
     wire [31:0] d_in_addr = dword(17), d_in_bytes = dword(18), d_w_addr = dword(19), d_w_bytes = dword(20);
     wire [31:0] d_t_addr = dword(21),  d_t_bytes = dword(22),  d_out_addr = dword(23), d_out_bytes = dword(24);
@@ -118,7 +122,16 @@ module qloom_mo_engine #(
     reg        sw_aw_done;
     assign m_axi_bready = (st == S_WB);
 
-    wire [31:0] xa = ibit;                       // bit address of x_i
+    // window mode: output pixel (oy, ox), kernel position (ky, kx), channel (pools: the row)
+    reg [31:0] oy, ox, ky, kx;
+    wire        pool = (d_opcode == 2) || (d_opcode == 3);
+    wire [31:0] ch = pool ? row : c;
+    wire signed [31:0] iy = $signed(oy * d_s[15:0] + ky) - $signed({24'd0, d_pads[7:0]});
+    wire signed [31:0] ix = $signed(ox * d_s[31:16] + kx) - $signed({24'd0, d_pads[15:8]});
+    wire        in_win = (iy >= 0) && (iy < $signed(d_ih)) && (ix >= 0) && (ix < $signed(d_iw));
+    wire [31:0] wina = ((iy - $signed(d_irow0)) * d_iw + ix) * pix_bytes * 8 + ch * in_bits;
+    wire        flat = d_flags[3];
+    wire [31:0] xa = flat ? ibit : wina;          // bit address of x_i
     wire [31:0] wa = wbit;                       // bit address of w_(row, i)
     wire [39:0] xraw = {ibuf[(xa >> 3) + 4], ibuf[(xa >> 3) + 3], ibuf[(xa >> 3) + 2], ibuf[(xa >> 3) + 1],
                         ibuf[xa >> 3]} >> xa[2:0];
@@ -127,14 +140,19 @@ module qloom_mo_engine #(
     wire [31:0] ta = row * trec_bytes * 8 + k * t_bits;
     wire [39:0] traw = {tbuf[(ta >> 3) + 4], tbuf[(ta >> 3) + 3], tbuf[(ta >> 3) + 2], tbuf[(ta >> 3) + 1],
                         tbuf[ta >> 3]} >> ta[2:0];
-    wire signed [39:0] xv = ext(xraw, in_bits, d_flags[5], d_flags[6]);
+    wire signed [39:0] xin = ext(xraw, in_bits, d_flags[5], d_flags[6]);
+    wire signed [39:0] xv = (flat || in_win) ? xin : {{8{d_padv[31]}}, d_padv};
     wire signed [39:0] wv = ext(wraw, w_bits, d_flags[7], d_flags[8]);
     wire signed [39:0] tv = ext(traw, t_bits, 1'b1, 1'b0);
     // the output field
-    wire [31:0] oa = (d_nf0 + row) * out_bits;
+    wire [31:0] opix = ((oy - d_row0) * d_ow + ox) * ((d_oc * out_bits + 7) >> 3) * 8;
+    wire [31:0] oa = opix + (pool ? row : d_nf0 + row) * out_bits;
+    wire [31:0] kk = (d_k[15:0]) * (d_k[31:16]);  // window size KH*KW
+    wire [31:0] last_i = pool ? kk : d_mw;
     wire signed [39:0] res = !d_flags[4] ? acc : d_flags[10] ? {8'd0, cnt} : $signed({8'd0, cnt}) + $signed({{8{d_bias[31]}}, d_bias});
     wire [39:0] omask = ((40'd1 << out_bits) - 40'd1) << oa[2:0];
-    wire [39:0] oval = (res & ((40'd1 << out_bits) - 40'd1)) << oa[2:0];
+    wire [39:0] resb = (d_flags[10] && !d_flags[4]) ? {39'd0, res > 0} : res;  // bipolar: -1 -> 0
+    wire [39:0] oval = (resb & ((40'd1 << out_bits) - 40'd1)) << oa[2:0];
 
     wire [31:0] ar_beats = (ld_end - ld_next + 3) >> 2;
     wire [7:0]  ar_len = (ar_beats > 256) ? 8'd255 : ar_beats[7:0] - 8'd1;
@@ -174,7 +192,7 @@ module qloom_mo_engine #(
                 end
                 S_DEC: begin
                     if (d_opcode == 0) st <= S_DONE;
-                    else if (d_opcode != 1 || !d_flags[3]) begin error <= 1'b1; st <= S_DONE; end
+                    else if (d_opcode < 1 || d_opcode > 3) begin error <= 1'b1; st <= S_DONE; end
                     else if (d_flags[0]) start_load(2'd1, d_in_addr, d_in_bytes, S_LW);
                     else st <= S_LW;
                     pix_bytes <= (d_ic * in_bits + 7) >> 3;
@@ -185,17 +203,27 @@ module qloom_mo_engine #(
                 S_LT: begin
                     if (d_flags[1] && d_flags[4]) start_load(2'd3, d_t_addr, d_t_bytes, S_MAC);
                     else st <= S_MAC;
-                    row <= 0; i <= 0; acc <= 0; ibit <= 0; c <= 0; pbyte <= 0; wbit <= 0;
-                    nrows <= (d_nfs < d_mh - d_nf0) ? d_nfs : d_mh - d_nf0;
+                    row <= 0; i <= 0; ibit <= 0; c <= 0; pbyte <= 0; wbit <= 0;
+                    oy <= d_row0; ox <= 0; ky <= 0; kx <= 0;
+                    acc <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
+                    nrows <= pool ? d_oc : (d_nfs < d_mh - d_nf0) ? d_nfs : d_mh - d_nf0;
                 end
                 S_MAC: begin
-                    // one MAC per cycle: x_i (pixel record p, channel c) times w_(row, i)
-                    acc <= acc + xv * wv;
+                    // one element per cycle: MVAU acc += x_i * w_(row, i); pools max / sum
+                    if (d_opcode == 2) acc <= (xv > acc) ? xv : acc;
+                    else if (d_opcode == 3) acc <= acc + xv;
+                    else acc <= acc + xv * wv;
                     wbit <= wbit + wrec_bytes * 8;
                     if (c + 1 == d_ic) begin c <= 0; pbyte <= pbyte + pix_bytes; ibit <= (pbyte + pix_bytes) * 8; end
                     else begin c <= c + 1; ibit <= ibit + in_bits; end
-                    if (i + 1 == d_mw) begin i <= 0; k <= 0; cnt <= 0; st <= d_flags[4] ? S_THR : S_OUT; end
-                    else i <= i + 1;
+                    if (pool || c + 1 == d_ic) begin  // window order (ky, kx, c): c fastest
+                        if (kx + 1 == d_k[31:16]) begin kx <= 0; ky <= ky + 1; end
+                        else kx <= kx + 1;
+                    end
+                    if (i + 1 == last_i) begin
+                        i <= 0; k <= 0; cnt <= 0; ky <= 0; kx <= 0;
+                        st <= (d_flags[4] && !pool) ? S_THR : S_OUT;
+                    end else i <= i + 1;
                 end
                 S_THR: begin
                     if (acc >= tv) cnt <= cnt + 1;
@@ -206,14 +234,23 @@ module qloom_mo_engine #(
                     {obuf[(oa >> 3) + 4], obuf[(oa >> 3) + 3], obuf[(oa >> 3) + 2], obuf[(oa >> 3) + 1], obuf[oa >> 3]} <=
                         ({obuf[(oa >> 3) + 4], obuf[(oa >> 3) + 3], obuf[(oa >> 3) + 2], obuf[(oa >> 3) + 1], obuf[oa >> 3]}
                          & ~omask) | oval;
-                    acc <= 0; ibit <= 0; c <= 0; pbyte <= 0;
+                    acc <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
+                    ibit <= 0; c <= 0; pbyte <= 0;
                     if (row + 1 == nrows) begin
-                        if (d_flags[2]) begin
-                            sw_addr <= {d_out_addr[31:2], 2'b00}; sw_end <= d_out_addr + d_out_bytes;
-                            sw_aw_done <= 1'b0; st <= S_STORE;
-                        end else st <= S_FETCH;
-                    end else st <= S_MAC;
-                    row <= row + 1;
+                        row <= 0; wbit <= 0;
+                        if (flat || (oy + 1 == d_row0 + d_rows && ox + 1 == d_ow)) begin
+                            if (d_flags[2]) begin
+                                sw_addr <= {d_out_addr[31:2], 2'b00}; sw_end <= d_out_addr + d_out_bytes;
+                                sw_aw_done <= 1'b0; st <= S_STORE;
+                            end else st <= S_FETCH;
+                        end else begin
+                            if (ox + 1 == d_ow) begin ox <= 0; oy <= oy + 1; end
+                            else ox <= ox + 1;
+                            st <= S_MAC;
+                        end
+                    end else begin
+                        row <= row + 1; st <= S_MAC;
+                    end
                 end
                 S_STORE: begin
                     // one burst at a time: AW, its W beats (byte strobes at the edges), B
