@@ -125,7 +125,7 @@ def test_cnv_equals_df_emulator(tmp_path, name):
 
     g = qloom.compile_model(zoo.zoo_export(name, tmp_path / f"{name}.onnx"))
     x = zoo.sample_input(name, 2)
-    _equal_to_df(g, Engine(pe=16, simd=16, in_buf_bytes=8192, w_buf_bytes=8192, t_buf_bytes=2048,
+    _equal_to_df(g, Engine(pe=16, simd=16, in_buf_bytes=8192, w_buf_bytes=16384, t_buf_bytes=2048,
                            out_buf_bytes=4096), x)
 
 
