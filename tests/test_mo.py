@@ -242,7 +242,6 @@ def _board_text(name):
     return (_dirs()[0] / f"{name}.json").read_text()
 
 
-@pytest.mark.slow
 def test_auto_builds_mo_when_weights_do_not_fit_on_chip(tmp_path):
     """A chain CNN of 1.5M 4-bit weights (about 6 Mbit: more than PYNQ-Z1's 280 BRAM18)
     does not fit DF; ``--arch auto`` builds it into MO, within the board's budget, and the
