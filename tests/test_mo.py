@@ -12,7 +12,7 @@ import qloom
 from qloom.emulate import run_stream
 from qloom.mo.engine import descriptors, header, run_stream_mo
 from qloom.mo.layout import pack, record_bytes, unpack
-from qloom.mo.schedule import (LOAD_IN, LOAD_W, STORE_OUT, Desc, Engine, compile_schedule)
+from qloom.mo.schedule import (BARRIER, LOAD_IN, LOAD_W, STORE_OUT, Desc, Engine, compile_schedule)
 
 import onnx_builders as ob
 
@@ -70,6 +70,8 @@ def _check_schedule(s, graph):
                 rows[d.out_row0:d.out_row0 + d.out_rows] += 1
             folds.setdefault(d.out_row0, []).extend(range(d.nf0, d.nf0 + d.nfs))
         assert (rows == 1).all(), L.name
+        barrier = [bool(d.flags & BARRIER) for d in L.tiles]
+        assert barrier[0] and not any(barrier[1:]), L.name  # the layer's first tile waits
         if L.weights is not None:
             nf = -(-L.weights.shape[0] // e.pe)
             assert all(sorted(f) == list(range(nf)) for f in folds.values()), L.name

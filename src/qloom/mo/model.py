@@ -10,10 +10,11 @@ buffers a tile's transfers overlap the previous tile's computation, so a tile co
   4.2) plus the pipeline depth of qloom_mvau (:func:`qloom.ops.mvau.pipeline_depth`) once
   per tile; pools ``pixels * KH*KW * ceil(C/PE)``; thresholding ``pixels * ceil(C/PE)``;
   LabelSelect C;
-* memory: per transfer (the descriptor, the input rows with LOAD_IN, the weight block and
-  its thresholds with LOAD_W, the output rows with STORE_OUT) ``bytes / bytes_per_cycle``
-  plus ``latency_cycles`` per burst of ``burst_bytes``, where ``bytes_per_cycle`` is the
-  board's DRAM bandwidth (``mem_bandwidth_gbps``) at the engine clock.
+* memory: per read transfer (the descriptor, the input rows with LOAD_IN, the weight block
+  and its thresholds with LOAD_W) ``bytes / bytes_per_cycle`` plus ``latency_cycles`` per
+  burst of ``burst_bytes``, and the output rows (STORE_OUT) ``bytes / bytes_per_cycle``
+  (posted writes), where ``bytes_per_cycle`` is the board's DRAM bandwidth
+  (``mem_bandwidth_gbps``) at the engine clock; reads and writes share it.
 
 A layer's first tile waits for its own loads (its input is the previous layer's output,
 so nothing overlaps them): per layer ``fill`` = those loads' memory cycles, then the first
@@ -96,29 +97,35 @@ def tile_bytes(d) -> tuple[int, int]:
     return rd, (d.out_bytes if d.flags & STORE_OUT else 0)
 
 
-def tile_memory(d, mem: Memory) -> float:
-    """Memory cycles of descriptor ``d``'s transfers (each its own transfer)."""
+def tile_memory(d, mem: Memory, posted_writes: bool = True) -> float:
+    """Memory cycles of descriptor ``d``'s transfers (each its own transfer). With
+    ``posted_writes`` a store costs its bytes only: the write response's latency does not
+    hold the memory port (the double-buffered engine goes on loading meanwhile); without,
+    the engine waits for it (the serial engine)."""
     parts = [DESC_BYTES]
     if d.flags & LOAD_IN:
         parts.append(d.in_bytes)
     if d.flags & LOAD_W:
         parts += [d.w_bytes, d.t_bytes]
-    if d.flags & STORE_OUT:
-        parts.append(d.out_bytes)
-    return sum(mem.cycles(n) for n in parts)
+    rd = sum(mem.cycles(n) for n in parts)
+    if not d.flags & STORE_OUT:
+        return rd
+    return rd + (d.out_bytes / mem.bytes_per_cycle if posted_writes else mem.cycles(d.out_bytes))
 
 
-def cycles(sched: Schedule, mem: Memory) -> dict:
+def cycles(sched: Schedule, mem: Memory, compute=None) -> dict:
     """The cycle model of a schedule (module docstring): per layer its tiles, compute and
     memory cycles and total; the frame's cycles, bytes moved and the bound (compute or
-    memory) of each layer."""
+    memory) of each layer. ``compute(d, pe, simd)``: a tile's compute cycles (default
+    :func:`tile_compute`; :func:`rtl_compute` for the RTL slice)."""
     e = sched.engine
+    compute = compute or tile_compute
     layers, total, moved = [], 0.0, 0
     for L in sched.layers:
-        comp = [tile_compute(d, e.pe, e.simd) for d in L.tiles]
+        comp = [compute(d, e.pe, e.simd) for d in L.tiles]
         memc = [tile_memory(d, mem) for d in L.tiles]
         first = L.tiles[0]
-        store0 = mem.cycles(first.out_bytes if first.flags & STORE_OUT else 0)
+        store0 = (first.out_bytes / mem.bytes_per_cycle) if first.flags & STORE_OUT else 0.0
         fill = memc[0] - store0  # the first tile's loads: nothing to overlap them with
         c = fill + max(comp[0], store0) + sum(max(a, b) for a, b in zip(comp[1:], memc[1:]))
         nbytes = sum(sum(tile_bytes(d)) for d in L.tiles)
@@ -234,25 +241,36 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
     return e, {"fps": fps, "cycles_per_frame": cyc, "resources": res, "candidates": len(cands)}
 
 
-def serial_cycles(sched: Schedule, mem: Memory) -> float:
-    """Cycles per frame of the first RTL engine slice (``mo/verilog/qloom_mo_engine.v``:
-    PE = SIMD = 1, phases one after another, no double buffering): per descriptor its
-    transfers (:func:`tile_memory`) plus its compute cycles: MVAU ``pixels * rows * (MW + NT
-    + 1)`` (one MAC per cycle, one threshold compare per cycle, one cycle to write the
-    output field), pools ``pixels * C * (KH*KW + 1)``; and the END descriptor's fetch.
-    Raises QloomError for a schedule that engine cannot run."""
+def rtl_compute(d, pe: int = 1, simd: int = 1) -> int:
+    """Compute cycles of a tile on the RTL slice (``mo/verilog/qloom_mo_engine.v``, PE = SIMD
+    = 1): MVAU ``pixels * rows * (MW + NT + 1)`` (one MAC per cycle, one threshold compare
+    per cycle, one cycle to write the output field), pools ``pixels * C * (KH*KW + 1)``.
+    Raises QloomError for an opcode it has no unit for."""
+    op = _OPS[d.opcode]
+    pixels = d.out_rows * d.ow
+    if op == "MVAU":
+        return pixels * min(d.nfs, d.mh - d.nf0) * (d.mw + d.nt + 1)
+    if op in ("MAXPOOL", "SUMPOOL"):
+        return pixels * d.oc * ((d.k & 0xFFFF) * (d.k >> 16) + 1)
+    raise QloomError(f"the RTL MO engine has no {op} unit yet")
+
+
+def _rtl_check(sched: Schedule) -> None:
     if (sched.engine.pe, sched.engine.simd) != (1, 1):
         raise QloomError("the RTL MO engine runs PE = SIMD = 1 schedules only (this is its first slice)")
-    total = mem.cycles(DESC_BYTES)
-    for d in sched.descs[:-1]:
-        op = _OPS[d.opcode]
-        pixels = d.out_rows * d.ow
-        if op == "MVAU":
-            rows = min(d.nfs, d.mh - d.nf0)
-            comp = pixels * rows * (d.mw + d.nt + 1)
-        elif op in ("MAXPOOL", "SUMPOOL"):
-            comp = pixels * d.oc * ((d.k & 0xFFFF) * (d.k >> 16) + 1)
-        else:
-            raise QloomError(f"the RTL MO engine has no {op} unit yet")
-        total += tile_memory(d, mem) + comp
-    return total
+
+
+def serial_cycles(sched: Schedule, mem: Memory) -> float:
+    """Cycles per frame of the RTL slice with DB = 0 (phases one after another): per
+    descriptor its transfers (:func:`tile_memory`) plus :func:`rtl_compute`, and the END
+    descriptor's fetch."""
+    _rtl_check(sched)
+    return mem.cycles(DESC_BYTES) + sum(tile_memory(d, mem, posted_writes=False) + rtl_compute(d)
+                                        for d in sched.descs[:-1])
+
+
+def rtl_cycles(sched: Schedule, mem: Memory) -> float:
+    """Cycles per frame of the RTL slice with DB = 1 (double buffering): :func:`cycles` with
+    :func:`rtl_compute`, and the END descriptor's fetch."""
+    _rtl_check(sched)
+    return cycles(sched, mem, rtl_compute)["cycles_per_frame"] + mem.cycles(DESC_BYTES)

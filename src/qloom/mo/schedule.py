@@ -23,7 +23,9 @@ weights are cut into *weight blocks* of whole neuron folds (``nfb`` x PE output 
 all MW columns, with their thresholds) that fit the weight and threshold buffers. Tiles run
 row tile by row tile, weight block inside: the input rows load with a row tile's first block
 (``LOAD_IN``), a layer with one weight block loads it once (``LOAD_W`` on its first tile
-only), and the output rows are written after the last block (``STORE_OUT``).
+only), and the output rows are written after the last block (``STORE_OUT``). A layer's
+first tile carries ``BARRIER``: its loads wait for every earlier store (its input is the
+previous layer's output); the emulator needs no such order, the engine does.
 
 DRAM image (byte addresses, little-endian; every region aligned to ``ALIGN`` = 64 bytes):
 
@@ -55,7 +57,7 @@ MAGIC = 0x4F4D4C51  # b"QLMO" little-endian
 VERSION = 1
 OPCODES = {"END": 0, "MVAU": 1, "MAXPOOL": 2, "SUMPOOL": 3, "THRESH": 4, "LABELSELECT": 5}
 # descriptor flag bits
-LOAD_IN, LOAD_W, STORE_OUT, FLAT, HAS_T = 1, 2, 4, 8, 16
+LOAD_IN, LOAD_W, STORE_OUT, FLAT, HAS_T, BARRIER = 1, 2, 4, 8, 16, 2048
 IN_SIGNED, IN_BIPOLAR, W_SIGNED, W_BIPOLAR, OUT_SIGNED, OUT_BIPOLAR = 32, 64, 128, 256, 512, 1024
 HEADER_FIELDS = ("magic", "version", "pe", "simd", "n_desc", "desc_addr", "in_addr", "in_bytes",
                  "out_addr", "out_bytes", "image_bytes", "dram_bytes", "in_h", "in_w", "in_c", "in_fmt")
@@ -426,6 +428,7 @@ def _descs(L: Layer, e: Engine, index: int) -> list[Desc]:
             d = Desc(**{f.name: getattr(base, f.name) for f in fields(Desc)})
             first_tile = y0 == 0
             d.flags |= ((LOAD_IN if j == 0 else 0) | (STORE_OUT if j == len(blocks) - 1 else 0) |
+                        (BARRIER if first_tile and j == 0 else 0) |
                         (LOAD_W if (len(blocks) > 1 or first_tile) and (
                             L.weights is not None or L.thresholds is not None) else 0))
             d.in_row0, d.in_rows = lo, hi - lo

@@ -12,12 +12,21 @@
 //   fetch + loads + pixels * rows * (MW + NT + 1) + store   (MVAU)
 //   fetch + loads + pixels * C * (KH*KW + 1) + store         (pools)
 // (qloom.mo.model.serial_cycles). Other opcodes set error and stop.
+//
+// Double buffering (DB = 1): three processes share the AXI4 port -- the loader fetches the
+// next descriptor and its loads into the other halves of the descriptor, input, weight and
+// threshold buffers while the compute unit runs the current one; the storer writes an
+// output half while the compute unit fills the other. A descriptor with BARRIER (the first
+// tile of a layer) waits for every earlier store. Then a tile costs about max(compute,
+// memory) (qloom.mo.model.cycles with the engine's compute formula). DB = 0 runs the
+// phases one after another.
 `timescale 1ns/1ps
 module qloom_mo_engine #(
     parameter IBUF = 4096,  // bytes of the input buffer
     parameter WBUF = 16384, // bytes of the weight buffer
     parameter TBUF = 4096,  // bytes of the threshold buffer
-    parameter OBUF = 4096   // bytes of the output buffer
+    parameter OBUF = 4096,  // bytes of the output buffer
+    parameter DB = 1        // 1: double buffering (loads and stores overlap compute); 0: serial
 ) (
     input  wire        ap_clk,
     input  wire        ap_rst_n,
@@ -47,34 +56,41 @@ module qloom_mo_engine #(
     input  wire        m_axi_bvalid,
     output wire        m_axi_bready
 );
-    // ---------------------------------------------------------------- buffers
-    // (+8 bytes: a field read or written as 5 bytes never leaves the array)
-    reg [7:0] dbuf [0:127];
-    reg [7:0] ibuf [0:IBUF+7];
-    reg [7:0] wbuf [0:WBUF+7];
-    reg [7:0] tbuf [0:TBUF+7];
-    reg [7:0] obuf [0:OBUF+7];
+    // ---------------------------------------------------------------- buffers (2 halves)
+    // (+8 bytes per half: a field read or written as 5 bytes never leaves its half)
+    localparam IH = IBUF + 8, WH = WBUF + 8, TH = TBUF + 8, OH = OBUF + 8;
+    reg [7:0] dbuf [0:255];
+    reg [7:0] ibuf [0:2*IH-1];
+    reg [7:0] wbuf [0:2*WH-1];
+    reg [7:0] tbuf [0:2*TH-1];
+    reg [7:0] obuf [0:2*OH-1];
     integer z;
-    initial for (z = 0; z < OBUF + 8; z = z + 1) obuf[z] = 8'd0;
+    initial for (z = 0; z < 2 * OH; z = z + 1) obuf[z] = 8'd0;
 
-    function [31:0] dword(input integer k);
-        dword = {dbuf[4*k+3], dbuf[4*k+2], dbuf[4*k+1], dbuf[4*k]};
+    // ---------------------------------------------------------------- slots (descriptors)
+    reg        slot_ready [0:1];
+    reg        in_h [0:1], w_h [0:1], t_h [0:1];  // the halves each slot's tile uses
+    reg        cs;  // the slot the compute unit runs
+    reg        ls;  // the slot the loader fills
+    function [31:0] dw(input s, input integer k);
+        dw = {dbuf[128*s + 4*k+3], dbuf[128*s + 4*k+2], dbuf[128*s + 4*k+1], dbuf[128*s + 4*k]};
     endfunction
-
-    // descriptor fields (qloom.mo.schedule.DESC_FIELDS order)
-    wire [31:0] d_opcode = dword(0),  d_flags = dword(1),   d_ih = dword(2),  d_iw = dword(3);
-    wire [31:0] d_ic = dword(4),      d_oh = dword(5),      d_ow = dword(6),  d_oc = dword(7);
-    wire [31:0] d_k = dword(8),       d_s = dword(9),       d_pads = dword(10), d_padv = dword(11);
-    wire [31:0] d_bits = dword(12),   d_row0 = dword(25),   d_rows = dword(26), d_irow0 = dword(27);
-    wire [31:0] d_mh = dword(13),     d_mw = dword(14),     d_nt = dword(15), d_bias = dword(16);
-    wire [31:0] d_in_addr = dword(17), d_in_bytes = dword(18), d_w_addr = dword(19), d_w_bytes = dword(20);
-    wire [31:0] d_t_addr = dword(21),  d_t_bytes = dword(22),  d_out_addr = dword(23), d_out_bytes = dword(24);
-    wire [31:0] d_nf0 = dword(29),     d_nfs = dword(30);
+    // compute-side fields (slot cs; qloom.mo.schedule.DESC_FIELDS order)
+    wire [31:0] d_opcode = dw(cs, 0),  d_flags = dw(cs, 1),   d_ih = dw(cs, 2),  d_iw = dw(cs, 3);
+    wire [31:0] d_ic = dw(cs, 4),      d_oh = dw(cs, 5),      d_ow = dw(cs, 6),  d_oc = dw(cs, 7);
+    wire [31:0] d_k = dw(cs, 8),       d_s = dw(cs, 9),       d_pads = dw(cs, 10), d_padv = dw(cs, 11);
+    wire [31:0] d_bits = dw(cs, 12),   d_row0 = dw(cs, 25),   d_rows = dw(cs, 26), d_irow0 = dw(cs, 27);
+    wire [31:0] d_mh = dw(cs, 13),     d_mw = dw(cs, 14),     d_nt = dw(cs, 15), d_bias = dw(cs, 16);
+    wire [31:0] d_out_addr = dw(cs, 23), d_out_bytes = dw(cs, 24);
+    wire [31:0] d_nf0 = dw(cs, 29),    d_nfs = dw(cs, 30);
     wire [7:0] in_bits = d_bits[7:0], w_bits = d_bits[15:8], out_bits = d_bits[23:16], t_bits = d_bits[31:24];
-    localparam F_LOAD_IN = 1, F_LOAD_W = 2, F_STORE = 4, F_FLAT = 8, F_HAS_T = 16, F_IN_S = 32,
-               F_IN_B = 64, F_W_S = 128, F_W_B = 256, F_OUT_B = 1024;
+    // loader-side fields (slot ls)
+    wire [31:0] l_opcode = dw(ls, 0), l_flags = dw(ls, 1);
+    wire [31:0] l_in_addr = dw(ls, 17), l_in_bytes = dw(ls, 18), l_w_addr = dw(ls, 19), l_w_bytes = dw(ls, 20);
+    wire [31:0] l_t_addr = dw(ls, 21), l_t_bytes = dw(ls, 22);
+    localparam F_BARRIER = 2048;
 
-    // a field of `bits` (1..32) at bit address `a` of a byte buffer, sign-extended or bipolar
+    // a field of `bits` (1..32) of a 40-bit window, sign-extended or bipolar
     function signed [39:0] ext(input [39:0] raw, input [7:0] bits, input sgn, input bip);
         reg [39:0] m;
         begin
@@ -85,9 +101,9 @@ module qloom_mo_engine #(
         end
     endfunction
 
-    // ---------------------------------------------------------------- AXI read loader
-    // loads `ld_n` bytes from `ld_addr` into buffer `ld_buf` (0 desc, 1 in, 2 w, 3 t) at offset 0
-    reg        ld_busy;
+    // ---------------------------------------------------------------- AXI read (the loader's)
+    // loads `ld_n` bytes from `ld_addr` into buffer `ld_buf` (0 desc, 1 in, 2 w, 3 t), half `ld_half`
+    reg        ld_busy, ld_half;
     reg [1:0]  ld_buf;
     reg [31:0] ld_addr, ld_n, ld_next, ld_end, ld_beat_addr;
     reg        ld_ar_done;
@@ -98,31 +114,45 @@ module qloom_mo_engine #(
             for (b = 0; b < 4; b = b + 1) begin
                 if (ld_beat_addr + b >= ld_addr && ld_beat_addr + b < ld_addr + ld_n) begin
                     case (ld_buf)
-                        2'd0: dbuf[ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
-                        2'd1: ibuf[ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
-                        2'd2: wbuf[ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
-                        default: tbuf[ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
+                        2'd0: dbuf[128 * ld_half + ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
+                        2'd1: ibuf[IH * ld_half + ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
+                        2'd2: wbuf[WH * ld_half + ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
+                        default: tbuf[TH * ld_half + ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
                     endcase
                 end
             end
         end
     end
+    wire [31:0] ar_beats = (ld_end - ld_next + 3) >> 2;
+    wire [7:0]  ar_len = (ar_beats > 256) ? 8'd255 : ar_beats[7:0] - 8'd1;
 
-    // ---------------------------------------------------------------- main FSM
-    localparam S_IDLE = 0, S_FETCH = 1, S_DEC = 2, S_LIN = 3, S_LW = 4, S_LT = 5, S_MAC = 6,
-               S_THR = 7, S_OUT = 8, S_STORE = 9, S_DONE = 10, S_LOAD = 11, S_WB = 12;
-    reg [3:0]  st, ret;
-    reg [31:0] pc;          // address of the current descriptor
+    // ---------------------------------------------------------------- states
+    localparam L_IDLE = 0, L_SLOT = 1, L_DEC = 2, L_BAR = 3, L_LIN = 4, L_LW = 5, L_LT = 6, L_FIN = 7,
+               L_LOAD = 8, L_STOP = 9;
+    localparam C_WAIT = 0, C_MAC = 1, C_THR = 2, C_OUT = 3, C_HAND = 4, C_DONE = 5;
+    localparam W_IDLE = 0, W_BURST = 1, W_B = 2;
+    reg [3:0]  lst, lret;
+    reg [2:0]  cst;
+    reg [1:0]  wst;
+    reg [31:0] lpc;
+    reg        in_cur, w_cur, t_cur;  // the halves most recently loaded
+    reg        oh;                    // the output half the compute unit fills
+    reg        c_busy;                // the compute unit holds a descriptor
     reg [31:0] row, nrows, i, k, wbit, ibit, pbyte, c;
     reg signed [39:0] acc;
     reg [31:0] cnt;
-    reg [31:0] pix_bytes, wrec_bytes, trec_bytes;
-    // store
-    reg [31:0] sw_addr, sw_end, sw_beats;
+    // storer
+    reg        sh;                    // the output half being stored
+    reg [31:0] sw_base, sw_addr, sw_end, sw_beats;
     reg        sw_aw_done;
-    assign m_axi_bready = (st == S_WB);
+    assign m_axi_bready = (wst == W_B);
+    wire [31:0] aw_beats = (sw_end - sw_addr + 3) >> 2;
+    wire [7:0]  aw_len = (aw_beats > 256) ? 8'd255 : aw_beats[7:0] - 8'd1;
 
-    // window mode: output pixel (oy, ox), kernel position (ky, kx), channel (pools: the row)
+    // ---------------------------------------------------------------- the compute datapath
+    wire [31:0] pix_bytes = (d_ic * in_bits + 7) >> 3;
+    wire [31:0] wrec_bytes = (w_bits + 7) >> 3;
+    wire [31:0] trec_bytes = (d_nt * t_bits + 7) >> 3;
     reg [31:0] oy, ox, ky, kx;
     wire        pool = (d_opcode == 2) || (d_opcode == 3);
     wire [31:0] ch = pool ? row : c;
@@ -133,20 +163,18 @@ module qloom_mo_engine #(
     wire        flat = d_flags[3];
     wire [31:0] xa = flat ? ibit : wina;          // bit address of x_i
     wire [31:0] wa = wbit;                       // bit address of w_(row, i)
-    wire [39:0] xraw = {ibuf[(xa >> 3) + 4], ibuf[(xa >> 3) + 3], ibuf[(xa >> 3) + 2], ibuf[(xa >> 3) + 1],
-                        ibuf[xa >> 3]} >> xa[2:0];
-    wire [39:0] wraw = {wbuf[(wa >> 3) + 4], wbuf[(wa >> 3) + 3], wbuf[(wa >> 3) + 2], wbuf[(wa >> 3) + 1],
-                        wbuf[wa >> 3]} >> wa[2:0];
     wire [31:0] ta = row * trec_bytes * 8 + k * t_bits;
-    wire [39:0] traw = {tbuf[(ta >> 3) + 4], tbuf[(ta >> 3) + 3], tbuf[(ta >> 3) + 2], tbuf[(ta >> 3) + 1],
-                        tbuf[ta >> 3]} >> ta[2:0];
+    wire [31:0] xb = IH * in_h[cs] + (xa >> 3), wb = WH * w_h[cs] + (wa >> 3), tb = TH * t_h[cs] + (ta >> 3);
+    wire [39:0] xraw = {ibuf[xb + 4], ibuf[xb + 3], ibuf[xb + 2], ibuf[xb + 1], ibuf[xb]} >> xa[2:0];
+    wire [39:0] wraw = {wbuf[wb + 4], wbuf[wb + 3], wbuf[wb + 2], wbuf[wb + 1], wbuf[wb]} >> wa[2:0];
+    wire [39:0] traw = {tbuf[tb + 4], tbuf[tb + 3], tbuf[tb + 2], tbuf[tb + 1], tbuf[tb]} >> ta[2:0];
     wire signed [39:0] xin = ext(xraw, in_bits, d_flags[5], d_flags[6]);
     wire signed [39:0] xv = (flat || in_win) ? xin : {{8{d_padv[31]}}, d_padv};
     wire signed [39:0] wv = ext(wraw, w_bits, d_flags[7], d_flags[8]);
     wire signed [39:0] tv = ext(traw, t_bits, 1'b1, 1'b0);
-    // the output field
     wire [31:0] opix = ((oy - d_row0) * d_ow + ox) * ((d_oc * out_bits + 7) >> 3) * 8;
     wire [31:0] oa = opix + (pool ? row : d_nf0 + row) * out_bits;
+    wire [31:0] ob = OH * oh + (oa >> 3);
     wire [31:0] kk = (d_k[15:0]) * (d_k[31:16]);  // window size KH*KW
     wire [31:0] last_i = pool ? kk : d_mw;
     wire signed [39:0] res = !d_flags[4] ? acc : d_flags[10] ? {8'd0, cnt} : $signed({8'd0, cnt}) + $signed({{8{d_bias[31]}}, d_bias});
@@ -154,62 +182,84 @@ module qloom_mo_engine #(
     wire [39:0] resb = (d_flags[10] && !d_flags[4]) ? {39'd0, res > 0} : res;  // bipolar: -1 -> 0
     wire [39:0] oval = (resb & ((40'd1 << out_bits) - 40'd1)) << oa[2:0];
 
-    wire [31:0] ar_beats = (ld_end - ld_next + 3) >> 2;
-    wire [7:0]  ar_len = (ar_beats > 256) ? 8'd255 : ar_beats[7:0] - 8'd1;
-    wire [31:0] aw_beats = (sw_end - sw_addr + 3) >> 2;
-    wire [7:0]  aw_len = (aw_beats > 256) ? 8'd255 : aw_beats[7:0] - 8'd1;
-
-    task start_load(input [1:0] which, input [31:0] a, input [31:0] n, input [3:0] back);
+    task start_load(input [1:0] which, input half, input [31:0] a, input [31:0] n, input [3:0] back);
         begin
-            ld_buf <= which; ld_addr <= a; ld_n <= n; ld_next <= {a[31:2], 2'b00};
-            ld_end <= a + n; ld_busy <= 1'b1; ld_ar_done <= 1'b0; ret <= back; st <= S_LOAD;
+            ld_buf <= which; ld_half <= half; ld_addr <= a; ld_n <= n; ld_next <= {a[31:2], 2'b00};
+            ld_end <= a + n; ld_busy <= 1'b1; ld_ar_done <= 1'b0; lret <= back; lst <= L_LOAD;
         end
     endtask
 
+    wire store_idle = (wst == W_IDLE);
+    // serial mode: the loader waits until the compute unit and the storer are idle
+    wire drained = !c_busy && !slot_ready[0] && !slot_ready[1] && store_idle;
+
     always @(posedge ap_clk) begin
         if (!ap_rst_n) begin
-            st <= S_IDLE; done <= 1'b0; error <= 1'b0; ld_busy <= 1'b0; m_axi_arvalid <= 1'b0;
-            m_axi_awvalid <= 1'b0; m_axi_wvalid <= 1'b0;
+            lst <= L_IDLE; cst <= C_WAIT; wst <= W_IDLE; done <= 1'b0; error <= 1'b0; ld_busy <= 1'b0;
+            m_axi_arvalid <= 1'b0; m_axi_awvalid <= 1'b0; m_axi_wvalid <= 1'b0;
+            slot_ready[0] <= 1'b0; slot_ready[1] <= 1'b0; cs <= 1'b0; ls <= 1'b0; c_busy <= 1'b0;
+            in_cur <= 1'b1; w_cur <= 1'b1; t_cur <= 1'b1; oh <= 1'b0;
         end else begin
-            case (st)
-                S_IDLE: if (start) begin pc <= desc_addr; start_load(2'd0, desc_addr, 32'd128, S_DEC); end
-                S_LOAD: begin
-                    // one burst at a time: AR, then its beats; the next burst after the last
+            // ======================================================== loader
+            case (lst)
+                L_IDLE: if (start) begin lpc <= desc_addr; lst <= L_SLOT; end
+                L_SLOT: if (!slot_ready[ls] && !(c_busy && cs == ls) && (DB || drained))
+                            start_load(2'd0, ls, lpc, 32'd128, L_DEC);
+                L_DEC: lst <= (l_opcode == 0) ? L_FIN : (l_flags & F_BARRIER) ? L_BAR : L_LIN;
+                L_BAR: if (drained) lst <= L_LIN;
+                L_LIN: begin
+                    if (l_flags[0]) begin
+                        in_cur <= !in_cur; in_h[ls] <= !in_cur;
+                        start_load(2'd1, !in_cur, l_in_addr, l_in_bytes, L_LW);
+                    end else begin in_h[ls] <= in_cur; lst <= L_LW; end
+                end
+                L_LW: begin
+                    if (l_flags[1] && l_opcode == 1) begin
+                        w_cur <= !w_cur; w_h[ls] <= !w_cur;
+                        start_load(2'd2, !w_cur, l_w_addr, l_w_bytes, L_LT);
+                    end else begin w_h[ls] <= w_cur; lst <= L_LT; end
+                end
+                L_LT: begin
+                    if (l_flags[1] && l_flags[4]) begin
+                        t_cur <= !t_cur; t_h[ls] <= !t_cur;
+                        start_load(2'd3, !t_cur, l_t_addr, l_t_bytes, L_FIN);
+                    end else begin t_h[ls] <= t_cur; lst <= L_FIN; end
+                end
+                L_FIN: begin
+                    slot_ready[ls] <= 1'b1; ls <= !ls; lpc <= lpc + 128;
+                    lst <= (l_opcode == 0) ? L_STOP : L_SLOT;
+                end
+                L_LOAD: begin
                     if (!ld_ar_done && !m_axi_arvalid) begin
-                        m_axi_araddr <= ld_next;
-                        m_axi_arlen <= ar_len;
-                        m_axi_arvalid <= 1'b1;
+                        m_axi_araddr <= ld_next; m_axi_arlen <= ar_len; m_axi_arvalid <= 1'b1;
                     end else if (m_axi_arvalid && m_axi_arready) begin
                         m_axi_arvalid <= 1'b0; ld_ar_done <= 1'b1; ld_beat_addr <= m_axi_araddr;
                     end else if (m_axi_rvalid && m_axi_rready) begin
                         ld_beat_addr <= ld_beat_addr + 4;
                         if (m_axi_rlast) begin
-                            ld_ar_done <= 1'b0;
-                            ld_next <= ld_beat_addr + 4;
-                            if (ld_beat_addr + 4 >= ld_end) begin ld_busy <= 1'b0; st <= ret; end
+                            ld_ar_done <= 1'b0; ld_next <= ld_beat_addr + 4;
+                            if (ld_beat_addr + 4 >= ld_end) begin ld_busy <= 1'b0; lst <= lret; end
                         end
                     end
                 end
-                S_DEC: begin
-                    if (d_opcode == 0) st <= S_DONE;
-                    else if (d_opcode < 1 || d_opcode > 3) begin error <= 1'b1; st <= S_DONE; end
-                    else if (d_flags[0]) start_load(2'd1, d_in_addr, d_in_bytes, S_LW);
-                    else st <= S_LW;
-                    pix_bytes <= (d_ic * in_bits + 7) >> 3;
-                    wrec_bytes <= (w_bits + 7) >> 3;
-                    trec_bytes <= (d_nt * t_bits + 7) >> 3;
+                default: ;  // L_STOP
+            endcase
+
+            // ======================================================== compute
+            case (cst)
+                C_WAIT: if (slot_ready[cs] && !c_busy) begin
+                    if (d_opcode == 0) begin
+                        if (store_idle) cst <= C_DONE;
+                    end else if (d_opcode < 1 || d_opcode > 3) begin error <= 1'b1; cst <= C_DONE; end
+                    else begin
+                        c_busy <= 1'b1; cst <= C_MAC;
+                        row <= 0; i <= 0; ibit <= 0; c <= 0; pbyte <= 0; wbit <= 0;
+                        oy <= d_row0; ox <= 0; ky <= 0; kx <= 0;
+                        acc <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
+                        nrows <= pool ? d_oc : (d_nfs < d_mh - d_nf0) ? d_nfs : d_mh - d_nf0;
+                    end
                 end
-                S_LW: if (d_flags[1]) start_load(2'd2, d_w_addr, d_w_bytes, S_LT); else st <= S_LT;
-                S_LT: begin
-                    if (d_flags[1] && d_flags[4]) start_load(2'd3, d_t_addr, d_t_bytes, S_MAC);
-                    else st <= S_MAC;
-                    row <= 0; i <= 0; ibit <= 0; c <= 0; pbyte <= 0; wbit <= 0;
-                    oy <= d_row0; ox <= 0; ky <= 0; kx <= 0;
-                    acc <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
-                    nrows <= pool ? d_oc : (d_nfs < d_mh - d_nf0) ? d_nfs : d_mh - d_nf0;
-                end
-                S_MAC: begin
-                    // one element per cycle: MVAU acc += x_i * w_(row, i); pools max / sum
+                C_MAC: begin
                     if (d_opcode == 2) acc <= (xv > acc) ? xv : acc;
                     else if (d_opcode == 3) acc <= acc + xv;
                     else acc <= acc + xv * wv;
@@ -222,66 +272,72 @@ module qloom_mo_engine #(
                     end
                     if (i + 1 == last_i) begin
                         i <= 0; k <= 0; cnt <= 0; ky <= 0; kx <= 0;
-                        st <= (d_flags[4] && !pool) ? S_THR : S_OUT;
+                        cst <= (d_flags[4] && !pool) ? C_THR : C_OUT;
                     end else i <= i + 1;
                 end
-                S_THR: begin
+                C_THR: begin
                     if (acc >= tv) cnt <= cnt + 1;
-                    if (k + 1 == d_nt) st <= S_OUT;
+                    if (k + 1 == d_nt) cst <= C_OUT;
                     k <= k + 1;
                 end
-                S_OUT: begin
-                    {obuf[(oa >> 3) + 4], obuf[(oa >> 3) + 3], obuf[(oa >> 3) + 2], obuf[(oa >> 3) + 1], obuf[oa >> 3]} <=
-                        ({obuf[(oa >> 3) + 4], obuf[(oa >> 3) + 3], obuf[(oa >> 3) + 2], obuf[(oa >> 3) + 1], obuf[oa >> 3]}
-                         & ~omask) | oval;
+                C_OUT: begin
+                    {obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} <=
+                        ({obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} & ~omask) | oval;
                     acc <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
                     ibit <= 0; c <= 0; pbyte <= 0;
                     if (row + 1 == nrows) begin
                         row <= 0; wbit <= 0;
-                        if (flat || (oy + 1 == d_row0 + d_rows && ox + 1 == d_ow)) begin
-                            if (d_flags[2]) begin
-                                sw_addr <= {d_out_addr[31:2], 2'b00}; sw_end <= d_out_addr + d_out_bytes;
-                                sw_aw_done <= 1'b0; st <= S_STORE;
-                            end else st <= S_FETCH;
-                        end else begin
+                        if (flat || (oy + 1 == d_row0 + d_rows && ox + 1 == d_ow)) cst <= C_HAND;
+                        else begin
                             if (ox + 1 == d_ow) begin ox <= 0; oy <= oy + 1; end
                             else ox <= ox + 1;
-                            st <= S_MAC;
+                            cst <= C_MAC;
                         end
                     end else begin
-                        row <= row + 1; st <= S_MAC;
+                        row <= row + 1; cst <= C_MAC;
                     end
                 end
-                S_STORE: begin
-                    // one burst at a time: AW, its W beats (byte strobes at the edges), B
+                C_HAND: begin  // the tile is computed: hand its output half to the storer
+                    if (!d_flags[2] || store_idle) begin
+                        if (d_flags[2]) begin
+                            sh <= oh; oh <= !oh; sw_base <= d_out_addr;
+                            sw_addr <= {d_out_addr[31:2], 2'b00}; sw_end <= d_out_addr + d_out_bytes;
+                            sw_aw_done <= 1'b0; wst <= W_BURST;
+                        end
+                        slot_ready[cs] <= 1'b0; cs <= !cs; c_busy <= 1'b0; cst <= C_WAIT;
+                    end
+                end
+                C_DONE: done <= 1'b1;
+                default: cst <= C_WAIT;
+            endcase
+
+            // ======================================================== storer
+            case (wst)
+                W_BURST: begin
                     if (!sw_aw_done && !m_axi_awvalid) begin
-                        m_axi_awaddr <= sw_addr;
-                        m_axi_awlen <= aw_len;
-                        sw_beats <= {24'd0, aw_len} + 32'd1;
+                        m_axi_awaddr <= sw_addr; m_axi_awlen <= aw_len; sw_beats <= {24'd0, aw_len} + 32'd1;
                         m_axi_awvalid <= 1'b1;
                     end else if (m_axi_awvalid && m_axi_awready) begin
                         m_axi_awvalid <= 1'b0; sw_aw_done <= 1'b1;
                     end
                     if (sw_aw_done && !(m_axi_wvalid && !m_axi_wready)) begin
                         if (m_axi_wvalid && m_axi_wready && m_axi_wlast) begin
-                            m_axi_wvalid <= 1'b0; st <= S_WB;
+                            m_axi_wvalid <= 1'b0; wst <= W_B;
                         end else if (sw_beats != 0) begin
                             for (b = 0; b < 4; b = b + 1) begin
-                                m_axi_wstrb[b] <= (sw_addr + b >= d_out_addr) && (sw_addr + b < sw_end);
-                                m_axi_wdata[8*b +: 8] <= obuf[sw_addr + b - d_out_addr];
+                                m_axi_wstrb[b] <= (sw_addr + b >= sw_base) && (sw_addr + b < sw_end);
+                                m_axi_wdata[8*b +: 8] <= obuf[OH * sh + sw_addr + b - sw_base];
                             end
                             m_axi_wvalid <= 1'b1; m_axi_wlast <= (sw_beats == 1);
                             sw_beats <= sw_beats - 1; sw_addr <= sw_addr + 4;
                         end
                     end
                 end
-                S_WB: if (m_axi_bvalid) begin
+                W_B: if (m_axi_bvalid) begin
                     sw_aw_done <= 1'b0;
-                    st <= (sw_addr >= sw_end) ? S_FETCH : S_STORE;
+                    wst <= (sw_addr >= sw_end) ? W_IDLE : W_BURST;
                 end
-                S_FETCH: begin pc <= pc + 128; start_load(2'd0, pc + 128, 32'd128, S_DEC); end
-                S_DONE: done <= 1'b1;
-                default: st <= S_IDLE;
+                default: ;
             endcase
         end
     end

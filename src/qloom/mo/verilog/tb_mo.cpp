@@ -1,7 +1,7 @@
 // Verilator testbench of qloom_mo_engine with an AXI4 memory model: DRAM as a byte array;
 // a read burst's first beat LAT cycles after its AR handshake, then one beat every GAP
-// cycles (4 bytes / GAP cycles of bandwidth); writes accepted one beat every GAP cycles, the
-// B response LAT cycles after the last beat. Usage: tb DRAM_IN DRAM_OUT LAT GAP DESC_ADDR
+// cycles; writes accepted one beat every GAP cycles, the B response LAT cycles after the last
+// beat. Reads and writes share the bandwidth (4 bytes per GAP cycles; a read beat first). Usage: tb DRAM_IN DRAM_OUT LAT GAP DESC_ADDR
 // [MAX_CYCLES]; prints "cycles N" (start to done) and writes the final DRAM.
 #include "Vqloom_mo_engine.h"
 #include "verilated.h"
@@ -32,19 +32,19 @@ int main(int argc, char** argv) {
     bool rd = false; uint32_t raddr = 0; int rleft = 0; long rnext = 0;
     // write channel state
     bool wr = false; uint32_t waddr = 0; int wleft = 0; long wnext = 0; long bat = -1;
-    long cyc = 0;
+    long cyc = 0, bus_free = 0;
     t->start = 1;
     while (!t->done && !t->error && cyc < max_cycles) {
         // drive the slave outputs for this cycle from the state
         t->m_axi_arready = !rd;
-        t->m_axi_rvalid = rd && rleft > 0 && cyc >= rnext;
+        t->m_axi_rvalid = rd && rleft > 0 && cyc >= rnext && cyc >= bus_free;
         if (t->m_axi_rvalid) {
             uint32_t v = 0;
             for (int b = 0; b < 4; b++) v |= (uint32_t)(raddr + b < mem.size() ? mem[raddr + b] : 0) << (8 * b);
             t->m_axi_rdata = v; t->m_axi_rlast = rleft == 1;
         }
         t->m_axi_awready = !wr && bat < 0;
-        t->m_axi_wready = wr && wleft > 0 && cyc >= wnext;
+        t->m_axi_wready = wr && wleft > 0 && cyc >= wnext && cyc >= bus_free && !t->m_axi_rvalid;
         t->m_axi_bvalid = bat >= 0 && cyc >= bat;
         t->ap_clk = 0; t->eval();
         // sample the master's handshakes (before the edge)
@@ -57,13 +57,13 @@ int main(int argc, char** argv) {
         uint32_t wd = t->m_axi_wdata; int ws = t->m_axi_wstrb;
         bool bh = t->m_axi_bvalid && t->m_axi_bready;
         t->ap_clk = 1; t->eval();
-        if (r) { raddr += 4; rleft--; rnext = cyc + gap; if (rleft == 0) rd = false; }
+        if (r) { raddr += 4; rleft--; rnext = cyc + gap; bus_free = cyc + gap; if (rleft == 0) rd = false; }
         if (ar) { rd = true; raddr = ara; rleft = arl + 1; rnext = cyc + lat; }
         if (w) {
             for (int b = 0; b < 4; b++)
                 if ((ws >> b) & 1) { if (waddr + b >= mem.size()) { fprintf(stderr, "write past DRAM\n"); return 3; }
                                      mem[waddr + b] = (wd >> (8 * b)) & 0xff; }
-            waddr += 4; wleft--; wnext = cyc + gap;
+            waddr += 4; wleft--; wnext = cyc + gap; bus_free = cyc + gap;
             if (wleft == 0) { wr = false; bat = cyc + lat; }
         }
         if (aw) { wr = true; waddr = awa; wleft = awl + 1; wnext = cyc + 1; }
