@@ -109,6 +109,7 @@ def test_random_conv_net_equals_df_emulator(tmp_path, seed, hw, c1, c2):
     assert np.array_equal(emulate_mo(g, s.image, x), qloom.emulate(g, x))
 
 
+@pytest.mark.slow  # Brevitas export of TFC (about 50 s) and SVHN's threshold search
 @pytest.mark.parametrize("name", ["tfc_2w2a", "svhn_w6a6"])
 def test_zoo_models_equal_df_emulator(tmp_path, name):
     from qloom import zoo
