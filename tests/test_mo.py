@@ -267,3 +267,27 @@ def test_auto_builds_mo_when_weights_do_not_fit_on_chip(tmp_path):
     x = np.random.default_rng(0).uniform(0, 1, (2, 3, 16, 16)).astype(np.float32)
     image = (tmp_path / "out" / "mo" / "image.bin").read_bytes()
     assert np.array_equal(emulate_mo(g, image, x), qloom.emulate(g, x))
+
+
+@pytest.mark.slow  # a Brevitas export (torch start-up and the dynamo exporter)
+def test_label_select_unit(tmp_path):
+    """The engine's LabelSelect: top-3 indices of a Brevitas MLP's logits."""
+    import torch
+
+    from brevitas_models import TopK, export, mlp, prepare
+
+    m = mlp(24, hidden=(16,), classes=10, wbits=3, act=("relu", 3), last_bias=False, tail=TopK(3), pot=True)
+    prepare(m, torch.rand(16, 24))
+    g = qloom.compile_model(export(m, (1, 24), tmp_path / "topk"))
+    assert g.nodes[-1].op_type == "LabelSelect"
+    x = np.random.default_rng(5).uniform(0, 1, (6, 24)).astype(np.float32)
+    _equal_to_df(g, Engine(pe=3, simd=5), x)
+
+
+def test_sum_pool_and_thresholding_units(tmp_path):
+    """SumPool and a standalone Thresholding (an AveragePool before a quantizer)."""
+    g = qloom.compile_model(ob.avgpool_tie(tmp_path / "avg.onnx", channels=3, hw=7))
+    assert [op.op_type for op in g.nodes] == ["SumPool", "Thresholding"]
+    x = np.random.default_rng(6).uniform(-1, 1, (4,) + tuple(g.host_input.onnx_shape)).astype(np.float32)
+    s = _equal_to_df(g, Engine(pe=2, simd=2, in_buf_bytes=64, out_buf_bytes=32), x)
+    assert len(s.layers[0].tiles) > 1
