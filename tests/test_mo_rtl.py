@@ -17,21 +17,24 @@ import onnx_builders as ob
 
 
 @pytest.mark.sim
-@pytest.mark.slow  # the first Verilator build of the engine takes about 90 s (cached after)
-@pytest.mark.parametrize("which", ["jet_w6a6", "finn_bipolar", "small_cnn", "digits_w4a4"])
-def test_rtl_engine_equals_emulator_and_cycle_model(tmp_path, which):
+@pytest.mark.slow  # the first Verilator build of each PE takes about 90 s (cached after)
+@pytest.mark.parametrize("which, pe", [("jet_w6a6", 1), ("finn_bipolar", 1), ("small_cnn", 1),
+                                       ("digits_w4a4", 1), ("jet_w6a6", 3), ("small_cnn", 3),
+                                       ("digits_w4a4", 3)])
+def test_rtl_engine_equals_emulator_and_cycle_model(tmp_path, which, pe):
     """jet_w6a6: INT8 input, 6-bit weights, 63 thresholds per channel, an INT16 accumulator
     output; the FINN-streamlined MLP: bipolar inputs, weights and outputs (XNOR); a random
     CNN (3x3 convolutions with padding, BN, max-pool, dense) and the digits CNN (padded
     convolutions, two max-pools). Small buffers split layers into several row tiles and
-    weight blocks."""
+    weight blocks; PE = 3 divides none of the layers (padding rows are computed, not
+    written)."""
     from qloom.models import model_path
 
     path = {"finn_bipolar": lambda: ob.finn_streamlined_mlp(tmp_path / "f.onnx"),
             "small_cnn": lambda: ob.small_cnn(tmp_path / "c.onnx")}.get(which, lambda: model_path(which))()
     g = qloom.compile_model(path)
-    s = compile_schedule(g, Engine(pe=1, simd=1, in_buf_bytes=256, w_buf_bytes=256, t_buf_bytes=4096,
-                                   out_buf_bytes=128))
+    s = compile_schedule(g, Engine(pe=pe, simd=1, in_buf_bytes=256, w_buf_bytes=256 * pe,
+                                   t_buf_bytes=4096, out_buf_bytes=128))
     assert any(L.nf > L.nfb or len(L.tiles) > 1 for L in s.layers)
     x = np.random.default_rng(3).uniform(-1, 1, (2,) + tuple(g.host_input.onnx_shape)).astype(np.float32)
     q = g.host_input(x)

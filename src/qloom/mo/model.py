@@ -16,9 +16,8 @@ buffers a tile's transfers overlap the previous tile's computation, so a tile co
   (posted writes), where ``bytes_per_cycle`` is the board's DRAM bandwidth
   (``mem_bandwidth_gbps``) at the engine clock; reads and writes share it.
 
-A layer's first tile waits for its own loads (its input is the previous layer's output,
-so nothing overlaps them): per layer ``fill`` = those loads' memory cycles, then the first
-tile costs max(compute, its store) and every later tile max(compute, memory).
+Between layers nothing overlaps: a layer's first tile reads what the previous layer wrote,
+so that layer's last store and this tile's loads are exposed (:func:`cycles`).
 
 Resources: the engine's MVAU datapath is qloom_mvau's resource model
 (:func:`qloom.ops.mvau.parts_qloom_mvau`, its widest layer's bit widths and threshold
@@ -114,28 +113,54 @@ def tile_memory(d, mem: Memory, posted_writes: bool = True) -> float:
 
 
 def cycles(sched: Schedule, mem: Memory, compute=None) -> dict:
-    """The cycle model of a schedule (module docstring): per layer its tiles, compute and
-    memory cycles and total; the frame's cycles, bytes moved and the bound (compute or
-    memory) of each layer. ``compute(d, pe, simd)``: a tile's compute cycles (default
-    :func:`tile_compute`; :func:`rtl_compute` for the RTL slice)."""
+    """The cycle model of a schedule (module docstring), as the double-buffered engine runs
+    it: while tile j computes, the loader fetches tile j+1's descriptor and (within a layer)
+    its loads, and the storer writes tile j-1's output, so tile j costs max(compute_j,
+    those transfers); at a layer boundary tile j's store and the next tile's loads are
+    exposed (the next layer reads what this one wrote; the descriptor is already fetched);
+    the first tile's loads and the last store are exposed too. Returns per layer its tiles,
+    compute and memory cycles, cycles (a boundary's exposed transfers counted in the layer
+    it enters) and bound; the frame's cycles and bytes moved. ``compute(d, pe, simd)``: a
+    tile's compute cycles (default :func:`tile_compute`; :func:`rtl_compute` for the RTL)."""
     e = sched.engine
     compute = compute or tile_compute
-    layers, total, moved = [], 0.0, 0
-    for L in sched.layers:
-        comp = [compute(d, e.pe, e.simd) for d in L.tiles]
-        memc = [tile_memory(d, mem) for d in L.tiles]
-        first = L.tiles[0]
-        store0 = (first.out_bytes / mem.bytes_per_cycle) if first.flags & STORE_OUT else 0.0
-        fill = memc[0] - store0  # the first tile's loads: nothing to overlap them with
-        c = fill + max(comp[0], store0) + sum(max(a, b) for a, b in zip(comp[1:], memc[1:]))
+    desc = mem.cycles(DESC_BYTES)
+
+    def reads(d):  # without the descriptor
+        n = [d.in_bytes] if d.flags & LOAD_IN else []
+        if d.flags & LOAD_W:
+            n += [d.w_bytes, d.t_bytes]
+        return sum(mem.cycles(b) for b in n)
+
+    def store(d):
+        return d.out_bytes / mem.bytes_per_cycle if d.flags & STORE_OUT else 0.0
+
+    tiles = [(i, d) for i, L in enumerate(sched.layers) for d in L.tiles]
+    per = [0.0] * len(sched.layers)
+    per[0] = desc + reads(tiles[0][1])
+    for j, (li, d) in enumerate(tiles):
+        nxt = tiles[j + 1] if j + 1 < len(tiles) else None
+        boundary = nxt is None or nxt[0] != li
+        m = desc + (0.0 if boundary else reads(nxt[1]))
+        if j and tiles[j - 1][0] == li:
+            m += store(tiles[j - 1][1])
+        per[li] += max(compute(d, e.pe, e.simd), m)
+        if boundary:  # drain: this tile's store, then the next layer's first loads
+            per[li] += store(d)
+            if nxt is not None:
+                per[nxt[0]] += reads(nxt[1])
+    layers, moved = [], 0
+    for i, L in enumerate(sched.layers):
+        comp = sum(compute(d, e.pe, e.simd) for d in L.tiles)
+        memc = sum(tile_memory(d, mem) for d in L.tiles)
         nbytes = sum(sum(tile_bytes(d)) for d in L.tiles)
         moved += nbytes
         layers.append({"name": L.name, "opcode": L.opcode, "tiles": len(L.tiles),
-                       "compute_cycles": int(sum(comp)), "memory_cycles": round(sum(memc), 1),
-                       "cycles": round(c, 1), "bytes": nbytes, "macs": L.macs,
-                       "bound": "memory" if sum(memc) > sum(comp) else "compute"})
-        total += c
-    return {"cycles_per_frame": round(total, 1), "bytes_per_frame": moved, "layers": layers,
+                       "compute_cycles": int(comp), "memory_cycles": round(memc, 1),
+                       "cycles": round(per[i], 1), "bytes": nbytes, "macs": L.macs,
+                       "bound": "memory" if memc > comp else "compute"})
+    moved += DESC_BYTES  # the END descriptor
+    return {"cycles_per_frame": round(sum(per), 1), "bytes_per_frame": moved, "layers": layers,
             "bytes_per_cycle": mem.bytes_per_cycle, "latency_cycles": mem.latency_cycles,
             "burst_bytes": mem.burst_bytes}
 
@@ -242,22 +267,22 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
 
 
 def rtl_compute(d, pe: int = 1, simd: int = 1) -> int:
-    """Compute cycles of a tile on the RTL slice (``mo/verilog/qloom_mo_engine.v``, PE = SIMD
-    = 1): MVAU ``pixels * rows * (MW + NT + 1)`` (one MAC per cycle, one threshold compare
-    per cycle, one cycle to write the output field), pools ``pixels * C * (KH*KW + 1)``.
-    Raises QloomError for an opcode it has no unit for."""
+    """Compute cycles of a tile on the RTL slice (``mo/verilog/qloom_mo_engine.v``: PE rows in
+    parallel, SIMD = 1): MVAU ``pixels * folds * (MW + NT + PE)`` (PE MACs per cycle, PE
+    threshold compares per cycle, one cycle per output field), pools ``pixels * C * (KH*KW
+    + 1)``. Raises QloomError for an opcode it has no unit for."""
     op = _OPS[d.opcode]
     pixels = d.out_rows * d.ow
     if op == "MVAU":
-        return pixels * min(d.nfs, d.mh - d.nf0) * (d.mw + d.nt + 1)
+        return pixels * d.nfs * (d.mw + d.nt + pe)
     if op in ("MAXPOOL", "SUMPOOL"):
         return pixels * d.oc * ((d.k & 0xFFFF) * (d.k >> 16) + 1)
     raise QloomError(f"the RTL MO engine has no {op} unit yet")
 
 
 def _rtl_check(sched: Schedule) -> None:
-    if (sched.engine.pe, sched.engine.simd) != (1, 1):
-        raise QloomError("the RTL MO engine runs PE = SIMD = 1 schedules only (this is its first slice)")
+    if sched.engine.simd != 1:
+        raise QloomError("the RTL MO engine runs SIMD = 1 schedules only (this is its first slice)")
 
 
 def serial_cycles(sched: Schedule, mem: Memory) -> float:
@@ -265,12 +290,12 @@ def serial_cycles(sched: Schedule, mem: Memory) -> float:
     descriptor its transfers (:func:`tile_memory`) plus :func:`rtl_compute`, and the END
     descriptor's fetch."""
     _rtl_check(sched)
-    return mem.cycles(DESC_BYTES) + sum(tile_memory(d, mem, posted_writes=False) + rtl_compute(d)
+    return mem.cycles(DESC_BYTES) + sum(tile_memory(d, mem, posted_writes=False) + rtl_compute(d, sched.engine.pe)
                                         for d in sched.descs[:-1])
 
 
 def rtl_cycles(sched: Schedule, mem: Memory) -> float:
     """Cycles per frame of the RTL slice with DB = 1 (double buffering): :func:`cycles` with
-    :func:`rtl_compute`, and the END descriptor's fetch."""
+    :func:`rtl_compute` (the END descriptor is fetched during the last tile)."""
     _rtl_check(sched)
-    return cycles(sched, mem, rtl_compute)["cycles_per_frame"] + mem.cycles(DESC_BYTES)
+    return cycles(sched, mem, rtl_compute)["cycles_per_frame"]

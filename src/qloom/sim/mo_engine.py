@@ -31,10 +31,10 @@ def _src_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "mo" / "verilog"
 
 
-def build_engine(db: int = 1) -> Path:
-    """The testbench binary (built once per source contents and ``db``, the DB parameter:
-    1 double buffering, 0 serial; cached)."""
-    h = hashlib.sha256(f"DB={int(db)}".encode())
+def build_engine(db: int = 1, pe: int = 1) -> Path:
+    """The testbench binary (built once per source contents, ``db`` (the DB parameter: 1
+    double buffering, 0 serial) and ``pe`` (PE lanes); cached)."""
+    h = hashlib.sha256(f"DB={int(db)} PE={int(pe)}".encode())
     for s in SOURCES:
         h.update((_src_dir() / s).read_bytes())
     dst = cache_dir() / f"qloom_mo_engine-{h.hexdigest()[:16]}"
@@ -47,7 +47,7 @@ def build_engine(db: int = 1) -> Path:
         for s in SOURCES:
             shutil.copy(_src_dir() / s, tmp / s)
         run_tool("verilator", ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "-Wno-WIDTH",
-                               "-Wno-BLKSEQ", f"-GDB={int(db)}", "--top-module", "qloom_mo_engine", *SOURCES, "-o", "tb"],
+                               "-Wno-BLKSEQ", f"-GDB={int(db)}", f"-GPE={int(pe)}", "--top-module", "qloom_mo_engine", *SOURCES, "-o", "tb"],
                  cwd=tmp, env=verilator_env(), what="qloom_mo_engine", log="build.log")
         try:
             os.rename(tmp, dst)
@@ -65,8 +65,10 @@ def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
     output tensors' elements (N, elems) int64, the cycles of each frame from start to
     done). ``latency`` cycles to a burst's first beat, ``gap`` cycles per 32-bit beat;
     ``db`` the engine's DB parameter (1 double buffering, 0 serial)."""
-    exe = build_engine(db)
     head = header(image)
+    if head["simd"] != 1:
+        raise QloomError(f"the RTL MO engine runs SIMD = 1 schedules only, not SIMD = {head['simd']}")
+    exe = build_engine(db, head["pe"])
     last = descriptors(image)[-2]
     fmt = head["in_fmt"]
     outs, cycles = [], []

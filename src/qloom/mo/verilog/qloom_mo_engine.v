@@ -4,12 +4,13 @@
 // 128-byte record, loads the input rows (LOAD_IN), the weight block and its thresholds
 // (LOAD_W), computes, and writes the output rows (STORE_OUT); END raises done.
 //
-// This slice: PE = SIMD = 1 (one MAC per cycle); MVAU layers (opcode 1), fully connected
+// This slice: PE rows in parallel, SIMD = 1 (PE MACs per cycle); MVAU layers (opcode 1), fully connected
 // (FLAT) or behind the window generator (convolution: K, stride, pads, pad value), with or
 // without thresholds; max / sum pools (opcodes 2, 3); integer / bipolar operands, runtime bit
 // widths (the layout of qloom.mo.layout: records of fields, whole bytes per record). Phases
 // run one after another (no double buffering yet): per descriptor, cycles
-//   fetch + loads + pixels * rows * (MW + NT + 1) + store   (MVAU)
+//   fetch + loads + pixels * folds * (MW + NT + PE) + store  (MVAU: PE outputs written one
+//                                                             per cycle)
 //   fetch + loads + pixels * C * (KH*KW + 1) + store         (pools)
 // (qloom.mo.model.serial_cycles). Other opcodes set error and stop.
 //
@@ -26,7 +27,8 @@ module qloom_mo_engine #(
     parameter WBUF = 16384, // bytes of the weight buffer
     parameter TBUF = 4096,  // bytes of the threshold buffer
     parameter OBUF = 4096,  // bytes of the output buffer
-    parameter DB = 1        // 1: double buffering (loads and stores overlap compute); 0: serial
+    parameter DB = 1,       // 1: double buffering (loads and stores overlap compute); 0: serial
+    parameter PE = 1        // MVAU rows (output channels) computed in parallel; SIMD = 1
 ) (
     input  wire        ap_clk,
     input  wire        ap_rst_n,
@@ -139,8 +141,10 @@ module qloom_mo_engine #(
     reg        oh;                    // the output half the compute unit fills
     reg        c_busy;                // the compute unit holds a descriptor
     reg [31:0] row, nrows, i, k, wbit, ibit, pbyte, c;
-    reg signed [39:0] acc;
-    reg [31:0] cnt;
+    reg signed [39:0] acc [0:PE-1];
+    reg [31:0] cnt [0:PE-1];
+    reg [31:0] lp;  // the lane whose output field C_OUT writes
+    integer p;
     // storer
     reg        sh;                    // the output half being stored
     reg [31:0] sw_base, sw_addr, sw_end, sw_beats;
@@ -151,7 +155,7 @@ module qloom_mo_engine #(
 
     // ---------------------------------------------------------------- the compute datapath
     wire [31:0] pix_bytes = (d_ic * in_bits + 7) >> 3;
-    wire [31:0] wrec_bytes = (w_bits + 7) >> 3;
+    wire [31:0] wrec_bytes = (PE * w_bits + 7) >> 3;  // one weight word: PE lanes (SIMD = 1)
     wire [31:0] trec_bytes = (d_nt * t_bits + 7) >> 3;
     reg [31:0] oy, ox, ky, kx;
     wire        pool = (d_opcode == 2) || (d_opcode == 3);
@@ -162,22 +166,34 @@ module qloom_mo_engine #(
     wire [31:0] wina = ((iy - $signed(d_irow0)) * d_iw + ix) * pix_bytes * 8 + ch * in_bits;
     wire        flat = d_flags[3];
     wire [31:0] xa = flat ? ibit : wina;          // bit address of x_i
-    wire [31:0] wa = wbit;                       // bit address of w_(row, i)
-    wire [31:0] ta = row * trec_bytes * 8 + k * t_bits;
-    wire [31:0] xb = IH * in_h[cs] + (xa >> 3), wb = WH * w_h[cs] + (wa >> 3), tb = TH * t_h[cs] + (ta >> 3);
+    wire [31:0] xb = IH * in_h[cs] + (xa >> 3);
     wire [39:0] xraw = {ibuf[xb + 4], ibuf[xb + 3], ibuf[xb + 2], ibuf[xb + 1], ibuf[xb]} >> xa[2:0];
-    wire [39:0] wraw = {wbuf[wb + 4], wbuf[wb + 3], wbuf[wb + 2], wbuf[wb + 1], wbuf[wb]} >> wa[2:0];
-    wire [39:0] traw = {tbuf[tb + 4], tbuf[tb + 3], tbuf[tb + 2], tbuf[tb + 1], tbuf[tb]} >> ta[2:0];
     wire signed [39:0] xin = ext(xraw, in_bits, d_flags[5], d_flags[6]);
     wire signed [39:0] xv = (flat || in_win) ? xin : {{8{d_padv[31]}}, d_padv};
-    wire signed [39:0] wv = ext(wraw, w_bits, d_flags[7], d_flags[8]);
-    wire signed [39:0] tv = ext(traw, t_bits, 1'b1, 1'b0);
+    // per lane: its weight (lane g of the word at wbit) and threshold k of its channel
+    wire signed [39:0] wv [0:PE-1];
+    wire signed [39:0] tv [0:PE-1];
+    genvar g;
+    generate for (g = 0; g < PE; g = g + 1) begin : lane
+        wire [31:0] wa = wbit + g * w_bits;
+        wire [31:0] wb = WH * w_h[cs] + (wa >> 3);
+        wire [39:0] wraw = {wbuf[wb + 4], wbuf[wb + 3], wbuf[wb + 2], wbuf[wb + 1], wbuf[wb]} >> wa[2:0];
+        wire [31:0] ta = (row * PE + g) * trec_bytes * 8 + k * t_bits;
+        wire [31:0] tb = TH * t_h[cs] + (ta >> 3);
+        wire [39:0] traw = {tbuf[tb + 4], tbuf[tb + 3], tbuf[tb + 2], tbuf[tb + 1], tbuf[tb]} >> ta[2:0];
+        assign wv[g] = ext(wraw, w_bits, d_flags[7], d_flags[8]);
+        assign tv[g] = ext(traw, t_bits, 1'b1, 1'b0);
+    end endgenerate
     wire [31:0] opix = ((oy - d_row0) * d_ow + ox) * ((d_oc * out_bits + 7) >> 3) * 8;
-    wire [31:0] oa = opix + (pool ? row : d_nf0 + row) * out_bits;
+    wire [31:0] chn = pool ? row : (d_nf0 + row) * PE + lp;  // the output channel written
+    wire        live = pool || chn < d_mh;                   // padding rows are not written
+    wire [31:0] oa = opix + chn * out_bits;
     wire [31:0] ob = OH * oh + (oa >> 3);
     wire [31:0] kk = (d_k[15:0]) * (d_k[31:16]);  // window size KH*KW
     wire [31:0] last_i = pool ? kk : d_mw;
-    wire signed [39:0] res = !d_flags[4] ? acc : d_flags[10] ? {8'd0, cnt} : $signed({8'd0, cnt}) + $signed({{8{d_bias[31]}}, d_bias});
+    wire signed [39:0] acc_l = acc[lp];
+    wire [31:0] cnt_l = cnt[lp];
+    wire signed [39:0] res = !d_flags[4] ? acc_l : d_flags[10] ? {8'd0, cnt_l} : $signed({8'd0, cnt_l}) + $signed({{8{d_bias[31]}}, d_bias});
     wire [39:0] omask = ((40'd1 << out_bits) - 40'd1) << oa[2:0];
     wire [39:0] resb = (d_flags[10] && !d_flags[4]) ? {39'd0, res > 0} : res;  // bipolar: -1 -> 0
     wire [39:0] oval = (resb & ((40'd1 << out_bits) - 40'd1)) << oa[2:0];
@@ -253,16 +269,16 @@ module qloom_mo_engine #(
                     end else if (d_opcode < 1 || d_opcode > 3) begin error <= 1'b1; cst <= C_DONE; end
                     else begin
                         c_busy <= 1'b1; cst <= C_MAC;
-                        row <= 0; i <= 0; ibit <= 0; c <= 0; pbyte <= 0; wbit <= 0;
+                        row <= 0; i <= 0; ibit <= 0; c <= 0; pbyte <= 0; wbit <= 0; lp <= 0;
                         oy <= d_row0; ox <= 0; ky <= 0; kx <= 0;
-                        acc <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
-                        nrows <= pool ? d_oc : (d_nfs < d_mh - d_nf0) ? d_nfs : d_mh - d_nf0;
+                        for (p = 0; p < PE; p = p + 1) acc[p] <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
+                        nrows <= pool ? d_oc : d_nfs;  // MVAU: neuron folds of PE rows
                     end
                 end
                 C_MAC: begin
-                    if (d_opcode == 2) acc <= (xv > acc) ? xv : acc;
-                    else if (d_opcode == 3) acc <= acc + xv;
-                    else acc <= acc + xv * wv;
+                    if (d_opcode == 2) acc[0] <= (xv > acc[0]) ? xv : acc[0];
+                    else if (d_opcode == 3) acc[0] <= acc[0] + xv;
+                    else for (p = 0; p < PE; p = p + 1) acc[p] <= acc[p] + xv * wv[p];
                     wbit <= wbit + wrec_bytes * 8;
                     if (c + 1 == d_ic) begin c <= 0; pbyte <= pbyte + pix_bytes; ibit <= (pbyte + pix_bytes) * 8; end
                     else begin c <= c + 1; ibit <= ibit + in_bits; end
@@ -271,19 +287,25 @@ module qloom_mo_engine #(
                         else kx <= kx + 1;
                     end
                     if (i + 1 == last_i) begin
-                        i <= 0; k <= 0; cnt <= 0; ky <= 0; kx <= 0;
+                        i <= 0; k <= 0; ky <= 0; kx <= 0;
+                        for (p = 0; p < PE; p = p + 1) cnt[p] <= 0;
                         cst <= (d_flags[4] && !pool) ? C_THR : C_OUT;
                     end else i <= i + 1;
                 end
                 C_THR: begin
-                    if (acc >= tv) cnt <= cnt + 1;
+                    for (p = 0; p < PE; p = p + 1) if (acc[p] >= tv[p]) cnt[p] <= cnt[p] + 1;
                     if (k + 1 == d_nt) cst <= C_OUT;
                     k <= k + 1;
                 end
-                C_OUT: begin
-                    {obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} <=
+                C_OUT: if (!pool && lp + 1 < PE) begin  // one lane's output field per cycle
+                    if (live) {obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} <=
                         ({obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} & ~omask) | oval;
-                    acc <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
+                    lp <= lp + 1;
+                end else begin
+                    if (live) {obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} <=
+                        ({obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} & ~omask) | oval;
+                    lp <= 0;
+                    for (p = 0; p < PE; p = p + 1) acc[p] <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
                     ibit <= 0; c <= 0; pbyte <= 0;
                     if (row + 1 == nrows) begin
                         row <= 0; wbit <= 0;
