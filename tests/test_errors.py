@@ -333,6 +333,9 @@ CATALOGUE = {
     "mo_target_out_of_reach": (["build", "{model}", "-o", "{d}/out", "--arch", "mo", "--target-fps", "1e9"],
                                r"the MO engine reaches at most [\d,]+ FPS on pynq-z1 at 100 MHz "
                                r"\(PE=\d+, SIMD=\d+\); --target-fps 1,000,000,000 is out of reach"),
+    "mo_with_folding": (["build", "{model}", "-o", "{d}/out", "--arch", "mo", "--folding", "{d}/fold_pe.json"],
+                        r"--arch mo takes no --folding or --target-latency \(they fold a DF build\); the MO "
+                        r"engine is chosen for --target-fps or the highest FPS that fits"),
     "rtlsim_mo_build": (["rtlsim", "{d}/built_mo", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                         r"{d}/built_mo: an MO build \(--arch mo\) has no RTL yet; its DRAM image is "
                         r"OUT/mo/image.bin \(qloom.mo.engine emulates it\)"),

@@ -90,6 +90,9 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     clock_mhz = float(clock_mhz or brd.clock_mhz)
     if arch not in ARCHES:
         raise QloomError(f"--arch must be one of {', '.join(ARCHES)}, got {arch!r}")
+    if arch == "mo" and (folding_path or target_latency):
+        raise QloomError("--arch mo takes no --folding or --target-latency (they fold a DF build); "
+                         "the MO engine is chosen for --target-fps or the highest FPS that fits")
     graph = lower_model(model, input_type=input_type)
     if arch == "mo":
         return _build_mo(graph, model, out, brd, clock_mhz, target_fps, input_type, "--arch mo")

@@ -219,7 +219,7 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
            mem: Memory | None = None) -> tuple[Engine, dict]:
     """The engine for ``graph`` on ``board``: over PE, SIMD (powers of two up to 64) and
     buffer halves (2, 8, 32, 128 KiB; input and output buffers equal; the threshold buffer the
-    least that holds one block's thresholds) the configurations that fit the board's
+    least that holds the thresholds of every layer's weight block) the configurations that fit the board's
     budget; with ``target_fps`` the one of fewest LUTs (then BRAM18) that reaches it,
     otherwise the fastest. Returns (engine, {"fps", "cycles", "resources"}). Raises
     QloomError (with the fastest fitting FPS) when none reaches the target or none fits."""
@@ -232,12 +232,15 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
     best_fit, cands = None, []
     for pe in POW2:
         for simd in POW2:
-            t_fold = max([pe * record_bytes(L.thresholds.shape[1], L.t_bits) for L in base
-                          if L.thresholds is not None and L.weights is not None] + [1])
+            # per MVAU layer with thresholds: (weight bytes of a neuron fold, threshold bytes
+            # of a fold, folds); a weight block of w_buf bytes needs that many folds' thresholds
+            mv = [(-(-L.weights.shape[1] // simd) * record_bytes(pe * simd, L.weight_type.bits),
+                   pe * record_bytes(L.thresholds.shape[1], L.t_bits), -(-L.weights.shape[0] // pe))
+                  for L in base if L.thresholds is not None and L.weights is not None]
             for kb_a in BUF_KIB:
                 for kb_w in BUF_KIB:
-                    t_buf = max(t_need, t_fold * max(1, (kb_w * 1024) // max(1, simd * pe)))
-                    e = Engine(pe, simd, kb_a * 1024, kb_w * 1024, min(t_buf, 1 << 20), kb_a * 1024)
+                    t_buf = max([t_need] + [tf * max(1, min(nf, kb_w * 1024 // wf)) for wf, tf, nf in mv])
+                    e = Engine(pe, simd, kb_a * 1024, kb_w * 1024, t_buf, kb_a * 1024)
                     res = resources((e, base), board.family)
                     if board.over(res):
                         continue
