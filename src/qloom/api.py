@@ -329,25 +329,16 @@ def build(model: str | os.PathLike, out: str | os.PathLike, *, board: str | None
 
 def build_with(model: str | os.PathLike, out: str | os.PathLike, options: BuildOptions) -> Build:
     """:func:`build` with a :class:`BuildOptions`."""
-    import tempfile
-
     from qloom.flow import build as flow_build
 
     options.check()
-    folding, tmp = options.folding, None
-    if isinstance(folding, dict):  # a folding given as data: validated like a file
-        tmp = tempfile.NamedTemporaryFile("w", suffix="_folding.json", delete=False)
-        with tmp:
-            json.dump(folding, tmp)
-        folding = tmp.name
-    try:
-        r = flow_build(model, out, folding_path=folding, clock_mhz=options.clock_mhz,
-                       board=options.board, target_fps=options.target_fps,
-                       objective=options.objective, target_latency=options.target_latency,
-                       input_type=options.input_type, allow_overbudget=options.allow_overbudget)
-    finally:
-        if tmp is not None:
-            os.unlink(tmp.name)
+    folding = options.folding
+    if folding is not None and not isinstance(folding, dict):
+        folding = str(folding)
+    r = flow_build(model, out, folding_path=folding or None, clock_mhz=options.clock_mhz,
+                   board=options.board, target_fps=options.target_fps,
+                   objective=options.objective, target_latency=options.target_latency,
+                   input_type=options.input_type, allow_overbudget=options.allow_overbudget)
     return Build(r["out"], seconds=r["seconds"], board=options.board, _summary=r)
 
 

@@ -264,7 +264,9 @@ class HWGraph:
         """An HTML table, one row per layer in graph order: op, input/output shapes (NHWC
         stream order) and integer types, weights, MACs per frame, and under ``folding``
         ({layer: {knob: value}}; default: every knob at 1, fully folded) the PE, SIMD,
-        cycles per frame (the operator alone, no stalls) and the operator's own LUT, FF,
+        "cycles alone" per frame (the operator's own II, no stalls; in a pipeline a layer fed
+        slower than that runs at its input's rate, which a build's ``estimates.json``
+        counts) and the operator's own LUT, FF,
         BRAM18, DSP estimate for ``family`` (xc7, xcup, ecp5; a build's ``estimates.json``
         also counts the DWCs and FIFOs in front of each layer)."""
         from qloom.html import table
@@ -282,7 +284,7 @@ class HWGraph:
                          f"{op.cycles(f):,}", f"{res.get('LUT', 0):,}", f"{res.get('FF', 0):,}",
                          res.get("BRAM18", 0), res.get("DSP", 0)])
         head = ["layer", "op", "in", "out", "in type", "out type", "weights", "MACs", "PE", "SIMD",
-                "cycles", "LUT", "FF", "BRAM18", "DSP"]
+                "cycles alone", "LUT", "FF", "BRAM18", "DSP"]
         how = "the given folding" if folding else "fully folded (every knob at 1)"
         return table(head, rows, caption=f"HWGraph {self.name}: {len(self.nodes)} layers, {how}, "
                                          f"{family} estimates")
