@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "docs" / "tutorials").glob("*.ipynb"))
+FIGURES = {"02_target_fps_exploration": 2}  # the Pareto front and the roofline, drawn inline
 
 
 def test_there_are_three_tutorials():
@@ -34,9 +35,12 @@ def test_tutorial_runs(path, tmp_path, monkeypatch):
     # the kernel imports this checkout's qloom (as the tests do)
     src = str(ROOT / "src")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
+    pngs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) == FIGURES.get(path.stem, 0)
+    html = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "text/html" in o.get("data", {})]
+    assert html and all(o["data"]["text/html"].startswith('<table class="qloom">') for o in html)
