@@ -174,3 +174,10 @@ def test_folding_as_a_dict_is_checked_like_a_file(tmp_path, digits_model, built)
     with pytest.raises(qloom.QloomError, match=r"^folding: layer MVAU_0: PE=3 is not legal"):
         api.build(digits_model, tmp_path / "p", folding={"MVAU_0": {"PE": 3}})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_the_cli_calls_only_the_api():
+    import grimp
+
+    graph = grimp.build_graph("qloom")
+    assert graph.find_modules_directly_imported_by("qloom.cli") <= {"qloom", "qloom.api", "qloom.errors"}
