@@ -26,8 +26,14 @@ def test_tutorial_is_stored_without_outputs(path):
     assert code and all(not c.outputs and c.execution_count is None for c in code)
 
 
+# over 60 s of CPU with cold Verilator and Yosys caches (01: about 61 s, 03: about 50 s of CPU
+# and the Verilator build of an 18k-LUT design); 02 builds only (about 10 s of CPU)
+SLOW = {"01_digits_qat_build_rtlsim_synth", "03_low_latency_mlp"}
+
+
 @pytest.mark.sim
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW else p
+                                  for p in NOTEBOOKS], ids=lambda p: p.stem)
 def test_tutorial_runs(path, tmp_path, monkeypatch):
     import nbformat
     from nbclient import NotebookClient
