@@ -181,3 +181,13 @@ def test_the_cli_calls_only_the_api():
 
     graph = grimp.build_graph("qloom")
     assert graph.find_modules_directly_imported_by("qloom.cli") <= {"qloom", "qloom.api", "qloom.errors"}
+
+
+@pytest.mark.sim
+def test_deploy_and_run_through_the_api(built):
+    """Build.deploy writes OUT/deploy for the build's board (a Zynq: Vivado TCL and the host
+    driver); Build.run streams frames through the driver's simulation transport."""
+    info = built.deploy()
+    assert info["board"] == "pynq-z1" and (built.out / "deploy" / "deploy.json").is_file()
+    x = api.digits_split()[2][:3]
+    np.testing.assert_array_equal(built.run(x, target="sim"), qloom.emulate(built, x))
