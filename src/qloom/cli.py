@@ -10,32 +10,25 @@ import time
 
 import numpy as np
 
+from qloom import api
+from qloom.api import OBJECTIVES
 from qloom.errors import QloomError
-from qloom.dse.search import OBJECTIVES
 
 
 def _cmd_emulate(args) -> int:
-    from qloom.emulate import check_input, emulate
-    from qloom.fileio import load_array, save_array
-    from qloom.passes import lower_model
-
-    x = load_array(args.input)
-    graph = lower_model(args.model, input_type=args.input_type)
-    x = check_input(graph, x, what=str(args.input))
+    x = api.load_array(args.input)
+    graph = api.compile_model(args.model, input_type=args.input_type)
     t0 = time.perf_counter()
-    y = emulate(graph, x)
+    y = api.emulate(graph, x, what=str(args.input))
     dt = time.perf_counter() - t0
-    save_array(args.output, y)
-    print(f"emulated {len(x)} frames in {dt:.3f} s ({len(x) / dt:,.0f} frames/s) -> {args.output} "
+    api.save_array(args.output, y)
+    print(f"emulated {len(y)} frames in {dt:.3f} s ({len(y) / dt:,.0f} frames/s) -> {args.output} "
           f"{tuple(y.shape)} {y.dtype}")
     return 0
 
 
 def _cmd_info(args) -> int:
-    from qloom.passes import lower_model
-    from qloom.report import format_info
-
-    print(format_info(lower_model(args.model, input_type=args.input_type)))
+    print(api.info(args.model, input_type=args.input_type))
     return 0
 
 
@@ -44,31 +37,22 @@ def _cmd_demo(args) -> int:
     import tempfile
     from pathlib import Path
 
-    from qloom.data import digits_split
-    from qloom.emulate import emulate
-    from qloom.flow import build, rtlsim
-    from qloom.models import model_path
-    from qloom.passes import lower_model
-    from qloom.reference import reference_outputs
-    from qloom.report import format_info
-    from qloom.flow import check_positive
-
-    check_positive("target_fps", args.target_fps, "frames per second")
-    path = model_path()
+    api.check_positive("target_fps", args.target_fps, "frames per second")
+    path = api.model_path()
     print(f"qloom demo: embedded model {path.name} (Brevitas QAT on scikit-learn digits, W4A4)")
     t0 = time.perf_counter()
-    graph = lower_model(path)
+    graph = api.compile_model(path)
     print(f"lowered QONNX -> {len(graph.nodes)} integer hardware operators in {time.perf_counter() - t0:.2f} s\n")
-    print(format_info(graph))
-    _, _, x, y = digits_split()
+    print(api.info(graph))
+    _, _, x, y = api.digits_split()
     n = len(x)
 
     print(f"\n[1/3] emulate: digits test split, {n} real 8x8 images")
     t0 = time.perf_counter()
-    y_emu = emulate(graph, x)
+    y_emu = api.emulate(graph, x)
     t_emu = time.perf_counter() - t0
     t0 = time.perf_counter()
-    y_ref = reference_outputs(path, x)
+    y_ref = api.reference_outputs(path, x)
     t_ref = time.perf_counter() - t0
     acc_emu = float((y_emu.argmax(1) == y).mean())
     acc_ref = float((y_ref.argmax(1) == y).mean())
@@ -82,76 +66,57 @@ def _cmd_demo(args) -> int:
 
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="qloom_demo_")) / "out"
     print(f"\n[2/3] build: dataflow accelerator for {args.board} -> {out}")
-    r = build(path, out, board=args.board, target_fps=args.target_fps)
-    print(f"  {r['note']}")
-    e = r["estimates"]
+    b = api.build(path, out, board=args.board, target_fps=args.target_fps)
+    print(f"  {b.note}")
+    e = b.estimates
     print(f"  estimated: {e['cycles_per_frame']:,} cycles/frame = {e['fps']:,.0f} FPS at {e['clock_mhz']:g} MHz; "
           f"{e['total']['LUT']:,} LUT, {e['total']['FF']:,} FF, {e['total']['BRAM18']} BRAM18, {e['total']['DSP']} DSP "
-          f"(built in {r['seconds']:.2f} s)")
+          f"(built in {b.seconds:.2f} s)")
 
     m = min(n, args.rtl_images)
     print(f"\n[3/3] rtlsim: Verilator simulation of qloom_top on {m} test images")
     t0 = time.perf_counter()
-    y_rtl, stats = rtlsim(out, x[:m])
+    sim = b.simulate(x[:m], write_stats=False)
+    y_rtl = sim.outputs
     t_rtl = time.perf_counter() - t0
     acc_rtl = float((y_rtl.argmax(1) == y[:m]).mean())
     equal = bool(np.array_equal(y_rtl, y_emu[:m]))
-    ii = stats["cycles_per_frame"]
+    ii = sim.cycles_per_frame
     print(f"  accuracy, RTL simulation: {acc_rtl:.4f} ({round(acc_rtl * m)}/{m})")
     print(f"  RTL == emulator: {'yes, bit for bit on every image' if equal else 'NO'}")
     print(f"  measured: {ii:,.0f} cycles/frame (model {e['cycles_per_frame']:,}), latency "
-          f"{stats['latency_cycles']:,} cycles; {e['clock_mhz'] * 1e6 / ii:,.0f} frames/s at "
+          f"{sim.latency_cycles:,} cycles; {e['clock_mhz'] * 1e6 / ii:,.0f} frames/s at "
           f"{e['clock_mhz']:g} MHz ({t_rtl:.1f} s of simulation incl. Verilator build)")
     ok = same and rel <= 1e-5 and acc_emu == acc_ref and equal
     return 0 if ok else 1
 
 
 def _cmd_build(args) -> int:
-    from qloom.flow import build, check_positive
-
-    check_positive("clock_mhz", args.clock_mhz, "MHz")
-    check_positive("target_fps", args.target_fps, "frames per second")
-    check_positive("target_latency", args.target_latency, "cycles")
-    if args.folding and args.target_fps:
-        raise QloomError("give either --folding or --target-fps, not both")
-    if args.target_latency and not args.target_fps:
-        raise QloomError("--target-latency needs --target-fps (the throughput to meet first)")
-    r = build(args.model, args.output, folding_path=args.folding, clock_mhz=args.clock_mhz,
-              board=args.board, target_fps=args.target_fps, objective=args.objective,
-              target_latency=args.target_latency, input_type=args.input_type,
-              allow_overbudget=args.allow_overbudget, arch=args.arch)
-    print(f"{r['note']}")
-    what = f"MO engine, {r['stages']} engine layers" if r.get("arch") == "mo" else f"{r['stages']} stages"
-    print(f"built {r['out']} in {r['seconds']:.2f} s: {what}, estimated "
-          f"{r['cycles_per_frame']:,} cycles/frame = {r['fps']:,.0f} FPS at {r['clock_mhz']:g} MHz")
+    b = api.build(args.model, args.output, folding=args.folding, clock_mhz=args.clock_mhz,
+                  board=args.board, target_fps=args.target_fps, objective=args.objective,
+                  target_latency=args.target_latency, input_type=args.input_type,
+                  allow_overbudget=args.allow_overbudget, arch=args.arch)
+    print(f"{b.note}")
+    what = f"MO engine, {b.stages} engine layers" if b.meta.get("arch") == "mo" else f"{b.stages} stages"
+    print(f"built {b.out} in {b.seconds:.2f} s: {what}, estimated "
+          f"{b.cycles_per_frame:,} cycles/frame = {b.fps:,.0f} FPS at {b.clock_mhz:g} MHz")
     return 0
 
 
 def _cmd_rtlsim(args) -> int:
-    import json
-
-    from qloom.fileio import load_array, save_array
-    from qloom.flow import rtlsim
-
-    x = load_array(args.input)
-    y, stats = rtlsim(args.out_dir, x, what=str(args.input), progress=True)
-    save_array(args.output, y)
-    from pathlib import Path
-
-    tmp = Path(args.out_dir) / ".rtlsim.json.tmp"
-    tmp.write_text(json.dumps(stats, indent=2) + "\n")
-    os.replace(tmp, Path(args.out_dir) / "rtlsim.json")
-    ii = stats["cycles_per_frame"]
-    print(f"rtlsim: {stats['frames']} frames, latency {stats['latency_cycles']:,} cycles, "
+    x = api.load_array(args.input)
+    r = api.rtlsim(args.out_dir, x, what=str(args.input), progress=True, write_stats=False)
+    api.save_array(args.output, r.outputs)
+    api.save_rtlsim_stats(args.out_dir, r)
+    ii = r.cycles_per_frame
+    print(f"rtlsim: {r.frames} frames, latency {r.latency_cycles:,} cycles, "
           f"II {'-' if ii is None else f'{ii:,.0f}'} cycles/frame -> {args.output}")
     return 0
 
 
 def _cmd_deploy(args) -> int:
-    from qloom.deploy import deploy
-
-    r = deploy(args.out_dir, board=args.board, bitstream=args.bitstream,
-               progress=lambda m: print(m, flush=True))
+    r = api.deploy(args.out_dir, board=args.board, bitstream=args.bitstream,
+                   progress=lambda m: print(m, flush=True))
     print(f"deploy for {r['board']} -> {r['dir']}")
     if r["kind"] == "ulx3s":
         pll = r["pll"]
@@ -173,29 +138,23 @@ def _cmd_deploy(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from qloom.deploy import run
-    from qloom.fileio import load_array, save_array
-
-    x = load_array(args.input)
-    t0 = time.perf_counter()
-    y, stats = run(args.out_dir, x, target=args.target, port=args.port)
-    dt = time.perf_counter() - t0
-    save_array(args.output, y)
+    x = api.load_array(args.input)
+    r = api.run(args.out_dir, x, target=args.target, port=args.port)
+    y, dt = r.outputs, r.seconds
+    api.save_array(args.output, y)
     print(f"run ({args.target}): {len(x)} frames in {dt:.2f} s ({len(x) / dt:,.1f} frames/s) -> "
           f"{args.output} {tuple(y.shape)} {y.dtype}")
-    if stats.get("cycles"):
-        c, f = stats["cycles"], stats["clock_mhz"]
+    if r.cycles:
+        c, f = r.cycles, r.clock_mhz
         print(f"  simulated board: {c:,} cycles at {f:g} MHz for the whole UART exchange = "
               f"{len(x) * f * 1e6 / c:,.0f} frames/s through the link")
     return 0
 
 
 def _cmd_boards(args) -> int:
-    from qloom.boards import list_boards
-
     rows = [("board", "part", "family", "LUT", "FF", "BRAM18", "URAM", "DSP", "clock MHz")]
     rows += [(b.name, b.part, b.family, f"{b.LUT:,}", f"{b.FF:,}", f"{b.BRAM18:,}", f"{b.URAM:,}",
-              f"{b.DSP:,}", f"{b.clock_mhz:g}") for b in list_boards()]
+              f"{b.DSP:,}", f"{b.clock_mhz:g}") for b in api.boards()]
     w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(n) for c, n in zip(r, w)).rstrip())
@@ -205,74 +164,42 @@ def _cmd_boards(args) -> int:
 
 
 def _cmd_zoo(args) -> int:
-    from qloom import zoo
-
     if args.action == "list":
         rows = [("name", "input", "precision", "weights", "note")]
         rows += [(m.name, "x".join(map(str, m.input_shape)), m.precision,
-                  "trained" if m.trained else "random", m.note) for m in zoo.ZOO.values()]
+                  "trained" if m.trained else "random", m.note) for m in api.zoo_models()]
         w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
             print("  ".join(c.ljust(n) for c, n in zip(r, w)).rstrip())
         return 0
-    out = zoo.zoo_export(args.name, args.output)
+    out = api.zoo_export(args.name, args.output)
     print(f"{args.name} -> {out} ({out.stat().st_size:,} bytes)")
     return 0
 
 
 def _cmd_synth(args) -> int:
-    from qloom.synth import synth_out
-
-    if args.pnr and args.family != "ecp5":  # before the synthesis, not after it
-        raise QloomError("--pnr needs --family ecp5 (nextpnr-ecp5 is the open place-and-route)")
-    if args.jobs is not None and args.scheduler:
-        raise QloomError("give either --jobs (a local pool) or --scheduler (a Dask cluster), not both")
-    if args.jobs is not None and args.jobs < 1:
-        raise QloomError(f"--jobs must be at least 1, got {args.jobs}")
-    r = synth_out(args.out_dir, family=args.family, jobs=args.jobs or 2, scheduler=args.scheduler)
+    api.check_synth(args.family, args.pnr, args.jobs, args.scheduler)  # before the synthesis
+    r = api.synth(args.out_dir, family=args.family, jobs=args.jobs, scheduler=args.scheduler)
     t = r["total"]
     print(f"{r['tool']}: {t['LUT']:,} LUT, {t['FF']:,} FF, {t['BRAM18']} BRAM18, {t['DSP']} DSP, "
           f"{t['CARRY']:,} CARRY; latches: {r['latches']} -> {args.out_dir}/synth.json")
     if args.pnr:
-        from qloom.synth import pnr_ecp5
-
-        p = pnr_ecp5(args.out_dir)
+        p = api.place_and_route(args.out_dir)
         print(f"nextpnr-ecp5: Fmax {p['fmax_mhz']:.1f} MHz (target {p['pnr']['target_mhz']:g}); "
               f"bitstream {args.out_dir}/qloom_top.bit")
     return 0
 
 
-def _graph_board(args):
-    from qloom.boards import get_board
-    from qloom.flow import check_positive
-    from qloom.passes import lower_model
-
-    check_positive("clock_mhz", args.clock_mhz, "MHz")
-    graph = lower_model(args.model, input_type=args.input_type)
-    board = get_board(args.board)
-    clock = float(args.clock_mhz or board.clock_mhz)
-    from pathlib import Path
-
-    prefix = Path(args.output) if args.output else Path(Path(args.model).stem + f"_{args.cmd}")
-    if not (prefix.parent if str(prefix.parent) else Path(".")).is_dir():
-        raise QloomError(f"{prefix}: folder {prefix.parent} does not exist")
-    return graph, board, clock, prefix
-
-
 def _cmd_explore(args) -> int:
-    from qloom.plots import explore
-
-    graph, board, clock, prefix = _graph_board(args)
-    r = explore(graph, board, clock, prefix)
+    r = api.explore(args.model, board=args.board, clock_mhz=args.clock_mhz, output=args.output,
+                    input_type=args.input_type)
     print(f"Pareto front: {r['points']} foldings -> {r['png']}, {r['json']}")
     return 0
 
 
 def _cmd_roofline(args) -> int:
-    from qloom.plots import roofline
-
-    graph, board, clock, prefix = _graph_board(args)
-    r = roofline(graph, board, clock, prefix, builds=args.build or ())
+    r = api.roofline(args.model, board=args.board, clock_mhz=args.clock_mhz, output=args.output,
+                     input_type=args.input_type, builds=args.build or ())
     print(f"roofline -> {r['png']}, {r['json']}; DF intensity {r['df']['intensity_ops_per_byte']:,.0f} op/B "
           f"(attainable {r['df']['attainable_fps']:,.0f} FPS), MO {r['mo']['intensity_ops_per_byte']:,.1f} op/B "
           f"({r['mo']['attainable_fps']:,.0f} FPS)")

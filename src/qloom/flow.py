@@ -54,7 +54,7 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
           allow_overbudget: bool = False, arch: str = "df") -> dict:
     """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary.
 
-    Folding: ``folding_path`` (a folding.json) overrides; else ``target_fps`` chooses the
+    Folding: ``folding_path`` (a folding.json, or a dict {layer: {knob: value}}) overrides; else ``target_fps`` chooses the
     cheapest folding that meets it on ``board`` (qloom.dse.search with ``objective``:
     "balanced" scarcity-weighted resources, or one resource to minimize while fitting;
     QloomError with the best reachable FPS if it cannot; ``target_latency`` in cycles
@@ -96,7 +96,12 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
     graph = lower_model(model, input_type=input_type)
     if arch == "mo":
         return _build_mo(graph, model, out, brd, clock_mhz, target_fps, input_type, "--arch mo")
-    if folding_path:
+    if isinstance(folding_path, dict):  # the Python API's folding given as data
+        from qloom.dse import validate_folding
+
+        folding = validate_folding(graph, folding_path, "folding")
+        why = "folding given by the caller"
+    elif folding_path:
         folding = load_folding(folding_path, graph)
         why = f"folding from {folding_path}"
     elif target_fps:

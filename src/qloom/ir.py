@@ -260,6 +260,38 @@ class HWGraph:
 
         return dataclasses.replace(self, **kw)
 
+    def to_html(self, folding: dict | None = None, family: str = "xc7") -> str:
+        """An HTML table, one row per layer in graph order: op, input/output shapes (NHWC
+        stream order) and integer types, weights, MACs per frame, and under ``folding``
+        ({layer: {knob: value}}; default: every knob at 1, fully folded) the PE, SIMD,
+        "cycles alone" per frame (the operator's own II, no stalls; in a pipeline a layer fed
+        slower than that runs at its input's rate, which a build's ``estimates.json``
+        counts) and the operator's own LUT, FF,
+        BRAM18, DSP estimate for ``family`` (xc7, xcup, ecp5; a build's ``estimates.json``
+        also counts the DWCs and FIFOs in front of each layer)."""
+        from qloom.html import table
+
+        folding = folding or {}
+        rows = []
+        for op in self.nodes:
+            f = folding.get(op.name, {})
+            res = op.resources(f, family=family)
+            knobs = op.knob_space()
+            pe, simd = ((f.get(k, 1) if k in knobs else "-") for k in ("PE", "SIMD"))
+            rows.append([op.name, op.op_type, "x".join(map(str, op.in_shape)),
+                         "x".join(map(str, op.out_shape)), op.in_type.name, op.out_type.name,
+                         f"{op.weight_count:,}", f"{op.macs:,}", pe, simd,
+                         f"{op.cycles(f):,}", f"{res.get('LUT', 0):,}", f"{res.get('FF', 0):,}",
+                         res.get("BRAM18", 0), res.get("DSP", 0)])
+        head = ["layer", "op", "in", "out", "in type", "out type", "weights", "MACs", "PE", "SIMD",
+                "cycles alone", "LUT", "FF", "BRAM18", "DSP"]
+        how = "the given folding" if folding else "fully folded (every knob at 1)"
+        return table(head, rows, caption=f"HWGraph {self.name}: {len(self.nodes)} layers, {how}, "
+                                         f"{family} estimates")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
     @cached_property
     def _by_name(self) -> dict:
         return {n.name: n for n in self.nodes}

@@ -26,17 +26,18 @@ def _savefig(fig, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def explore(graph, board, clock_mhz: float, prefix: Path) -> dict:
-    """Pareto front of FPS against LUT over the folding space: ``prefix``.png / .json."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def pareto_figure(graph, board, clock_mhz: float):
+    """The Pareto front of FPS against LUT over the folding space of ``graph`` on ``board``
+    at ``clock_mhz`` (MHz): ``(matplotlib.figure.Figure, points)``; each point a folding with
+    its ``fps``, ``LUT`` and whether it ``fits`` the board (qloom.dse.search.pareto_points).
+    The figure is not attached to pyplot (no backend is selected; nothing to close)."""
+    from matplotlib.figure import Figure
 
     from qloom.dse.search import pareto_points
 
     pts = pareto_points(graph, board, clock_mhz)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     fit = [p for p in pts if p["fits"]]
     nofit = [p for p in pts if not p["fits"]]
     ax.step([p["LUT"] for p in pts], [p["fps"] for p in pts], where="post", color="0.7", lw=1)
@@ -52,9 +53,14 @@ def explore(graph, board, clock_mhz: float, prefix: Path) -> dict:
     ax.set_title(f"{Path(graph.source).stem}: folding Pareto front ({len(pts)} points)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
+    return fig, pts
+
+
+def explore(graph, board, clock_mhz: float, prefix: Path) -> dict:
+    """Pareto front of FPS against LUT over the folding space: ``prefix``.png / .json."""
+    fig, pts = pareto_figure(graph, board, clock_mhz)
     png, js = prefix.with_suffix(".png"), prefix.with_suffix(".json")
     _savefig(fig, png)
-    plt.close(fig)
     _atomic_write(js, json.dumps({"board": board.name, "clock_mhz": clock_mhz, "points": pts}, indent=1))
     return {"png": str(png), "json": str(js), "points": len(pts)}
 
@@ -99,15 +105,14 @@ def build_point(out_dir, graph) -> dict:
             "intensity_ops_per_byte": m["ops"] / nbytes, "achieved_ops_per_s": est["fps"] * m["ops"]}
 
 
-def roofline(graph, board, clock_mhz: float, prefix: Path, builds=()) -> dict:
-    """FINN-R's roofline: compute roofs per precision (LUT-bound ops/s) and the memory
-    roof (bandwidth x intensity), with the model's DF and MO operating points, and the
-    builds ``builds`` (OUT folders) where their estimates place them (:func:`build_point`)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def roofline_figure(graph, board, clock_mhz: float, builds=()):
+    """FINN-R's roofline (Blott et al. 2018, Sec. 3): compute roofs per precision (LUT-bound
+    ops/s) and the memory roof (bandwidth x intensity), with the model's DF and MO operating
+    points and the builds ``builds`` (OUT folders) where their estimates place them
+    (:func:`build_point`): ``(matplotlib.figure.Figure, data)``, data as ``roofline``'s
+    JSON. QloomError for a board without ``mem_bandwidth_gbps``."""
     import numpy as np
+    from matplotlib.figure import Figure
 
     if not board.mem_bandwidth_gbps > 0:
         from qloom.errors import QloomError
@@ -117,7 +122,8 @@ def roofline(graph, board, clock_mhz: float, prefix: Path, builds=()) -> dict:
     m = model_intensity(graph)
     bw = board.mem_bandwidth_gbps * 1e9
     oi = np.logspace(-1, 6, 200)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     roofs = {}
     for bits in (1, 2, 4, 8):
         peak = board.LUT / LUT_PER_OP[bits] * clock_mhz * 1e6
@@ -145,10 +151,16 @@ def roofline(graph, board, clock_mhz: float, prefix: Path, builds=()) -> dict:
                  f"{board.LUT:,} LUT, {clock_mhz:g} MHz)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    png, js = prefix.with_suffix(".png"), prefix.with_suffix(".json")
-    _savefig(fig, png)
-    plt.close(fig)
     out = {"board": board.name, "clock_mhz": clock_mhz, "model": m, "roofs_ops_per_s": roofs,
            "points": pts, "builds": placed, "lut_per_op_source": "FINN-R cost model (ANCHORS.md)"}
+    return fig, out
+
+
+def roofline(graph, board, clock_mhz: float, prefix: Path, builds=()) -> dict:
+    """FINN-R's roofline (:func:`roofline_figure`, with ``builds`` placed) written to
+    ``prefix``.png / .json."""
+    fig, out = roofline_figure(graph, board, clock_mhz, builds)
+    png, js = prefix.with_suffix(".png"), prefix.with_suffix(".json")
+    _savefig(fig, png)
     _atomic_write(js, json.dumps(out, indent=1))
-    return {"png": str(png), "json": str(js), **pts, "builds": placed}
+    return {"png": str(png), "json": str(js), **out["points"]}

@@ -64,13 +64,14 @@ def build_mo(graph, model: Path, out: Path, board, clock_mhz: float, target_fps:
         onnx.save_model(m, str(tmp / "model.onnx"), save_as_external_data=False)
         (tmp / "estimates.json").write_text(json.dumps(est, indent=2) + "\n")
         meta = {"arch": "mo", "model": str(model), "input_type": input_type, "folding_note": why,
-                "engine": asdict(engine), "image": "mo/image.bin"}
+                "engine": asdict(engine), "image": "mo/image.bin",
+                "stages": [L.name for L in sched.layers]}
         (tmp / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
         publish_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"out": str(out), "arch": "mo", "engine": asdict(engine), "note": why,
+    return {"out": str(out), "arch": "mo", "engine": asdict(engine), "note": why, "folding": {},
             "cycles_per_frame": cyc["cycles_per_frame"], "clock_mhz": clock_mhz, "estimates": est,
             "fps": fps, "seconds": time.perf_counter() - t0, "stages": len(sched.layers),
             "over_budget": {}}
