@@ -126,3 +126,31 @@ class InvertedResidual(nn.Module):
         x = self.stem(self.inp(x))
         y = self.q(self.project(self.dw(self.expand(x))))
         return _v(self.out(_v(y) + _v(x)))
+
+
+class UnquantizedBranchBlock(nn.Module):
+    """A torchvision-style basic block in Brevitas with no quantizer on the residual branch
+    before the Add: input quant -> stem conv3x3-BN-ReLU(q) -> x; x -> conv3x3 [-> BN] (no
+    quantizer) + x -> Add -> QuantReLU. Power-of-two scales on the stem's activation and the
+    branch's weights (``pot``): the branch's reals are accumulator * 2^k (+ the conv bias),
+    so the Add aligns exactly. ``bn``: a batch norm on the branch (per-channel multipliers:
+    no exact alignment)."""
+
+    def __init__(self, c_in: int = 3, c: int = 6, *, bits: int = 4, bn: bool = False, pot: bool = True):
+        import brevitas.nn as qnn
+
+        from brevitas_models import weight_kwargs
+
+        super().__init__()
+        self.inp = input_quant("uint", 8, pot=True)
+        self.stem = nn.Sequential(*conv_block(c_in, c, k=3, pad=1, bn="pos", act=("relu", bits, True)))
+        self.conv = qnn.QuantConv2d(c, c, 3, padding=1, bias=True, **weight_kwargs(bits, pot=pot))
+        self.bn = nn.BatchNorm2d(c) if bn else None
+        self.out = quant_act("relu", bits, pot=True)
+
+    def forward(self, x):
+        x = _v(self.stem(self.inp(x)))
+        y = self.conv(x)
+        if self.bn is not None:
+            y = self.bn(_v(y))
+        return _v(self.out(_v(y) + x))

@@ -261,16 +261,21 @@ def avgpool_tie(path, *, channels=2, hw=6, k=3, in_bits=4, s_in=1 / 16):
                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, channels, o, o])], path, "avgpool_tie")
 
 
-def qdq_mlp(path, *, widths=(12, 16, 5), seed=0, scales=(2 ** -4, 2 ** -7, 2 ** -5)):
-    """An MLP in the QDQ form of ONNX Runtime's static quantization (symmetric: zero points
-    0): QuantizeLinear -> DequantizeLinear on activations (int8 input, uint8 after the Relu),
-    int8 weight initializers behind a lone DequantizeLinear. ``scales``: input, weights,
-    hidden activation (powers of two: the reference's float32 MatMul is then exact)."""
+def qdq_mlp(path, *, widths=(12, 16, 5), seed=0, scales=(2 ** -4, 2 ** -7, 2 ** -5),
+            zero_points=(0, 0), relu=True):
+    """An MLP in the QDQ form of ONNX Runtime's static quantization: QuantizeLinear ->
+    DequantizeLinear on activations (int8 input, uint8 after the Relu), int8 weight
+    initializers behind a lone DequantizeLinear. ``scales``: input, weights, hidden
+    activation (powers of two: the reference's float32 MatMul is then exact);
+    ``zero_points``: of the input (int8) and the hidden activations (uint8; non-zero:
+    asymmetric, as ONNX Runtime and PyTorch write them); ``relu``: a Relu before each
+    hidden quantizer (without it the asymmetric uint8 levels cover negative reals)."""
     rng = np.random.default_rng(seed)
     nodes, inits = [], []
 
     def q(name, t, scale, dtype):
-        zp = numpy_helper.from_array(np.zeros((), dtype), f"{name}_zp")
+        z = zero_points[0] if dtype == np.int8 else zero_points[1]
+        zp = numpy_helper.from_array(np.full((), z, dtype), f"{name}_zp")
         inits.extend([_init(f"{name}_s", scale), zp])
         nodes.append(helper.make_node("QuantizeLinear", [t, f"{name}_s", f"{name}_zp"], [f"{name}_q"], name=f"{name}_Q"))
         nodes.append(helper.make_node("DequantizeLinear", [f"{name}_q", f"{name}_s", f"{name}_zp"], [f"{name}_dq"],
@@ -288,8 +293,10 @@ def qdq_mlp(path, *, widths=(12, 16, 5), seed=0, scales=(2 ** -4, 2 ** -7, 2 ** 
         nodes.append(helper.make_node("MatMul", [cur, f"W{li}_dq"], [f"mm{li}"], name=f"MatMul_{li}"))
         cur = f"mm{li}"
         if li < len(widths) - 2:
-            nodes.append(helper.make_node("Relu", [cur], [f"relu{li}"], name=f"Relu_{li}"))
-            cur = q(f"a{li}", f"relu{li}", scales[2], np.uint8)
+            if relu:
+                nodes.append(helper.make_node("Relu", [cur], [f"relu{li}"], name=f"Relu_{li}"))
+                cur = f"relu{li}"
+            cur = q(f"a{li}", cur, scales[2], np.uint8)
     nodes[-1].output[0] = "y"
     return _save(nodes, inits, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, widths[0]])],
                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, widths[-1]])], path, "qdq_mlp",

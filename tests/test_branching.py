@@ -17,7 +17,7 @@ import torch
 
 import qloom
 from brevitas_models import assert_accepted, export, prepare
-from branching_models import ConcatNet, InvertedResidual, ResidualBlock, ResNet8
+from branching_models import ConcatNet, InvertedResidual, ResidualBlock, ResNet8, UnquantizedBranchBlock
 from onnx_builders import branching_mlp
 from qloom.errors import QloomError
 from qloom.reference import reference_outputs
@@ -90,12 +90,75 @@ def test_vector_joins_equal_reference(tmp_path, kw, muls):
     np.testing.assert_array_equal(qloom.emulate(g, x), reference_outputs(p, x))
 
 
-def test_join_of_an_unquantized_branch_is_one_line_error(tmp_path):
+@pytest.mark.parametrize("swap", [False, True], ids=["branch-first", "skip-first"])
+def test_join_of_an_unquantized_branch(tmp_path, swap):
+    """No quantizer between the MatMul and the Add: the MVAU's raw accumulator (scale
+    s_in * s_w = 1/64) joins the skip (scale s_in = 1/8) with weights 1 and 8, whatever the
+    Add's input order; emulate == reference."""
+    import onnx
+
     p = branching_mlp(tmp_path / "m.onnx", branch_quant=False)
+    if swap:
+        m = onnx.load(str(p))
+        add = next(n for n in m.graph.node if n.op_type == "Add")
+        add.input[0], add.input[1] = add.input[1], add.input[0]
+        onnx.save(m, str(p))
+    g = qloom.compile_model(p)
+    assert [op.op_type for op in g.nodes] == ["DuplicateStreams", "MVAU", "AddStreams", "Thresholding"]
+    mv, add = g.nodes[1], g.nodes[2]
+    assert mv.thresholds is None and g.edges[add.name] == (mv.name, g.nodes[0].name)
+    assert (add.mul0, add.mul1) == (1, 8)
+    x = np.random.default_rng(0).random((300, 6), dtype=np.float32) * 2
+    y_ref = reference_outputs(p, x)
+    np.testing.assert_array_equal(qloom.emulate(g, x), y_ref)
+    assert len(np.unique(y_ref)) > 4
+
+
+@pytest.fixture(scope="module")
+def unquantized_branch(tmp_path_factory):
+    """The torchvision-shaped Brevitas block (conv with no quantizer before the Add), with
+    power-of-two scales, and with a batch norm on that branch."""
+    d = tmp_path_factory.mktemp("unq")
+    paths = {}
+    for name, kw in (("pot", {}), ("bn", {"bn": True})):
+        torch.manual_seed(0)
+        m = UnquantizedBranchBlock(**kw)
+        prepare(m, torch.from_numpy(_frames(16, seed=5)), seed=0)
+        paths[name] = export(m, (1,) + SHAPE, d / name)
+    return paths
+
+
+def test_brevitas_block_with_an_unquantized_branch(unquantized_branch):
+    """conv (power-of-two weight scale, float bias) + identity skip -> Add -> QuantReLU:
+    the conv's accumulator and the skip align exactly (weights 1 and 2^k), the bias and the
+    scale go into the thresholds after the join; emulate == reference."""
+    p = unquantized_branch["pot"]
+    g = qloom.compile_model(p)
+    add = next(op for op in g.nodes if op.op_type == "AddStreams")
+    src = g.node(g.edges[add.name][0])
+    assert src.op_type == "MVAU" and src.thresholds is None  # the raw accumulator joins
+    assert min(add.mul0, add.mul1) == 1 and max(add.mul0, add.mul1) & (max(add.mul0, add.mul1) - 1) == 0
+    x = _frames(24, seed=2)
+    y, y_ref = qloom.emulate(g, x), reference_outputs(p, x)
+    np.testing.assert_array_equal(y, y_ref)
+    assert np.ptp(y_ref, axis=0).max() > 0
+
+
+def test_unquantized_branch_with_a_batch_norm_is_one_line_error(unquantized_branch):
+    """A batch norm on the unquantized branch scales each channel differently: no exact
+    integer alignment; the error names the node and what it needs."""
     with pytest.raises(QloomError) as e:
-        qloom.compile_model(p)
+        qloom.compile_model(unquantized_branch["bn"])
     msg = str(e.value)
-    assert msg.startswith("node Add_0 (Add): input 0 ") and "quantize each branch" in msg and "\n" not in msg
+    assert msg.startswith("node Add_0 (Add): the ratio of the two branches' scales differs between channels")
+    assert "put a quantizer on the unquantized branch" in msg and "\n" not in msg
+
+
+@pytest.mark.sim
+def test_unquantized_branch_build_rtlsim(unquantized_branch, tmp_path):
+    """build + Verilator of the block: RTL == emulator, measured II == model, random
+    back-pressure."""
+    _build_and_check(unquantized_branch["pot"], tmp_path / "out")
 
 
 def test_verify_checks_the_dag(models):

@@ -43,6 +43,23 @@ def _files(d, digits_model):
     mlp(d / "float_between.onnx", quant_between=False)
     mlp(d / "float_w.onnx", quant_weights=False)
     branching_mlp(d / "join_float.onnx", branch_quant=False)
+    m = onnx.load(str(d / "join_float.onnx"))  # a Relu (not affine) on the unquantized branch
+    k = next(i for i, n in enumerate(m.graph.node) if n.op_type == "MatMul")
+    m.graph.node.insert(k + 1, onnx.helper.make_node("Relu", ["mm"], ["mm_relu"], name="Relu_b"))
+    next(n for n in m.graph.node if n.op_type == "Add").input[0] = "mm_relu"
+    onnx.save(m, str(d / "join_float.onnx"))
+    branching_mlp(d / "join_ratio.onnx", branch_quant=False)
+    m = onnx.load(str(d / "join_ratio.onnx"))  # per-channel scales on the unquantized branch
+    k = next(i for i, n in enumerate(m.graph.node) if n.op_type == "MatMul")
+    m.graph.initializer.append(numpy_helper.from_array(np.linspace(0.5, 2, 6).astype(np.float32), "chs"))
+    m.graph.node.insert(k + 1, onnx.helper.make_node("Mul", ["mm", "chs"], ["mm_s"], name="Mul_b"))
+    next(n for n in m.graph.node if n.op_type == "Add").input[0] = "mm_s"
+    onnx.save(m, str(d / "join_ratio.onnx"))
+    mlp(d / "pc_zp.onnx")
+    m = onnx.load(str(d / "pc_zp.onnx"))  # per-channel zero points on the hidden activation
+    z = next(t for t in m.graph.initializer if t.name == "qa_z")
+    z.CopyFrom(numpy_helper.from_array(np.array([[0, 1, 2, 0, 1]], np.float32), "qa_z"))
+    onnx.save(m, str(d / "pc_zp.onnx"))
     branching_mlp(d / "mul_join.onnx")
     m = onnx.load(str(d / "mul_join.onnx"))
     next(n for n in m.graph.node if n.op_type == "Add").op_type = "Mul"
@@ -223,6 +240,14 @@ CATALOGUE = {
     "join_unquantized_branch": (["info", "{d}/join_float.onnx"],
                                 r"node Add_0 \(Add\): input 0 \(\w+\) is not the output of an activation "
                                 r"quantizer; quantize each branch \(e\.g\. a Brevitas QuantIdentity\) before the join"),
+    "join_scale_ratio_per_channel": (["info", "{d}/join_ratio.onnx"],
+                                     r"node Add_0 \(Add\): the ratio of the two branches' scales differs "
+                                     r"between channels \(e\.g\. a batch norm on an unquantized branch\); "
+                                     r"quantize each branch per tensor, or put a quantizer on the "
+                                     r"unquantized branch"),
+    "per_channel_zero_points": (["info", "{d}/pc_zp.onnx"],
+                                r"node Quant_\d+ \(Quant\): per-channel zero points on an activation are not "
+                                r"supported; qloom needs one zero point per activation quantizer"),
     "join_unsupported_op": (["info", "{d}/mul_join.onnx"],
                             r"node Mul_0 \(Mul\): more than one dynamic input; qloom joins branches "
                             r"with Add and Concat"),

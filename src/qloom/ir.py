@@ -48,7 +48,9 @@ class EwStep:
     ``op`` is one of: ``add`` (x + a), ``rsub`` (a - x), ``mul`` (x * a), ``div`` (x / a),
     ``rdiv`` (a / x), ``relu``, ``clip`` (a = lo, b = hi), ``neg``, ``sigmoid``, ``tanh``,
     ``batchnorm`` (a = scale, b = bias, c = mean, d = var, eps), ``quant`` (a = scale,
-    b = zero point, qargs = (bits, signed, narrow), rounding), ``bipolar_quant`` (a = scale),
+    b = zero point, qargs = (bits, signed, narrow), rounding; rounding "QLINEAR": ONNX
+    QuantizeLinear's order, round(x / a) half to even, then + b, saturate, then - b, where
+    QONNX rounds x / a + b), ``bipolar_quant`` (a = scale),
     ``trunc`` (a = scale, b = zero point, qargs = the remaining qonnx Trunc arguments),
     ``fixed`` (the host quantizer of a typed model input: a = step, qargs = (bits, signed,
     bipolar); floor and wrap-around, :meth:`qloom.types.FixedType.quantize`),
@@ -100,6 +102,12 @@ class EwStep:
             from qonnx.custom_op.general.intquant import int_quant
 
             bits, signed, narrow = self.qargs  # bit width as qonnx sees it: a float32 tensor
+            if self.rounding == "QLINEAR":  # ONNX QuantizeLinear, then DequantizeLinear
+                bits = int(bits)
+                lo = (-(1 << (bits - 1)) + int(narrow)) if signed else 0
+                hi = ((1 << (bits - 1)) - 1) if signed else ((1 << bits) - 1 - int(narrow))
+                q = np.clip(np.rint((x / A).astype(np.float32)) + B, lo, hi)
+                return ((q - B) * A).astype(np.float32)
             y = int_quant(x, A, B, np.float32(bits), int(signed), int(narrow), self.rounding)
             return np.asarray(y, dtype=np.float32)
         if op == "fixed":

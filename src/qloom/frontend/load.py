@@ -19,11 +19,13 @@ from qloom.errors import QloomError
 
 
 QCDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
+QLINEAR_ATTR = "qloom_qlinear_rounding"  # on a Quant fused from QCDQ with a zero point
 
 
 def qcdq_to_quant(model):
     """QCDQ -> Quant with ``qonnx.transformation.qcdq_to_qonnx.QCDQToQuant``; a QCDQ node
     left over (a pattern qonnx does not fuse) is an error naming it."""
+    import numpy as np
     from qonnx.transformation.qcdq_to_qonnx import QCDQToQuant
 
     from onnx import helper
@@ -43,7 +45,15 @@ def qcdq_to_quant(model):
     from qonnx.transformation.infer_shapes import InferShapes
 
     model = model.transform(InferShapes())  # QuantizeLinear outputs' integer types, likewise
+    before = {n.name for n in model.graph.node if n.op_type == "Quant"}
     model = model.transform(QCDQToQuant())
+    for n in model.graph.node:
+        # QuantizeLinear rounds x / scale, then adds the zero point; qonnx's Quant rounds
+        # x / scale + zero point: apart at ties when the zero point is odd. Mark the fused
+        # quantizers with a non-zero zero point so that qloom keeps QuantizeLinear's order.
+        z = model.get_initializer(n.input[2]) if n.op_type == "Quant" and len(n.input) > 2 else None
+        if n.name not in before and z is not None and np.any(np.asarray(z) != 0):
+            n.attribute.append(helper.make_attribute(QLINEAR_ATTR, 1))
     left = [n for n in model.graph.node if n.op_type in QCDQ_OPS]
     if left:
         n = left[0]

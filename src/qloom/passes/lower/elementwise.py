@@ -15,6 +15,7 @@ import dataclasses
 
 import numpy as np
 
+from qloom.frontend.load import QLINEAR_ATTR
 from qloom.ir import EwProgram, EwStep, HostInput
 from qloom.ops import Thresholding
 from qloom.passes.lower.linear import emit_pending
@@ -45,9 +46,14 @@ def quant_spec(ctx: LowerContext, node, st: TensorState):
         step = EwStep("bipolar_quant", a=scale, source=node.name)
         return step, scale, 1, -1, BIPOLAR
     scale = ctx.per_channel(node, ctx.const(node, 1), st)
-    zp = ctx.const(node, 2)
-    if np.any(np.asarray(zp) != 0):
-        raise ctx.err(node, "non-zero zero point; qloom needs zero point 0 (symmetric or unsigned quantization)")
+    zp = np.asarray(ctx.const(node, 2), np.float64).ravel()
+    if zp.size > 1 and np.any(zp != zp[0]):
+        raise ctx.err(node, "per-channel zero points on an activation are not supported; qloom "
+                            "needs one zero point per activation quantizer")
+    z = float(zp[0]) if zp.size else 0.0
+    if z != int(z):
+        raise ctx.err(node, f"zero point {z:g}: expected an integer")
+    z = int(z)
     bits = one_bit_width(ctx, node, 3)
     if bits != int(bits) or not 1 <= bits <= 16:
         raise ctx.err(node, f"bit width {bits}: expected an integer from 1 to 16")
@@ -57,13 +63,21 @@ def quant_spec(ctx: LowerContext, node, st: TensorState):
     rounding = rounding.decode() if isinstance(rounding, bytes) else rounding
     if np.any(scale <= 0):
         raise ctx.err(node, "scale must be positive")
-    step = EwStep("quant", a=scale, b=np.zeros(1, np.float32), qargs=(bits, signed, narrow),
+    if z and a.get(QLINEAR_ATTR):  # fused from QuantizeLinear: round, then add z
+        rounding = "QLINEAR"
+    step = EwStep("quant", a=scale, b=np.full(1, z, np.float32), qargs=(bits, signed, narrow),
                   rounding=rounding, source=node.name)
-    if bits == 1 and signed:  # qonnx: a signed 1-bit Quant is bipolar
+    if bits == 1 and signed and z == 0:  # qonnx: a signed 1-bit Quant is bipolar
         return step, scale, 1, -1, BIPOLAR
     lo = (-(1 << (bits - 1)) + (1 if narrow else 0)) if signed else 0
     hi = ((1 << (bits - 1)) - 1) if signed else ((1 << bits) - 1 - (1 if narrow else 0))
-    return step, scale, hi - lo, lo, IntType(bits, signed)
+    if z == 0:
+        return step, scale, hi - lo, lo, IntType(bits, signed)
+    # A zero point z (asymmetric quantization: ONNX Runtime's and PyTorch's uint8
+    # activations, QCDQ) gives the reals (q - z) * scale, q in [lo, hi]: the stream carries
+    # the offset levels q - z, integers in [lo - z, hi - z] (QONNX Quant, "zeropt"), so
+    # zero stays 0 (padding) and the next accumulator/thresholds need no correction.
+    return step, scale, hi - lo, lo - z, IntType.for_range(lo - z, hi - z)
 
 
 def quant(ctx: LowerContext, node, st: TensorState) -> TensorState:

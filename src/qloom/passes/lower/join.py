@@ -30,6 +30,7 @@ import numpy as np
 
 from qloom.ir import EwProgram
 from qloom.ops import AddStreams, ConcatStreams
+from qloom.passes.lower.linear import emit_pending
 from qloom.passes.lower.state import LowerContext, TensorState, attrs, canonical_nhwc
 from qloom.types import IntType
 
@@ -52,6 +53,40 @@ def _plain(ctx: LowerContext, node, st: TensorState, k: int) -> np.ndarray:
     return np.asarray(pr.pre_scale, dtype=np.float64)
 
 
+def _affine(ctx: LowerContext, node, st: TensorState, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b), float64 (C,) or (1,): input ``k``'s reals are ``a*q + b`` in exact arithmetic,
+    q its integers (a quantizer's output: the plain scale, b = 0; an MVAU/VVAU without
+    activation: its accumulator through the bias, batch-norm and constant add/mul/div
+    steps after it). Other steps (Relu, a max-pool) are not affine: the one-line error."""
+    if st.itype is None:
+        raise ctx.err(node, f"input {k} is the unquantized model input; quantize it first")
+    if st.host_steps:
+        raise ctx.err(node, f"input {k} is a label index; joins take activations")
+    if st.itype.bipolar and st.pending is None:
+        raise ctx.err(node, f"input {k} is bipolar; joins take integer streams")
+    pr = st.prog
+    a = np.asarray(pr.pre_scale, np.float64).reshape(-1)
+    b = np.zeros(1) if pr.bias is None else np.asarray(pr.bias, np.float64).reshape(-1)
+    for s in pr.steps:
+        A = None if s.a is None else np.asarray(s.a, np.float64).reshape(-1)
+        if s.op == "add":
+            b = b + A
+        elif s.op in ("mul", "div"):
+            f = A if s.op == "mul" else 1.0 / A
+            a, b = a * f, b * f
+        elif s.op == "batchnorm":  # (x - mean) / sqrt(var + eps) * gamma + beta
+            f = A / np.sqrt(np.asarray(s.d, np.float64).reshape(-1) + np.float64(np.float32(s.eps)))
+            a, b = a * f, (b - np.asarray(s.c, np.float64).reshape(-1)) * f + np.asarray(s.b, np.float64).reshape(-1)
+        else:
+            a = None
+            break
+    if a is None or st.pools or (st.pending is None and pr.steps):
+        raise ctx.err(node, f"input {k} ({node.input[k]}) is not the output of an activation "
+                            "quantizer; quantize each branch (e.g. a Brevitas QuantIdentity) "
+                            "before the join")
+    return a, b
+
+
 def _ratio(s0: float, s1: float) -> tuple[int, int]:
     """(m0, m1) coprime with s0/s1 == m0/m1 exactly (float scales are dyadic rationals)."""
     r = Fraction(s0) / Fraction(s1)
@@ -66,22 +101,40 @@ def add(ctx: LowerContext, node, sts: list[TensorState]) -> TensorState:
     if tuple(a.onnx_shape) != tuple(b.onnx_shape):
         raise ctx.err(node, f"inputs of shapes {a.onnx_shape} and {b.onnx_shape}; a residual "
                             "Add needs equal shapes (no broadcast)")
-    s0, s1 = _plain(ctx, node, a, 0), _plain(ctx, node, b, 1)
+    (s0, c0), (s1, c1) = _affine(ctx, node, a, 0), _affine(ctx, node, b, 1)
     if not np.array_equal(a.order, b.order):
         raise ctx.err(node, "the two inputs stream their elements in different orders (a "
                             "layout change on one branch); not supported")
+    if a.pending is not None and b.pending is not None:
+        raise ctx.err(node, "neither input is the output of an activation quantizer; quantize "
+                            "at least one branch (e.g. a Brevitas QuantIdentity) before the join")
+    if b.pending is not None:  # the unquantized branch's MVAU/VVAU is emitted first: input 0
+        a, b, s0, s1, c0, c1 = b, a, s1, s0, c1, c0
+        ctx.join_order = [1, 0]
     C = a.channels
-    v0 = np.broadcast_to(s0.reshape(-1), (C,)) if s0.size > 1 or s1.size > 1 else s0.reshape(1)
-    v1 = np.broadcast_to(s1.reshape(-1), v0.shape)
+    per_ch = max(x.size for x in (s0, s1, c0, c1)) > 1
+    v0 = np.broadcast_to(s0, (C,)) if per_ch else s0.reshape(1)
+    v1 = np.broadcast_to(s1, v0.shape)
+    if np.any(v0 <= 0) or np.any(v1 <= 0):
+        raise ctx.err(node, "a branch's scale is negative or zero in some channel (e.g. a "
+                            "negative batch-norm gamma on an unquantized branch); quantize "
+                            "that branch before the join")
     ratios = {_ratio(float(x), float(y)) for x, y in zip(v0, v1)}
     if len(ratios) != 1:
-        raise ctx.err(node, "the ratio of the two branches' scales differs between channels; "
-                            "quantize both branches per tensor (or with equal scales)")
+        raise ctx.err(node, "the ratio of the two branches' scales differs between channels "
+                            "(e.g. a batch norm on an unquantized branch); quantize each branch "
+                            "per tensor, or put a quantizer on the unquantized branch")
     m0, m1 = ratios.pop()
     scale = v0 / m0
     if not np.array_equal(scale * m0, v0) or not np.array_equal(scale * m1, v1):
         raise ctx.err(node, "the common scale of the two branches is not exact in float64")
-    t0, t1 = a.itype, b.itype
+    if a.pending is not None:
+        p = a.pending
+        emit_pending(ctx, p, p.weights, None, 0, None)
+        t0 = ctx.ops[-1].out_type
+    else:
+        t0 = a.itype
+    t1 = b.itype
     lo, hi = m0 * t0.min + m1 * t1.min, m0 * t0.max + m1 * t1.max
     otype = IntType.for_range(lo, hi)
     if otype.bits > MAX_SUM_BITS or max(m0, m1) >= 1 << 31:
@@ -92,7 +145,9 @@ def add(ctx: LowerContext, node, sts: list[TensorState]) -> TensorState:
     name = ctx.name("AddStreams", node.name)
     ctx.ops.append(AddStreams(name, shape, shape, t0, otype, in_type1=t1, mul0=m0, mul1=m1))
     scale = scale[:1] if np.all(scale == scale[0]) else scale
-    return TensorState(a.onnx_shape, a.order, otype, EwProgram(scale))
+    bias = np.broadcast_to(c0, v0.shape) + np.broadcast_to(c1, v0.shape)
+    bias = None if not np.any(bias) else (bias[:1] if np.all(bias == bias[0]) else bias).astype(np.float32)
+    return TensorState(a.onnx_shape, a.order, otype, EwProgram(scale, bias))
 
 
 def _canonical_of(onnx_shape, hw_shape) -> np.ndarray:

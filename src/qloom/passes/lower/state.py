@@ -124,6 +124,9 @@ class LowerContext:
         self.input_shape: tuple = ()
         self.host_input: HostInput | None = None
         self.host_output: HostOutput | None = None
+        # set by a join handler whose operators read its inputs in another order than the
+        # node lists them (input k of the first operator is the node's join_order[k])
+        self.join_order: list[int] | None = None
         self.opset = {o.domain: o.version for o in model.model.opset_import}
 
     def annotated_int_const(self, name: str):

@@ -117,6 +117,8 @@ class Lowering(LowerContext):
                 ins = [self.stream[t] for t in dyn]
                 before = len(self.ops)
                 new = self._guarded(node, handler, self, node, [self._take(t) for t in dyn])
+                if self.join_order is not None:
+                    ins, self.join_order = [ins[i] for i in self.join_order], None
             else:
                 handler = HANDLERS.get(node.op_type)
                 if handler is None:
