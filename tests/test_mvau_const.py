@@ -1,0 +1,52 @@
+"""The constant-weight MVAU's model side: the CMVM adder graph equals numpy's W @ x
+exactly, node widths hold every reachable value, zero weights cost no adder, and the
+MVAU offers resType "const" only when fully unrolled."""
+import numpy as np
+import pytest
+
+from qloom.ops.mvau import MVAU
+from qloom.ops.mvau_const import adder_graph
+from qloom.types import IntType
+
+
+@pytest.mark.parametrize("lo,hi,wl,wh", [(0, 63, -32, 31), (-128, 127, -3, 3), (0, 1, -1, 1), (-8, 7, 0, 15)])
+def test_adder_graph_exact(lo, hi, wl, wh):
+    rng = np.random.default_rng(lo + 7 * hi)
+    W = rng.integers(wl, wh + 1, size=(9, 7))
+    W[3] = 0
+    W[:, 4] = 0
+    g = adder_graph(W, lo, hi)
+    x = np.concatenate([rng.integers(lo, hi + 1, size=(200, 7)), np.full((1, 7), lo), np.full((1, 7), hi)])
+    assert np.array_equal(g.evaluate(x), x @ W.T)
+    # every node's exact range is reached within its width (values of the evaluation)
+    assert g.outs[3][0] == -1  # the zero row is the constant 0
+
+
+def test_zero_weights_are_free():
+    rng = np.random.default_rng(1)
+    W = rng.integers(-31, 32, size=(8, 8))
+    sparse = W.copy()
+    sparse[rng.random(W.shape) < 0.75] = 0
+    assert adder_graph(sparse, 0, 63).adders < adder_graph(W, 0, 63).adders / 2
+
+
+def _mvau(W, thresholds=None):
+    it, ot = IntType(6, False), IntType(3, False)
+    mh, mw = W.shape
+    T = None if thresholds is None else thresholds
+    return MVAU("fc", (mw,), (mh,), it, ot if T is not None else IntType(16, True), weights=W,
+                weight_type=IntType(6, True), acc_type=IntType(16, True), thresholds=T, out_bias=0)
+
+
+def test_const_only_fully_unrolled():
+    W = np.random.default_rng(2).integers(-32, 32, size=(4, 6))
+    op = _mvau(W)
+    assert "const" in op.knob_space()["resType"].searched
+    assert op.illegal({"PE": 2, "SIMD": 6, "resType": "const"}) is not None
+    assert op.illegal({"PE": 4, "SIMD": 6, "resType": "const"}) is None
+    fold = {"PE": 4, "SIMD": 6, "resType": "const"}
+    inst = op.rtl(fold)
+    assert inst.library_module == "qloom_mvau_const" and inst.generated_sources
+    assert op.cycles(fold) == 1
+    res = op.resources(fold)
+    assert res["DSP"] == 0 and res["LUT"] > 0
