@@ -79,3 +79,36 @@ def test_mvau_const(case, tmp_path):
             assert cycles_ok("qloom_mvau_const", res.cycles, frames * 1 + latency_qloom_mvau_const(p)), (res.cycles, p["DEPTH"])
     res = sim.run(beats[:1], 1)
     assert cycles_ok("qloom_mvau_const", res.cycles, 1 + latency_qloom_mvau_const(p)), (res.cycles, p["DEPTH"])
+
+
+@pytest.mark.sim
+def test_mvau_const_requantizer(tmp_path):
+    """Thresholds of a uniform quantizer (scale, bias, clip to 2**3 levels) become exact
+    requantizers on most channels; one channel with irregular thresholds keeps comparators;
+    a channel whose thresholds lie outside its range is a constant."""
+    rng = np.random.default_rng(5)
+    mh, mw, it, ot = 6, 10, IntType(5, False), IntType(3, False)
+    W = rng.integers(-16, 16, size=(mh, mw))
+    acc = _acc_type(W, it)
+    k = np.arange(1, 8)
+    T = np.stack([np.ceil((k - 0.5 - b) / s).astype(np.int64)
+                  for s, b in zip(rng.uniform(0.01, 0.05, mh), rng.uniform(-3, 3, mh))])
+    T[2] = np.sort(rng.integers(-300, 300, size=7))  # irregular: no requantizer
+    T[4] = acc.max + 10  # never reached: constant 0
+    layer = const_layer(W, it, T, 0, ot, acc, 3)
+    assert sum(r is not None for r in layer.requant) >= 4 and layer.has_requant
+    inst = const_instance("rq", layer, False)
+    for f, text in inst.files.items():
+        (tmp_path / f).write_text(text)
+    srcs = sources("qloom_mvau_const") + [str(tmp_path / f) for f in inst.generated_sources]
+    p = inst.params
+    sim = vl.AxisSim(inst.module, srcs, p, in_width=p["IN_W"], out_width=p["OUT_W"])
+    frames = 400
+    X = rng.integers(it.min, it.max + 1, size=(frames, mw))
+    ref = reference(W, X, T, 0, ot)
+    beats = pack_beats(X.reshape(-1), it.bits, mw)
+    res = sim.run(beats, frames, p_in_gap=0.3, p_out_stall=0.3, seed=9)
+    got = unpack_beats(res.outputs, ot.bits, mh, False).reshape(frames, mh)
+    np.testing.assert_array_equal(got, ref)
+    res = sim.run(beats[:1], 1)
+    assert cycles_ok("qloom_mvau_const", res.cycles, 1 + latency_qloom_mvau_const(p)), (res.cycles, p["DEPTH"])

@@ -185,6 +185,64 @@ def _check(g: AdderGraph, W: np.ndarray, in_lo: int, in_hi: int) -> None:
 
 
 # ----------------------------------------------------------------------------------------
+# the output stage: thresholds, or an exact requantizer
+# ----------------------------------------------------------------------------------------
+
+MAX_SHIFT = 24  # the requantizer's largest right shift S (bits)
+
+
+def csd_digits(m: int) -> list:
+    """Canonical signed digits of m > 0: [(position, +1 or -1)], no two adjacent
+    (Reitwiesner 1960; the fewest nonzero digits)."""
+    out, k = [], 0
+    while m:
+        if m & 1:
+            d = 2 - (m & 3)  # +1 when m = 1 mod 4, -1 when m = 3 mod 4
+            out.append((k, d))
+            m -= d
+        m >>= 1
+        k += 1
+    return out
+
+
+def requantizer(row, lo: int, hi: int) -> tuple | None:
+    """An integer requantizer equal to a threshold count on [lo, hi]: (M, B, S, cmin,
+    cmax) with ``clip((a*M + B) >> S, cmin, cmax) == #{t in row: t <= a}`` for every
+    integer a in [lo, hi] (arithmetic shift: floor), the smallest S <= MAX_SHIFT, or None.
+
+    Exact by construction: between two consecutive distinct thresholds the count is
+    constant and floor((a*M + B) / 2**S) is monotone, so it is enough that at every
+    distinct live threshold v: floor((v*M + B)/2**S) >= c(v) and floor(((v-1)*M + B)/2**S)
+    <= c(v-1), linear in (M, B) for each S (checked on all of [lo, hi] afterwards)."""
+    row = np.sort(np.asarray(row, dtype=np.int64))
+    cmin, cmax = int(np.searchsorted(row, lo, "right")), int(np.searchsorted(row, hi, "right"))
+    vals = np.unique(row[(row > lo) & (row <= hi)])
+    if len(vals) == 0:
+        return (0, cmin, 0, cmin, cmax)
+    c_at = np.searchsorted(row, vals, "right").astype(np.int64)
+    c_below = np.searchsorted(row, vals - 1, "right").astype(np.int64)
+    D = int(c_at[-1] - c_below[0])
+    d = int(vals[-1] - vals[0] + 1)
+    for S in range(MAX_SHIFT + 1):
+        P = 1 << S
+        m_lo = max(1, ((D - 1) * P) // d)
+        m_hi = -((-(D + 1) * P) // d)
+        if m_hi - m_lo > 1 << 16:
+            continue
+        M = np.arange(m_lo, m_hi + 1, dtype=np.int64)[:, None]
+        b_lo = (c_at * P - vals * M).max(axis=1)
+        b_hi = ((c_below + 1) * P - 1 - (vals - 1) * M).min(axis=1)
+        ok = np.nonzero(b_lo <= b_hi)[0]
+        if len(ok):
+            m, b = int(M[ok[0], 0]), int(b_lo[ok[0]])
+            a = np.arange(lo, hi + 1, dtype=np.int64)
+            got = np.clip((a * m + b) >> S, cmin, cmax)
+            if np.array_equal(got, np.searchsorted(row, a, "right")):
+                return (m, b, S, cmin, cmax)
+    return None
+
+
+# ----------------------------------------------------------------------------------------
 # the generated Verilog, its cycles, latency and resources
 # ----------------------------------------------------------------------------------------
 
@@ -218,6 +276,7 @@ class ConstLayer:
     out_bits: int
     acc_bits: int
     reg_levels: int
+    requant: tuple = ()  # per output: (M, B, S, cmin, cmax) or None (comparators)
 
     def stage_of(self, i: int) -> int:
         """Pipeline stage of node i: inputs and adder levels 1..R in stage 0, a register
@@ -233,7 +292,12 @@ class ConstLayer:
     def depth(self) -> int:
         """Register levels of the core: up to the accumulators, plus one in front of the
         threshold comparators."""
-        return self.acc_stage + (1 if self.thresholds is not None else 0)
+        return self.acc_stage + (1 if self.thresholds is not None else 0) + (1 if self.has_requant else 0)
+
+    @property
+    def has_requant(self) -> bool:
+        """A requantizer (its registered multiply) on some channel."""
+        return any(r is not None and r[0] for r in self.requant)
 
     def out_ranges(self):
         g = self.graph
@@ -250,7 +314,10 @@ class ConstLayer:
     def live_thresholds(self):
         """Per output: (thresholds always true, the live thresholds) over its exact range."""
         out = []
-        for (lo, hi), row in zip(self.out_ranges(), self.thresholds):
+        for j, ((lo, hi), row) in enumerate(zip(self.out_ranges(), self.thresholds)):
+            if self.requant and self.requant[j] is not None:
+                out.append((0, []))
+                continue
             always = int(np.sum(row <= lo))
             live = [int(t) for t in row if lo < t <= hi]
             out.append((always, live))
@@ -272,13 +339,48 @@ class ConstLayer:
                 last[k] = max(last.get(k, 0), fin)
         reg_bits = sum(g.width(k) * (st - self.stage_of(k)) for k, st in last.items())
         cmp_n = cmp_bits = 0
+        if self.has_requant:
+            reg_bits += self.out_bits * sum(1 for r in self.requant if r is None)
         if self.thresholds is not None:
             reg_bits += sum(_sbits(lo, hi) for lo, hi in self.out_ranges())
             for (lo, hi), (_, live) in zip(self.out_ranges(), self.live_thresholds()):
                 cmp_n += len(live)
                 cmp_bits += len(live) * _sbits(lo, hi)
+        rq_bits = 0  # the requantizers' adder bits (CSD terms + bias), registered
+        for j, r in enumerate(self.requant or ()):
+            if r is not None and r[0]:
+                lo, hi = self.out_ranges()[j]
+                ws = _sbits(min(lo * r[0] + r[1], -1), hi * r[0] + r[1])
+                rq_bits += ws * len(csd_digits(r[0]))
+                reg_bits += ws
         return {"ADD_BITS": add_bits, "ADDERS": g.adders, "REG_BITS": reg_bits, "CMP_N": cmp_n,
-                "CMP_BITS": cmp_bits}
+                "CMP_BITS": cmp_bits, "RQ_BITS": rq_bits}
+
+    def _requant_verilog(self, j: int, w: int, r: tuple) -> list:
+        """Output j = (clip((acc*M + B) >>> S, cmin, cmax) + out_bias) mod 2**OUT_BITS:
+        acc*M + B as shift-adds of M's canonical signed digits (no multiplier), registered,
+        then the shift and the clip."""
+        m, b, sh, cmin, cmax = r
+        ob = self.out_bits
+        mask = (1 << ob) - 1
+        lo, hi = self.out_ranges()[j]
+        if m == 0 or lo == hi:
+            c = min(max(((lo * m + b) >> sh), cmin), cmax)
+            return [f"    assign y[{j * ob + ob - 1}:{j * ob}] = {ob}'d{(c + self.out_bias) & mask};"]
+        ws = _sbits(min(lo * m + b, -1), hi * m + b)
+        terms = [f"(acc{j}_q <<< {k})" if d > 0 else f"-(acc{j}_q <<< {k})" for k, d in csd_digits(m)]
+        terms.append(f"{ws}'sh{(b & ((1 << ws) - 1)):x}")
+        wq = max(ws - sh, 2)
+        cb = _sbits(-1, max(cmax, 1)) + 1
+        wc = max(wq, cb)
+        L = [f"    reg signed [{ws - 1}:0] rs{j};",
+             f"    always @(posedge ap_clk) rs{j} <= " + " + ".join(terms) + ";",
+             f"    wire signed [{wq - 1}:0] rq{j} = rs{j} >>> {sh};",
+             f"    wire signed [{wc - 1}:0] rc{j} = rq{j} < {wc}'sd{cmin} ? {wc}'sd{cmin} : "
+             f"(rq{j} > {wc}'sd{cmax} ? {wc}'sd{cmax} : rq{j});"]
+        bias = self.out_bias & mask
+        L.append(f"    assign y[{j * ob + ob - 1}:{j * ob}] = rc{j}[{ob - 1}:0]" + (f" + {ob}'d{bias};" if bias else ";"))
+        return L
 
     def verilog(self, module: str, params: dict) -> str:
         """The text of ``module``: the shell ``qloom_mvau_const`` and the adder graph."""
@@ -350,25 +452,45 @@ class ConstLayer:
                 w = _sbits(*ranges[j])
                 L.append(f"    reg signed [{w - 1}:0] acc{j}_q;")
                 L.append(f"    always @(posedge ap_clk) acc{j}_q <= acc{j};")
+                r = self.requant[j] if self.requant else None
+                if r is not None:
+                    L += self._requant_verilog(j, w, r)
+                    continue
                 base = (always + int(self.out_bias)) & ((1 << ob) - 1)
                 terms = [f"{ob}'d{base}"] + [
                     f"{{{ob - 1}'d0, acc{j}_q >= {w}'sh{(t & ((1 << w) - 1)):x}}}" for t in live]
-                L.append(f"    assign y[{j * ob + ob - 1}:{j * ob}] = " + " + ".join(terms) + ";")
+                if self.has_requant:  # align with the requantizers' extra register level
+                    L.append(f"    reg [{ob - 1}:0] yc{j};")
+                    L.append(f"    always @(posedge ap_clk) yc{j} <= " + " + ".join(terms) + ";")
+                    L.append(f"    assign y[{j * ob + ob - 1}:{j * ob}] = yc{j};")
+                else:
+                    L.append(f"    assign y[{j * ob + ob - 1}:{j * ob}] = " + " + ".join(terms) + ";")
         L += ["/* verilator lint_on WIDTHTRUNC */", "/* verilator lint_on WIDTHEXPAND */",
               "/* verilator lint_on UNUSEDSIGNAL */", "endmodule", "`default_nettype wire", ""]
         return "\n".join(L)
 
 
 def const_layer(weights, in_type: IntType, thresholds, out_bias: int, out_type: IntType,
-                acc_type: IntType, reg_levels: int = DEFAULT_REG_LEVELS) -> ConstLayer:
+                acc_type: IntType, reg_levels: int = DEFAULT_REG_LEVELS,
+                requant: bool = True) -> ConstLayer:
     """The :class:`ConstLayer` of an MVAU (integer, not bipolar, weights and inputs;
-    output levels not bipolar: QloomError otherwise is raised by the caller's check)."""
-    g = adder_graph(weights, in_type.min, in_type.max)
+    output levels not bipolar: the caller checks). With ``requant`` every channel whose
+    threshold count equals an integer requantizer on its accumulator range
+    (:func:`requantizer`) gets one (acc * M as shift-adds of M's canonical signed digits),
+    the others comparators."""
+    W = np.asarray(weights, dtype=np.int64)
     lo, hi = acc_type.min, acc_type.max
     acc_bits = max(IntType.for_range(min(lo, -1), hi).bits, 2)
     out_bits = out_type.bits if thresholds is not None else acc_bits
+    rq: tuple = ()
+    if thresholds is not None and requant:
+        # per channel: the exact accumulator range, a requantizer where one exists
+        wlo = np.minimum(W * in_type.min, W * in_type.max).sum(axis=1)
+        whi = np.maximum(W * in_type.min, W * in_type.max).sum(axis=1)
+        rq = tuple(requantizer(t, int(a), int(b)) for t, a, b in zip(np.asarray(thresholds), wlo, whi))
+    g = adder_graph(W, in_type.min, in_type.max)
     return ConstLayer(g, in_type, None if thresholds is None else np.asarray(thresholds, np.int64),
-                      int(out_bias), out_bits, acc_bits, int(reg_levels))
+                      int(out_bias), out_bits, acc_bits, int(reg_levels), rq)
 
 
 def const_instance(name: str, layer: ConstLayer, out_signed: bool) -> RtlInstance:
@@ -383,7 +505,7 @@ def const_instance(name: str, layer: ConstLayer, out_signed: bool) -> RtlInstanc
 
 
 def parts_qloom_mvau_const(IN_W=8, OUT_W=8, DEPTH=1, CREDITS=3, ADD_BITS=0, ADDERS=0, REG_BITS=0,
-                           CMP_N=0, CMP_BITS=0, family="xc7", files=None) -> Parts:
+                           CMP_N=0, CMP_BITS=0, RQ_BITS=0, family="xc7", files=None) -> Parts:
     """Constant-weight MVAU: LUTs per adder bit (one LUT beside the carry chain per sum
     bit) and per comparator bit (compare against a constant), the threshold count adders;
     flip-flops exact: the pipeline registers, DEPTH valid bits, the output register and
@@ -395,4 +517,5 @@ def parts_qloom_mvau_const(IN_W=8, OUT_W=8, DEPTH=1, CREDITS=3, ADD_BITS=0, ADDE
     P.feat("add_bits", ADD_BITS)
     P.feat("cmp_bits", CMP_BITS)
     P.feat("cnt", CMP_N)
+    P.feat("rq_bits", RQ_BITS)  # requantizer: bias adder and clip above the shift
     return P
