@@ -95,7 +95,7 @@ def test_mvau_const_requantizer(tmp_path):
                   for s, b in zip(rng.uniform(0.01, 0.05, mh), rng.uniform(-3, 3, mh))])
     T[2] = np.sort(rng.integers(-300, 300, size=7))  # irregular: no requantizer
     T[4] = acc.max + 10  # never reached: constant 0
-    layer = const_layer(W, it, T, 0, ot, acc, 3)
+    layer = const_layer(W, it, T, 0, ot, acc, 3, requant="always")
     assert sum(r is not None for r in layer.requant) >= 4 and layer.has_requant
     inst = const_instance("rq", layer, False)
     for f, text in inst.files.items():

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qloom.cost.parts import Parts
+from qloom.cost.parts import Parts, coefficients
 from qloom.errors import QloomError
 from qloom.instance import RtlInstance
 from qloom.ops.fifo import parts_qloom_fifo
@@ -470,24 +470,41 @@ class ConstLayer:
         return "\n".join(L)
 
 
+def _cheaper_requantizer(row, lo: int, hi: int) -> tuple | None:
+    """The channel's requantizer when one exists and the resource model prices it below
+    its live comparators (coefficients of qloom_mvau_const in qloom/cost/coef/xc7.json),
+    else None."""
+    r = requantizer(row, lo, hi)
+    if r is None or r[0] == 0:
+        return r
+    c = coefficients("xc7").get("qloom_mvau_const", {})
+    live = [t for t in row if lo < t <= hi]
+    cmp_lut = c.get("cmp_bits", 0.0) * len(live) * _sbits(lo, hi) + c.get("cnt", 0.0) * len(live)
+    ws = _sbits(min(lo * r[0] + r[1], -1), hi * r[0] + r[1])
+    rq_lut = c.get("rq_bits", 0.0) * ws * len(csd_digits(r[0]))
+    return r if rq_lut < cmp_lut else None
+
+
 def const_layer(weights, in_type: IntType, thresholds, out_bias: int, out_type: IntType,
                 acc_type: IntType, reg_levels: int = DEFAULT_REG_LEVELS,
-                requant: bool = True) -> ConstLayer:
+                requant: str = "auto") -> ConstLayer:
     """The :class:`ConstLayer` of an MVAU (integer, not bipolar, weights and inputs;
-    output levels not bipolar: the caller checks). With ``requant`` every channel whose
+    output levels not bipolar: the caller checks). ``requant``: "auto" gives a channel whose
     threshold count equals an integer requantizer on its accumulator range
-    (:func:`requantizer`) gets one (acc * M as shift-adds of M's canonical signed digits),
-    the others comparators."""
+    (:func:`requantizer`: acc * M as shift-adds of M's canonical signed digits) that
+    requantizer when the resource model prices it below the comparators, "always" whenever
+    one exists, "never" keeps the comparators."""
     W = np.asarray(weights, dtype=np.int64)
     lo, hi = acc_type.min, acc_type.max
     acc_bits = max(IntType.for_range(min(lo, -1), hi).bits, 2)
     out_bits = out_type.bits if thresholds is not None else acc_bits
     rq: tuple = ()
-    if thresholds is not None and requant:
+    if thresholds is not None and requant != "never":
         # per channel: the exact accumulator range, a requantizer where one exists
         wlo = np.minimum(W * in_type.min, W * in_type.max).sum(axis=1)
         whi = np.maximum(W * in_type.min, W * in_type.max).sum(axis=1)
-        rq = tuple(requantizer(t, int(a), int(b)) for t, a, b in zip(np.asarray(thresholds), wlo, whi))
+        pick = requantizer if requant == "always" else _cheaper_requantizer
+        rq = tuple(pick(t, int(a), int(b)) for t, a, b in zip(np.asarray(thresholds), wlo, whi))
     g = adder_graph(W, in_type.min, in_type.max)
     return ConstLayer(g, in_type, None if thresholds is None else np.asarray(thresholds, np.int64),
                       int(out_bias), out_bits, acc_bits, int(reg_levels), rq)
