@@ -24,7 +24,6 @@ from functools import lru_cache
 import numpy as np
 
 from qloom.cost.parts import Parts, coefficients
-from qloom.errors import QloomError
 from qloom.instance import RtlInstance
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.types import IntType
