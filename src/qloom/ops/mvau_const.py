@@ -525,7 +525,10 @@ def parts_qloom_mvau_const(IN_W=8, OUT_W=8, DEPTH=1, CREDITS=3, ADD_BITS=0, ADDE
     """Constant-weight MVAU: LUTs per adder bit (one LUT beside the carry chain per sum
     bit) and per comparator bit (compare against a constant), the threshold count adders;
     flip-flops exact: the pipeline registers, DEPTH valid bits, the output register and
-    the output FIFO (qloom_credit_out)."""
+    the output FIFO (qloom_credit_out). Coefficients (qloom/cost/coef, xc7 and xcup alike)
+    from three jet_w6a6 stages, Yosys 0.70 synth_xilinx -family xcup: 0.795 LUT per adder
+    bit (MVAU_3: 1,703 LUT for 2,142 bits), 0.787 per requantizer bit and 0.216 per
+    comparator bit (MVAU_2 with requantizers: 12,279 LUT; with 2,016 comparators: 14,531)."""
     P = Parts("qloom_mvau_const")
     P.add(parts_qloom_fifo(WIDTH=OUT_W, DEPTH=CREDITS, RAM_STYLE="distributed", family=family))
     P.ff += REG_BITS + DEPTH + OUT_W + 1 + math.ceil(math.log2(CREDITS + 1))
