@@ -8,6 +8,7 @@ MW % SIMD == 0; one input vector takes (MH / PE) * (MW / SIMD) cycles.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -433,9 +434,15 @@ class _MvauRtl(HWOp):
         return self.const_ok
 
     def _const(self, fold: dict):
+        return self._const_layer(int(fold.get("reg_levels", DEFAULT_REG_LEVELS)))
+
+    @functools.lru_cache(maxsize=32)
+    def _const_layer(self, reg_levels: int):
+        """The constant-weight layer (adder graph, output stage), once per op and spacing:
+        the search prices it many times."""
         w, _ = self.mvau_matrix()
         return const_layer(w, self.in_type, self.thresholds, self.out_bias, self.out_type,
-                           self.acc_type, int(fold.get("reg_levels", DEFAULT_REG_LEVELS)))
+                           self.acc_type, reg_levels)
 
     def in_elems(self, fold: dict) -> int:
         return int(fold.get("SIMD", 1))
