@@ -11,7 +11,7 @@ from qloom.ops.mvau_const import (const_instance, const_layer, cycles_qloom_mvau
 from qloom.sim.verilator import pack_beats, unpack_beats
 from qloom.types import IntType
 from qloom.sim import verilator as vl
-from rtlutil import STALL_PATTERNS, cycles_ok, sources
+from rtlutil import STALL_PATTERNS, assert_lint_clean, cycles_ok, sources
 
 # name: MH, MW, input type, weight range, thresholds per channel (0: raw accumulator),
 # output type, register spacing, what is special
@@ -112,3 +112,10 @@ def test_mvau_const_requantizer(tmp_path):
     np.testing.assert_array_equal(got, ref)
     res = sim.run(beats[:1], 1)
     assert cycles_ok("qloom_mvau_const", res.cycles, 1 + latency_qloom_mvau_const(p)), (res.cycles, p["DEPTH"])
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("depth", [0, 1, 4])
+def test_shell_lints_clean(depth):
+    assert_lint_clean("qloom_mvau_const", ["qloom_mvau_const"],
+                      dict(IN_W=12, OUT_W=8, DEPTH=depth, CREDITS=depth + 5))
