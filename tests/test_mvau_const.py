@@ -65,7 +65,7 @@ def _unrolled(graph):
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("net", ["mlp", "cnn"])
+@pytest.mark.parametrize("net", [pytest.param("mlp", marks=pytest.mark.slow), "cnn"])
 def test_const_build_rtlsim_equals_emulator(tmp_path, net):
     """A whole build with constant-weight MVAUs (dense, and convolutions fed one window per
     cycle by the parallel-window SWG): Verilator == emulator under back-pressure, measured
