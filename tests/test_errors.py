@@ -58,6 +58,7 @@ def _files(d, digits_model):
     (d / "fold_style.json").write_text(json.dumps({"MVAU_0": {"ram_style": "ultra"}}))
     (d / "fold_pw.json").write_text(json.dumps({"SWG_1": {"SIMD": 1, "parallel_window": 1}}))
     (d / "fold_const.json").write_text(json.dumps({"MVAU_0": {"PE": 2, "resType": "const"}}))
+    (d / "fold_reg.json").write_text(json.dumps({"MVAU_0": {"reg_levels": 5}}))
     depthwise(d / "depthwise.onnx")
     (d / "fold_vvau.json").write_text(json.dumps({"VVAU_0": {"PE": 2, "SIMD": 3}}))
     (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for an Alveo card
@@ -210,6 +211,9 @@ CATALOGUE = {
                                    r"{d}/fold_const\.json: layer MVAU_0 \(MVAU\): the combination \{'PE': 2, "
                                    r"'SIMD': 1\} is not realizable \(resType const needs a fully unrolled layer "
                                    r"\(PE = MH = \d+, SIMD = MW = \d+\)\)"),
+    "folding_bad_reg_levels": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_reg.json"],
+                               r"{d}/fold_reg\.json: layer MVAU_0: reg_levels 5; expected one of 1, 2, 3, 4, "
+                               r"6, 8, 64"),
     "folding_vvau_simd": (["build", "{d}/depthwise.onnx", "-o", "{d}/out", "--folding", "{d}/fold_vvau.json"],
                           r"{d}/fold_vvau\.json: layer VVAU_0 \(VVAU\): the combination \{'PE': 2, 'SIMD': 3\} "
                           r"is not realizable \(SIMD > 1 needs PE = all 4 channels \(the SWG streams a window "
