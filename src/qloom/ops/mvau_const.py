@@ -252,14 +252,14 @@ def cycles_qloom_mvau_const(p) -> int:
 
 def latency_qloom_mvau_const(p) -> int:
     """First input beat of an isolated vector -> its output beat, beyond the II: the core's
-    DEPTH register levels, the shell's output register, the FIFO and its output (measured exactly in
+    DEPTH register levels, then the output FIFO's write and its output register (measured exactly in
     tests/rtl/test_qloom_mvau_const.py)."""
-    return int(p["DEPTH"]) + 3
+    return int(p["DEPTH"]) + 2
 
 
 def credits_qloom_mvau_const(depth: int) -> int:
     """Beats in flight or queued that the output FIFO must hold for II = 1: DEPTH + 5 (the
-    core, the output register, the FIFO's own register and the credit counter's)."""
+    core, the FIFO's own register and the credit counter's)."""
     return int(depth) + 5
 
 
@@ -524,14 +524,14 @@ def parts_qloom_mvau_const(IN_W=8, OUT_W=8, DEPTH=1, CREDITS=3, ADD_BITS=0, ADDE
                            CMP_N=0, CMP_BITS=0, RQ_BITS=0, family="xc7", files=None) -> Parts:
     """Constant-weight MVAU: LUTs per adder bit (one LUT beside the carry chain per sum
     bit) and per comparator bit (compare against a constant), the threshold count adders;
-    flip-flops exact: the pipeline registers, DEPTH valid bits, the output register and
+    flip-flops exact: the pipeline registers, DEPTH valid bits, the credit counter and
     the output FIFO (qloom_credit_out). Coefficients (qloom/cost/coef, xc7 and xcup alike)
     from three jet_w6a6 stages, Yosys 0.70 synth_xilinx -family xcup: 0.795 LUT per adder
     bit (MVAU_3: 1,703 LUT for 2,142 bits), 0.787 per requantizer bit and 0.216 per
     comparator bit (MVAU_2 with requantizers: 12,279 LUT; with 2,016 comparators: 14,531)."""
     P = Parts("qloom_mvau_const")
     P.add(parts_qloom_fifo(WIDTH=OUT_W, DEPTH=CREDITS, RAM_STYLE="distributed", family=family))
-    P.ff += REG_BITS + DEPTH + OUT_W + 1 + math.ceil(math.log2(CREDITS + 1))
+    P.ff += REG_BITS + DEPTH + math.ceil(math.log2(CREDITS + 1))
     P.feat("const", 1)
     P.feat("add_bits", ADD_BITS)
     P.feat("cmp_bits", CMP_BITS)

@@ -6,8 +6,8 @@
 // instantiates this shell and its core: the shell accepts one input vector per cycle
 // (II = 1) while the credit check allows, hands it to the core unregistered
 // (core_x), and takes the core's result DEPTH cycles later (core_y: the core has
-// DEPTH register levels and never stalls); the result is registered once more
-// (qloom_credit_out IN_REG) and queued in the output FIFO of CREDITS words.
+// DEPTH register levels and never stalls); the result goes straight into the
+// output FIFO of CREDITS words (qloom_credit_out, IN_REG 0).
 //
 // Parameters
 //   IN_W     input tdata width (MW * IN_BITS)
@@ -18,7 +18,7 @@
 // Ports: `QLOOM_AXIS_PORTS, plus core_x (the accepted beat, valid while issue) and
 // core_y (the core's result for the beat issued DEPTH cycles earlier).
 //
-// Cycles: one vector per cycle; latency (first input beat to output beat) DEPTH + 3
+// Cycles: one vector per cycle; latency (first input beat to output beat) DEPTH + 2
 // (output register, FIFO) as qloom.ops.mvau_const.latency_qloom_mvau_const says.
 //
 // Depends on: qloom_axis.vh, qloom_credit_out.v
@@ -67,7 +67,7 @@ module qloom_mvau_const #(
         assign y_valid = issue;
     end
 
-    qloom_credit_out #(.WIDTH(OUT_W), .CREDITS(CREDITS), .IN_REG(1)) u_out (
+    qloom_credit_out #(.WIDTH(OUT_W), .CREDITS(CREDITS), .IN_REG(0)) u_out (
         .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .issue(issue), .credit_ok(credit_ok),
         .s_axis_tdata(core_y), .s_axis_tvalid(y_valid),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
