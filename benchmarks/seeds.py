@@ -58,7 +58,9 @@ SEEDS = [
 ]
 QUICK = ("tfc_2w2a", "jet_w6a6")
 # fully unrolled constant-weight MVAUs (the jet tagger at II 1, SVHN's convs at hls4ml's II):
-# Yosys did not finish one such stage in 20 minutes, so the full run reports estimates
+# Yosys did not finish one such stage in 20 minutes. The jet tagger now builds its layers as
+# adder graphs (resType const, qloom.ops.mvau_const): a stage synthesizes in about 1-12
+# minutes (Yosys 0.70 wasm, beside other jobs), still too long for this run; estimates
 NO_SYNTH = ("jet_w6a6", "svhn_w6a6")
 
 

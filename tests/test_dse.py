@@ -134,7 +134,12 @@ def test_res_type_knob(svhn):
     with pytest.raises(QloomError, match="resType"):
         validate_folding(svhn, {mvau.name: {"resType": "carry"}})
     fold, _, _ = search(svhn, get_board("u250"), 200e6 / 1028, 200)
-    assert {f.get("resType") for n, f in fold.items() if n.startswith("MVAU")} == {"lut"}
+    picked = {n: f.get("resType") for n, f in fold.items() if n.startswith("MVAU")}
+    assert set(picked.values()) <= {"lut", "const"} and "lut" in picked.values()
+    for n, r in picked.items():  # the constant-weight adder graph only where fully unrolled
+        if r == "const":
+            mh, mw = svhn.node(n).mvau_dims
+            assert (fold[n]["PE"], fold[n]["SIMD"]) == (mh, mw)
 
 
 def test_fifo_ram_style_knob(tmp_path):

@@ -74,6 +74,8 @@ def _files(d, digits_model):
     (d / "fold_knob.json").write_text(json.dumps({"MVAU_0": {"PX": 1}}))
     (d / "fold_style.json").write_text(json.dumps({"MVAU_0": {"ram_style": "ultra"}}))
     (d / "fold_pw.json").write_text(json.dumps({"SWG_1": {"SIMD": 1, "parallel_window": 1}}))
+    (d / "fold_const.json").write_text(json.dumps({"MVAU_0": {"PE": 2, "resType": "const"}}))
+    (d / "fold_reg.json").write_text(json.dumps({"MVAU_0": {"reg_levels": 5}}))
     depthwise(d / "depthwise.onnx")
     (d / "fold_vvau.json").write_text(json.dumps({"VVAU_0": {"PE": 2, "SIMD": 3}}))
     (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for an Alveo card
@@ -216,7 +218,7 @@ CATALOGUE = {
                               r"\[1, 2, 4, 8, 16\]"),
     "folding_unknown_knob": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_knob.json"],
                              r"{d}/fold_knob\.json: layer MVAU_0 \(MVAU\): unknown knob 'PX'; it has PE, SIMD, "
-                             r"fifo_ram_style, ram_style, resType"),
+                             r"fifo_ram_style, ram_style, reg_levels, resType"),
     "folding_bad_style": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_style.json"],
                           r"{d}/fold_style\.json: layer MVAU_0: ram_style 'ultra'; expected one of auto, "
                           r"block, distributed"),
@@ -224,6 +226,13 @@ CATALOGUE = {
                                r"{d}/fold_pw\.json: layer SWG_1 \(SWG\): the combination \{'SIMD': 1, "
                                r"'parallel_window': 1\} is not realizable \(parallel_window needs SIMD = "
                                r"all 16 channels\)"),
+    "folding_const_not_unrolled": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_const.json"],
+                                   r"{d}/fold_const\.json: layer MVAU_0 \(MVAU\): the combination \{'PE': 2, "
+                                   r"'SIMD': 1\} is not realizable \(resType const needs a fully unrolled layer "
+                                   r"\(PE = MH = \d+, SIMD = MW = \d+\)\)"),
+    "folding_bad_reg_levels": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_reg.json"],
+                               r"{d}/fold_reg\.json: layer MVAU_0: reg_levels 5; expected one of 1, 2, 3, 4, "
+                               r"6, 8, 64"),
     "folding_vvau_simd": (["build", "{d}/depthwise.onnx", "-o", "{d}/out", "--folding", "{d}/fold_vvau.json"],
                           r"{d}/fold_vvau\.json: layer VVAU_0 \(VVAU\): the combination \{'PE': 2, 'SIMD': 3\} "
                           r"is not realizable \(SIMD > 1 needs PE = all 4 channels \(the SWG streams a window "

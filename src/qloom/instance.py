@@ -28,6 +28,19 @@ class RtlInstance:
     make_files: Callable[[], dict] | None = field(default=None, compare=False)
     file_names: tuple = ()
     in_bits_each: tuple = ()  # element widths per input stream of a join (default: (in_bits,))
+    library: str = ""
+
+    @property
+    def library_module(self) -> str:
+        """The library module (in ``qloom/rtl/verilog``) this instance's sources and resource
+        model come from: ``library`` for a generated module, else ``module``."""
+        return self.library or self.module
+
+    @property
+    def generated_sources(self) -> tuple:
+        """Names of the generated Verilog files among ``file_names`` (compiled with the
+        library sources; the other files are memory images)."""
+        return tuple(f for f in self.file_names if f.endswith(".v"))
 
     @property
     def inputs_bits(self) -> tuple:

@@ -310,9 +310,10 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
     spec = {}
     for st in plan.stages:
         # a build written before the port-list header existed has (and needs) none
-        srcs = [rtl / p.name for p in library_sources([st.inst.module])
+        srcs = [rtl / p.name for p in library_sources([st.inst.library_module])
                 if p.suffix == ".v" or (rtl / p.name).is_file()]
-        files = {f: rtl / f for f in st.inst.file_names}
+        srcs += [rtl / f for f in st.inst.generated_sources]  # a module generated per layer
+        files = {f: rtl / f for f in st.inst.file_names if f not in st.inst.generated_sources}
         key = stage_key(st.inst.module, srcs, st.inst.params, files, family, st.in_width, st.out_width,
                         *_streams(st))
         todo.setdefault(key, []).append(st)

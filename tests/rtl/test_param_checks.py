@@ -31,6 +31,7 @@ ILLEGAL = [
     ("qloom_labelselect", dict(NUM_LABELS=10, PE=4), "qloom_labelselect: NUM_LABELS must be a multiple of PE"),
     ("qloom_dwc", dict(IN_WIDTH=6, OUT_WIDTH=8), "qloom_dwc: IN_WIDTH and OUT_WIDTH must be >= 1 and one"),
     ("qloom_fifo", dict(DEPTH=0), "qloom_fifo: WIDTH and DEPTH must be >= 1"),
+    ("qloom_mvau_const", dict(DEPTH=3, CREDITS=4), "qloom_mvau_const: CREDITS must be >= DEPTH + 2"),
 ]
 
 

@@ -118,7 +118,7 @@ def validate_folding(graph: HWGraph, folding: dict, source: str = "folding") -> 
             if knob.kind == "style":
                 if val not in knob.values:
                     raise QloomError(f"{source}: layer {op.name}: {key} {val!r}; "
-                                     f"expected one of {', '.join(knob.values)}")
+                                     f"expected one of {', '.join(map(str, knob.values))}")
             elif not isinstance(val, int) or val not in knob.values:
                 raise QloomError(f"{source}: layer {op.name}: {key}={val!r} is not legal; "
                                  f"expected one of {list(knob.values)}")

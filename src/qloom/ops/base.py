@@ -282,7 +282,7 @@ class HWOp:
             lanes = self.parallelism(fold)
             return {"LUT": 10 * lanes, "FF": 10 * lanes, "BRAM18": 0, "URAM": 0, "DSP": 0}
         inst = self.rtl(fold)
-        return result(self.models[inst.module](family=family, files=files, **inst.params), family)
+        return result(self.models[inst.library_module](family=family, files=files, **inst.params), family)
 
     def parallelism(self, fold: dict) -> int:
         """Datapath lanes (PE * SIMD): the resource proxy of the default folding."""

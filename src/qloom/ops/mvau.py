@@ -8,6 +8,7 @@ MW % SIMD == 0; one input vector takes (MH / PE) * (MW / SIMD) cycles.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -20,12 +21,16 @@ from qloom.ops.base import (MUL_STYLES, RES_TYPES, HWOp, Knob, apply_thresholds,
                             ram_style_knob, rom_parts, threshold_words, weight_rom_words)
 from qloom.ops.base import product_widths as mvau_product_widths
 from qloom.ops.fifo import parts_qloom_fifo
+from qloom.ops.mvau_const import (DEFAULT_REG_LEVELS, REG_LEVELS, const_instance, const_layer,
+                                  latency_qloom_mvau_const, parts_qloom_mvau_const)
 from qloom.stream import serve
 from qloom.types import IntType
 
 # How far Verilator may be from cycles_/latency_qloom_mvau for a run of frames (relative,
 # cycles): measured at most 1 cycle off (tests/rtl/test_qloom_mvau.py)
 CYCLE_TOLERANCE = {"qloom_mvau": (0.0, 1)}
+# the constant-weight unit's limit: the CMVM solver takes ~7 s for 2,048 weights
+CONST_MAX_WEIGHTS = 4096
 
 
 
@@ -395,12 +400,49 @@ class _MvauRtl(HWOp):
         """Integer (not bipolar) weights and inputs: products in LUTs or DSPs (resType)."""
         return not self.weight_type.bipolar and not self.in_type.bipolar
 
+    @property
+    def const_ok(self) -> str | None:
+        """Why this layer cannot take the constant-weight unit (resType "const",
+        :mod:`qloom.ops.mvau_const`), or None."""
+        if not self.int_products:
+            return "resType const needs integer (not bipolar) weights and inputs"
+        if self.thresholds is not None and self.out_type.bipolar:
+            return "resType const needs integer (not bipolar) output levels"
+        mh, mw = self.mvau_dims
+        if mh * mw > CONST_MAX_WEIGHTS:
+            return f"resType const takes at most {CONST_MAX_WEIGHTS} weights (the CMVM solver's time)"
+        return None
+
     def own_knobs(self) -> dict[str, Knob]:
         mh, mw = self.mvau_dims
+        search = ("lut", "dsp") + (("const",) if self.const_ok is None else ())
         return {"PE": Knob(tuple(divisors(mh))), "SIMD": Knob(tuple(divisors(mw))),
                 "ram_style": ram_style_knob(searched=True, fill=True),
-                "resType": Knob(RES_TYPES, "style", ("lut", "dsp") if self.int_products else (),
-                                "auto", fill=False)}
+                "resType": Knob(RES_TYPES + ("const",), "style", search if self.int_products else (),
+                                "auto", fill=False),
+                # resType const: adder levels between register levels (the latency budget)
+                "reg_levels": Knob(REG_LEVELS, "style", (), DEFAULT_REG_LEVELS, fill=False)}
+
+    def illegal(self, fold: dict) -> str | None:
+        if fold.get("resType") != "const":
+            return None
+        mh, mw = self.mvau_dims
+        if int(fold.get("PE", 1)) != mh or int(fold.get("SIMD", 1)) != mw:
+            return f"resType const needs a fully unrolled layer (PE = MH = {mh}, SIMD = MW = {mw})"
+        if fold.get("ram_style", "auto") not in ("auto", "distributed"):
+            return "resType const has no weight memory (ram_style auto)"
+        return self.const_ok
+
+    def _const(self, fold: dict):
+        return self._const_layer(int(fold.get("reg_levels", DEFAULT_REG_LEVELS)))
+
+    @functools.lru_cache(maxsize=32)
+    def _const_layer(self, reg_levels: int):
+        """The constant-weight layer (adder graph, output stage), once per op and spacing:
+        the search prices it many times."""
+        w, _ = self.mvau_matrix()
+        return const_layer(w, self.in_type, self.thresholds, self.out_bias, self.out_type,
+                           self.acc_type, reg_levels)
 
     def in_elems(self, fold: dict) -> int:
         return int(fold.get("SIMD", 1))
@@ -420,6 +462,8 @@ class _MvauRtl(HWOp):
         previous vector at the earliest, and leaves the pipeline depth later."""
         p = self._vparams(fold)
         nf, sf = p["MH"] // p["PE"], p["MW"] // p["SIMD"]
+        if fold.get("resType") == "const":
+            return serve(a_in - 1, 1) + latency_qloom_mvau_const(self.rtl(fold).params)
         return serve(a_in - sf, nf * sf) + latency_qloom_mvau(p)
 
     def input_fifo_depth(self, fold: dict, producer_burst: int) -> int:
@@ -435,6 +479,15 @@ class _MvauRtl(HWOp):
     def rtl(self, fold: dict) -> RtlInstance:
         """``qloom_mvau`` (rtl/verilog/qloom_mvau.v): weights and thresholds as .mem files
         (layouts: :func:`mvau_weight_words`, ``threshold_words``)."""
+        if fold.get("resType") == "const":
+            self._no_rtl(fold)
+            why = self.illegal(fold)
+            if why:
+                from qloom.errors import QloomError
+
+                raise QloomError(f"layer {self.name}: {why}")
+            out_signed = bool(self.out_type.signed) if self.thresholds is not None else True
+            return const_instance(self.name, self._const(fold), out_signed)
         w, wt = self.mvau_matrix()
         return mvau_instance(self.name, w, wt, self.in_type, self.thresholds, self.out_bias,
                              self.out_type, self.acc_type, fold)
@@ -500,4 +553,4 @@ class MVAU(_MvauRtl):
         return f"MH={self.mh} MW={self.mw} W:{self.weight_type} {self._act_describe()}"
 
 
-_MvauRtl.models = {"qloom_mvau": parts_qloom_mvau}
+_MvauRtl.models = {"qloom_mvau": parts_qloom_mvau, "qloom_mvau_const": parts_qloom_mvau_const}

@@ -72,7 +72,7 @@ class TopPlan:
         return 8 * math.ceil(self.out_width / 8)
 
     def modules(self) -> list[str]:
-        return sorted({s.inst.module for s in self.stages})
+        return sorted({s.inst.library_module for s in self.stages})
 
 
 def _glue(stem, bits, e_prev, e_in, depth, ram_style="auto") -> list[Stage]:
