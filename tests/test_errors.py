@@ -59,9 +59,9 @@ def _files(d, digits_model):
     (d / "fold_pw.json").write_text(json.dumps({"SWG_1": {"SIMD": 1, "parallel_window": 1}}))
     depthwise(d / "depthwise.onnx")
     (d / "fold_vvau.json").write_text(json.dumps({"VVAU_0": {"PE": 2, "SIMD": 3}}))
-    (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for an Alveo card
+    (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for a board file with no flow
     (d / "alveo" / "build.json").write_text(json.dumps({"port_in_width": 8, "port_out_width": 8}))
-    (d / "alveo" / "estimates.json").write_text(json.dumps({"board": "u250", "clock_mhz": 300}))
+    (d / "alveo" / "estimates.json").write_text(json.dumps({"board": "vcu118", "clock_mhz": 300}))
     # issue 13: boards, non-finite inputs and scales, budgets
     pynq = json.loads(_board_json("pynq-z1"))
     (d / "fam.json").write_text(json.dumps(dict(pynq, name="fam", family="virtex2")))
@@ -232,8 +232,8 @@ CATALOGUE = {
                     r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
     "deploy_not_a_build": (["deploy", "{d}"],
                            r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
-    "deploy_no_flow": (["deploy", "{d}/alveo"], r"board u250: no deploy flow for it \(qloom deploy "
-                       r"supports ulx3s-85f, pynq-z1, ultra96, zcu104\)"),
+    "deploy_no_flow": (["deploy", "{d}/alveo"], r"board vcu118: no deploy flow for it \(qloom deploy "
+                       r"supports ulx3s-85f, pynq-z1, ultra96, zcu104, u250, aws-f1\)"),
     "run_not_deployed": (["run", "{d}/alveo", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                          r"{d}/alveo: no deploy/deploy\.json; run qloom deploy {d}/alveo first"),
     # issue 13, item 3: a build without a target that does not fit its board

@@ -163,6 +163,12 @@ def _cmd_deploy(args) -> int:
             print(f"  bitstream: make -C {r['dir']} bitstream (or qloom deploy --bitstream)")
         print(f"  program:   cd {r['dir']} && {r['program']}   (make program)")
         print(f"  run:       qloom run {args.out_dir} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0")
+    elif r["kind"] == "alveo":
+        print(f"  RTL kernel {r['top']} (ap_ctrl_hs, m_axi_gmem {r['link']['word_bits']}-bit), kernel.xml, "
+              f"component.xml; buffers on {r['memory']}")
+        print(f"  Vitis:     make -C {r['dir']} xclbin host   (package_xo, then v++ --link for {r['platform']})")
+        print(f"  run:       on the card's host: qloom run {args.out_dir} -i X.npy -o Y.npy --target board "
+              f"(pyxrt), or ./host qloom.xclbin IN.bin N OUT.bin BYTES")
     else:
         print(f"  Vivado:    make -C {r['dir']} bitstream   (vivado -mode batch -source build.tcl: "
               f"{r['bit']} + {r['hwh']})")
@@ -182,7 +188,11 @@ def _cmd_run(args) -> int:
     save_array(args.output, y)
     print(f"run ({args.target}): {len(x)} frames in {dt:.2f} s ({len(x) / dt:,.1f} frames/s) -> "
           f"{args.output} {tuple(y.shape)} {y.dtype}")
-    if stats.get("cycles"):
+    if stats.get("kernel_cycles"):
+        c, f = stats["kernel_cycles"], stats["clock_mhz"]
+        print(f"  simulated kernel: {c:,} cycles from ap_start to ap_done at {f:g} MHz = "
+              f"{len(x) * f * 1e6 / c:,.0f} frames/s with the buffers in device memory")
+    elif stats.get("cycles"):
         c, f = stats["cycles"], stats["clock_mhz"]
         print(f"  simulated board: {c:,} cycles at {f:g} MHz for the whole UART exchange = "
               f"{len(x) * f * 1e6 / c:,.0f} frames/s through the link")
