@@ -56,7 +56,9 @@ module qloom_alveo_kernel #(
     input  wire        s_axi_control_rready,
     output wire [31:0] s_axi_control_rdata,
     output wire [1:0]  s_axi_control_rresp,
-    output wire        interrupt,
+    /* verilator lint_off SYMRSVDWORD */
+    output wire        interrupt,  // the name Vitis requires (Verilator renames it in C++)
+    /* verilator lint_on SYMRSVDWORD */
     // AXI4 master to device memory
     output wire          m_axi_gmem_awvalid,
     input  wire          m_axi_gmem_awready,
@@ -94,6 +96,14 @@ module qloom_alveo_kernel #(
     localparam integer LW = $clog2(BURST + 1);
     localparam integer SW = $clog2(IN_PER + 1);
     localparam integer OW = $clog2(OUT_PER + 1);
+    localparam integer IN_LAST_I = IN_PER - 1;
+    localparam integer OUT_LAST_I = OUT_PER - 1;
+    localparam [CW-1:0] BURST_C = {{(CW - 32){1'b0}}, BURST};
+    localparam [CW-1:0] PAGE_C = {{(CW - 32){1'b0}}, PAGE_WORDS};
+    localparam [CW-1:0] IN_PER_C = {{(CW - 32){1'b0}}, IN_PER};
+    localparam [CW-1:0] OUT_PER_C = {{(CW - 32){1'b0}}, OUT_PER};
+    localparam [SW-1:0] SLOT_LAST = IN_LAST_I[SW-1:0];
+    localparam [OW-1:0] OSLOT_LAST = OUT_LAST_I[OW-1:0];
 
     // ------------------------------------------------------------ control registers
     localparam [1:0] IDLE = 2'd0, SETUP = 2'd1, RUN = 2'd2;
@@ -213,7 +223,7 @@ module qloom_alveo_kernel #(
                 in_total <= {{(CW - 32){1'b0}}, n_frames} * IN_BEATS;
                 out_total <= {{(CW - 32){1'b0}}, n_frames} * OUT_BEATS;
             end
-            if (state == SETUP) out_words <= (out_total + OUT_PER - 1) / OUT_PER;
+            if (state == SETUP) out_words <= (out_total + OUT_PER_C - 1'b1) / OUT_PER_C;
         end
     end
 
@@ -225,9 +235,9 @@ module qloom_alveo_kernel #(
     reg arvalid_r;
     reg [7:0] arlen_r;
     reg [63:0] araddr_r;
-    wire [CW-1:0] page_left_rd = PAGE_WORDS - {{(CW - 12 + WB_LOG){1'b0}}, rd_addr[11:WB_LOG]};
-    wire [CW-1:0] rd_len = (rd_issue_left < BURST) ? ((rd_issue_left < page_left_rd) ? rd_issue_left : page_left_rd)
-                                                   : ((BURST < page_left_rd) ? BURST : page_left_rd);
+    wire [CW-1:0] page_left_rd = PAGE_C - {{(CW - 12 + WB_LOG){1'b0}}, rd_addr[11:WB_LOG]};
+    wire [CW-1:0] rd_len = (rd_issue_left < BURST_C) ? ((rd_issue_left < page_left_rd) ? rd_issue_left : page_left_rd)
+                                                   : ((BURST_C < page_left_rd) ? BURST_C : page_left_rd);
     assign m_axi_gmem_arvalid = arvalid_r;
     assign m_axi_gmem_araddr = araddr_r;
     assign m_axi_gmem_arlen = arlen_r;
@@ -241,14 +251,14 @@ module qloom_alveo_kernel #(
             rd_busy <= 1'b0; rd_issue_left <= 0; rd_addr <= 64'd0;
         end else begin
             if (state == SETUP) begin
-                rd_issue_left <= (in_total + IN_PER - 1) / IN_PER;
+                rd_issue_left <= (in_total + IN_PER_C - 1'b1) / IN_PER_C;
                 rd_addr <= x_addr;
             end else if (state == RUN && !rd_busy && rd_issue_left != 0
                          && (FIFO_DEPTH - {{(32 - FW){1'b0}}, rf_count}) >= BURST) begin
                 arvalid_r <= 1'b1;
                 araddr_r <= rd_addr;
                 arlen_r <= rd_len[7:0] - 8'd1;
-                rd_addr <= rd_addr + (rd_len[55:0] << WB_LOG);
+                rd_addr <= rd_addr + ({{(64 - CW){1'b0}}, rd_len} << WB_LOG);
                 rd_issue_left <= rd_issue_left - rd_len;
                 rd_busy <= 1'b1;
             end
@@ -268,7 +278,7 @@ module qloom_alveo_kernel #(
     reg [SW-1:0] slot;
     wire s_tready;
     wire s_fire = cur_valid && s_tready;
-    wire cur_last = (slot == IN_PER - 1) || (in_sent + 1'b1 == in_total);
+    wire cur_last = (slot == SLOT_LAST) || (in_sent + 1'b1 == in_total);
     assign rf_pop = !rf_empty && (!cur_valid || (s_fire && cur_last));
     always @(posedge ap_clk) begin
         if (!ap_rst_n) begin
@@ -304,7 +314,7 @@ module qloom_alveo_kernel #(
     reg [DW-1:0] acc;
     reg [OW-1:0] oslot;
     wire m_fire = m_tvalid && m_tready;
-    wire word_end = (oslot == OUT_PER - 1) || (out_recv + 1'b1 == out_total);
+    wire word_end = (oslot == OSLOT_LAST) || (out_recv + 1'b1 == out_total);
     wire [OUT_PAD-1:0] m_slot = {{(OUT_PAD - OUT_W){1'b0}}, m_tdata};
     reg [DW-1:0] acc_next;
     always @(*) begin
@@ -340,9 +350,9 @@ module qloom_alveo_kernel #(
     reg [63:0] awaddr_r;
     reg [LW-1:0] w_left;
     reg [8:0] burst_len;
-    wire [CW-1:0] page_left_wr = PAGE_WORDS - {{(CW - 12 + WB_LOG){1'b0}}, wr_addr[11:WB_LOG]};
-    wire [CW-1:0] wr_len = (wr_issue_left < BURST) ? ((wr_issue_left < page_left_wr) ? wr_issue_left : page_left_wr)
-                                                   : ((BURST < page_left_wr) ? BURST : page_left_wr);
+    wire [CW-1:0] page_left_wr = PAGE_C - {{(CW - 12 + WB_LOG){1'b0}}, wr_addr[11:WB_LOG]};
+    wire [CW-1:0] wr_len = (wr_issue_left < BURST_C) ? ((wr_issue_left < page_left_wr) ? wr_issue_left : page_left_wr)
+                                                   : ((BURST_C < page_left_wr) ? BURST_C : page_left_wr);
     assign m_axi_gmem_awvalid = awvalid_r;
     assign m_axi_gmem_awaddr = awaddr_r;
     assign m_axi_gmem_awlen = awlen_r;
@@ -361,7 +371,7 @@ module qloom_alveo_kernel #(
             wr_busy <= 1'b0; aw_done <= 1'b0; b_wait <= 1'b0; wr_issue_left <= 0; wr_addr <= 64'd0; wr_acked <= 0;
         end else begin
             if (state == SETUP) begin
-                wr_issue_left <= (out_total + OUT_PER - 1) / OUT_PER;
+                wr_issue_left <= (out_total + OUT_PER_C - 1'b1) / OUT_PER_C;
                 wr_addr <= y_addr;
                 wr_acked <= 0;
             end else if (state == RUN && !wr_busy && wr_issue_left != 0
@@ -371,7 +381,7 @@ module qloom_alveo_kernel #(
                 awlen_r <= wr_len[7:0] - 8'd1;
                 w_left <= wr_len[LW-1:0];
                 burst_len <= wr_len[8:0];
-                wr_addr <= wr_addr + (wr_len[55:0] << WB_LOG);
+                wr_addr <= wr_addr + ({{(64 - CW){1'b0}}, wr_len} << WB_LOG);
                 wr_issue_left <= wr_issue_left - wr_len;
                 wr_busy <= 1'b1;
                 aw_done <= 1'b0;
@@ -389,11 +399,13 @@ module qloom_alveo_kernel #(
     end
 
     /* verilator lint_off UNUSEDSIGNAL */
-    wire unused = &{1'b0, m_axi_gmem_bresp, m_axi_gmem_rresp, wf_empty};
+    wire unused = &{1'b0, m_axi_gmem_bresp, m_axi_gmem_rresp, wf_empty, s_axi_control_araddr[11:8],
+                       s_axi_control_araddr[1:0], aw_a[11:8], aw_a[1:0]};
     /* verilator lint_on UNUSEDSIGNAL */
 endmodule
 
 // First-word-fall-through FIFO of DEPTH words (a power of two).
+/* verilator lint_off DECLFILENAME */
 module qloom_alveo_fifo #(
     parameter integer W = 512,
     parameter integer DEPTH = 32
@@ -414,7 +426,8 @@ module qloom_alveo_fifo #(
     reg [AW:0] n;
     assign dout = mem[rp];
     assign count = n;
-    assign full = (n == DEPTH);
+    localparam [AW:0] DEPTH_C = DEPTH[AW:0];
+    assign full = (n == DEPTH_C);
     assign empty = (n == 0);
     always @(posedge clk) begin
         if (!rst_n) begin
@@ -426,5 +439,6 @@ module qloom_alveo_fifo #(
         end
     end
 endmodule
+/* verilator lint_on DECLFILENAME */
 
 `default_nettype wire
