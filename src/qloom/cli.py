@@ -40,7 +40,8 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    """The whole flow on the embedded digits model: emulate, build, rtlsim."""
+    """The whole flow on the embedded digits model: emulate, build, rtlsim, then deploy to a
+    ULX3S (bitstream, the board top simulated through the driver, the commands for a board)."""
     import tempfile
     from pathlib import Path
 
@@ -103,6 +104,13 @@ def _cmd_demo(args) -> int:
           f"{stats['latency_cycles']:,} cycles; {e['clock_mhz'] * 1e6 / ii:,.0f} frames/s at "
           f"{e['clock_mhz']:g} MHz ({t_rtl:.1f} s of simulation incl. Verilator build)")
     ok = same and rel <= 1e-5 and acc_emu == acc_ref and equal
+    if not args.no_deploy:
+        from qloom.deploy import demo_deploy
+
+        board_out = out if args.board == "ulx3s-85f" else out.with_name(out.name + "_ulx3s-85f")
+        print(f"\n[deploy] the digits model on a ULX3S (ulx3s-85f) -> {board_out}/deploy")
+        ok = demo_deploy(path, board_out, x, y_emu, bitstream=not args.no_bitstream,
+                         progress=lambda m: print(m, flush=True)) and ok
     return 0 if ok else 1
 
 
@@ -382,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--board", default="pynq-z1")
     d.add_argument("--target-fps", type=float, help="folding target (default: balanced default folding)")
     d.add_argument("--rtl-images", type=int, default=120, help="test images to simulate (>= 100)")
+    d.add_argument("--no-bitstream", action="store_true",
+                   help="deploy to the ULX3S without building its bitstream (Yosys + nextpnr: minutes)")
+    d.add_argument("--no-deploy", action="store_true", help="stop after the RTL simulation")
     d.set_defaults(fn=_cmd_demo)
     return p
 

@@ -176,3 +176,42 @@ def run(out: str | os.PathLike, x, target: str = "sim", port: str | None = None)
         return y, {"clock_mhz": info["clock_mhz"], **dict(getattr(transport, "stats", {}))}
     except DriverError as e:
         raise QloomError(f"{out}: {e}") from None
+
+
+def demo_deploy(model, out: str | os.PathLike, x, y_emu, board: str = "ulx3s-85f", bitstream: bool = True,
+                n_images: int = 20, progress=print) -> bool:
+    """The last step of ``qloom demo``: the model deployed to the ULX3S (``out``: its build
+    folder; built here for ``board`` when it is not one already), the bitstream built
+    (Yosys + nextpnr-ecp5 + ecppack; minutes) unless ``bitstream`` is False, ``n_images``
+    of ``x`` (float32, batch first) run through the driver on the simulated board top (the
+    UART link at the bit level) and compared with ``y_emu`` (the emulator's outputs for
+    ``x``); prints the commands that program a real board and run it. True when equal."""
+    import numpy as np
+
+    from qloom.flow import build
+
+    out = Path(out)
+    if not (out / "build.json").is_file() or _read_build(out)[1].get("board") != board:
+        r = build(model, out, board=board)
+        progress(f"  built for {board} -> {out}: {r['note']}")
+    info = deploy(out, board=board, bitstream=bitstream, progress=progress)
+    d = info["dir"]
+    pll = info["pll"]
+    progress(f"  board top qloom_ulx3s: 25 MHz -> PLL {pll['f_out_mhz']:g} MHz, UART {info['link']['baud']:,} baud, "
+             f"pins from ulx3s_v20.lpf")
+    if "pnr" in info:
+        fmax = ", ".join(f"{k} {v:.1f} MHz" for k, v in info["pnr"]["fmax_mhz"].items() if v)
+        progress(f"  bitstream {d}/qloom_ulx3s.bit (Fmax {fmax}; {info['pnr']['seconds']:g} s)")
+    else:
+        progress(f"  bitstream skipped (--no-bitstream): make -C {d} bitstream")
+    m = min(n_images, len(x))
+    y, stats = run(out, x[:m], target="sim")
+    equal = bool(np.array_equal(y, y_emu[:m]))
+    c, f = stats["cycles"], stats["clock_mhz"]
+    progress(f"  board top simulated through the driver (UART bytes at the bit level, {m} images): "
+             f"{'equal to the emulator, bit for bit' if equal else 'DIFFERENT from the emulator'}; "
+             f"{c:,} cycles at {f:g} MHz = {m * f * 1e6 / c:,.0f} frames/s through the link")
+    progress("  on a real ULX3S (USB cable on the US1 port):")
+    progress(f"    make -C {d} program          # {info['program']}")
+    progress(f"    qloom run {out} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0")
+    return equal
