@@ -463,3 +463,19 @@ def test_run_sim_alveo_kernel_equals_emulate(alveo, capsys):
     _cli_equal(d, outs["u250"], capsys)
     t = sim_transport(outs["u250"])
     assert t.exchange([], 0) == [] and t.stats["status"] == "ok"
+
+
+@pytest.mark.slow
+@pytest.mark.synth
+@pytest.mark.sim
+def test_demo_ends_by_deploying_to_ulx3s(tmp_path, capsys):
+    """Issue 11's Done-when: qloom demo (digits, built for the ULX3S) builds the bitstream,
+    runs the UART board top through the driver equal to the emulator (exit 0 only then) and
+    prints the two commands for a real board."""
+    out = tmp_path / "out"
+    assert main(["demo", "--out", str(out), "--board", "ulx3s-85f", "--rtl-images", "100"]) == 0
+    text = capsys.readouterr().out
+    assert "equal to the emulator, bit for bit" in text
+    assert "openFPGALoader -b ulx3s qloom_ulx3s.bit" in text
+    assert f"qloom run {out} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0" in text
+    assert (out / "deploy" / "qloom_ulx3s.bit").stat().st_size > 10_000

@@ -62,6 +62,9 @@ def _files(d, digits_model):
     (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for a board file with no flow
     (d / "alveo" / "build.json").write_text(json.dumps({"port_in_width": 8, "port_out_width": 8}))
     (d / "alveo" / "estimates.json").write_text(json.dumps({"board": "vcu118", "clock_mhz": 300}))
+    (d / "alveo_dep" / "deploy").mkdir(parents=True)  # an Alveo deploy, run where XRT is not installed
+    (d / "alveo_dep" / "deploy" / "deploy.json").write_text(json.dumps(
+        {"kind": "alveo", "xclbin": "qloom.xclbin", "link": {}, "clock_mhz": 300}))
     # issue 13: boards, non-finite inputs and scales, budgets
     pynq = json.loads(_board_json("pynq-z1"))
     (d / "fam.json").write_text(json.dumps(dict(pynq, name="fam", family="virtex2")))
@@ -236,6 +239,9 @@ CATALOGUE = {
                        r"supports ulx3s-85f, pynq-z1, ultra96, zcu104, u250, aws-f1\)"),
     "run_not_deployed": (["run", "{d}/alveo", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                          r"{d}/alveo: no deploy/deploy\.json; run qloom deploy {d}/alveo first"),
+    "run_alveo_without_xrt": (["run", "{d}/alveo_dep", "-i", "{d}/x.npy", "-o", "{d}/y.npy", "--target", "board"],
+                              r"{d}/alveo_dep: --target board on an Alveo card needs XRT's Python bindings "
+                              r"\(pyxrt: source /opt/xilinx/xrt/setup\.sh\)"),
     # issue 13, item 3: a build without a target that does not fit its board
     "overbudget_default": (["build", "{d}/jet.onnx", "-o", "{d}/out", "--board", "ulx3s-85f"],
                            r"{d}/jet\.onnx: the build does not fit ulx3s-85f: estimated LUT [\d,]+ of 83,640 "
