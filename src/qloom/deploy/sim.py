@@ -60,7 +60,8 @@ def _build(top: str, tb: Path, exe: str, sources: list[Path], params: dict) -> P
         shutil.copy(tb, tmp / tb.name)
         cmd = ["--cc", "--exe", "--build", "-j", "2", "-O2", "--x-assign", "fast", "--x-initial", "fast",
                "-Wno-fatal", "-Werror-USERERROR", "--top-module", top,
-               "-Mdir", "obj", "-o", exe, "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"]
+               "-Mdir", "obj", "-o", exe, "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
+               "-MAKEFLAGS", "OPT_FAST=-O1", "-MAKEFLAGS", "OPT_SLOW=-O0"]  # short runs: compile time rules
         cmd += [f"-G{k}={int(v)}" for k, v in params.items()]
         cmd += [f"-I{d}" for d in dirs] + [str(s) for s in srcs] + [tb.name]
         run_tool("verilator", cmd, cwd=tmp, env=verilator_env(), log="build.log", what=top)
