@@ -496,3 +496,13 @@ def test_demo_ends_by_deploying_to_ulx3s(tmp_path, capsys):
     assert "openFPGALoader -b ulx3s qloom_ulx3s.bit" in text
     assert f"qloom run {out} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0" in text
     assert (out / "deploy" / "qloom_ulx3s.bit").stat().st_size > 10_000
+
+
+def test_alveo_host_program_compiles_against_xrt_declarations(alveo, tmp_path):
+    """host.cpp is valid C++17 against the XRT native API's declarations (tests/data/xrt_stub:
+    the documented signatures only; XRT itself is not installed here)."""
+    gxx = shutil.which("g++")
+    assert gxx, "g++ (Verilator needs it too)"
+    r = subprocess.run([gxx, "-std=c++17", "-fsyntax-only", "-Wall", f"-I{DATA / 'xrt_stub'}",
+                        str(alveo[1]["u250"] / "deploy" / "host.cpp")], capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stderr, r.stderr
