@@ -5,8 +5,11 @@
 // (AXI4-Lite slave, 32-bit data), m_axi_gmem (AXI4 master, 64-bit addresses, DW-bit data),
 // interrupt (level, active high).
 //
-// Control registers (ap_ctrl_hs layout of UG1393 "Control Requirements for XRT-Managed
-// Kernels"; arguments from 0x10 as kernel.xml declares them):
+// Control registers: the register map of Vitis UG1393 "Control Requirements for XRT-Managed
+// Kernels" (Table 1, Register Address Map: 0x0 control, 0x4 GIE, 0x8 IER, 0xC ISR, kernel
+// arguments from 0x10 as kernel.xml declares them), the 0x00 bits of the ap_ctrl_hs protocol
+// as Vitis HLS lays them out (UG1399 "S_AXILITE Control Register Map"), the interrupt of
+// UG1393 "Interrupt" (active high, GIE and IER, cleared by writing 1 to ISR bit 0):
 //   0x00 control: bit 0 ap_start (R/W, cleared by the kernel when it starts = ap_ready),
 //                 bit 1 ap_done (R, clear on read), bit 2 ap_idle (R), bit 3 ap_ready (R, clear on read)
 //   0x04 global interrupt enable (bit 0)
