@@ -353,9 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "cluster at ADDRESS (e.g. tcp://10.0.0.5:8786); results are cached here")
     sy.set_defaults(fn=_cmd_synth)
     dp = sub.add_parser("deploy", help="board files into OUT/deploy: ULX3S top + bitstream flow, "
-                                       "Zynq Vivado TCL, the host driver")
+                                       "Zynq Vivado TCL, Alveo RTL kernel, the host driver")
     dp.add_argument("out_dir", metavar="OUT")
-    dp.add_argument("--board", help="board (default: the build's): ulx3s-85f, pynq-z1, ultra96, zcu104")
+    dp.add_argument("--board", help="board (default: the build's): ulx3s-85f, pynq-z1, ultra96, zcu104, "
+                    "u250, aws-f1")
     dp.add_argument("--bitstream", action="store_true",
                     help="ECP5: also build the bitstream (Yosys, nextpnr-ecp5, ecppack; minutes)")
     dp.set_defaults(fn=_cmd_deploy)
@@ -364,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     ru.add_argument("-i", "--input", required=True, help="input .npy, float, batch first")
     ru.add_argument("-o", "--output", required=True, help="output .npy")
     ru.add_argument("--target", choices=["sim", "board"], default="sim",
-                    help="sim: Verilator model of the board top's UART link; board: the ULX3S")
+                    help="sim: Verilator model of the board top (ULX3S UART link, Zynq stream side, Alveo "
+                         "kernel with memory); board: the ULX3S over serial, an Alveo card through pyxrt")
     ru.add_argument("--port", help="board: serial port (default /dev/ttyUSB0)")
     ru.set_defaults(fn=_cmd_run)
     for name, fn, hlp in (("explore", _cmd_explore, "Pareto front of FPS vs LUT over the folding space"),
