@@ -506,3 +506,24 @@ def test_alveo_host_program_compiles_against_xrt_declarations(alveo, tmp_path):
     r = subprocess.run([gxx, "-std=c++17", "-fsyntax-only", "-Wall", f"-I{DATA / 'xrt_stub'}",
                         str(alveo[1]["u250"] / "deploy" / "host.cpp")], capture_output=True, text=True)
     assert r.returncode == 0 and not r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("board, busifs", [("pynq-z1", {"s_axis", "m_axis", "ap_clk", "ap_rst_n"}),
+                                           ("u250", {"s_axi_control", "m_axi_gmem", "ap_clk", "ap_rst_n",
+                                                     "interrupt"})])
+def test_component_xml_validates_against_ieee_1685_2009(built, alveo, board, busifs):
+    """Both deployed tops' component.xml are valid IEEE 1685-2009 and map every top port."""
+    from lxml import etree
+
+    dep = {**built[1], **alveo[1]}[board] / "deploy"
+    doc = etree.parse(str(dep / "component.xml"))
+    schema = _ieee_1685_2009_schema()
+    assert schema.validate(doc), schema.error_log
+    ns = {"s": "http://www.spiritconsortium.org/XMLSchema/SPIRIT/1685-2009"}
+    r = doc.getroot()
+    assert {b.find("s:name", ns).text for b in r.iterfind("s:busInterfaces/s:busInterface", ns)} == busifs
+    top = json.loads((dep / "deploy.json").read_text())["top"]
+    text = (dep / f"{top}.v").read_text().split("endmodule")[0]
+    ports = re.findall(r"^\s*(?:input|output)\s+wire\s*(?:\[[^\]]+\])?\s*(\w+)", text, re.M)
+    mapped = [m.text for m in r.iterfind("s:busInterfaces/s:busInterface/s:portMaps/s:portMap/s:physicalPort/s:name", ns)]
+    assert sorted(mapped) == sorted(ports)

@@ -5,7 +5,8 @@ IEEE 1685-2009 is the IP-XACT version Vivado reads and writes (namespace
 
 - bus interfaces with their port maps, grouped by port-name prefix: ``s_axi_<name>_*``
   (AXI4-Lite slave, with its memory map) and ``m_axi_<name>_*`` (AXI4 master) as Xilinx's
-  ``aximm`` bus (logical ports are the upper-case AXI signal names, e.g. ``AWVALID``), ``ap_clk``
+  ``aximm`` bus (logical ports are the upper-case AXI signal names, e.g. ``AWVALID``),
+  ``s_axis_t*`` / ``m_axis_t*`` as ``axis`` (AXI4-Stream slave / master), ``ap_clk``
   (clock), ``ap_rst_n`` (reset), ``interrupt``;
 - the memory map of the control slave: the ``ap_ctrl_hs`` registers and the arguments;
 - the model: the top's ports (direction, vector bounds) read from its Verilog, a view naming
@@ -62,7 +63,11 @@ def _bus_groups(ports) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
     groups: dict[str, tuple[str, str, list]] = {}
     for name, _, _, _ in ports:
         m = re.match(r"^([sm]_axi_[a-z0-9]+)_(\w+)$", name)
-        if m:
+        a = re.match(r"^([sm]_axis)_(t\w+)$", name)
+        if a:
+            g = groups.setdefault(a.group(1), ("axis", "slave" if name[0] == "s" else "master", []))
+            g[2].append((a.group(2).upper(), name))
+        elif m:
             g = groups.setdefault(m.group(1), ("aximm", "slave" if name[0] == "s" else "master", []))
             g[2].append((m.group(2).upper(), name))
         elif name == "ap_clk":
@@ -87,10 +92,11 @@ def component_xml(verilog: Path, top: str, vlnv: tuple[str, str, str, str], args
            f"  <{s}name>{name}</{s}name>", f"  <{s}version>{version}</{s}version>", f"  <{s}busInterfaces>"]
     groups = _bus_groups(ports)
     for bus, kind, mode, pmap in groups:
+        lib = "signal" if kind in ("clock", "reset", "interrupt") else "interface"
         out += [f"    <{s}busInterface>", f"      <{s}name>{bus}</{s}name>",
-                f'      <{s}busType {s}vendor="xilinx.com" {s}library="{"interface" if kind == "aximm" else "signal"}" '
+                f'      <{s}busType {s}vendor="xilinx.com" {s}library="{lib}" '
                 f'{s}name="{kind}" {s}version="1.0"/>',
-                f'      <{s}abstractionType {s}vendor="xilinx.com" {s}library="{"interface" if kind == "aximm" else "signal"}" '
+                f'      <{s}abstractionType {s}vendor="xilinx.com" {s}library="{lib}" '
                 f'{s}name="{kind}_rtl" {s}version="1.0"/>']
         if kind == "aximm" and mode == "slave":
             out.append(f'      <{s}slave><{s}memoryMapRef {s}memoryMapRef="{bus}"/></{s}slave>')
@@ -108,7 +114,7 @@ def component_xml(verilog: Path, top: str, vlnv: tuple[str, str, str, str], args
         if kind == "aximm":
             params.append(("PROTOCOL", "AXI4LITE" if mode == "slave" else "AXI4"))
         if kind == "clock":
-            params.append(("ASSOCIATED_BUSIF", ":".join(g[0] for g in groups if g[1] == "aximm")))
+            params.append(("ASSOCIATED_BUSIF", ":".join(g[0] for g in groups if g[1] in ("aximm", "axis"))))
             params.append(("ASSOCIATED_RESET", "ap_rst_n"))
         if kind == "reset":
             params.append(("POLARITY", "ACTIVE_LOW"))
@@ -137,7 +143,8 @@ def component_xml(verilog: Path, top: str, vlnv: tuple[str, str, str, str], args
             regs.append((f"{an.upper()}{suf}", off + k, f"argument {an} ({escape(ctype)}){half}",
                          (("VALUE", 0, 32, "read-write"),)))
     slaves = [g for g in groups if g[1] == "aximm" and g[2] == "slave"]
-    out.append(f"  <{s}memoryMaps>")
+    if slaves:
+        out.append(f"  <{s}memoryMaps>")
     for bus, _, _, _ in slaves:
         out += [f"    <{s}memoryMap>", f"      <{s}name>{bus}</{s}name>", f"      <{s}addressBlock>",
                 f"        <{s}name>reg0</{s}name>", f"        <{s}baseAddress>0x0</{s}baseAddress>",
@@ -153,7 +160,8 @@ def component_xml(verilog: Path, top: str, vlnv: tuple[str, str, str, str], args
                         f"            <{s}access>{acc}</{s}access>", f"          </{s}field>"]
             out.append(f"        </{s}register>")
         out += [f"      </{s}addressBlock>", f"    </{s}memoryMap>"]
-    out.append(f"  </{s}memoryMaps>")
+    if slaves:
+        out.append(f"  </{s}memoryMaps>")
     out += [f"  <{s}model>", f"    <{s}views>", f"      <{s}view>", f"        <{s}name>synthesis</{s}name>",
             f"        <{s}envIdentifier>verilogSource:vivado.xilinx.com:synthesis</{s}envIdentifier>",
             f"        <{s}language>verilog</{s}language>", f"        <{s}modelName>{top}</{s}modelName>",
