@@ -78,9 +78,12 @@ def _files(d, digits_model):
     (d / "fold_reg.json").write_text(json.dumps({"MVAU_0": {"reg_levels": 5}}))
     depthwise(d / "depthwise.onnx")
     (d / "fold_vvau.json").write_text(json.dumps({"VVAU_0": {"PE": 2, "SIMD": 3}}))
-    (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for an Alveo card
+    (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for a board file with no flow
     (d / "alveo" / "build.json").write_text(json.dumps({"port_in_width": 8, "port_out_width": 8}))
-    (d / "alveo" / "estimates.json").write_text(json.dumps({"board": "u250", "clock_mhz": 300}))
+    (d / "alveo" / "estimates.json").write_text(json.dumps({"board": "vcu118", "clock_mhz": 300}))
+    (d / "alveo_dep" / "deploy").mkdir(parents=True)  # an Alveo deploy, run where XRT is not installed
+    (d / "alveo_dep" / "deploy" / "deploy.json").write_text(json.dumps(
+        {"kind": "alveo", "xclbin": "qloom.xclbin", "link": {}, "clock_mhz": 300}))
     # issue 13: boards, non-finite inputs and scales, budgets
     pynq = json.loads(_board_json("pynq-z1"))
     (d / "fam.json").write_text(json.dumps(dict(pynq, name="fam", family="virtex2")))
@@ -268,10 +271,13 @@ CATALOGUE = {
                     r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
     "deploy_not_a_build": (["deploy", "{d}"],
                            r"{d}: not a qloom build folder \(no build\.json\); run qloom build first"),
-    "deploy_no_flow": (["deploy", "{d}/alveo"], r"board u250: no deploy flow for it \(qloom deploy "
-                       r"supports ulx3s-85f, pynq-z1, ultra96, zcu104\)"),
+    "deploy_no_flow": (["deploy", "{d}/alveo"], r"board vcu118: no deploy flow for it \(qloom deploy "
+                       r"supports ulx3s-85f, pynq-z1, ultra96, zcu104, u250, aws-f1\)"),
     "run_not_deployed": (["run", "{d}/alveo", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
                          r"{d}/alveo: no deploy/deploy\.json; run qloom deploy {d}/alveo first"),
+    "run_alveo_without_xrt": (["run", "{d}/alveo_dep", "-i", "{d}/x.npy", "-o", "{d}/y.npy", "--target", "board"],
+                              r"{d}/alveo_dep: --target board on an Alveo card needs XRT's Python bindings "
+                              r"\(pyxrt: source /opt/xilinx/xrt/setup\.sh\)"),
     # issue 13, item 3: a build without a target that does not fit its board
     "overbudget_default": (["build", "{d}/jet.onnx", "-o", "{d}/out", "--board", "ulx3s-85f"],
                            r"{d}/jet\.onnx: the build does not fit ulx3s-85f: estimated LUT [\d,]+ of 83,640 "

@@ -104,12 +104,14 @@ class RtlsimResult:
 class RunResult:
     """A deployed accelerator's run (:func:`run`): ``outputs`` float32 (N, ...), ``seconds``
     of wall time, ``clock_mhz`` and, for the simulated UART board top, ``cycles`` of the whole
-    exchange (None otherwise)."""
+    exchange, for the simulated Alveo kernel ``kernel_cycles`` from ap_start to ap_done
+    (None otherwise)."""
 
     outputs: np.ndarray
     seconds: float
     clock_mhz: float
     cycles: int | None = None
+    kernel_cycles: int | None = None
 
 
 # ------------------------------------------------------------------------------- Build
@@ -438,13 +440,27 @@ def deploy(out: str | os.PathLike, board: str | None = None, bitstream: bool = F
 
 def run(out: str | os.PathLike, x: np.ndarray, target: str = "sim", port: str | None = None) -> RunResult:
     """``qloom run``: float ``x`` (N, ...) through a deployed accelerator: ``target`` "sim"
-    (Verilator model of the board top's link) or "board" (the ULX3S on serial ``port``)."""
+    (Verilator: the ULX3S UART top, a Zynq build's stream side, or the Alveo RTL kernel with
+    its memory and control) or "board" (the ULX3S on serial ``port``; an Alveo card through
+    XRT)."""
     from qloom.deploy import run as do_run
 
     t0 = time.perf_counter()
     y, stats = do_run(out, x, target=target, port=port)
     return RunResult(outputs=y, seconds=time.perf_counter() - t0, clock_mhz=stats.get("clock_mhz"),
-                     cycles=stats.get("cycles"))
+                     cycles=stats.get("cycles"), kernel_cycles=stats.get("kernel_cycles"))
+
+
+def demo_deploy(model, out: str | os.PathLike, x, y_emu, board: str = "ulx3s-85f",
+                bitstream: bool = True, n_images: int = 20, progress=print) -> bool:
+    """The last step of ``qloom demo`` (:func:`qloom.deploy.demo_deploy`): ``model`` built
+    into ``out`` for ``board``, deployed (bitstream unless ``bitstream`` is False), ``n_images``
+    of float ``x`` run through the simulated board top and compared with ``y_emu``; prints the
+    commands for a real board. True when equal."""
+    from qloom.deploy import demo_deploy as do
+
+    return do(model, out, x, y_emu, board=board, bitstream=bitstream, n_images=n_images,
+              progress=progress)
 
 
 def boards() -> list:
@@ -578,6 +594,6 @@ def roofline(model: str | os.PathLike, board: str = "pynq-z1", clock_mhz: float 
 
 __all__ = ["Build", "BuildOptions", "RtlsimResult", "RunResult", "OBJECTIVES", "FAMILIES",
            "build", "build_with", "load_build", "check_positive", "save_rtlsim_stats", "compile_model", "emulate", "info", "rtlsim",
-           "synth", "check_synth", "place_and_route", "deploy", "run", "boards", "get_board",
+           "synth", "check_synth", "place_and_route", "deploy", "run", "demo_deploy", "boards", "get_board",
            "zoo_models", "zoo_export", "model_path", "digits_split", "reference_outputs",
            "load_array", "save_array", "pareto_figure", "roofline_figure", "explore", "roofline"]

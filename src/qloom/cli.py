@@ -33,7 +33,8 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    """The whole flow on the embedded digits model: emulate, build, rtlsim."""
+    """The whole flow on the embedded digits model: emulate, build, rtlsim, then deploy to a
+    ULX3S (bitstream, the board top simulated through the driver, the commands for a board)."""
     import tempfile
     from pathlib import Path
 
@@ -88,6 +89,11 @@ def _cmd_demo(args) -> int:
           f"{sim.latency_cycles:,} cycles; {e['clock_mhz'] * 1e6 / ii:,.0f} frames/s at "
           f"{e['clock_mhz']:g} MHz ({t_rtl:.1f} s of simulation incl. Verilator build)")
     ok = same and rel <= 1e-5 and acc_emu == acc_ref and equal
+    if not args.no_deploy:
+        board_out = out if args.board == "ulx3s-85f" else out.with_name(out.name + "_ulx3s-85f")
+        print(f"\n[deploy] the digits model on a ULX3S (ulx3s-85f) -> {board_out}/deploy")
+        ok = api.demo_deploy(path, board_out, x, y_emu, bitstream=not args.no_bitstream,
+                             progress=lambda m: print(m, flush=True)) and ok
     return 0 if ok else 1
 
 
@@ -129,6 +135,12 @@ def _cmd_deploy(args) -> int:
             print(f"  bitstream: make -C {r['dir']} bitstream (or qloom deploy --bitstream)")
         print(f"  program:   cd {r['dir']} && {r['program']}   (make program)")
         print(f"  run:       qloom run {args.out_dir} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0")
+    elif r["kind"] == "alveo":
+        print(f"  RTL kernel {r['top']} (ap_ctrl_hs, m_axi_gmem {r['link']['word_bits']}-bit), kernel.xml, "
+              f"component.xml; buffers on {r['memory']}")
+        print(f"  Vitis:     make -C {r['dir']} xclbin host   (package_xo, then v++ --link for {r['platform']})")
+        print(f"  run:       on the card's host: qloom run {args.out_dir} -i X.npy -o Y.npy --target board "
+              f"(pyxrt), or ./host qloom.xclbin IN.bin N OUT.bin BYTES")
     else:
         print(f"  Vivado:    make -C {r['dir']} bitstream   (vivado -mode batch -source build.tcl: "
               f"{r['bit']} + {r['hwh']})")
@@ -144,7 +156,11 @@ def _cmd_run(args) -> int:
     api.save_array(args.output, y)
     print(f"run ({args.target}): {len(x)} frames in {dt:.2f} s ({len(x) / dt:,.1f} frames/s) -> "
           f"{args.output} {tuple(y.shape)} {y.dtype}")
-    if r.cycles:
+    if r.kernel_cycles:
+        c, f = r.kernel_cycles, r.clock_mhz
+        print(f"  simulated kernel: {c:,} cycles from ap_start to ap_done at {f:g} MHz = "
+              f"{len(x) * f * 1e6 / c:,.0f} frames/s with the buffers in device memory")
+    elif r.cycles:
         c, f = r.cycles, r.clock_mhz
         print(f"  simulated board: {c:,} cycles at {f:g} MHz for the whole UART exchange = "
               f"{len(x) * f * 1e6 / c:,.0f} frames/s through the link")
@@ -267,9 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "cluster at ADDRESS (e.g. tcp://10.0.0.5:8786); results are cached here")
     sy.set_defaults(fn=_cmd_synth)
     dp = sub.add_parser("deploy", help="board files into OUT/deploy: ULX3S top + bitstream flow, "
-                                       "Zynq Vivado TCL, the host driver")
+                                       "Zynq Vivado TCL, Alveo RTL kernel, the host driver")
     dp.add_argument("out_dir", metavar="OUT")
-    dp.add_argument("--board", help="board (default: the build's): ulx3s-85f, pynq-z1, ultra96, zcu104")
+    dp.add_argument("--board", help="board (default: the build's): ulx3s-85f, pynq-z1, ultra96, zcu104, "
+                    "u250, aws-f1")
     dp.add_argument("--bitstream", action="store_true",
                     help="ECP5: also build the bitstream (Yosys, nextpnr-ecp5, ecppack; minutes)")
     dp.set_defaults(fn=_cmd_deploy)
@@ -278,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     ru.add_argument("-i", "--input", required=True, help="input .npy, float, batch first")
     ru.add_argument("-o", "--output", required=True, help="output .npy")
     ru.add_argument("--target", choices=["sim", "board"], default="sim",
-                    help="sim: Verilator model of the board top's UART link; board: the ULX3S")
+                    help="sim: Verilator model of the board top (ULX3S UART link, Zynq stream side, Alveo "
+                         "kernel with memory); board: the ULX3S over serial, an Alveo card through pyxrt")
     ru.add_argument("--port", help="board: serial port (default /dev/ttyUSB0)")
     ru.set_defaults(fn=_cmd_run)
     for name, fn, hlp in (("explore", _cmd_explore, "Pareto front of FPS vs LUT over the folding space"),
@@ -307,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--board", default="pynq-z1")
     d.add_argument("--target-fps", type=float, help="folding target (default: balanced default folding)")
     d.add_argument("--rtl-images", type=int, default=120, help="test images to simulate (>= 100)")
+    d.add_argument("--no-bitstream", action="store_true",
+                   help="deploy to the ULX3S without building its bitstream (Yosys + nextpnr: minutes)")
+    d.add_argument("--no-deploy", action="store_true", help="stop after the RTL simulation")
     d.set_defaults(fn=_cmd_demo)
     return p
 

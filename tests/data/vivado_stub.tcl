@@ -120,16 +120,27 @@ proc need_core {c} { if {$c ne "core" || $::core eq ""} { stub_fail "not a core:
 proc ipx::infer_bus_interfaces {vlnv c} {
     stub_call ipx::infer_bus_interfaces $vlnv $c
     need_core $c
-    if {$vlnv ne "xilinx.com:interface:axis_rtl:1.0"} { stub_fail "unknown bus type $vlnv" }
-    foreach p $::ip_ports {
-        if {[regexp {^(.*)_tdata$} $p -> prefix]} { lappend ::busifs $prefix }
-    }
+    if {$vlnv eq "xilinx.com:interface:axis_rtl:1.0"} {
+        foreach p $::ip_ports {
+            if {[regexp {^(.*)_tdata$} $p -> prefix]} { lappend ::busifs $prefix }
+        }
+    } elseif {$vlnv eq "xilinx.com:interface:aximm_rtl:1.0"} {
+        # AXI4 / AXI4-Lite: an interface per prefix with the five channels' handshakes
+        foreach p $::ip_ports {
+            if {[regexp {^(.*)_awaddr$} $p -> prefix]} {
+                foreach sig {awvalid awready wvalid wready bvalid bready arvalid arready araddr rvalid rready rdata wdata} {
+                    if {[lsearch -exact $::ip_ports ${prefix}_$sig] < 0} { stub_fail "AXI interface $prefix has no ${prefix}_$sig" }
+                }
+                lappend ::busifs $prefix
+            }
+        }
+    } else { stub_fail "unknown bus type $vlnv" }
 }
 proc ipx::infer_bus_interface {port vlnv c} {
     stub_call ipx::infer_bus_interface $port $vlnv $c
     need_core $c
     if {[lsearch -exact $::ip_ports $port] < 0} { stub_fail "no port $port" }
-    if {$vlnv ni {xilinx.com:signal:clock_rtl:1.0 xilinx.com:signal:reset_rtl:1.0}} { stub_fail "bus type $vlnv" }
+    if {$vlnv ni {xilinx.com:signal:clock_rtl:1.0 xilinx.com:signal:reset_rtl:1.0 xilinx.com:signal:interrupt_rtl:1.0}} { stub_fail "bus type $vlnv" }
     lappend ::busifs $port
 }
 proc ipx::associate_bus_interfaces {args} {
@@ -150,8 +161,20 @@ proc ipx::get_bus_parameters {name args} {
     if {![string match busif:* $of]} { stub_fail "bus parameter of $of" }
     return param:$name
 }
-foreach c {create_xgui_files update_checksums check_integrity} {
+foreach c {create_xgui_files update_checksums} {
     proc ipx::$c {c} "stub_call ipx::$c \$c; need_core \$c"
+}
+proc ipx::check_integrity {args} {
+    stub_call ipx::check_integrity {*}$args
+    need_core [lindex $args end]
+    foreach a [lrange $args 0 end-1] { if {$a ni {-kernel -quiet}} { stub_fail "check_integrity option $a" } }
+    if {"-kernel" in $args} {
+        # the kernel rules (UG1393): ap_clk, s_axi_control, the sdx_kernel properties
+        foreach b {ap_clk s_axi_control} { if {$b ni $::busifs} { stub_fail "kernel without bus interface $b" } }
+        if {![dict exists $::core_props sdx_kernel] || [dict get $::core_props sdx_kernel] ne "true"} {
+            stub_fail "check_integrity -kernel: sdx_kernel is not true"
+        }
+    }
 }
 proc ipx::save_core {c} {
     stub_call ipx::save_core $c
@@ -159,6 +182,7 @@ proc ipx::save_core {c} {
     set f [open [file join $::core_root component.vlnv] w]
     puts $f "$::core_vendor:$::core_library:[dict get $::core_props name]:[dict get $::core_props version]"
     puts $f $::busifs
+    puts $f $::core_props
     close $f
 }
 set ::core_props {}
@@ -263,3 +287,28 @@ proc launch_runs {run args} {
 }
 proc wait_on_run {run} { stub_call wait_on_run $run; if {$run ni $::runs} { stub_fail "run $run not launched" } }
 proc get_runs {run} { if {$run ni $::runs} { stub_fail "no run $run" }; return run:$run }
+
+# ---- Vitis kernel packaging (UG1393, package_xo)
+proc package_xo {args} {
+    stub_call package_xo {*}$args
+    foreach o {-xo_path -kernel_name -ip_directory -kernel_xml} {
+        if {[opt $args $o] eq ""} { stub_fail "package_xo without $o" }
+    }
+    set comp [file join [opt $args -ip_directory] component.vlnv]
+    if {![file exists $comp]} { stub_fail "package_xo: no packaged IP in [opt $args -ip_directory]" }
+    set h [open $comp]; set vlnv [string trim [gets $h]]; set busifs [string trim [gets $h]]; set props [string trim [gets $h]]; close $h
+    if {![dict exists $props sdx_kernel_type] || [dict get $props sdx_kernel_type] ne "rtl"} { stub_fail "package_xo: IP is not an RTL kernel" }
+    set xml [opt $args -kernel_xml]
+    if {![file exists $xml]} { stub_fail "package_xo: no $xml" }
+    set h [open $xml]; set text [read $h]; close $h
+    if {![regexp {<kernel name="([^"]+)"[^>]* vlnv="([^"]+)"} $text -> kname kvlnv]} { stub_fail "kernel.xml: no kernel element" }
+    if {$kname ne [opt $args -kernel_name]} { stub_fail "package_xo: kernel name [opt $args -kernel_name] but kernel.xml says $kname" }
+    if {$kvlnv ne $vlnv} { stub_fail "kernel.xml vlnv $kvlnv is not the packaged IP's $vlnv" }
+    foreach {- p} [regexp -all -inline {<port name="([^"]+)"} $text] {
+        if {$p ni $busifs} { stub_fail "kernel.xml port $p is no bus interface of the IP" }
+    }
+    foreach {- p} [regexp -all -inline {<arg [^>]*port="([^"]+)"} $text] {
+        if {$p ni $busifs} { stub_fail "kernel.xml argument on $p, no bus interface of the IP" }
+    }
+    close [open [opt $args -xo_path] w]
+}

@@ -7,6 +7,10 @@
   optionally the bitstream itself (``bitstream=True``).
 - Zynq boards ``pynq-z1``, ``ultra96``, ``zcu104`` (:mod:`qloom.deploy.zynq`): Vivado TCL
   (IP packaging, block design with the PS and an AXI DMA, build) and a Makefile.
+- Alveo boards ``u250``, ``aws-f1`` (:mod:`qloom.deploy.alveo`): a Vitis RTL kernel (AXI4
+  master read/write engines around ``qloom_top``, ``ap_ctrl_hs`` AXI4-Lite control),
+  ``kernel.xml``, an IP-XACT ``component.xml``, ``package_xo.tcl``, a ``v++`` link config, a
+  C++ XRT host program and a Makefile.
 
 ``OUT/deploy/`` is written atomically (a temporary folder, then a rename). Its
 ``deploy.json`` records the board, the files and the host link (``link``: stream widths in
@@ -26,7 +30,8 @@ HERE = Path(__file__).resolve().parent
 VERILOG = HERE / "verilog"
 ZYNQ_BOARDS = ("pynq-z1", "ultra96", "zcu104")
 ECP5_BOARDS = ("ulx3s-85f",)
-BOARDS = ECP5_BOARDS + ZYNQ_BOARDS
+ALVEO_BOARDS = ("u250", "aws-f1")
+BOARDS = ECP5_BOARDS + ZYNQ_BOARDS + ALVEO_BOARDS
 
 
 
@@ -65,6 +70,10 @@ def deploy(out: str | os.PathLike, board: str | None = None, bitstream: bool = F
             shutil.copy(p, tmp / p.name)
         if board in ECP5_BOARDS:
             info = _ulx3s(tmp, link, clock)
+        elif board in ALVEO_BOARDS:
+            from qloom.deploy.alveo import write_alveo
+
+            info = write_alveo(tmp, board, link, clock, [p.name for p in rtl])
         else:
             from qloom.deploy.zynq import write_zynq
 
@@ -128,8 +137,9 @@ def sim_transport(out: str | os.PathLike):
 def run(out: str | os.PathLike, x, target: str = "sim", port: str | None = None):
     """``qloom run``: ``x`` float32 (N, ...) through the deployed accelerator -> (y float32,
     stats: ``clock_mhz`` and, for the simulated UART top, ``cycles`` of the whole exchange).
-    ``target`` "sim" (Verilator: the ULX3S UART top, or a Zynq build's stream side) or
-    "board" (the ULX3S on serial ``port``). Raises QloomError (one line) for a folder that
+    ``target`` "sim" (Verilator: the ULX3S UART top, a Zynq build's stream side, or the
+    Alveo RTL kernel with its memory and control) or "board" (the ULX3S on serial ``port``;
+    an Alveo card through XRT's pyxrt, on the card's host). Raises QloomError (one line) for a folder that
     is not deployed, a port that does not open, or a link error."""
     from qloom.deploy.driver import Accelerator, DriverError, SerialTransport
 
@@ -141,6 +151,18 @@ def run(out: str | os.PathLike, x, target: str = "sim", port: str | None = None)
     try:
         if target == "sim":
             transport = sim_transport(out)
+        elif info["kind"] == "alveo":
+            from qloom.deploy.driver import XrtTransport
+
+            xclbin = out / "deploy" / info["xclbin"]
+            try:
+                transport = XrtTransport(xclbin, info["link"])
+            except ImportError:
+                raise QloomError(f"{out}: --target board on an Alveo card needs XRT's Python "
+                                 "bindings (pyxrt: source /opt/xilinx/xrt/setup.sh)") from None
+            except (OSError, RuntimeError) as e:
+                raise QloomError(f"{xclbin}: cannot load it on the Alveo card "
+                                 f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
         elif info["kind"] != "ulx3s":
             raise QloomError(f"{out}: --target board runs on the Zynq board itself: "
                              "python deploy/driver/driver.py --target board there")
@@ -154,3 +176,42 @@ def run(out: str | os.PathLike, x, target: str = "sim", port: str | None = None)
         return y, {"clock_mhz": info["clock_mhz"], **dict(getattr(transport, "stats", {}))}
     except DriverError as e:
         raise QloomError(f"{out}: {e}") from None
+
+
+def demo_deploy(model, out: str | os.PathLike, x, y_emu, board: str = "ulx3s-85f", bitstream: bool = True,
+                n_images: int = 20, progress=print) -> bool:
+    """The last step of ``qloom demo``: the model deployed to the ULX3S (``out``: its build
+    folder; built here for ``board`` when it is not one already), the bitstream built
+    (Yosys + nextpnr-ecp5 + ecppack; minutes) unless ``bitstream`` is False, ``n_images``
+    of ``x`` (float32, batch first) run through the driver on the simulated board top (the
+    UART link at the bit level) and compared with ``y_emu`` (the emulator's outputs for
+    ``x``); prints the commands that program a real board and run it. True when equal."""
+    import numpy as np
+
+    from qloom.flow import build
+
+    out = Path(out)
+    if not (out / "build.json").is_file() or _read_build(out)[1].get("board") != board:
+        r = build(model, out, board=board)
+        progress(f"  built for {board} -> {out}: {r['note']}")
+    info = deploy(out, board=board, bitstream=bitstream, progress=progress)
+    d = info["dir"]
+    pll = info["pll"]
+    progress(f"  board top qloom_ulx3s: 25 MHz -> PLL {pll['f_out_mhz']:g} MHz, UART {info['link']['baud']:,} baud, "
+             f"pins from ulx3s_v20.lpf")
+    if "pnr" in info:
+        fmax = ", ".join(f"{k} {v:.1f} MHz" for k, v in info["pnr"]["fmax_mhz"].items() if v)
+        progress(f"  bitstream {d}/qloom_ulx3s.bit (Fmax {fmax}; {info['pnr']['seconds']:g} s)")
+    else:
+        progress(f"  bitstream skipped (--no-bitstream): make -C {d} bitstream")
+    m = min(n_images, len(x))
+    y, stats = run(out, x[:m], target="sim")
+    equal = bool(np.array_equal(y, y_emu[:m]))
+    c, f = stats["cycles"], stats["clock_mhz"]
+    progress(f"  board top simulated through the driver (UART bytes at the bit level, {m} images): "
+             f"{'equal to the emulator, bit for bit' if equal else 'DIFFERENT from the emulator'}; "
+             f"{c:,} cycles at {f:g} MHz = {m * f * 1e6 / c:,.0f} frames/s through the link")
+    progress("  on a real ULX3S (USB cable on the US1 port):")
+    progress(f"    make -C {d} program          # {info['program']}")
+    progress(f"    qloom run {out} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0")
+    return equal

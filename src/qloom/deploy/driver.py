@@ -17,6 +17,11 @@ Transports move s_axis beats in and m_axis beats out (``exchange(in_beats, n_out
   ``0x5A LEN payload STATUS CRC8``; CRC-8 polynomial 0x07, see :func:`crc8`).
 - :class:`SimTransport`: the same bytes through the Verilator model of ``qloom_uart_link``
   (``qloom.deploy.sim``), the FTDI side modelled at the bit level.
+- :class:`XrtTransport` (Alveo U250, AWS F1): XRT's Python bindings (``pyxrt``): the
+  ``.xclbin`` loaded, the input and output in device buffers, ``qloom_alveo_kernel`` run
+  with (x, y, n_frames). Not run by qloom's tests (needs a card).
+- :class:`AlveoSimTransport`: the same buffers through the Verilator model of the kernel
+  with an AXI4 memory model and the host's register accesses (``qloom.deploy.sim``).
 - :class:`PynqTransport` (Zynq boards): ``pynq.Overlay`` + ``allocate`` + the AXI DMA of
   the block design (MM2S -> s_axis, S2MM <- m_axis). Not run by qloom's tests (needs a board).
 
@@ -217,11 +222,96 @@ class AxisSimTransport:
         return list(self.sim.run(list(in_beats), n_out_beats, files=self.files).outputs)
 
 
+def pack_words(beats, slot_bits: int, word_bits: int) -> bytes:
+    """Alveo buffer: beats in ``slot_bits`` slots (slot 0 least significant), zero-padded to
+    whole ``word_bits`` memory words, bytes little-endian."""
+    data = beats_to_bytes(beats, slot_bits)
+    wb = word_bits // 8
+    return data + bytes(-len(data) % wb)
+
+
+def kernel_arg_offsets(kernel_xml) -> dict[str, int]:
+    """Register offsets of the kernel's arguments, read from ``kernel.xml``."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(kernel_xml).getroot()
+    return {a.get("name"): int(a.get("offset"), 16) for a in root.iter("arg")}
+
+
+class AlveoSimTransport:
+    """Alveo in simulation: the packed buffers through the Verilator model of
+    ``qloom_alveo_kernel`` (binary from ``qloom.deploy.sim.build_kernel_sim``) run in
+    ``rundir`` (qloom_top's .mem files), the arguments written at the offsets of
+    ``kernel.xml``. ``stats``: ``cycles`` of the whole run, ``kernel_cycles`` from
+    ap_start to ap_done seen."""
+
+    def __init__(self, binary, rundir, link: dict, kernel_xml):
+        self.binary, self.rundir, self.link = Path(binary), Path(rundir), link
+        self.offsets = kernel_arg_offsets(kernel_xml)
+        self.stats = {}
+
+    def exchange(self, in_beats, n_out_beats: int) -> list[int]:
+        L = self.link
+        if n_out_beats % L["out_beats"]:
+            raise DriverError(f"{n_out_beats} output beats are not whole frames of {L['out_beats']}")
+        n = n_out_beats // L["out_beats"]
+        data = pack_words(in_beats, L["in_width"], L["word_bits"])
+        out_bytes = n_out_beats * L["out_width"] // 8
+        max_cycles = 100_000 + 4 * (len(data) + out_bytes) + 2_000 * n * (L["in_beats"] + L["out_beats"])
+        with tempfile.TemporaryDirectory(prefix="qloom-alveo-") as d:
+            fin, fout = Path(d) / "in.bin", Path(d) / "out.bin"
+            fin.write_bytes(data)
+            o = self.offsets
+            r = subprocess.run([str(self.binary), str(fin), str(fout), str(n), str(out_bytes), str(max_cycles),
+                                hex(o["x"]), hex(o["y"]), hex(o["n_frames"])],
+                               cwd=self.rundir, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise DriverError(f"simulation failed (rc {r.returncode}): {r.stderr.strip()[:200]}")
+            ends = [l.split() for l in r.stdout.splitlines() if l.startswith("end ")]
+            if not ends or len(ends[-1]) < 4:
+                raise DriverError(f"simulation printed no result: {r.stdout[:200]}")
+            end = ends[-1]
+            self.stats = {"cycles": int(end[1]), "status": end[2], "kernel_cycles": int(end[3])}
+            if end[2] != "ok":
+                raise DriverError(f"simulation {end[2]} after {end[1]} cycles")
+            return bytes_to_beats(fout.read_bytes(), L["out_width"])
+
+
+class XrtTransport:
+    """Alveo: ``xclbin`` (``make xclbin``) loaded on device ``device`` through pyxrt; one
+    kernel run per ``exchange``: x and y device buffers (whole 512-bit words), synced to and
+    from the card around the run."""
+
+    def __init__(self, xclbin, link: dict, device: int = 0, kernel: str = "qloom_alveo_kernel"):
+        import pyxrt  # XRT's Python bindings, on the card's host only
+
+        self.pyxrt, self.link = pyxrt, link
+        self.device = pyxrt.device(device)
+        uuid = self.device.load_xclbin(str(xclbin))
+        self.kernel = pyxrt.kernel(self.device, uuid, kernel)
+
+    def exchange(self, in_beats, n_out_beats: int) -> list[int]:
+        L, x = self.link, self.pyxrt
+        data = pack_words(in_beats, L["in_width"], L["word_bits"])
+        out_bytes = n_out_beats * L["out_width"] // 8
+        out_len = out_bytes + (-out_bytes % (L["word_bits"] // 8))
+        bx = x.bo(self.device, len(data), x.bo.normal, self.kernel.group_id(0))
+        by = x.bo(self.device, out_len, x.bo.normal, self.kernel.group_id(1))
+        bx.write(np.frombuffer(data, dtype=np.uint8), 0)
+        bx.sync(x.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE, len(data), 0)
+        run = self.kernel(bx, by, n_out_beats // L["out_beats"])
+        run.wait()
+        by.sync(x.xclBOSyncDirection.XCL_BO_SYNC_BO_FROM_DEVICE, out_len, 0)
+        raw = bytes(np.asarray(by.read(out_len, 0), dtype=np.uint8))
+        return bytes_to_beats(raw[:out_bytes], L["out_width"])
+
+
 def sim_transport(out):
     """The driver's simulation transport for ``OUT/deploy``: ULX3S: SimTransport, the
     Verilator model of ``qloom_uart_link`` (built from the deployed sources, cached); Zynq:
-    AxisSimTransport, ``qloom_zynq_top`` at the DMA's stream side."""
-    from qloom.deploy.sim import build_link_sim
+    AxisSimTransport, ``qloom_zynq_top`` at the DMA's stream side; Alveo:
+    AlveoSimTransport, the RTL kernel with memory and control."""
+    from qloom.deploy.sim import build_kernel_sim, build_link_sim
 
     d = Path(out) / "deploy"
     if not (d / "deploy.json").is_file():
@@ -229,6 +319,9 @@ def sim_transport(out):
     info = json.loads((d / "deploy.json").read_text())
     if info.get("kind") == "zynq":
         return AxisSimTransport(d, info["link"], info["hdl"])
+    if info.get("kind") == "alveo":
+        srcs = [d / f for f in info["hdl"] if f.endswith(".v")]
+        return AlveoSimTransport(build_kernel_sim(srcs, info["kernel_params"]), d, info["link"], d / "kernel.xml")
     srcs = [d / s for s in info["sources"] if s != "qloom_ulx3s.v"]
     binary = build_link_sim(srcs, info["link_params"])
     return SimTransport(binary, d, info["link"])
@@ -274,7 +367,7 @@ def main(argv=None) -> int:
     p.add_argument("-o", "--output", help="output .npy")
     p.add_argument("--target", choices=["board", "sim"], default="board")
     p.add_argument("--port", default="/dev/ttyUSB0", help="ULX3S serial port (board target)")
-    p.add_argument("--bitfile", help="Zynq: the .bit (its .hwh beside it)")
+    p.add_argument("--bitfile", help="Zynq: the .bit (its .hwh beside it); Alveo: the .xclbin")
     p.add_argument("--throughput", action="store_true", help="print frames/s")
     a = p.parse_args(argv)
     out = Path(__file__).resolve().parents[2]
@@ -283,6 +376,8 @@ def main(argv=None) -> int:
     if a.target == "board":
         if dep["kind"] == "ulx3s":
             transport = SerialTransport(a.port, dep["link"])
+        elif dep["kind"] == "alveo":
+            transport = XrtTransport(a.bitfile or out / "deploy" / dep["xclbin"], dep["link"])
         else:
             transport = PynqTransport(a.bitfile or out / "deploy" / "qloom_zynq.bit", dep["link"])
     acc = Accelerator(out, transport)

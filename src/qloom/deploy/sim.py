@@ -1,4 +1,4 @@
-"""Verilator model of the ULX3S board top's host link: ``qloom_uart_link`` (UART receiver,
+"""Verilator models of the board tops. The ULX3S board top's host link: ``qloom_uart_link`` (UART receiver,
 framing, FIFOs, ``qloom_top``, transmitter) driven by ``tb_uart.cpp``, which plays the FTDI
 side at the bit level (8N1 at the host's own bit period, a real number of FPGA cycles).
 
@@ -6,6 +6,10 @@ Only the PLL and the pin wrapper ``qloom_ulx3s`` are left out (the EHXPLLL primi
 simulation model here); everything behind the clock and reset is the same Verilog.
 Builds are cached in ``$QLOOM_SIM_CACHE`` (default ~/.cache/qloom/verilator), keyed by the
 sources' contents, the parameters and the testbench.
+
+The Alveo RTL kernel ``qloom_alveo_kernel`` (whole: control registers, read and write
+engines, ``qloom_top``) with ``tb_alveo.cpp``: device memory as an AXI4 slave with random
+stalls, the host as an AXI4-Lite master doing what XRT does for an ``ap_ctrl_hs`` kernel.
 """
 from __future__ import annotations
 
@@ -18,16 +22,27 @@ from pathlib import Path
 from qloom.tools import cache_folder, run_tool
 
 TB = Path(__file__).with_name("tb_uart.cpp")
+TB_ALVEO = Path(__file__).with_name("tb_alveo.cpp")
 
 
 def build_link_sim(sources: list[Path], params: dict) -> Path:
     """Build (or reuse) the Verilator binary of ``qloom_uart_link`` with ``params`` from
     ``sources`` (.v files; .vh headers beside them are found with -I); return its path.
     Raises qloom.tools.ToolError (a QloomError) when Verilator or the C++ build fails."""
+    return _build("qloom_uart_link", TB, "Vlink", sources, params)
+
+
+def build_kernel_sim(sources: list[Path], params: dict) -> Path:
+    """The same for the Alveo RTL kernel ``qloom_alveo_kernel`` with its testbench
+    ``tb_alveo.cpp`` (an AXI4 memory model and an AXI4-Lite master, as XRT drives it)."""
+    return _build("qloom_alveo_kernel", TB_ALVEO, "Vkernel", sources, params)
+
+
+def _build(top: str, tb: Path, exe: str, sources: list[Path], params: dict) -> Path:
     from qloom.sim.verilator import verilator_env
 
     srcs = sorted(Path(s).resolve() for s in sources)
-    h = hashlib.sha256(TB.read_bytes())
+    h = hashlib.sha256(tb.read_bytes())
     for s in srcs:
         h.update(s.name.encode() + hashlib.sha256(s.read_bytes()).digest())
     dirs = sorted({s.parent for s in srcs})
@@ -36,20 +51,21 @@ def build_link_sim(sources: list[Path], params: dict) -> Path:
             h.update(v.name.encode() + hashlib.sha256(v.read_bytes()).digest())
     h.update(repr(sorted(params.items())).encode())
     cache = cache_folder("QLOOM_SIM_CACHE", "verilator")
-    final = cache / f"qloom_uart_link-{h.hexdigest()[:20]}"
-    binary = final / "Vlink"
+    final = cache / f"{top}-{h.hexdigest()[:20]}"
+    binary = final / exe
     if binary.exists():
         return binary
-    tmp = Path(tempfile.mkdtemp(prefix=".build-uart-", dir=cache))
+    tmp = Path(tempfile.mkdtemp(prefix=f".build-{top}-", dir=cache))
     try:
-        shutil.copy(TB, tmp / "tb_uart.cpp")
+        shutil.copy(tb, tmp / tb.name)
         cmd = ["--cc", "--exe", "--build", "-j", "2", "-O2", "--x-assign", "fast", "--x-initial", "fast",
-               "-Wno-fatal", "-Werror-USERERROR", "--top-module", "qloom_uart_link",
-               "-Mdir", "obj", "-o", "Vlink", "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"]
+               "-Wno-fatal", "-Werror-USERERROR", "--top-module", top,
+               "-Mdir", "obj", "-o", exe, "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
+               "-MAKEFLAGS", "OPT_FAST=-O1", "-MAKEFLAGS", "OPT_SLOW=-O0"]  # short runs: compile time rules
         cmd += [f"-G{k}={int(v)}" for k, v in params.items()]
-        cmd += [f"-I{d}" for d in dirs] + [str(s) for s in srcs] + ["tb_uart.cpp"]
-        run_tool("verilator", cmd, cwd=tmp, env=verilator_env(), log="build.log", what="qloom_uart_link")
-        (tmp / "obj" / "Vlink").rename(tmp / "Vlink")
+        cmd += [f"-I{d}" for d in dirs] + [str(s) for s in srcs] + [tb.name]
+        run_tool("verilator", cmd, cwd=tmp, env=verilator_env(), log="build.log", what=top)
+        (tmp / "obj" / exe).rename(tmp / exe)
         shutil.rmtree(tmp / "obj", ignore_errors=True)
         try:
             os.rename(tmp, final)

@@ -9,6 +9,8 @@
   (``ipx::package_project``): AXI4-Stream interfaces ``s_axis``/``m_axis`` inferred from the
   port names, ``ap_clk`` a clock associated with both, ``ap_rst_n`` an active-low reset
   associated with ``ap_clk``.
+- ``component.xml``: the same core described in IEEE 1685-2009 IP-XACT by qloom itself
+  (:mod:`qloom.deploy.ipxact`; Vivado's own packaging writes its ``ip_repo/component.xml``).
 - ``bd.tcl``: the block design ``qloom_bd``: the PS (``processing_system7`` or
   ``zynq_ultra_ps_e``) with its fabric clock 0 at the build's clock, ``axi_dma_0`` in simple
   (register) mode (MM2S -> ``s_axis``, ``m_axis`` -> S2MM) on a high-performance slave port,
@@ -230,6 +232,10 @@ def write_zynq(d: Path, board: str, link: dict, clock_mhz: float, rtl_files: lis
                                                         out_pad, link["out_beats"]))
     hdl = sorted(rtl_files + ["qloom_zynq_top.v"])
     (d / "package_ip.tcl").write_text(package_ip_tcl(ZYNQ[board][0], hdl))
+    from qloom.deploy.ipxact import component_xml
+
+    (d / "component.xml").write_text(component_xml(d / "qloom_zynq_top.v", IP_NAME,
+                                                   (VENDOR, LIBRARY, IP_NAME, IP_VERSION), (), hdl))
     (d / "bd.tcl").write_text(bd_tcl(board, clock_mhz, in_pad))
     (d / "build.tcl").write_text(build_tcl())
     (d / "Makefile").write_text(MAKEFILE)
