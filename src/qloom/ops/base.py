@@ -380,6 +380,59 @@ def threshold_words(T, PE: int, T_BITS: int) -> list[int]:
     return words
 
 
+def bsearch_stages(num_thresh: int) -> int:
+    """Compare stages of the binary-search threshold unit ``qloom_thr_bsearch``:
+    S = ceil(log2(N + 1)) for N thresholds (N + 1 output levels)."""
+    return max(1, int(num_thresh).bit_length())
+
+
+def bsearch_words(T, PE: int, TB: int) -> list[list[int]]:
+    """Stage memories of ``qloom_thr_bsearch`` (one word list per stage k = 0..S-1) for a
+    (rows x N) array ``T`` of ascending thresholds (rows % PE == 0, NF = rows / PE): the
+    thresholds padded to 2^S - 1 per row with the largest TB-bit value (above every input).
+    Stage 0: NF words, lane ``p`` at ``[p*TB +: TB]`` = ``Tpad[nf*PE + p][2^(S-1) - 1]``;
+    stage k >= 1: NF*2^(k-1) words, word ``nf*2^(k-1) + q``, lane ``p`` entry ``j`` at
+    ``[(2p + j)*TB +: TB]`` = ``Tpad[nf*PE + p][((2q + j) << (S-k)) + 2^(S-k-1) - 1]``
+    (signed two's complement). Binary search over sorted thresholds: FINN-R's
+    (Blott et al. 2018) thresholding, the count's bits decided most significant first.
+    Raises ValueError on a layout violation or a threshold that does not fit TB - 1 bits'
+    range below the pad."""
+    T = np.asarray(T, dtype=np.int64)
+    if T.ndim == 1:
+        T = T[:, None]
+    rows, nt = T.shape
+    if rows % PE:
+        raise ValueError(f"{rows} rows not a multiple of PE={PE}")
+    if nt > 1 and (np.diff(T, axis=1) < 0).any():
+        raise ValueError("thresholds must be ascending along each row")
+    pad = (1 << (TB - 1)) - 1
+    if T.size and (T.max() > pad or T.min() < -(1 << (TB - 1))):
+        raise ValueError(f"thresholds do not fit signed {TB} bits")
+    S = bsearch_stages(nt)
+    Tp = np.full((rows, (1 << S) - 1), pad, dtype=np.int64)
+    Tp[:, :nt] = T
+    mask = (1 << TB) - 1
+    NF = rows // PE
+    stages = []
+    for k in range(S):
+        words = []
+        if k == 0:
+            for nf in range(NF):
+                words.append(sum((int(Tp[nf * PE + p, (1 << (S - 1)) - 1]) & mask) << (p * TB)
+                                 for p in range(PE)))
+        else:
+            for nf in range(NF):
+                for q in range(1 << (k - 1)):
+                    w = 0
+                    for p in range(PE):
+                        for j in range(2):
+                            t = int(Tp[nf * PE + p, (((2 * q + j) << (S - k)) + (1 << (S - k - 1)) - 1)])
+                            w |= (t & mask) << ((2 * p + j) * TB)
+                    words.append(w)
+        stages.append(words)
+    return stages
+
+
 __all__ = ["HWOp", "Knob", "RtlInstance", "apply_thresholds", "divisors", "ram_style_knob",
            "storage_dtype", "threshold_words", "RAM_STYLES", "RES_TYPES"]
 

@@ -15,8 +15,8 @@ import numpy as np
 from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
 from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance, memh_text
-from qloom.ops.base import (CREDITS, ChannelStreamOp, Knob, apply_thresholds, divisors, ram_style_knob,
-                            threshold_words)
+from qloom.ops.base import (CREDITS, ChannelStreamOp, Knob, apply_thresholds, bsearch_stages, bsearch_words,
+                            divisors, ram_style_knob, threshold_words)
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.types import IntType
 
@@ -31,8 +31,17 @@ def cycles_qloom_thresholding(p, NUM_PIXELS: int = 1) -> int:
 
 
 def latency_qloom_thresholding(p) -> int:
-    """Compare/count pipeline of an isolated pixel, beyond its beats."""
-    return 5
+    """Compare/count pipeline of an isolated pixel, beyond its beats: 5 cycles, plus
+    ``bsearch_stages(NUM_THRESH)`` with the binary search (THR_STYLE 1: qloom_thr_bsearch's
+    S + 1 registers in place of the parallel bank's one)."""
+    return 5 + (bsearch_stages(p["NUM_THRESH"]) if p.get("THR_STYLE", 0) else 0)
+
+
+def bsearch_files(prefix: str, stages: list, PE: int, TB: int) -> dict:
+    """{file name: $readmemh text} of qloom_thr_bsearch's stage memories
+    (``prefix.s<k>``; words from :func:`qloom.ops.base.bsearch_words`)."""
+    return {f"{prefix}.s{k}": memh_text(words, PE * TB * (1 if k == 0 else 2))
+            for k, words in enumerate(stages)}
 
 
 def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9, NUM_THRESH=3,
