@@ -82,8 +82,7 @@ BS_CASES = {
 def test_thresholding_bsearch(case):
     """THR_STYLE 1 (qloom_thr_bsearch) against numpy under back-pressure; cycles exact within
     the module's tolerance with the binary search's STAGES extra pipeline stages."""
-    from qloom.ops.base import bsearch_stages, bsearch_words
-    from qloom.ops.thresholding import bsearch_files
+    from qloom.ops.base import bsearch_files, bsearch_stages, bsearch_words
 
     S = bsearch_stages(BS_CASES[case]["NUM_THRESH"])
     p = dict(BS_CASES[case], THRESH_FILE="thr", THR_STYLE=1, CREDITS=5 + S)

@@ -18,9 +18,9 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import const_lanes_removed, live_thresholds, result
-from qloom.cost.replay import Mem
-from qloom.instance import RtlInstance, pack_field
+from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, result
+from qloom.cost.replay import Mem, clog2
+from qloom.instance import RtlInstance, memh_text, pack_field
 from qloom.stream import serve
 from qloom.types import IntType, storage_dtype
 
@@ -117,6 +117,31 @@ class Knob:
 def ram_style_knob(searched: bool, fill: bool = False) -> Knob:
     """``ram_style``: where a memory goes (FINN's attribute; "auto" lets Yosys choose)."""
     return Knob(RAM_STYLES, "style", ("block", "distributed") if searched else (), "auto", fill)
+
+
+# threshold units (MVAU / VVAU output stage, Thresholding): "parallel" compare bank, or the
+# pipelined binary search qloom_thr_bsearch with its thresholds in LUTs or block RAM
+THR_STYLES = ("parallel", "binsearch")
+THR_MEM_STYLES = {"lut": "distributed", "bram": "block"}  # thr_mem -> its RAM_STYLE
+BSEARCH_MIN_THRESH = 4  # the search tries the binary search from this many thresholds
+
+
+def threshold_knobs(num_thresh: int) -> dict[str, Knob]:
+    """``thr_style`` (parallel | binsearch) and ``thr_mem`` (lut | bram: where the binary
+    search keeps its thresholds) of a layer with ``num_thresh`` thresholds per channel;
+    searched from BSEARCH_MIN_THRESH thresholds (below that a search saves at most a
+    comparator), absent from folding.json unless set."""
+    s = num_thresh >= BSEARCH_MIN_THRESH
+    return {"thr_style": Knob(THR_STYLES, "style", THR_STYLES if s else (), "parallel", fill=False),
+            "thr_mem": Knob(tuple(THR_MEM_STYLES), "style", tuple(THR_MEM_STYLES) if s else (), "lut",
+                            fill=False)}
+
+
+def threshold_illegal(fold: dict) -> str | None:
+    """thr_mem other than lut only with the binary search (a duplicate configuration)."""
+    if fold.get("thr_mem", "lut") != "lut" and fold.get("thr_style", "parallel") != "binsearch":
+        return "thr_mem applies to thr_style binsearch only"
+    return None
 
 
 FIFO_RAM_STYLES = ("auto", "block", "distributed", "registers")  # qloom_fifo RAM_STYLE
@@ -431,6 +456,41 @@ def bsearch_words(T, PE: int, TB: int) -> list[list[int]]:
                     words.append(w)
         stages.append(words)
     return stages
+
+
+def parts_bsearch(P: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NUM_THRESH: int,
+                  RAM_STYLE: str, stage_words=None) -> None:
+    """qloom_thr_bsearch added to ``P``: per lane and stage k a threshold memory (stage 0:
+    NF x TB bits, stage k >= 1: NF*2^(k-1) x 2*TB bits, its read register included; the
+    lane's words from ``stage_words`` (:func:`qloom.ops.base.bsearch_words`) when known),
+    the input copies along the pipeline, the decided count bits, one comparator of
+    max(XW, TB) bits per stage (feature ``bs_cmp``: its bits) and the 2:1 candidate select
+    of stages >= 1 (``bs_sel``: TB per stage and lane)."""
+    S = bsearch_stages(NUM_THRESH)
+    style = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
+    nfw = clog2(NF)
+    cw = max(XW, TB)
+    for p in range(PE):
+        for k in range(S):
+            w = TB if k == 0 else 2 * TB
+            words = None
+            if stage_words is not None:
+                words = [(x >> (p * w)) & ((1 << w) - 1) for x in stage_words[k]]
+            lanes = const_lanes_removed(words, w) if words is not None else w
+            P.add_mem(Mem(f"bs{k}", NF << max(0, k - 1), lanes, rom=True, style=style, feature="rom_bs"),
+                      family, words)
+    # v, nf along stages 0..S-2; per lane x copies, pre bits (1 + 2 + ... + S-1), the count
+    P.ff += (S + 1) + (nfw * (S - 1) if S > 1 else 0)
+    P.ff += PE * (S * XW + S * (S - 1) // 2 + S)
+    P.feat("bs_cmp", PE * S * cw)
+    P.feat("bs_sel", PE * (S - 1) * TB)
+
+
+def bsearch_files(prefix: str, stages: list, PE: int, TB: int) -> dict:
+    """{file name: $readmemh text} of qloom_thr_bsearch's stage memories
+    (``prefix.s<k>``; words from :func:`qloom.ops.base.bsearch_words`)."""
+    return {f"{prefix}.s{k}": memh_text(words, PE * TB * (1 if k == 0 else 2))
+            for k, words in enumerate(stages)}
 
 
 __all__ = ["HWOp", "Knob", "RtlInstance", "apply_thresholds", "divisors", "ram_style_knob",

@@ -37,9 +37,14 @@
 //   RAM_STYLE     "auto" | "block" | "distributed": ram_style attribute of the
 //                 weight ROM ("distributed" is emitted as "logic", which is how
 //                 Yosys builds a LUT ROM; it cannot put a ROM in LUTRAM).
+//   THR_STYLE     0: parallel compare bank (above); 1: binary search (qloom_thr_bsearch:
+//                 STAGES = ceil(log2(NUM_THRESH+1)) compare stages, thresholds ACC_BITS+1
+//                 bits wide, THRESH_FILE the prefix of its stage files THRESH_FILE.s<k>,
+//                 layout qloom.ops.base.bsearch_words; STAGES more cycles of latency)
+//   THR_RAM_STYLE ram_style of the binary search's stage memories
 //   ROUND_TRIP    cycles from issuing a vector's last input beat for an output beat
 //                 to that beat's credit coming back without stalls (default: the
-//                 pipeline depth, 9 + (SIMD > 4) + (NUM_THRESH > 0))
+//                 pipeline depth, 9 + (SIMD > 4) + (NUM_THRESH > 0) + STAGES with THR_STYLE 1)
 //   CREDITS       output beats in flight or queued (>= 1), default
 //                 ceil(ROUND_TRIP/SF) + 1: enough for one output beat per SF cycles;
 //                 the output FIFO (qloom_credit_out) has CREDITS words
@@ -82,7 +87,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -107,12 +112,18 @@ module qloom_mvau #(
     // when IN_BITS + W_BITS <= 10, else the * operator), 1 = LUT shift-add,
     // 2 = the * operator (Yosys maps it to DSP48 slices)
     parameter integer MUL_STYLE = 0,
+    // threshold unit: 0 parallel compare bank, 1 binary search (qloom_thr_bsearch)
+    parameter integer THR_STYLE = 0,
+    /* verilator lint_off UNUSEDPARAM */
+    parameter THR_RAM_STYLE = "distributed",
+    /* verilator lint_on UNUSEDPARAM */
     // output credits: issue -> credit returned without stalls (the pipeline depth:
     // 9, +1 with the adder tree split for SIMD > 4, +1 with thresholds), and the
     // credits that keep one output beat per SF = MW/SIMD cycles flowing (only the
     // CREDITS default reads ROUND_TRIP: unused when CREDITS is given)
     /* verilator lint_off UNUSEDPARAM */
-    parameter integer ROUND_TRIP = 9 + ((SIMD > 4) ? 1 : 0) + ((NUM_THRESH > 0) ? 1 : 0),
+    parameter integer ROUND_TRIP = 9 + ((SIMD > 4) ? 1 : 0) + ((NUM_THRESH > 0) ? 1 : 0)
+        + ((NUM_THRESH > 0 && THR_STYLE != 0) ? $clog2(NUM_THRESH + 1) : 0),
     /* verilator lint_on UNUSEDPARAM */
     parameter integer CREDITS = (ROUND_TRIP + MW / SIMD - 1) / (MW / SIMD) + 1,
     // derived widths (do not override)
@@ -517,7 +528,35 @@ module qloom_mvau #(
     wire [PE*OB-1:0] act;
     reg fin4;
     generate
-        if (NUM_THRESH > 0) begin : g_thr
+        if (NUM_THRESH > 0 && THR_STYLE != 0) begin : g_thr_bs
+            // binary search over the thresholds: the final accumulator and its row group
+            // enter qloom_thr_bsearch at C3, the count leaves STAGES + 1 cycles later
+            localparam integer S = $clog2(NUM_THRESH + 1);
+            localparam integer AW = (S > OB) ? S : OB;
+            localparam integer BIAS_I = OUT_BIAS;
+            localparam [OB-1:0] BIAS_V = BIAS_I[OB-1:0];
+            reg [NFW-1:0] nf3;
+            always @(posedge ap_clk) begin
+                if (v2 && last2) nf3 <= nf2;
+            end
+            wire [PE*S-1:0] cnt_b;
+            wire bs_valid;
+            qloom_thr_bsearch #(
+                .PE(PE), .NF(NF), .XW(ACC_BITS), .TB(ACC_BITS + 1), .NUM_THRESH(NUM_THRESH),
+                .THRESH_FILE(THRESH_FILE), .RAM_STYLE(THR_RAM_STYLE)
+            ) u_bs (
+                .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .in_valid(fin3), .in_nf(nf3), .in_x(acc),
+                .out_valid(bs_valid), .out_cnt(cnt_b)
+            );
+            always @* fin4 = bs_valid;
+            genvar bp;
+            for (bp = 0; bp < PE; bp = bp + 1) begin : g_o
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [AW-1:0] sum_b = {{(AW-S){1'b0}}, cnt_b[bp*S +: S]} + {{(AW-OB){1'b0}}, BIAS_V};
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign act[bp*OB +: OB] = sum_b[OB-1:0];
+            end
+        end else if (NUM_THRESH > 0) begin : g_thr
             reg [TWORD-1:0] tmem [0:NF-1];
             initial $readmemh(THRESH_FILE, tmem);
             reg [TWORD-1:0] tq, thr3;
