@@ -123,6 +123,7 @@ def ram_style_knob(searched: bool, fill: bool = False) -> Knob:
 # pipelined binary search qloom_thr_bsearch with its thresholds in LUTs or block RAM
 THR_STYLES = ("parallel", "binsearch")
 THR_MEM_STYLES = {"lut": "distributed", "bram": "block"}  # thr_mem -> its RAM_STYLE
+BSEARCH_BRAM_MIN_DEPTH = 256  # qloom_thr_bsearch BRAM_MIN_DEPTH: shallower stages stay in LUTs
 BSEARCH_MIN_THRESH = 4  # the search tries the binary search from this many thresholds
 
 
@@ -458,16 +459,18 @@ def bsearch_words(T, PE: int, TB: int) -> list[list[int]]:
     return stages
 
 
-def parts_bsearch(P: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NUM_THRESH: int,
+def parts_bsearch(P0: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NUM_THRESH: int,
                   RAM_STYLE: str, stage_words=None) -> None:
     """qloom_thr_bsearch added to ``P``: per lane and stage k a threshold memory (stage 0:
     NF x TB bits, stage k >= 1: NF*2^(k-1) x 2*TB bits, its read register included; the
     lane's words from ``stage_words`` (:func:`qloom.ops.base.bsearch_words`) when known),
     the input copies along the pipeline, the decided count bits, one comparator of
     max(XW, TB) bits per stage (feature ``bs_cmp``: its bits) and the 2:1 candidate select
-    of stages >= 1 (``bs_sel``: TB per stage and lane)."""
+    of stages >= 1 (``bs_sel``: TB per stage and lane); features keyed by module
+    ``qloom_thr_bsearch``, LUT-ROM lanes by the memory feature ``rom_bs``."""
+    P = Parts("qloom_thr_bsearch")  # its own LUT coefficients, whichever module holds it
     S = bsearch_stages(NUM_THRESH)
-    style = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
+    style0 = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
     nfw = clog2(NF)
     cw = max(XW, TB)
     for p in range(PE):
@@ -477,13 +480,15 @@ def parts_bsearch(P: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NUM
             if stage_words is not None:
                 words = [(x >> (p * w)) & ((1 << w) - 1) for x in stage_words[k]]
             lanes = const_lanes_removed(words, w) if words is not None else w
-            P.add_mem(Mem(f"bs{k}", NF << max(0, k - 1), lanes, rom=True, style=style, feature="rom_bs"),
-                      family, words)
+            depth = NF << max(0, k - 1)
+            style = "logic" if style0 == "block" and depth < BSEARCH_BRAM_MIN_DEPTH else style0
+            P.add_mem(Mem(f"bs{k}", depth, lanes, rom=True, style=style, feature="rom_bs"), family, words)
     # v, nf along stages 0..S-2; per lane x copies, pre bits (1 + 2 + ... + S-1), the count
     P.ff += (S + 1) + (nfw * (S - 1) if S > 1 else 0)
     P.ff += PE * (S * XW + S * (S - 1) // 2 + S)
     P.feat("bs_cmp", PE * S * cw)
     P.feat("bs_sel", PE * (S - 1) * TB)
+    P0.add(P)
 
 
 def bsearch_files(prefix: str, stages: list, PE: int, TB: int) -> dict:

@@ -26,7 +26,9 @@
 //                 [j*TB +: TB] = Tpad[c][((2q + j) << (S-k)) + 2^(S-k-1) - 1].
 //                 (Layout: qloom.ops.base.bsearch_words.)
 //   RAM_STYLE     ram_style attribute of the stage memories ("distributed" is emitted as
-//                 "logic", a LUT ROM; "block" block RAM)
+//                 "logic", a LUT ROM; "block" block RAM for the stages of at least
+//                 BRAM_MIN_DEPTH words, LUT ROM for the shallower ones)
+//   BRAM_MIN_DEPTH the depth from which a stage goes to block RAM with RAM_STYLE "block"
 //
 // Ports (no back-pressure: a stall-free pipeline, valid-qualified)
 //   in_valid, in_nf [NFW], in_x [PE*XW]     sampled at a clock edge
@@ -44,6 +46,7 @@ module qloom_thr_bsearch #(
     // RAM_STYLE is only read by synthesis tools (an attribute): unused for Verilator.
     /* verilator lint_off UNUSEDPARAM */
     parameter RAM_STYLE = "auto",
+    parameter integer BRAM_MIN_DEPTH = 256,
     /* verilator lint_on UNUSEDPARAM */
     parameter integer NFW = (NF > 1) ? $clog2(NF) : 1
 ) (
@@ -109,7 +112,12 @@ module qloom_thr_bsearch #(
                 reg [XW-1:0] x;
                 wire [TB-1:0] t;
                 if (gk == 0) begin : g_in
-                    (* ram_style = ROM_STYLE *) reg [PE*TB-1:0] mem [0:NF-1];
+                    /* verilator lint_off UNUSEDPARAM */
+                    /* verilator lint_off WIDTHEXPAND */
+                    localparam STYLE = (ROM_STYLE == "block" && NF < BRAM_MIN_DEPTH) ? "logic" : ROM_STYLE;
+                    /* verilator lint_on WIDTHEXPAND */
+                    /* verilator lint_on UNUSEDPARAM */
+                    (* ram_style = STYLE *) reg [PE*TB-1:0] mem [0:NF-1];
                     if (THRESH_FILE != "") begin : g_init
                         initial $readmemh({THRESH_FILE, SUF}, mem);
                     end
@@ -139,7 +147,12 @@ module qloom_thr_bsearch #(
                     // word nf*2^(gk-1) + (the gk-1 bits decided before stage gk-1)
                     localparam integer D = NF << (gk - 1);
                     localparam integer AW = (D > 1) ? $clog2(D) : 1;
-                    (* ram_style = ROM_STYLE *) reg [PE*2*TB-1:0] mem [0:D-1];
+                    /* verilator lint_off UNUSEDPARAM */
+                    /* verilator lint_off WIDTHEXPAND */
+                    localparam STYLE = (ROM_STYLE == "block" && D < BRAM_MIN_DEPTH) ? "logic" : ROM_STYLE;
+                    /* verilator lint_on WIDTHEXPAND */
+                    /* verilator lint_on UNUSEDPARAM */
+                    (* ram_style = STYLE *) reg [PE*2*TB-1:0] mem [0:D-1];
                     if (THRESH_FILE != "") begin : g_init
                         initial $readmemh({THRESH_FILE, SUF}, mem);
                     end
