@@ -87,7 +87,8 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v,
+//   qloom_mul_lane.v
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -407,40 +408,11 @@ module qloom_mvau #(
                         // input +1/-1: the product is +w or -w
                         assign prod = xr[0] ? ws : -ws;
                     end else begin : g_mul
-                        if (MUL_LUT != 0) begin : g_lut
-                            // shift-and-add over the weight bits (the top bit of a
-                            // signed weight has weight -2^(WB-1)), summed by a balanced
-                            // tree (depth ceil(log2 WB)): LUT logic
-                            localparam integer ML = (WB > 1) ? $clog2(WB) : 0;
-                            genvar gm, gq;
-                            for (gm = 0; gm <= ML; gm = gm + 1) begin : g_ml
-                                localparam integer NM = tree_n(WB, gm);
-                                wire [NM*PW-1:0] q;
-                                if (gm == 0) begin : g_pp
-                                    for (gq = 0; gq < WB; gq = gq + 1) begin : g_b
-                                        wire [PW-1:0] sh = xs << gq;
-                                        if ((W_SIGNED != 0) && (gq == WB - 1)) begin : g_neg
-                                            assign q[gq*PW +: PW] = wr[gq] ? -sh : {PW{1'b0}};
-                                        end else begin : g_pos
-                                            assign q[gq*PW +: PW] = wr[gq] ? sh : {PW{1'b0}};
-                                        end
-                                    end
-                                end else begin : g_sum
-                                    localparam integer NPM = tree_n(WB, gm - 1);
-                                    for (gq = 0; gq < NM; gq = gq + 1) begin : g_n
-                                        if (2*gq + 1 < NPM) begin : g_two
-                                            assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW]
-                                                + g_ml[gm-1].q[(2*gq+1)*PW +: PW];
-                                        end else begin : g_one
-                                            assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW];
-                                        end
-                                    end
-                                end
-                            end
-                            assign prod = g_ml[ML].q;
-                        end else begin : g_op
-                            assign prod = xs * ws;
-                        end
+                        // LUT shift-add or `*` (qloom_mul_lane, shared with qloom_vvau)
+                        qloom_mul_lane #(
+                            .IB(IB), .IN_SIGNED(IN_SIGNED), .WB(WB), .W_SIGNED(W_SIGNED), .PW(PW),
+                            .MUL_LUT(MUL_LUT)
+                        ) u_mul (.x(xr), .w(wr), .prod(prod));
                     end
                     // the product modulo 2^PRW (the top bits of a wider product cannot
                     // change the fitting / modulo result)
