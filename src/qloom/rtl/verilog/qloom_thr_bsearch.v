@@ -112,20 +112,28 @@ module qloom_thr_bsearch #(
                 reg [XW-1:0] x;
                 wire [TB-1:0] t;
                 if (gk == 0) begin : g_in
-                    /* verilator lint_off UNUSEDPARAM */
-                    /* verilator lint_off WIDTHEXPAND */
-                    localparam STYLE = (ROM_STYLE == "block" && NF < BRAM_MIN_DEPTH) ? "logic" : ROM_STYLE;
-                    /* verilator lint_on WIDTHEXPAND */
-                    /* verilator lint_on UNUSEDPARAM */
-                    (* ram_style = STYLE *) reg [PE*TB-1:0] mem [0:NF-1];
-                    if (THRESH_FILE != "") begin : g_init
-                        initial $readmemh({THRESH_FILE, SUF}, mem);
-                    end
                     reg [TB-1:0] tq;
                     always @(posedge ap_clk) begin
-                        if (in_valid) begin
-                            x <= in_x[gp*XW +: XW];
-                            tq <= mem[in_nf][gp*TB +: TB];
+                        if (in_valid) x <= in_x[gp*XW +: XW];
+                    end
+                    // block RAM only from BRAM_MIN_DEPTH words, else a LUT ROM
+                    /* verilator lint_off WIDTHEXPAND */
+                    if (ROM_STYLE == "block" && NF < BRAM_MIN_DEPTH) begin : g_m
+                    /* verilator lint_on WIDTHEXPAND */
+                        (* ram_style = "logic" *) reg [PE*TB-1:0] mem [0:NF-1];
+                        if (THRESH_FILE != "") begin : g_init
+                            initial $readmemh({THRESH_FILE, SUF}, mem);
+                        end
+                        always @(posedge ap_clk) begin
+                            if (in_valid) tq <= mem[in_nf][gp*TB +: TB];
+                        end
+                    end else begin : g_m
+                        (* ram_style = ROM_STYLE *) reg [PE*TB-1:0] mem [0:NF-1];
+                        if (THRESH_FILE != "") begin : g_init
+                            initial $readmemh({THRESH_FILE, SUF}, mem);
+                        end
+                        always @(posedge ap_clk) begin
+                            if (in_valid) tq <= mem[in_nf][gp*TB +: TB];
                         end
                     end
                     assign t = tq;
@@ -147,15 +155,6 @@ module qloom_thr_bsearch #(
                     // word nf*2^(gk-1) + (the gk-1 bits decided before stage gk-1)
                     localparam integer D = NF << (gk - 1);
                     localparam integer AW = (D > 1) ? $clog2(D) : 1;
-                    /* verilator lint_off UNUSEDPARAM */
-                    /* verilator lint_off WIDTHEXPAND */
-                    localparam STYLE = (ROM_STYLE == "block" && D < BRAM_MIN_DEPTH) ? "logic" : ROM_STYLE;
-                    /* verilator lint_on WIDTHEXPAND */
-                    /* verilator lint_on UNUSEDPARAM */
-                    (* ram_style = STYLE *) reg [PE*2*TB-1:0] mem [0:D-1];
-                    if (THRESH_FILE != "") begin : g_init
-                        initial $readmemh({THRESH_FILE, SUF}, mem);
-                    end
                     /* verilator lint_off UNUSEDSIGNAL */
                     wire [NFW+S-1:0] afull;
                     /* verilator lint_on UNUSEDSIGNAL */
@@ -167,8 +166,24 @@ module qloom_thr_bsearch #(
                     end
                     wire [AW-1:0] addr = afull[AW-1:0];
                     reg [2*TB-1:0] pq;
-                    always @(posedge ap_clk) begin
-                        if (v[gk-1]) pq <= mem[addr][gp*2*TB +: 2*TB];
+                    /* verilator lint_off WIDTHEXPAND */
+                    if (ROM_STYLE == "block" && D < BRAM_MIN_DEPTH) begin : g_m
+                    /* verilator lint_on WIDTHEXPAND */
+                        (* ram_style = "logic" *) reg [PE*2*TB-1:0] mem [0:D-1];
+                        if (THRESH_FILE != "") begin : g_init
+                            initial $readmemh({THRESH_FILE, SUF}, mem);
+                        end
+                        always @(posedge ap_clk) begin
+                            if (v[gk-1]) pq <= mem[addr][gp*2*TB +: 2*TB];
+                        end
+                    end else begin : g_m
+                        (* ram_style = ROM_STYLE *) reg [PE*2*TB-1:0] mem [0:D-1];
+                        if (THRESH_FILE != "") begin : g_init
+                            initial $readmemh({THRESH_FILE, SUF}, mem);
+                        end
+                        always @(posedge ap_clk) begin
+                            if (v[gk-1]) pq <= mem[addr][gp*2*TB +: 2*TB];
+                        end
                     end
                     assign t = pre[0] ? pq[TB +: TB] : pq[0 +: TB];
                 end
