@@ -26,8 +26,8 @@ TARGETS = {
 }
 # LUT feature (module, name) -> category
 GROUPS = {
-    "thr_cmp": {"cmp", "cmp_const", "cnt"},
-    "thr_rom": {"rom_t", "rom_thr"},
+    "thr_cmp": {"cmp", "cmp_const", "cnt", "bs_cmp", "bs_sel"},
+    "thr_rom": {"rom_t", "rom_thr", "rom_bs"},
     "products": {"lane_mul", "clane_mul", "lane_neg", "clane_neg", "lane_dsp", "xgrp", "cxgrp"},
     "adders": {"tree", "tree_dsp", "xtree", "acc", "xnor_out"},
     "weight_rom": {"rom_w"},
@@ -71,7 +71,7 @@ def profile(name: str, board_name: str, clock: float, fps: float, objective: str
             cats[category(mod, k)] += C.get(mod, {}).get(k, 0.0) * v
         res = op.resources(fold, "xc7", files)
         rows.append({"layer": op.name, "op": op.op_type, "describe": op.describe(),
-                     "fold": {k: v for k, v in fold.items() if k in ("PE", "SIMD", "resType", "ram_style")},
+                     "fold": {k: v for k, v in fold.items() if k in ("PE", "SIMD", "resType", "ram_style", "thr_style", "thr_mem")},
                      "params": {k: inst.params[k] for k in ("IN_BITS", "W_BITS", "ACC_BITS", "NUM_THRESH", "T_BITS")
                                 if k in inst.params},
                      **{c: round(v, 1) for c, v in cats.items()}, "LUT": res["LUT"], "BRAM18": res["BRAM18"],
@@ -90,7 +90,8 @@ def fmt(p: dict) -> str:
     for r in p["layers"]:
         f, q = r["fold"], r["params"]
         bits = "/".join(str(q.get(k, "-")) for k in ("IN_BITS", "W_BITS", "ACC_BITS", "NUM_THRESH"))
-        out.append(f"| {r['layer']} | {r['op']} | {f.get('PE', 1)}/{f.get('SIMD', 1)} | {bits} | "
+        unit = "" if f.get("thr_style", "parallel") == "parallel" else f" bsearch-{f.get('thr_mem', 'lut')}"
+        out.append(f"| {r['layer']} | {r['op']} | {f.get('PE', 1)}/{f.get('SIMD', 1)}{unit} | {bits} | "
                    + " | ".join(f"{r[c]:,.0f}" for c in CATS) + f" | {r['LUT']:,} | {r['BRAM18']} | {r['DSP']} |")
         for c in CATS:
             tot[c] += r[c]

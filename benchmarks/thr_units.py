@@ -79,11 +79,111 @@ def run(spec, style):
             "synth_s": r["seconds"]}
 
 
+FIT = (("qloom_thr_bsearch", "bs_cmp"), ("qloom_thr_bsearch", "bs_sel"), ("mem", "rom_bs"))
+
+
+def fit(rows, write=False):
+    """Least squares (scipy nnls) of the binary search's LUT features to the Yosys LUTs of
+    the bsearch rows, every other coefficient fixed; with ``write`` into coef/xc7.json."""
+    from scipy.optimize import nnls
+
+    from qloom.cost.parts import COEF_DIR, coefficients, lut_of
+    from qloom.ops import module_parts
+
+    A, b = [], []
+    for r in rows:
+        if not r["params"].get("THR_STYLE") or not r.get("yosys"):
+            continue
+        _, texts = instance(next(s for s in SPECS if s[0] == r["spec"]),
+                            next(st for st in STYLES if st[0] == r["style"]))
+        P = module_parts("qloom_thresholding", r["params"], "xc7", texts)
+        feats = [P.lut.get(k, 0.0) for k in FIT]
+        rest = dict(P.lut)
+        for k in FIT:
+            rest.pop(k, None)
+        P.lut = rest
+        A.append(feats)
+        b.append(r["yosys"]["LUT"] - lut_of(P, "xc7"))
+    A, b = np.array(A), np.array(b)
+    w = 1.0 / np.maximum(b, 1.0)  # relative error
+    x, _ = nnls(A * w[:, None], b * w)
+    coef = {f"{m}.{k}": round(float(v), 4) for (m, k), v in zip(FIT, x)}
+    pred = A @ x
+    err = [f"{100 * (p - y) / y:+.0f}%" for p, y in zip(pred, b)]
+    print("fit:", coef, "residual LUT (beyond the fixed parts) errors:", err)
+    if write:
+        path = COEF_DIR / "xc7.json"
+        d = json.loads(path.read_text())
+        for (m, k), v in zip(FIT, x):
+            d["coefficients"].setdefault(m, {})[k] = round(float(v), 4)
+        d["provenance"] += ("; qloom_thr_bsearch bs_cmp/bs_sel and mem rom_bs: scipy nnls (relative error) "
+                            f"over the {len(b)} binary-search rows of benchmarks/thr_units.py (Yosys 0.70 "
+                            "synth_xilinx xc7, other coefficients fixed)")
+        write_atomic(path, lambda part: Path(part).write_text(json.dumps(d, indent=1, sort_keys=True) + "\n"))
+        coefficients.cache_clear()
+    return coef
+
+
+def jet_layers(jobs: int):
+    """The jet MLP's thresholded MVAUs at the folding the 1M FPS search picks, with each
+    threshold unit: Yosys against the model."""
+    import qloom
+    from qloom.boards import get_board
+    from qloom.dse.search import search
+    from qloom.zoo import ZOO
+
+    g = qloom.compile_model(str(ZOO["jet_w6a6"].shipped))
+    fold, _, _ = search(g, get_board("pynq-z1"), 1e6, 100)
+    runs = []
+    for op in g.nodes:
+        if getattr(op, "thresholds", None) is None or op.op_type != "MVAU":
+            continue
+        for name, extra in (("parallel", {"thr_style": "parallel"}), ("bsearch_lut", {"thr_style": "binsearch"}),
+                            ("bsearch_bram", {"thr_style": "binsearch", "thr_mem": "bram"})):
+            f = {k: v for k, v in fold[op.name].items() if k not in ("thr_style", "thr_mem")}
+            runs.append((op, name, {**f, **extra}))
+
+    def one(a):
+        op, name, f = a
+        inst = op.rtl(f)
+        texts = inst.files
+        with tempfile.TemporaryDirectory() as td:
+            files = {}
+            for k, v in texts.items():
+                (Path(td) / k).write_text(v)
+                files[k] = Path(td) / k
+            r = synth_module(inst.module, [str(x) for x in library_sources([inst.module])], inst.params, files,
+                             "xc7", op.in_elems(f) * inst.in_bits, op.out_elems(f) * inst.out_bits)
+        return {"layer": op.name, "style": name, "fold": f, "yosys": r["resources"],
+                "est": op.resources(f, "xc7", texts), "synth_s": r["seconds"]}
+
+    with ThreadPoolExecutor(jobs) as ex:
+        rows = list(ex.map(one, runs))
+    lines = ["| jet layer | threshold unit | Yosys LUT / FF / BRAM18 | est. LUT / FF / BRAM18 |", "|---|---|---|---|"]
+    for r in rows:
+        y, e = r["yosys"], r["est"]
+        lines.append(f"| {r['layer']} | {r['style']} | {y['LUT']} / {y['FF']} / {y['BRAM18']} | "
+                     f"{e['LUT']} / {e['FF']} / {e['BRAM18']} |")
+    md = "\n".join(lines) + "\n"
+    print(md)
+    write_atomic(RESULTS / "thr_units_jet.json", lambda part: Path(part).write_text(json.dumps(rows, indent=1) + "\n"))
+    write_atomic(RESULTS / "thr_units_jet.md", lambda part: Path(part).write_text(md))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--specs", help="comma-separated indices into SPECS")
+    ap.add_argument("--fit", action="store_true", help="fit the binary search's coefficients to thr_units.json")
+    ap.add_argument("--jet", action="store_true", help="the jet MLP's MVAUs with each threshold unit")
+    ap.add_argument("--write", action="store_true", help="with --fit: write them into qloom/cost/coef/xc7.json")
     args = ap.parse_args(argv)
+    if args.jet:
+        jet_layers(args.jobs)
+        return
+    if args.fit:
+        fit(json.loads((RESULTS / "thr_units.json").read_text()), args.write)
+        return
     specs = SPECS if not args.specs else [SPECS[int(i)] for i in args.specs.split(",")]
     jobs = [(s, st) for s in specs for st in STYLES if (s[0], st[0]) not in SKIP]
     with ThreadPoolExecutor(args.jobs) as ex:
