@@ -87,8 +87,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v,
-//   qloom_mul_lane.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v
 `default_nettype none
 `include "qloom_axis.vh"
 
