@@ -476,12 +476,18 @@ def parts_bsearch(P0: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NU
     for p in range(PE):
         for k in range(S):
             w = TB if k == 0 else 2 * TB
-            words = None
-            if stage_words is not None:
-                words = [(x >> (p * w)) & ((1 << w) - 1) for x in stage_words[k]]
-            lanes = const_lanes_removed(words, w) if words is not None else w
             depth = NF << max(0, k - 1)
             style = "logic" if style0 == "block" and depth < BSEARCH_BRAM_MIN_DEPTH else style0
+            # each lane's memory holds the whole PE-lane word; Yosys drops the other lanes'
+            # bits of a LUT ROM, not of a block RAM (measured: 32 channels, PE 2, 63
+            # thresholds: 4 BRAM18, 2 with lane-wide memories)
+            full = style == "block"
+            words = None
+            if stage_words is not None:
+                words = list(stage_words[k]) if full else [(x >> (p * w)) & ((1 << w) - 1) for x in stage_words[k]]
+            if full:
+                w = w * PE
+            lanes = const_lanes_removed(words, w) if words is not None else w
             P.add_mem(Mem(f"bs{k}", depth, lanes, rom=True, style=style, feature="rom_bs"), family, words)
     # v, nf along stages 0..S-2; per lane x copies, pre bits (1 + 2 + ... + S-1), the count
     P.ff += (S + 1) + (nfw * (S - 1) if S > 1 else 0)
