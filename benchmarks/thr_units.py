@@ -138,7 +138,7 @@ def jet_layers(jobs: int):
     for op in g.nodes:
         if getattr(op, "thresholds", None) is None or op.op_type != "MVAU":
             continue
-        for name, extra in (("parallel", {"thr_style": "parallel"}), ("bsearch_lut", {"thr_style": "binsearch"}),
+        for name, extra in (("parallel", {"thr_style": "parallel"}),
                             ("bsearch_bram", {"thr_style": "binsearch", "thr_mem": "bram"})):
             f = {k: v for k, v in fold[op.name].items() if k not in ("thr_style", "thr_mem")}
             runs.append((op, name, {**f, **extra}))

@@ -115,3 +115,26 @@ def test_mvau_op_binsearch_rtl_equals_execute():
     x = rng.integers(0, 16, size=(5, 12))
     got = _simulate(op, {"PE": 2, "SIMD": 3, "thr_style": "binsearch"}, x)
     np.testing.assert_array_equal(got, op.execute(x))
+
+
+def test_search_picks_the_binary_search_where_it_is_cheaper():
+    """The jet MLP at 1M FPS on PYNQ-Z1: the 63-threshold layers take the binary search
+    (measured by Yosys, benchmarks/results/thr_units.md: 4,523 LUT for a 64-channel parallel
+    bank against 365 LUT + 4 BRAM18), the threshold-free last layer has no such knob, and
+    every picked configuration is the cheapest of its layer's options at its cycles."""
+    import qloom
+    from qloom.boards import get_board
+    from qloom.dse.search import Space, board_cost, search
+    from qloom.zoo import ZOO
+
+    g = qloom.compile_model(str(ZOO["jet_w6a6"].shipped))
+    board = get_board("pynq-z1")
+    fold, pick, _ = search(g, board, 1e6, 100)
+    thr = [op.name for op in g.nodes if getattr(op, "thresholds", None) is not None]
+    assert thr and all(fold[n].get("thr_style") == "binsearch" for n in thr)
+    assert all("thr_style" not in fold[op.name] for op in g.nodes if op.name not in thr)
+    space = Space(g, board_cost(board), board)
+    for n in thr:
+        same = [o for o in space.all[n] if o.cycles == pick[n].cycles
+                and o.cfg.get("thr_style", "parallel") == "parallel"]
+        assert same and min(o.cost for o in same) > pick[n].cost
