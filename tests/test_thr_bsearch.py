@@ -71,6 +71,10 @@ def test_knobs_searched_from_four_thresholds():
     op = _thr_op(15)
     assert op.illegal({"thr_style": "parallel", "thr_mem": "bram"})
     assert op.illegal({"thr_style": "binsearch", "thr_mem": "bram"}) is None
+    # one channel group: constant thresholds, the parallel bank only (Yosys: 1,658 against
+    # 3,083 LUT for 16 channels x 63 thresholds, benchmarks/results/thr_units.md)
+    assert op.illegal({"PE": 6, "thr_style": "binsearch"})
+    assert op.illegal({"PE": 3, "thr_style": "binsearch"}) is None
 
 
 def _thr_op(nt, C=6, ib=7, seed=0):

@@ -435,7 +435,7 @@ class _MvauRtl(HWOp):
     def illegal(self, fold: dict) -> str | None:
         if self.thresholds is None and fold.get("thr_style", "parallel") != "parallel":
             return "thr_style binsearch needs thresholds"
-        return threshold_illegal(fold)
+        return threshold_illegal(fold, self.mvau_dims[0] // int(fold.get("PE", 1)))
 
     def in_elems(self, fold: dict) -> int:
         return int(fold.get("SIMD", 1))

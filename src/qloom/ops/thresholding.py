@@ -110,7 +110,7 @@ class Thresholding(ChannelStreamOp):
                 **threshold_knobs(int(self.thresholds.shape[1]))}
 
     def illegal(self, fold: dict) -> str | None:
-        return threshold_illegal(fold)
+        return threshold_illegal(fold, int(self.thresholds.shape[0]) // int(fold.get("PE", 1)))
 
     def _vparams(self, fold: dict) -> dict:
         return {**super()._vparams(fold), "NUM_THRESH": int(self.thresholds.shape[1]),
