@@ -96,23 +96,19 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
         thr = np.clip(thr, -(1 << (acc_bits - 1)), (1 << (acc_bits - 1)) - 1)
     wfile, tfile = f"{name}_weights.mem", f"{name}_thresholds.mem"
 
+    # binary search: ACC_BITS + 1-bit stage words (the pad exceeds every accumulator)
+    bs = bool(nt) and fold.get("thr_style", "parallel") == "binsearch"
+    tprefix = f"{name}_thresholds"
+    S = bsearch_stages(nt) if bs else 0
+
     def make_files():
         files = {wfile: memh_text(mvau_weight_words(weights, pe, simd, wtype.bits, bipolar=wtype.bipolar),
                                   pe * simd * wtype.bits)}
-        if nt:
+        if bs:
+            files.update(bsearch_files(tprefix, bsearch_words(thr, pe, acc_bits + 1), pe, acc_bits + 1))
+        elif nt:
             files[tfile] = memh_text(threshold_words(thr, pe, acc_bits), pe * nt * acc_bits)
         return files
-
-    bs = bool(nt) and fold.get("thr_style", "parallel") == "binsearch"
-    if bs:  # binary search: ACC_BITS + 1-bit stage words (the pad exceeds every accumulator)
-        tprefix = f"{name}_thresholds"
-        S = bsearch_stages(nt)
-
-        def make_files():
-            files = {wfile: memh_text(mvau_weight_words(weights, pe, simd, wtype.bits, bipolar=wtype.bipolar),
-                                      pe * simd * wtype.bits)}
-            files.update(bsearch_files(tprefix, bsearch_words(thr, pe, acc_bits + 1), pe, acc_bits + 1))
-            return files
 
     out_bits = out_type.bits if nt else acc_bits
     params = dict(MW=mw, MH=mh, PE=pe, SIMD=simd, IN_BITS=in_type.bits,
