@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from qloom.instance import memh_text
-from qloom.ops.base import threshold_words
+from qloom.ops.base import bsearch_files, bsearch_words, threshold_words
 from qloom.ops.mvau import cycles_qloom_mvau, latency_qloom_mvau, mvau_weight_words, xnor_popcount_thresholds
 from qloom.sim.verilator import pack_beats, unpack_beats
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, cycles_ok
@@ -67,6 +67,18 @@ CASES = {
     "sf1_nf4_dist_thr": dict(MW=4, MH=8, PE=2, SIMD=4, IN_BITS=3, IN_SIGNED=1, W_BITS=2, W_SIGNED=0,
                              NUM_THRESH=3, OUT_BITS=2, RAM_STYLE="distributed"),
     "acc_narrower_than_product": dict(MW=2, MH=2, PE=1, SIMD=2, IN_BITS=8, IN_SIGNED=1, W_BITS=8, W_SIGNED=1),
+    # the binary-search threshold unit (THR_STYLE 1, qloom_thr_bsearch): NF 1 with 15
+    # thresholds (4 stages), NF 2 with 6 (padded to 7) in block RAM, SF 1 (one output
+    # beat per cycle, the credits cover the longer pipeline), XNOR (popcount domain)
+    "bs_s4s2_full_thr": dict(MW=16, MH=8, PE=8, SIMD=16, IN_BITS=4, IN_SIGNED=1, W_BITS=2, W_SIGNED=1,
+                             NUM_THRESH=15, OUT_BITS=4, OUT_SIGNED=1, OUT_BIAS=-8, THR_STYLE=1),
+    "bs_u8s5_bram_thr": dict(MW=20, MH=10, PE=5, SIMD=2, IN_BITS=8, W_BITS=5, W_SIGNED=1,
+                             NUM_THRESH=6, OUT_BITS=3, OUT_SIGNED=1, OUT_BIAS=-1, THR_STYLE=1,
+                             THR_RAM_STYLE="block"),
+    "bs_sf1_nf4_thr": dict(MW=4, MH=8, PE=2, SIMD=4, IN_BITS=3, IN_SIGNED=1, W_BITS=2, W_SIGNED=0,
+                           NUM_THRESH=7, OUT_BITS=3, THR_STYLE=1),
+    "bs_xnor_s13_thr": dict(MW=39, MH=6, PE=2, SIMD=13, IN_BITS=1, IN_BIPOLAR=1, W_BITS=1, W_BIPOLAR=1,
+                            NUM_THRESH=2, OUT_BITS=2, THR_STYLE=1),
 }
 
 DEFAULTS = dict(IN_SIGNED=0, IN_BIPOLAR=0, W_SIGNED=1, W_BIPOLAR=0, NUM_THRESH=0, OUT_BITS=4,
@@ -82,7 +94,7 @@ def full_params(case):
     lo, hi = p["MW"] * min(prods), p["MW"] * max(prods)
     p["ACC_BITS"] = _signed_bits(lo - 1, hi + 1)  # thresholds may lie one beyond the range
     p["WEIGHT_FILE"] = "weights.mem"
-    p["THRESH_FILE"] = "thresholds.mem"
+    p["THRESH_FILE"] = "thr" if p.get("THR_STYLE") else "thresholds.mem"
     return p, (lo, hi)
 
 
@@ -118,7 +130,11 @@ def files_for(p, W, T):
     wwidth = p["PE"] * p["SIMD"] * p["W_BITS"]
     files = {"weights.mem": memh_text(mvau_weight_words(W, p["PE"], p["SIMD"], p["W_BITS"],
                                                         bipolar=bool(p["W_BIPOLAR"])), wwidth)}
-    if T is not None:
+    if T is not None and p.get("THR_STYLE"):
+        Th = xnor_popcount_thresholds(T, p["MW"]) if xnor else T
+        tb = p["ACC_BITS"] + 1
+        files.update(bsearch_files("thr", bsearch_words(Th, p["PE"], tb), p["PE"], tb))
+    elif T is not None:
         Th = xnor_popcount_thresholds(T, p["MW"]) if xnor else T
         files["thresholds.mem"] = memh_text(threshold_words(Th, p["PE"], p["ACC_BITS"]),
                                             p["PE"] * p["NUM_THRESH"] * p["ACC_BITS"])
@@ -145,7 +161,7 @@ def vparams(p):
 @pytest.mark.parametrize("case", list(CASES))
 def test_mvau(case):
     p, acc_range = full_params(case)
-    mods = ["qloom_mvau", "qloom_fifo"]
+    mods = ["qloom_mvau", "qloom_fifo", "qloom_thr_bsearch"]
     assert_lint_clean("qloom_mvau", mods, vparams(p))
     iw, ow, ob = widths(p)
     sim = build_sim("qloom_mvau", mods, vparams(p), iw, ow)

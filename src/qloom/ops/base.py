@@ -18,9 +18,9 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import const_lanes_removed, live_thresholds, result
-from qloom.cost.replay import Mem
-from qloom.instance import RtlInstance, pack_field
+from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, result
+from qloom.cost.replay import Mem, clog2
+from qloom.instance import RtlInstance, memh_text, pack_field
 from qloom.stream import serve
 from qloom.types import IntType, storage_dtype
 
@@ -117,6 +117,39 @@ class Knob:
 def ram_style_knob(searched: bool, fill: bool = False) -> Knob:
     """``ram_style``: where a memory goes (FINN's attribute; "auto" lets Yosys choose)."""
     return Knob(RAM_STYLES, "style", ("block", "distributed") if searched else (), "auto", fill)
+
+
+# threshold units (MVAU / VVAU output stage, Thresholding): "parallel" compare bank, or the
+# pipelined binary search qloom_thr_bsearch with its thresholds in LUTs or block RAM
+THR_STYLES = ("parallel", "binsearch")
+THR_MEM_STYLES = {"lut": "distributed", "bram": "block"}  # thr_mem -> its RAM_STYLE
+BSEARCH_BRAM_MIN_DEPTH = 256  # qloom_thr_bsearch BRAM_MIN_DEPTH: shallower stages stay in LUTs
+BSEARCH_MIN_THRESH = 4  # the search tries the binary search from this many thresholds
+
+
+def threshold_knobs(num_thresh: int) -> dict[str, Knob]:
+    """``thr_style`` (parallel | binsearch) and ``thr_mem`` (lut | bram: where the binary
+    search keeps its thresholds) of a layer with ``num_thresh`` thresholds per channel;
+    searched from BSEARCH_MIN_THRESH thresholds (below that a search saves at most a
+    comparator), absent from folding.json unless set."""
+    s = num_thresh >= BSEARCH_MIN_THRESH
+    return {"thr_style": Knob(THR_STYLES, "style", THR_STYLES if s else (), "parallel", fill=False),
+            "thr_mem": Knob(tuple(THR_MEM_STYLES), "style", tuple(THR_MEM_STYLES) if s else (), "lut",
+                            fill=False)}
+
+
+def threshold_illegal(fold: dict, nf: int) -> str | None:
+    """thr_mem other than lut only with the binary search (a duplicate configuration); the
+    binary search only with NF = ``nf`` > 1 channel groups: with NF = 1 the thresholds are
+    constants, which the parallel bank compares against far more cheaply (measured, Yosys
+    xc7, 16 channels, PE 16, 63 thresholds: parallel 1,658 LUT / 463 FF, binary search
+    3,083 LUT / 3,212 FF)."""
+    bs = fold.get("thr_style", "parallel") == "binsearch"
+    if fold.get("thr_mem", "lut") != "lut" and not bs:
+        return "thr_mem applies to thr_style binsearch only"
+    if bs and nf == 1:
+        return "thr_style binsearch needs more than one channel group (NF = channels / PE > 1)"
+    return None
 
 
 FIFO_RAM_STYLES = ("auto", "block", "distributed", "registers")  # qloom_fifo RAM_STYLE
@@ -378,6 +411,104 @@ def threshold_words(T, PE: int, T_BITS: int) -> list[int]:
                 word |= v << ((p * nt + k) * T_BITS)
         words.append(word)
     return words
+
+
+def bsearch_stages(num_thresh: int) -> int:
+    """Compare stages of the binary-search threshold unit ``qloom_thr_bsearch``:
+    S = ceil(log2(N + 1)) for N thresholds (N + 1 output levels)."""
+    return max(1, int(num_thresh).bit_length())
+
+
+def bsearch_words(T, PE: int, TB: int) -> list[list[int]]:
+    """Stage memories of ``qloom_thr_bsearch`` (one word list per stage k = 0..S-1) for a
+    (rows x N) array ``T`` of ascending thresholds (rows % PE == 0, NF = rows / PE): the
+    thresholds padded to 2^S - 1 per row with the largest TB-bit value (above every input).
+    Stage 0: NF words, lane ``p`` at ``[p*TB +: TB]`` = ``Tpad[nf*PE + p][2^(S-1) - 1]``;
+    stage k >= 1: NF*2^(k-1) words, word ``nf*2^(k-1) + q``, lane ``p`` entry ``j`` at
+    ``[(2p + j)*TB +: TB]`` = ``Tpad[nf*PE + p][((2q + j) << (S-k)) + 2^(S-k-1) - 1]``
+    (signed two's complement). Binary search over sorted thresholds: FINN-R's
+    (Blott et al. 2018) thresholding, the count's bits decided most significant first.
+    Raises ValueError on a layout violation or a threshold that does not fit TB - 1 bits'
+    range below the pad."""
+    T = np.asarray(T, dtype=np.int64)
+    if T.ndim == 1:
+        T = T[:, None]
+    rows, nt = T.shape
+    if rows % PE:
+        raise ValueError(f"{rows} rows not a multiple of PE={PE}")
+    if nt > 1 and (np.diff(T, axis=1) < 0).any():
+        raise ValueError("thresholds must be ascending along each row")
+    pad = (1 << (TB - 1)) - 1
+    if T.size and (T.max() > pad or T.min() < -(1 << (TB - 1))):
+        raise ValueError(f"thresholds do not fit signed {TB} bits")
+    S = bsearch_stages(nt)
+    Tp = np.full((rows, (1 << S) - 1), pad, dtype=np.int64)
+    Tp[:, :nt] = T
+    mask = (1 << TB) - 1
+    NF = rows // PE
+    stages = []
+    for k in range(S):
+        words = []
+        if k == 0:
+            for nf in range(NF):
+                words.append(sum((int(Tp[nf * PE + p, (1 << (S - 1)) - 1]) & mask) << (p * TB)
+                                 for p in range(PE)))
+        else:
+            for nf in range(NF):
+                for q in range(1 << (k - 1)):
+                    w = 0
+                    for p in range(PE):
+                        for j in range(2):
+                            t = int(Tp[nf * PE + p, (((2 * q + j) << (S - k)) + (1 << (S - k - 1)) - 1)])
+                            w |= (t & mask) << ((2 * p + j) * TB)
+                    words.append(w)
+        stages.append(words)
+    return stages
+
+
+def parts_bsearch(P0: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NUM_THRESH: int,
+                  RAM_STYLE: str, stage_words=None) -> None:
+    """qloom_thr_bsearch added to ``P``: per lane and stage k a threshold memory (stage 0:
+    NF x TB bits, stage k >= 1: NF*2^(k-1) x 2*TB bits, its read register included; the
+    lane's words from ``stage_words`` (:func:`qloom.ops.base.bsearch_words`) when known),
+    the input copies along the pipeline, the decided count bits, one comparator of
+    max(XW, TB) bits per stage (feature ``bs_cmp``: its bits) and the 2:1 candidate select
+    of stages >= 1 (``bs_sel``: TB per stage and lane); features keyed by module
+    ``qloom_thr_bsearch``, LUT-ROM lanes by the memory feature ``rom_bs``."""
+    P = Parts("qloom_thr_bsearch")  # its own LUT coefficients, whichever module holds it
+    S = bsearch_stages(NUM_THRESH)
+    style0 = "logic" if str(RAM_STYLE) == "distributed" else str(RAM_STYLE)
+    nfw = clog2(NF)
+    cw = max(XW, TB)
+    for p in range(PE):
+        for k in range(S):
+            w = TB if k == 0 else 2 * TB
+            depth = NF << max(0, k - 1)
+            style = "logic" if style0 == "block" and depth < BSEARCH_BRAM_MIN_DEPTH else style0
+            # each lane's memory holds the whole PE-lane word; Yosys drops the other lanes'
+            # bits of a LUT ROM, not of a block RAM (measured: 32 channels, PE 2, 63
+            # thresholds: 4 BRAM18, 2 with lane-wide memories)
+            full = style == "block"
+            words = None
+            if stage_words is not None:
+                words = list(stage_words[k]) if full else [(x >> (p * w)) & ((1 << w) - 1) for x in stage_words[k]]
+            if full:
+                w = w * PE
+            lanes = const_lanes_removed(words, w) if words is not None else w
+            P.add_mem(Mem(f"bs{k}", depth, lanes, rom=True, style=style, feature="rom_bs"), family, words)
+    # v, nf along stages 0..S-2; per lane x copies, pre bits (1 + 2 + ... + S-1), the count
+    P.ff += (S + 1) + (nfw * (S - 1) if S > 1 else 0)
+    P.ff += PE * (S * XW + S * (S - 1) // 2 + S)
+    P.feat("bs_cmp", PE * S * cw)
+    P.feat("bs_sel", PE * (S - 1) * TB)
+    P0.add(P)
+
+
+def bsearch_files(prefix: str, stages: list, PE: int, TB: int) -> dict:
+    """{file name: $readmemh text} of qloom_thr_bsearch's stage memories
+    (``prefix.s<k>``; words from :func:`qloom.ops.base.bsearch_words`)."""
+    return {f"{prefix}.s{k}": memh_text(words, PE * TB * (1 if k == 0 else 2))
+            for k, words in enumerate(stages)}
 
 
 __all__ = ["HWOp", "Knob", "RtlInstance", "apply_thresholds", "divisors", "ram_style_knob",

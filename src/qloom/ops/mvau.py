@@ -17,8 +17,10 @@ import numpy as np
 from qloom.cost.parts import Parts, mem_words
 from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
-from qloom.ops.base import (MUL_STYLES, RES_TYPES, HWOp, Knob, apply_thresholds, divisors,
-                            ram_style_knob, rom_parts, threshold_words, weight_rom_words)
+from qloom.ops.base import (MUL_STYLES, RES_TYPES, THR_MEM_STYLES, HWOp, Knob, apply_thresholds,
+                            bsearch_files, bsearch_stages, bsearch_words, divisors, parts_bsearch,
+                            ram_style_knob, rom_parts, threshold_illegal, threshold_knobs, threshold_words,
+                            weight_rom_words)
 from qloom.ops.base import product_widths as mvau_product_widths
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.ops.mvau_const import (DEFAULT_REG_LEVELS, REG_LEVELS, const_instance, const_layer,
@@ -44,15 +46,17 @@ def cycles_qloom_mvau(p) -> int:
     return (p["MH"] // p["PE"]) * (p["MW"] // p["SIMD"])
 
 
-def pipeline_depth(SIMD: int, NUM_THRESH: int) -> int:
+def pipeline_depth(SIMD: int, NUM_THRESH: int, THR_STAGES: int = 0) -> int:
     """Cycles from an input beat to its result leaving qloom_mvau's pipeline (ROUND_TRIP in
-    the Verilog): 9, +1 for the adder-tree register when SIMD > 4, +1 with thresholds."""
-    return 9 + (1 if SIMD > 4 else 0) + (1 if NUM_THRESH > 0 else 0)
+    the Verilog): 9, +1 for the adder-tree register when SIMD > 4, +1 with thresholds,
+    + THR_STAGES (the binary search's compare stages, ``bsearch_stages``) with THR_STYLE 1."""
+    return 9 + (1 if SIMD > 4 else 0) + (1 if NUM_THRESH > 0 else 0) + (THR_STAGES if NUM_THRESH > 0 else 0)
 
 
 def latency_qloom_mvau(p) -> int:
     """First input beat of an isolated vector -> its last output beat, beyond the II."""
-    return pipeline_depth(p["SIMD"], p["NUM_THRESH"])
+    stages = bsearch_stages(p["NUM_THRESH"]) if p.get("THR_STYLE", 0) and p["NUM_THRESH"] else 0
+    return pipeline_depth(p["SIMD"], p["NUM_THRESH"], stages)
 
 
 def mvau_credits(SF: int, depth: int) -> int:
@@ -97,10 +101,17 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
         thr = np.clip(thr, -(1 << (acc_bits - 1)), (1 << (acc_bits - 1)) - 1)
     wfile, tfile = f"{name}_weights.mem", f"{name}_thresholds.mem"
 
+    # binary search: ACC_BITS + 1-bit stage words (the pad exceeds every accumulator)
+    bs = bool(nt) and fold.get("thr_style", "parallel") == "binsearch"
+    tprefix = f"{name}_thresholds"
+    S = bsearch_stages(nt) if bs else 0
+
     def make_files():
         files = {wfile: memh_text(mvau_weight_words(weights, pe, simd, wtype.bits, bipolar=wtype.bipolar),
                                   pe * simd * wtype.bits)}
-        if nt:
+        if bs:
+            files.update(bsearch_files(tprefix, bsearch_words(thr, pe, acc_bits + 1), pe, acc_bits + 1))
+        elif nt:
             files[tfile] = memh_text(threshold_words(thr, pe, acc_bits), pe * nt * acc_bits)
         return files
 
@@ -113,13 +124,17 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
                   OUT_BIAS=int(out_bias) if nt and not out_type.bipolar else 0,
                   WEIGHT_FILE=wfile, THRESH_FILE=tfile if nt else "",
                   RAM_STYLE=fold.get("ram_style", "auto"))
-    depth = pipeline_depth(simd, nt)  # the pipeline qloom_mvau.v implements
+    depth = pipeline_depth(simd, nt, S if bs else 0)  # the pipeline qloom_mvau.v implements
     params.update(ROUND_TRIP=depth, CREDITS=mvau_credits(mw // simd, depth))
     if not xnor and not wtype.bipolar and not in_type.bipolar:  # integer products
         params["MUL_STYLE"] = MUL_STYLES[fold.get("resType", "auto")]
+    names = (wfile, tfile) if nt else (wfile,)
+    if bs:
+        params.update(THRESH_FILE=tprefix, THR_STYLE=1, THR_RAM_STYLE=THR_MEM_STYLES[fold.get("thr_mem", "lut")])
+        names = (wfile,) + tuple(f"{tprefix}.s{k}" for k in range(S))
     return RtlInstance("qloom_mvau", params, in_type.bits, out_bits,
                        bool(out_type.signed if nt else True) and not (nt and out_type.bipolar),
-                       make_files, (wfile, tfile) if nt else (wfile,))
+                       make_files, names)
 
 
 # ----------------------------------------------------------------------------------------
@@ -199,8 +214,8 @@ def xnor_popcount(SIMD: int, ACC: int, PE: int = 1, wpats=None) -> dict:
 def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
                      W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
                      OUT_SIGNED=1, OUT_BIAS=0, RAM_STYLE="auto", MUL_STYLE=0, WEIGHT_FILE="",
-                     THRESH_FILE="", ROUND_TRIP=None, CREDITS=None, OB=None, family="xc7",
-                     files=None) -> Parts:
+                     THRESH_FILE="", ROUND_TRIP=None, CREDITS=None, OB=None, THR_STYLE=0,
+                     THR_RAM_STYLE="distributed", family="xc7", files=None) -> Parts:
     """qloom_mvau: weight ROM (+ retiming register), threshold ROM, input buffer, PE x SIMD
     registered products, balanced adder trees (split by a register for SIMD > 4),
     accumulators, registered PE x NUM_THRESH comparisons + count trees, output FIFO.
@@ -218,20 +233,28 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     OB = OUT_BITS if NT > 0 else ACC
     mode = _mvau_mode(IN_BIPOLAR, W_BIPOLAR)
     wwords = mem_words(files, WEIGHT_FILE)
-    twords = mem_words(files, THRESH_FILE) if NT else None
+    bs = bool(NT) and bool(THR_STYLE)
+    twords = mem_words(files, THRESH_FILE) if NT and not bs else None
     D = NF * SF
     WW = PE * SIMD * WB
     style = str(RAM_STYLE)
     rom_style = "logic" if style == "distributed" else style
     # weight ROM (+ its retiming copy), threshold ROM (the generator clamps "always fire"
     # thresholds to the accumulator minimum, so Yosys drops those comparators)
-    wm, wlanes, nt_live = rom_parts(P, family, D, WW, wwords, rom_style, NF, PE, NT, ACC, twords)
+    wm, wlanes, nt_live = rom_parts(P, family, D, WW, wwords, rom_style, NF, PE, 0 if bs else NT, ACC, twords)
+    if bs:  # the binary search (qloom_thr_bsearch) in place of the compare bank; nf3
+        S = bsearch_stages(NT)
+        swords = None
+        if files and f"{THRESH_FILE}.s0" in files:
+            swords = [mem_words(files, f"{THRESH_FILE}.s{k}") for k in range(S)]
+        parts_bsearch(P, family, PE, NF, ACC, ACC + 1, NT, THR_RAM_STYLE, swords)
+        P.ff += clog2(NF)
     const_w = D == 1  # the weights are constants: the datapath folds them in
     if NF > 1:
         P.add_mem(Mem("ibuf", SF, SIMD * IB, shared=True), family)
     TL = clog2(SIMD)
     treg = TL >= 3
-    credits = CREDITS or mvau_credits(SF, ROUND_TRIP or pipeline_depth(SIMD, NT))
+    credits = CREDITS or mvau_credits(SF, ROUND_TRIP or pipeline_depth(SIMD, NT, bsearch_stages(NT) if bs else 0))
     P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=credits, RAM_STYLE="distributed", family=family))
     # ---- products: LUT shift-add (MUL_STYLE 1, or 0 with IN_BITS + W_BITS <= 10) or `*`
     lanes = PE * SIMD
@@ -273,8 +296,10 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         ff += 2 * (stages - 1)  # first/last along the pipeline up to first2/last2
     if NF > 1:
         ff += 1  # src1
-        if NT:
+        if NT and not bs:
             ff += nfw * (stages - 2)  # nf1 nfr nfp [nft] (address the threshold ROM)
+        elif bs:
+            ff += nfw * (stages - 1)  # nf1 nfr nfp [nft] nf2 (nf3 with the binary search)
     ff += 2 * SIMD * IB  # sd1, x1r
     ff += PE * ACC + PE * OB  # acc, o4
     if mode == "xnor" and not NT:
@@ -333,7 +358,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     if tree and xp is None:
         P.feat("tree_dsp" if dsp_per else "tree", PE * tree)
     P.feat("acc", PE * ACC)
-    if NT:
+    if NT and not bs:
         P.feat("cmp_const" if NF == 1 else "cmp", nt_live * ACC)
         P.feat("cnt", nt_live)
     elif mode == "xnor":
@@ -421,11 +446,15 @@ class _MvauRtl(HWOp):
                 "resType": Knob(RES_TYPES + ("const",), "style", search if self.int_products else (),
                                 "auto", fill=False),
                 # resType const: adder levels between register levels (the latency budget)
-                "reg_levels": Knob(REG_LEVELS, "style", (), DEFAULT_REG_LEVELS, fill=False)}
+                "reg_levels": Knob(REG_LEVELS, "style", (), DEFAULT_REG_LEVELS, fill=False),
+                **(threshold_knobs(int(self.thresholds.shape[1])) if self.thresholds is not None else {})}
 
     def illegal(self, fold: dict) -> str | None:
-        if fold.get("resType") != "const":
-            return None
+        if self.thresholds is None and fold.get("thr_style", "parallel") != "parallel":
+            return "thr_style binsearch needs thresholds"
+        why = threshold_illegal(fold, self.mvau_dims[0] // int(fold.get("PE", 1)))
+        if why or fold.get("resType") != "const":
+            return why
         mh, mw = self.mvau_dims
         if int(fold.get("PE", 1)) != mh or int(fold.get("SIMD", 1)) != mw:
             return f"resType const needs a fully unrolled layer (PE = MH = {mh}, SIMD = MW = {mw})"
@@ -449,8 +478,9 @@ class _MvauRtl(HWOp):
 
     def _vparams(self, fold: dict) -> dict:
         mh, mw = self.mvau_dims
+        nt = 0 if self.thresholds is None else int(self.thresholds.shape[1])
         return {"MH": mh, "MW": mw, "PE": int(fold.get("PE", 1)), "SIMD": int(fold.get("SIMD", 1)),
-                "NUM_THRESH": int(self.thresholds is not None)}
+                "NUM_THRESH": nt, "THR_STYLE": int(fold.get("thr_style", "parallel") == "binsearch")}
 
     def cycles(self, fold: dict) -> int:
         """vectors * (MH / PE) * (MW / SIMD) (:func:`cycles_qloom_mvau`)."""

@@ -15,8 +15,9 @@ import numpy as np
 from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
 from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance, memh_text
-from qloom.ops.base import (CREDITS, ChannelStreamOp, Knob, apply_thresholds, divisors, ram_style_knob,
-                            threshold_words)
+from qloom.ops.base import (CREDITS, THR_MEM_STYLES, ChannelStreamOp, Knob, apply_thresholds, bsearch_stages,
+                            bsearch_files, bsearch_words, divisors, parts_bsearch, ram_style_knob, threshold_illegal,
+                            threshold_knobs, threshold_words)
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.types import IntType
 
@@ -31,16 +32,29 @@ def cycles_qloom_thresholding(p, NUM_PIXELS: int = 1) -> int:
 
 
 def latency_qloom_thresholding(p) -> int:
-    """Compare/count pipeline of an isolated pixel, beyond its beats."""
-    return 5
+    """Compare/count pipeline of an isolated pixel, beyond its beats: 5 cycles, plus
+    ``bsearch_stages(NUM_THRESH)`` with the binary search (THR_STYLE 1: qloom_thr_bsearch's
+    S + 1 registers in place of the parallel bank's one)."""
+    return 5 + (bsearch_stages(p["NUM_THRESH"]) if p.get("THR_STYLE", 0) else 0)
 
 
 def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9, NUM_THRESH=3,
                              OUT_BITS=2, OUT_SIGNED=0, OUT_BIAS=0, THRESH_FILE="", RAM_STYLE="auto",
-                             CREDITS=CREDITS, family="xc7", files=None) -> Parts:
+                             CREDITS=CREDITS, THR_STYLE=0, family="xc7", files=None) -> Parts:
     """qloom_thresholding: NF x PE*NUM_THRESH*T_BITS threshold ROM, PE*NUM_THRESH
-    comparators of CW = max(IN_BITS + 1, T_BITS) + 1 bits, a 5-word output FIFO."""
+    comparators of CW = max(IN_BITS + 1, T_BITS) + 1 bits, a 5-word output FIFO; with
+    THR_STYLE 1 the binary-search unit instead (:func:`parts_bsearch`)."""
     P = Parts("qloom_thresholding")
+    if THR_STYLE:
+        NF = CHANNELS // PE
+        words = None
+        if files and f"{THRESH_FILE}.s0" in files:
+            words = [mem_words(files, f"{THRESH_FILE}.s{k}") for k in range(bsearch_stages(NUM_THRESH))]
+        parts_bsearch(P, family, PE, NF, IN_BITS + 1, T_BITS, NUM_THRESH, RAM_STYLE, words)
+        P.add(parts_qloom_fifo(WIDTH=PE * OUT_BITS, DEPTH=CREDITS, RAM_STYLE="distributed", family=family))
+        P.ff += clog2(NF) + clog2(CREDITS + 1) + 1 + PE * OUT_BITS  # nf, pending, ov, o
+        P.feat("const", 1)
+        return P
     NF = CHANNELS // PE
     NT = NUM_THRESH
     cw = max(IN_BITS + 1, T_BITS) + 1
@@ -92,21 +106,43 @@ class Thresholding(ChannelStreamOp):
         return int(self.thresholds.size)
 
     def own_knobs(self) -> dict[str, Knob]:
-        return {"PE": Knob(tuple(divisors(self.fold_channels))), "ram_style": ram_style_knob(searched=False)}
+        return {"PE": Knob(tuple(divisors(self.fold_channels))), "ram_style": ram_style_knob(searched=False),
+                **threshold_knobs(int(self.thresholds.shape[1]))}
+
+    def illegal(self, fold: dict) -> str | None:
+        return threshold_illegal(fold, int(self.thresholds.shape[0]) // int(fold.get("PE", 1)))
+
+    def _vparams(self, fold: dict) -> dict:
+        return {**super()._vparams(fold), "NUM_THRESH": int(self.thresholds.shape[1]),
+                "THR_STYLE": int(fold.get("thr_style", "parallel") == "binsearch")}
 
     def rtl(self, fold: dict) -> RtlInstance:
-        """``qloom_thresholding``: per-channel thresholds in a ROM, PE lanes per beat."""
+        """``qloom_thresholding``: per-channel thresholds in a ROM, PE lanes per beat; with
+        ``thr_style`` "binsearch" the binary-search unit (stage files ``<layer>_thresholds.s<k>``,
+        in LUTs or block RAM by ``thr_mem``)."""
         pe = int(fold.get("PE", 1))
         thr, it, ot = self.thresholds, self.in_type, self.out_type
-        # signed threshold words: the range always includes -1
-        t_bits = max(2, IntType.for_range(min(it.min, int(thr.min()), -1), max(it.max, int(thr.max()))).bits)
-        fname = f"{self.name}_thresholds.mem"
+        bs = fold.get("thr_style", "parallel") == "binsearch"
+        # signed threshold words: the range always includes -1 (and, for the binary
+        # search's pad, a value above every input)
+        t_bits = max(2, IntType.for_range(min(it.min, int(thr.min()), -1),
+                                          max(it.max + int(bs), int(thr.max()))).bits)
         nt = int(thr.shape[1])
         p = dict(CHANNELS=int(thr.shape[0]), PE=pe, IN_BITS=it.bits,
                  IN_SIGNED=int(it.signed and not it.bipolar), T_BITS=t_bits, NUM_THRESH=nt,
                  OUT_BITS=ot.bits, OUT_SIGNED=int(ot.signed and not ot.bipolar),
-                 OUT_BIAS=0 if ot.bipolar else int(self.out_bias), THRESH_FILE=fname,
+                 OUT_BIAS=0 if ot.bipolar else int(self.out_bias), THRESH_FILE="",
                  RAM_STYLE=fold.get("ram_style", "auto"), CREDITS=CREDITS)
+        if bs:
+            prefix = f"{self.name}_thresholds"
+            S = bsearch_stages(nt)
+            p.update(THRESH_FILE=prefix, RAM_STYLE=THR_MEM_STYLES[fold.get("thr_mem", "lut")],
+                     CREDITS=CREDITS + S, THR_STYLE=1)
+            return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,
+                               lambda: bsearch_files(prefix, bsearch_words(thr, pe, t_bits), pe, t_bits),
+                               tuple(f"{prefix}.s{k}" for k in range(S)))
+        fname = f"{self.name}_thresholds.mem"
+        p["THRESH_FILE"] = fname
         return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,
                            lambda: {fname: memh_text(threshold_words(thr, pe, t_bits), pe * nt * t_bits)},
                            (fname,))

@@ -37,9 +37,14 @@
 //   RAM_STYLE     "auto" | "block" | "distributed": ram_style attribute of the
 //                 weight ROM ("distributed" is emitted as "logic", which is how
 //                 Yosys builds a LUT ROM; it cannot put a ROM in LUTRAM).
+//   THR_STYLE     0: parallel compare bank (above); 1: binary search (qloom_thr_bsearch:
+//                 STAGES = ceil(log2(NUM_THRESH+1)) compare stages, thresholds ACC_BITS+1
+//                 bits wide, THRESH_FILE the prefix of its stage files THRESH_FILE.s<k>,
+//                 layout qloom.ops.base.bsearch_words; STAGES more cycles of latency)
+//   THR_RAM_STYLE ram_style of the binary search's stage memories
 //   ROUND_TRIP    cycles from issuing a vector's last input beat for an output beat
 //                 to that beat's credit coming back without stalls (default: the
-//                 pipeline depth, 9 + (SIMD > 4) + (NUM_THRESH > 0))
+//                 pipeline depth, 9 + (SIMD > 4) + (NUM_THRESH > 0) + STAGES with THR_STYLE 1)
 //   CREDITS       output beats in flight or queued (>= 1), default
 //                 ceil(ROUND_TRIP/SF) + 1: enough for one output beat per SF cycles;
 //                 the output FIFO (qloom_credit_out) has CREDITS words
@@ -82,7 +87,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -107,12 +112,18 @@ module qloom_mvau #(
     // when IN_BITS + W_BITS <= 10, else the * operator), 1 = LUT shift-add,
     // 2 = the * operator (Yosys maps it to DSP48 slices)
     parameter integer MUL_STYLE = 0,
+    // threshold unit: 0 parallel compare bank, 1 binary search (qloom_thr_bsearch)
+    parameter integer THR_STYLE = 0,
+    /* verilator lint_off UNUSEDPARAM */
+    parameter THR_RAM_STYLE = "distributed",
+    /* verilator lint_on UNUSEDPARAM */
     // output credits: issue -> credit returned without stalls (the pipeline depth:
     // 9, +1 with the adder tree split for SIMD > 4, +1 with thresholds), and the
     // credits that keep one output beat per SF = MW/SIMD cycles flowing (only the
     // CREDITS default reads ROUND_TRIP: unused when CREDITS is given)
     /* verilator lint_off UNUSEDPARAM */
-    parameter integer ROUND_TRIP = 9 + ((SIMD > 4) ? 1 : 0) + ((NUM_THRESH > 0) ? 1 : 0),
+    parameter integer ROUND_TRIP = 9 + ((SIMD > 4) ? 1 : 0) + ((NUM_THRESH > 0) ? 1 : 0)
+        + ((NUM_THRESH > 0 && THR_STYLE != 0) ? $clog2(NUM_THRESH + 1) : 0),
     /* verilator lint_on UNUSEDPARAM */
     parameter integer CREDITS = (ROUND_TRIP + MW / SIMD - 1) / (MW / SIMD) + 1,
     // derived widths (do not override)
@@ -396,40 +407,11 @@ module qloom_mvau #(
                         // input +1/-1: the product is +w or -w
                         assign prod = xr[0] ? ws : -ws;
                     end else begin : g_mul
-                        if (MUL_LUT != 0) begin : g_lut
-                            // shift-and-add over the weight bits (the top bit of a
-                            // signed weight has weight -2^(WB-1)), summed by a balanced
-                            // tree (depth ceil(log2 WB)): LUT logic
-                            localparam integer ML = (WB > 1) ? $clog2(WB) : 0;
-                            genvar gm, gq;
-                            for (gm = 0; gm <= ML; gm = gm + 1) begin : g_ml
-                                localparam integer NM = tree_n(WB, gm);
-                                wire [NM*PW-1:0] q;
-                                if (gm == 0) begin : g_pp
-                                    for (gq = 0; gq < WB; gq = gq + 1) begin : g_b
-                                        wire [PW-1:0] sh = xs << gq;
-                                        if ((W_SIGNED != 0) && (gq == WB - 1)) begin : g_neg
-                                            assign q[gq*PW +: PW] = wr[gq] ? -sh : {PW{1'b0}};
-                                        end else begin : g_pos
-                                            assign q[gq*PW +: PW] = wr[gq] ? sh : {PW{1'b0}};
-                                        end
-                                    end
-                                end else begin : g_sum
-                                    localparam integer NPM = tree_n(WB, gm - 1);
-                                    for (gq = 0; gq < NM; gq = gq + 1) begin : g_n
-                                        if (2*gq + 1 < NPM) begin : g_two
-                                            assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW]
-                                                + g_ml[gm-1].q[(2*gq+1)*PW +: PW];
-                                        end else begin : g_one
-                                            assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW];
-                                        end
-                                    end
-                                end
-                            end
-                            assign prod = g_ml[ML].q;
-                        end else begin : g_op
-                            assign prod = xs * ws;
-                        end
+                        // LUT shift-add or `*` (qloom_mul_lane, shared with qloom_vvau)
+                        qloom_mul_lane #(
+                            .IB(IB), .IN_SIGNED(IN_SIGNED), .WB(WB), .W_SIGNED(W_SIGNED), .PW(PW),
+                            .MUL_LUT(MUL_LUT)
+                        ) u_mul (.x(xr), .w(wr), .prod(prod));
                     end
                     // the product modulo 2^PRW (the top bits of a wider product cannot
                     // change the fitting / modulo result)
@@ -517,7 +499,35 @@ module qloom_mvau #(
     wire [PE*OB-1:0] act;
     reg fin4;
     generate
-        if (NUM_THRESH > 0) begin : g_thr
+        if (NUM_THRESH > 0 && THR_STYLE != 0) begin : g_thr_bs
+            // binary search over the thresholds: the final accumulator and its row group
+            // enter qloom_thr_bsearch at C3, the count leaves STAGES + 1 cycles later
+            localparam integer S = $clog2(NUM_THRESH + 1);
+            localparam integer AW = (S > OB) ? S : OB;
+            localparam integer BIAS_I = OUT_BIAS;
+            localparam [OB-1:0] BIAS_V = BIAS_I[OB-1:0];
+            reg [NFW-1:0] nf3;
+            always @(posedge ap_clk) begin
+                if (v2 && last2) nf3 <= nf2;
+            end
+            wire [PE*S-1:0] cnt_b;
+            wire bs_valid;
+            qloom_thr_bsearch #(
+                .PE(PE), .NF(NF), .XW(ACC_BITS), .TB(ACC_BITS + 1), .NUM_THRESH(NUM_THRESH),
+                .THRESH_FILE(THRESH_FILE), .RAM_STYLE(THR_RAM_STYLE)
+            ) u_bs (
+                .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .in_valid(fin3), .in_nf(nf3), .in_x(acc),
+                .out_valid(bs_valid), .out_cnt(cnt_b)
+            );
+            always @* fin4 = bs_valid;
+            genvar bp;
+            for (bp = 0; bp < PE; bp = bp + 1) begin : g_o
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [AW-1:0] sum_b = {{(AW-S){1'b0}}, cnt_b[bp*S +: S]} + {{(AW-OB){1'b0}}, BIAS_V};
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign act[bp*OB +: OB] = sum_b[OB-1:0];
+            end
+        end else if (NUM_THRESH > 0) begin : g_thr
             reg [TWORD-1:0] tmem [0:NF-1];
             initial $readmemh(THRESH_FILE, tmem);
             reg [TWORD-1:0] tq, thr3;

@@ -66,7 +66,7 @@
 //   delay line NF x PE*ACC_BITS (shift register), output FIFO CREDITS x PE*OB
 //   (distributed).
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_mul_lane.v
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -246,38 +246,12 @@ module qloom_vvau #(
                 assign prod = wr[0] ? xs : -xs;
             end else if (IN_BIPOLAR != 0) begin : g_xbip
                 assign prod = xr[0] ? ws : -ws;
-            end else if (MUL_LUT != 0) begin : g_lut
-                // shift-and-add over the weight bits (a signed weight's top bit weighs
-                // -2^(WB-1)), summed by a balanced tree
-                localparam integer ML = (WB > 1) ? $clog2(WB) : 0;
-                genvar gm, gq;
-                for (gm = 0; gm <= ML; gm = gm + 1) begin : g_ml
-                    localparam integer NM = tree_n(WB, gm);
-                    wire [NM*PW-1:0] q;
-                    if (gm == 0) begin : g_pp
-                        for (gq = 0; gq < WB; gq = gq + 1) begin : g_b
-                            wire [PW-1:0] sh = xs << gq;
-                            if ((W_SIGNED != 0) && (gq == WB - 1)) begin : g_neg
-                                assign q[gq*PW +: PW] = wr[gq] ? -sh : {PW{1'b0}};
-                            end else begin : g_pos
-                                assign q[gq*PW +: PW] = wr[gq] ? sh : {PW{1'b0}};
-                            end
-                        end
-                    end else begin : g_sum
-                        localparam integer NPM = tree_n(WB, gm - 1);
-                        for (gq = 0; gq < NM; gq = gq + 1) begin : g_n
-                            if (2*gq + 1 < NPM) begin : g_two
-                                assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW]
-                                    + g_ml[gm-1].q[(2*gq+1)*PW +: PW];
-                            end else begin : g_one
-                                assign q[gq*PW +: PW] = g_ml[gm-1].q[2*gq*PW +: PW];
-                            end
-                        end
-                    end
-                end
-                assign prod = g_ml[ML].q;
-            end else begin : g_op
-                assign prod = xs * ws;
+            end else begin : g_mul
+                // LUT shift-add or `*` (qloom_mul_lane, shared with qloom_mvau)
+                qloom_mul_lane #(
+                    .IB(IB), .IN_SIGNED(IN_SIGNED), .WB(WB), .W_SIGNED(W_SIGNED), .PW(PW),
+                    .MUL_LUT(MUL_LUT)
+                ) u_mul (.x(xr), .w(wr), .prod(prod));
             end
             /* verilator lint_off UNUSEDSIGNAL */
             wire [PW-1:0] prod_t = prod;
