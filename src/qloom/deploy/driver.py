@@ -208,13 +208,14 @@ class PynqTransport:
 class AxisSimTransport:
     """Zynq builds in simulation: the DMA's stream side, i.e. the beats of ``PynqTransport``
     through a Verilator model of ``qloom_zynq_top`` (qloom.sim.verilator.AxisSim), run with
-    qloom_top's .mem files from ``deploy_dir``."""
+    qloom_top's data files (.mem) from ``deploy_dir``."""
 
     def __init__(self, deploy_dir, link: dict, hdl: list[str]):
         from qloom.sim.verilator import AxisSim
 
         d = Path(deploy_dir)
-        self.files = {f: str(d / f) for f in hdl if f.endswith(".mem")}
+        # every data file $readmemh reads (weights, thresholds, binary-search stages)
+        self.files = {f: str(d / f) for f in hdl if not f.endswith((".v", ".vh", ".sv"))}
         self.sim = AxisSim("qloom_zynq_top", [d / f for f in hdl if f.endswith(".v") or f.endswith(".vh")],
                            in_width=link["in_width"], out_width=link["out_width"])
 

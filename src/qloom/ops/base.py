@@ -506,8 +506,8 @@ def parts_bsearch(P0: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NU
 
 def bsearch_files(prefix: str, stages: list, PE: int, TB: int) -> dict:
     """{file name: $readmemh text} of qloom_thr_bsearch's stage memories
-    (``prefix.s<k>``; words from :func:`qloom.ops.base.bsearch_words`)."""
-    return {f"{prefix}.s{k}": memh_text(words, PE * TB * (1 if k == 0 else 2))
+    (``prefix_s<k>.mem``; words from :func:`qloom.ops.base.bsearch_words`)."""
+    return {f"{prefix}_s{k}.mem": memh_text(words, PE * TB * (1 if k == 0 else 2))
             for k, words in enumerate(stages)}
 
 

@@ -131,7 +131,7 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     names = (wfile, tfile) if nt else (wfile,)
     if bs:
         params.update(THRESH_FILE=tprefix, THR_STYLE=1, THR_RAM_STYLE=THR_MEM_STYLES[fold.get("thr_mem", "lut")])
-        names = (wfile,) + tuple(f"{tprefix}.s{k}" for k in range(S))
+        names = (wfile,) + tuple(f"{tprefix}_s{k}.mem" for k in range(S))
     return RtlInstance("qloom_mvau", params, in_type.bits, out_bits,
                        bool(out_type.signed if nt else True) and not (nt and out_type.bipolar),
                        make_files, names)
@@ -245,8 +245,8 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     if bs:  # the binary search (qloom_thr_bsearch) in place of the compare bank; nf3
         S = bsearch_stages(NT)
         swords = None
-        if files and f"{THRESH_FILE}.s0" in files:
-            swords = [mem_words(files, f"{THRESH_FILE}.s{k}") for k in range(S)]
+        if files and f"{THRESH_FILE}_s0.mem" in files:
+            swords = [mem_words(files, f"{THRESH_FILE}_s{k}.mem") for k in range(S)]
         parts_bsearch(P, family, PE, NF, ACC, ACC + 1, NT, THR_RAM_STYLE, swords)
         P.ff += clog2(NF)
     const_w = D == 1  # the weights are constants: the datapath folds them in

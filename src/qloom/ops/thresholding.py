@@ -48,8 +48,8 @@ def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9,
     if THR_STYLE:
         NF = CHANNELS // PE
         words = None
-        if files and f"{THRESH_FILE}.s0" in files:
-            words = [mem_words(files, f"{THRESH_FILE}.s{k}") for k in range(bsearch_stages(NUM_THRESH))]
+        if files and f"{THRESH_FILE}_s0.mem" in files:
+            words = [mem_words(files, f"{THRESH_FILE}_s{k}.mem") for k in range(bsearch_stages(NUM_THRESH))]
         parts_bsearch(P, family, PE, NF, IN_BITS + 1, T_BITS, NUM_THRESH, RAM_STYLE, words)
         P.add(parts_qloom_fifo(WIDTH=PE * OUT_BITS, DEPTH=CREDITS, RAM_STYLE="distributed", family=family))
         P.ff += clog2(NF) + clog2(CREDITS + 1) + 1 + PE * OUT_BITS  # nf, pending, ov, o
@@ -118,7 +118,7 @@ class Thresholding(ChannelStreamOp):
 
     def rtl(self, fold: dict) -> RtlInstance:
         """``qloom_thresholding``: per-channel thresholds in a ROM, PE lanes per beat; with
-        ``thr_style`` "binsearch" the binary-search unit (stage files ``<layer>_thresholds.s<k>``,
+        ``thr_style`` "binsearch" the binary-search unit (stage files ``<layer>_thresholds_s<k>.mem``,
         in LUTs or block RAM by ``thr_mem``)."""
         pe = int(fold.get("PE", 1))
         thr, it, ot = self.thresholds, self.in_type, self.out_type
@@ -140,7 +140,7 @@ class Thresholding(ChannelStreamOp):
                      CREDITS=CREDITS + S, THR_STYLE=1)
             return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,
                                lambda: bsearch_files(prefix, bsearch_words(thr, pe, t_bits), pe, t_bits),
-                               tuple(f"{prefix}.s{k}" for k in range(S)))
+                               tuple(f"{prefix}_s{k}.mem" for k in range(S)))
         fname = f"{self.name}_thresholds.mem"
         p["THRESH_FILE"] = fname
         return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,

@@ -39,7 +39,7 @@
 //                 Yosys builds a LUT ROM; it cannot put a ROM in LUTRAM).
 //   THR_STYLE     0: parallel compare bank (above); 1: binary search (qloom_thr_bsearch:
 //                 STAGES = ceil(log2(NUM_THRESH+1)) compare stages, thresholds ACC_BITS+1
-//                 bits wide, THRESH_FILE the prefix of its stage files THRESH_FILE.s<k>,
+//                 bits wide, THRESH_FILE the prefix of its stage files THRESH_FILE_s<k>.mem,
 //                 layout qloom.ops.base.bsearch_words; STAGES more cycles of latency)
 //   THR_RAM_STYLE ram_style of the binary search's stage memories
 //   ROUND_TRIP    cycles from issuing a vector's last input beat for an output beat

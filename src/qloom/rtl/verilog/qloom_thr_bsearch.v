@@ -16,7 +16,7 @@
 //                 2^(TB-1) - 1 exceeds every input
 //   NUM_THRESH    N >= 1 thresholds per channel
 //   STAGES        S = ceil(log2(N + 1)) (do not override)
-//   THRESH_FILE   file-name prefix: stage k's $readmemh file is THRESH_FILE + ".s<k>"
+//   THRESH_FILE   file-name prefix: stage k's $readmemh file is THRESH_FILE + "_s<k>.mem"
 //                 ("" (the default): no file, the memories are left uninitialized)
 //                 (k = 0..S-1, one decimal digit). Stage 0: NF words of PE*TB bits,
 //                 word nf, lane p at [p*TB +: TB] = Tpad[c][2^(S-1) - 1].
@@ -108,7 +108,7 @@ module qloom_thr_bsearch #(
             // stage gk: the input copy x, the count bits decided before it (gk bits, in
             // g_p.pre), the threshold t it compares against, its decision b
             for (gk = 0; gk < S; gk = gk + 1) begin : g_st
-                localparam [8*3-1:0] SUF = {".s", 8'd48 + gk[7:0]};
+                localparam [8*7-1:0] SUF = {"_s", 8'd48 + gk[7:0], ".mem"};
                 reg [XW-1:0] x;
                 wire [TB-1:0] t;
                 if (gk == 0) begin : g_in

@@ -20,7 +20,7 @@
 //   THR_STYLE          0: parallel compare bank (THRESH_FILE as above); 1: binary search
 //                      (qloom_thr_bsearch, STAGES = ceil(log2(NUM_THRESH+1)) compare
 //                      stages, THRESH_FILE is the prefix of its stage files
-//                      THRESH_FILE.s<k>, T_BITS wide; the pad 2^(T_BITS-1)-1 must
+//                      THRESH_FILE_s<k>.mem, T_BITS wide; the pad 2^(T_BITS-1)-1 must
 //                      exceed every input)
 //
 // Streams
