@@ -4,8 +4,8 @@ side at the bit level (8N1 at the host's own bit period, a real number of FPGA c
 
 Only the PLL and the pin wrapper ``qloom_ulx3s`` are left out (the EHXPLLL primitive has no
 simulation model here); everything behind the clock and reset is the same Verilog.
-Builds are cached in ``$QLOOM_SIM_CACHE`` (default ~/.cache/qloom/verilator), keyed by the
-sources' contents, the parameters and the testbench.
+Builds are cached by :func:`qloom.sim.verilator.build_testbench` (``$QLOOM_SIM_CACHE``, default
+~/.cache/qloom/verilator), keyed by the sources' contents, the parameters and the testbench.
 
 The Alveo RTL kernel ``qloom_alveo_kernel`` (whole: control registers, read and write
 engines, ``qloom_top``) with ``tb_alveo.cpp``: device memory as an AXI4 slave with random
@@ -13,13 +13,9 @@ stalls, the host as an AXI4-Lite master doing what XRT does for an ``ap_ctrl_hs`
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
-from qloom.tools import cache_folder, run_tool
+from qloom.sim.verilator import build_testbench
 
 TB = Path(__file__).with_name("tb_uart.cpp")
 TB_ALVEO = Path(__file__).with_name("tb_alveo.cpp")
@@ -39,39 +35,7 @@ def build_kernel_sim(sources: list[Path], params: dict) -> Path:
 
 
 def _build(top: str, tb: Path, exe: str, sources: list[Path], params: dict) -> Path:
-    from qloom.sim.verilator import verilator_env
-
-    srcs = sorted(Path(s).resolve() for s in sources)
-    h = hashlib.sha256(tb.read_bytes())
-    for s in srcs:
-        h.update(s.name.encode() + hashlib.sha256(s.read_bytes()).digest())
-    dirs = sorted({s.parent for s in srcs})
-    for d in dirs:
-        for v in sorted(d.glob("*.vh")):
-            h.update(v.name.encode() + hashlib.sha256(v.read_bytes()).digest())
-    h.update(repr(sorted(params.items())).encode())
-    cache = cache_folder("QLOOM_SIM_CACHE", "verilator")
-    final = cache / f"{top}-{h.hexdigest()[:20]}"
-    binary = final / exe
-    if binary.exists():
-        return binary
-    tmp = Path(tempfile.mkdtemp(prefix=f".build-{top}-", dir=cache))
-    try:
-        shutil.copy(tb, tmp / tb.name)
-        cmd = ["--cc", "--exe", "--build", "-j", "2", "-O2", "--x-assign", "fast", "--x-initial", "fast",
-               "-Wno-fatal", "-Werror-USERERROR", "--top-module", top,
-               "-Mdir", "obj", "-o", exe, "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
-               "-MAKEFLAGS", "OPT_FAST=-O1", "-MAKEFLAGS", "OPT_SLOW=-O0"]  # short runs: compile time rules
-        cmd += [f"-G{k}={int(v)}" for k, v in params.items()]
-        cmd += [f"-I{d}" for d in dirs] + [str(s) for s in srcs] + [tb.name]
-        run_tool("verilator", cmd, cwd=tmp, env=verilator_env(), log="build.log", what=top)
-        (tmp / "obj" / exe).rename(tmp / exe)
-        shutil.rmtree(tmp / "obj", ignore_errors=True)
-        try:
-            os.rename(tmp, final)
-        except OSError:  # built meanwhile by another process
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return binary
+    return build_testbench(top, tb, exe, sources, params, flags=[
+        "-O2", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal", "-Werror-USERERROR",
+        "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include",
+        "-MAKEFLAGS", "OPT_FAST=-O1", "-MAKEFLAGS", "OPT_SLOW=-O0"])  # short runs: compile time rules

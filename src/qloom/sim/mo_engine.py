@@ -10,9 +10,6 @@ descriptors until END, the host reads the output tensor. Builds are cached under
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,11 +18,8 @@ import numpy as np
 from qloom.errors import QloomError
 from qloom.mo.engine import descriptors, header
 from qloom.mo.layout import pack, unpack
-from qloom.sim.verilator import cache_dir, verilator_env
+from qloom.sim.verilator import build_testbench
 from qloom.tools import run_tool
-
-SOURCES = ("qloom_mo_engine.v", "tb_mo.cpp")
-
 
 def _src_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "mo" / "verilog"
@@ -33,30 +27,10 @@ def _src_dir() -> Path:
 
 def build_engine(db: int = 1, pe: int = 1) -> Path:
     """The testbench binary (built once per source contents, ``db`` (the DB parameter: 1
-    double buffering, 0 serial) and ``pe`` (PE lanes); cached)."""
-    h = hashlib.sha256(f"DB={int(db)} PE={int(pe)}".encode())
-    for s in SOURCES:
-        h.update((_src_dir() / s).read_bytes())
-    dst = cache_dir() / f"qloom_mo_engine-{h.hexdigest()[:16]}"
-    exe = dst / "obj_dir" / "tb"
-    if exe.is_file():
-        return exe
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".mo_engine-", dir=dst.parent))
-    try:
-        for s in SOURCES:
-            shutil.copy(_src_dir() / s, tmp / s)
-        run_tool("verilator", ["--cc", "--exe", "--build", "-j", "2", "-Wno-fatal", "-Wno-WIDTH",
-                               "-Wno-BLKSEQ", f"-GDB={int(db)}", f"-GPE={int(pe)}", "--top-module", "qloom_mo_engine", *SOURCES, "-o", "tb"],
-                 cwd=tmp, env=verilator_env(), what="qloom_mo_engine", log="build.log")
-        try:
-            os.rename(tmp, dst)
-        except OSError:  # built meanwhile by another process
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return exe
+    double buffering, 0 serial) and ``pe`` (PE lanes); cached by
+    :func:`qloom.sim.verilator.build_testbench`)."""
+    return build_testbench("qloom_mo_engine", _src_dir() / "tb_mo.cpp", "tb", [_src_dir() / "qloom_mo_engine.v"],
+                           {"DB": int(db), "PE": int(pe)}, flags=["-Wno-fatal", "-Wno-WIDTH", "-Wno-BLKSEQ"])
 
 
 def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,

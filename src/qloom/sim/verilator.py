@@ -147,6 +147,53 @@ def _verilator_env() -> dict:
     return env
 
 
+def build_testbench(top: str, testbench: Path, exe: str, sources: Sequence[Path],
+                    params: Mapping[str, int] | None = None, flags: Sequence[str] = ()) -> Path:
+    """Build (or reuse) a Verilator executable of ``top`` with its own C++ ``testbench``
+    (``--exe``), e.g. the board tops' link and kernel models and the MO engine's memory
+    model; return the executable's path.
+
+    ``sources``: .v files (the .vh headers beside them are found with -I and are part of the
+    key); ``params``: integer Verilog parameters (-G); ``flags``: further Verilator options.
+    Cached in :func:`cache_dir` under ``<top>-<key>``, the key the SHA-256 of the
+    testbench, every source and header, the parameters and the flags; built in a temporary
+    folder and renamed into place, so a build is never half there. Raises
+    qloom.tools.ToolError (a QloomError) when Verilator or the C++ build fails."""
+    srcs = sorted(Path(s).resolve() for s in sources)
+    params = dict(params or {})
+    dirs = sorted({s.parent for s in srcs})
+    h = hashlib.sha256(Path(testbench).read_bytes())
+    for s in srcs:
+        h.update(s.name.encode() + hashlib.sha256(s.read_bytes()).digest())
+    for d in dirs:
+        for v in sorted(d.glob("*.vh")):
+            h.update(v.name.encode() + hashlib.sha256(v.read_bytes()).digest())
+    h.update(repr((sorted(params.items()), list(flags))).encode())
+    cache = cache_dir()
+    final = cache / f"{top}-{h.hexdigest()[:20]}"
+    binary = final / exe
+    if binary.exists():
+        return binary
+    tmp = Path(tempfile.mkdtemp(prefix=f".build-{top}-", dir=cache))
+    try:
+        shutil.copy(testbench, tmp / Path(testbench).name)
+        cmd = ["--cc", "--exe", "--build", "-j", "2", *flags, "--top-module", top,
+               "-Mdir", "obj", "-o", exe]
+        cmd += [f"-G{k}={int(v)}" for k, v in params.items()]
+        cmd += [f"-I{d}" for d in dirs] + [str(s) for s in srcs] + [Path(testbench).name]
+        run_tool("verilator", cmd, cwd=tmp, env=verilator_env(), log="build.log", what=top)
+        (tmp / "obj" / exe).rename(tmp / exe)
+        shutil.rmtree(tmp / "obj", ignore_errors=True)
+        try:
+            os.rename(tmp, final)
+        except OSError:  # built meanwhile by another process
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return binary
+
+
 # --------------------------------------------------------------------------- packing
 
 
