@@ -81,6 +81,19 @@ def make_temp_dir(parent: str | os.PathLike, prefix: str) -> Path:
     return d
 
 
+def staging_dir(out: str | os.PathLike) -> Path:
+    """The temporary folder (:func:`make_temp_dir`) in which the output folder ``out`` is
+    written before :func:`publish_dir` renames it into place. Raises QloomError (one line)
+    when ``out`` exists and is not a folder, or its parent folder does not exist."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise QloomError(f"{out}: exists and is not a folder")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise QloomError(f"{out}: parent folder {parent} does not exist")
+    return make_temp_dir(parent, f".{out.name}.tmp-")
+
+
 def publish_dir(tmp: str | os.PathLike, dst: str | os.PathLike) -> None:
     """Replace the folder ``dst`` by the finished folder ``tmp`` (same parent): renames only,
     so a reader sees the old folder or the new one, never a partial one; the old one is

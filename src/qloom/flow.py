@@ -137,14 +137,9 @@ def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
                          f"{hint}, or pass --allow-overbudget to build it anyway")
     if over:
         why += f"; OVER BUDGET on {brd.name} (--allow-overbudget): {format_over(over)}"
-    if out.exists() and not out.is_dir():
-        raise QloomError(f"{out}: exists and is not a folder")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise QloomError(f"{out}: parent folder {parent} does not exist")
-    from qloom.fileio import make_temp_dir, publish_dir
+    from qloom.fileio import publish_dir, staging_dir
 
-    tmp = make_temp_dir(parent, f".{out.name}.tmp-")
+    tmp = staging_dir(out)
     try:
         write_rtl(plan, graph, tmp / "rtl")
         _save_model_copy(model, tmp / "model.onnx")

@@ -18,7 +18,6 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from qloom.errors import QloomError
 from qloom.mo.model import Memory, cycles, resources, search
 from qloom.mo.schedule import compile_schedule, write_schedule
 
@@ -30,7 +29,7 @@ def build_mo(graph, model: Path, out: Path, board, clock_mhz: float, target_fps:
     summary (the keys of ``qloom.flow.build``'s, plus ``arch`` and ``engine``)."""
     import onnx
 
-    from qloom.fileio import make_temp_dir, publish_dir
+    from qloom.fileio import publish_dir, staging_dir
 
     t0 = time.perf_counter()
     mem = Memory.from_board(board, clock_mhz)
@@ -52,12 +51,7 @@ def build_mo(graph, model: Path, out: Path, board, clock_mhz: float, target_fps:
            "utilization": {r: (res[r] / getattr(board, r) if getattr(board, r) else None) for r in RESOURCES},
            "memory": {k: cyc[k] for k in ("bytes_per_cycle", "latency_cycles", "burst_bytes")},
            "layers": {L["name"]: L for L in cyc["layers"]}}
-    if out.exists() and not out.is_dir():
-        raise QloomError(f"{out}: exists and is not a folder")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise QloomError(f"{out}: parent folder {parent} does not exist")
-    tmp = make_temp_dir(parent, f".{out.name}.tmp-")
+    tmp = staging_dir(out)
     try:
         write_schedule(sched, tmp / "mo", {"memory": est["memory"]})
         m = onnx.load(str(model))

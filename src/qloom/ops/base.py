@@ -386,12 +386,9 @@ def product_widths(IN_BITS, IN_SIGNED, W_BITS, W_SIGNED, ACC_BITS):
     return a, xs, b, ws, y
 
 
-def threshold_words(T, PE: int, T_BITS: int) -> list[int]:
-    """Threshold ROM words (``qloom_mvau`` and ``qloom_thresholding``) of a (rows x
-    NUM_THRESH) array ``T`` (rows % PE == 0): NF words, word ``nf``, threshold ``(p, k)``
-    at bits ``[(p*NUM_THRESH + k)*T_BITS +: T_BITS]`` = ``T[nf*PE + p][k]`` (signed two's
-    complement, ascending in k). Raises ValueError on a layout violation."""
-    T = np.asarray(T)
+def _threshold_rows(T: np.ndarray, PE: int) -> tuple[np.ndarray, int, int]:
+    """``T`` as (rows, thresholds) with its shape; ValueError when rows % PE != 0 or a row
+    is not ascending (the layout both threshold memories need)."""
     if T.ndim == 1:
         T = T[:, None]
     rows, nt = T.shape
@@ -399,6 +396,16 @@ def threshold_words(T, PE: int, T_BITS: int) -> list[int]:
         raise ValueError(f"{rows} rows not a multiple of PE={PE}")
     if nt > 1 and (np.diff(T, axis=1) < 0).any():
         raise ValueError("thresholds must be ascending along each row")
+    return T, rows, nt
+
+
+def threshold_words(T, PE: int, T_BITS: int) -> list[int]:
+    """Threshold ROM words (``qloom_mvau`` and ``qloom_thresholding``) of a (rows x
+    NUM_THRESH) array ``T`` (rows % PE == 0): NF words, word ``nf``, threshold ``(p, k)``
+    at bits ``[(p*NUM_THRESH + k)*T_BITS +: T_BITS]`` = ``T[nf*PE + p][k]`` (signed two's
+    complement, ascending in k). Raises ValueError on a layout violation."""
+    T = np.asarray(T)
+    T, rows, nt = _threshold_rows(T, PE)
     words = []
     for nf in range(rows // PE):
         word = 0
@@ -431,13 +438,7 @@ def bsearch_words(T, PE: int, TB: int) -> list[list[int]]:
     Raises ValueError on a layout violation or a threshold that does not fit TB - 1 bits'
     range below the pad."""
     T = np.asarray(T, dtype=np.int64)
-    if T.ndim == 1:
-        T = T[:, None]
-    rows, nt = T.shape
-    if rows % PE:
-        raise ValueError(f"{rows} rows not a multiple of PE={PE}")
-    if nt > 1 and (np.diff(T, axis=1) < 0).any():
-        raise ValueError("thresholds must be ascending along each row")
+    T, rows, nt = _threshold_rows(T, PE)
     pad = (1 << (TB - 1)) - 1
     if T.size and (T.max() > pad or T.min() < -(1 << (TB - 1))):
         raise ValueError(f"thresholds do not fit signed {TB} bits")
