@@ -11,8 +11,10 @@ QKeras' quantized_relu(6), QCDQ's uint8, the 4- and 5-bit activations after the 
 the depthwise VVAU) is over-estimated, 1.5 to 7 times the LUTs Yosys keeps (measured on
 these models: 5,639 estimated vs 806 LUT for 255 thresholds of 19 bits, 274 vs 72 for 15
 of 11 bits); build's estimates.json is the worst case (threshold files unread). Those
-layers (KNOWN_OVERESTIMATE) must still synthesize and stay below their estimate (the
-model is conservative there); every other layer meets the usual tolerance.
+layers (KNOWN_OVERESTIMATE) must still synthesize and stay at or below their estimate in
+LUT, FF and BRAM18 (the model is conservative there: with the binary-search threshold unit
+in block RAM, the worst-case threshold width can cost a stage a second BRAM18); every other
+layer meets the usual tolerance.
 """
 from __future__ import annotations
 
@@ -63,7 +65,13 @@ def test_form_builds_and_synthesizes_near_the_estimates(tmp_path, form, capsys):
     for layer, got in syn["layers"].items():
         e = est[layer]
         for k in ("BRAM18", "DSP"):
-            if got[k] != e[k]:
+            if k == "BRAM18" and (form, layer) in KNOWN_OVERESTIMATE:
+                # the worst-case threshold width: a binary-search stage of 2 x 19-bit
+                # thresholds is 38 bits wide, 2 BRAM18 (512 x 36 each), where the real
+                # values' constant sign bits (dropped by Yosys) leave 36 or fewer: 1 BRAM18
+                if got[k] > e[k]:
+                    bad.append(f"{layer} {k}: yosys {got[k]} over the (known high) estimate {e[k]}")
+            elif got[k] != e[k]:
                 bad.append(f"{layer} {k}: yosys {got[k]} != estimate {e[k]}")
         for k in ("LUT", "FF"):
             if (form, layer) in KNOWN_OVERESTIMATE:
