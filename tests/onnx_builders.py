@@ -152,7 +152,7 @@ def finn_streamlined_mlp(path, *, in_dtype="BIPOLAR", widths=(32, 24, 16, 5), se
     per-channel Add on the output."""
     rng = np.random.default_rng(seed)
     nodes, inits, ann = [], [], [("x", in_dtype)]
-    cur, n_in = "x", widths[0]
+    cur = "x"
     in_lo, in_hi = {"BIPOLAR": (-1, 1), "BINARY": (0, 1)}.get(in_dtype, (0, 3))
     kinds = ["UINT2", "BIPOLAR", "INT2"]
     for li in range(len(widths) - 1):

@@ -24,7 +24,6 @@ from onnx_builders import (avgpool_tie, channels_last, finn_streamlined_mlp, ker
 from qloom.cli import main
 from qloom.passes import lower_model
 from qloom.reference import reference_outputs
-from qloom.report import format_info
 
 
 def quantize_ref(x: np.ndarray, kind: str) -> np.ndarray:

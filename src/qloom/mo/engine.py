@@ -144,7 +144,7 @@ def run_frame(image: bytes, q: np.ndarray, trace: list | None = None) -> np.ndar
     dram = bytearray(head["dram_bytes"])
     dram[:len(image)] = image
     fmt = head["in_fmt"]
-    bits, signed, bipolar = fmt & 0xFF, bool(fmt >> 8 & 1), bool(fmt >> 9 & 1)
+    bits, bipolar = fmt & 0xFF, bool(fmt >> 9 & 1)
     x = np.asarray(q, dtype=np.int64).reshape(head["in_h"] * head["in_w"], head["in_c"])
     data = pack(x, bits, bipolar=bipolar)
     dram[head["in_addr"]:head["in_addr"] + len(data)] = data
