@@ -9,10 +9,9 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 import qloom
-from brevitas_models import cnn, export, prepare
+from brevitas_models import cnn, export
 from qloom.flow import build, rtlsim
 from test_matrix import check_model, make_input
 

@@ -2,7 +2,6 @@
 and a program that ran leaves its log in a file named in the message."""
 from __future__ import annotations
 
-import os
 import re
 import stat
 import time

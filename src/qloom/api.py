@@ -451,6 +451,15 @@ def run(out: str | os.PathLike, x: np.ndarray, target: str = "sim", port: str | 
                      cycles=stats.get("cycles"), kernel_cycles=stats.get("kernel_cycles"))
 
 
+def deploy_summary(info: dict, out: str | os.PathLike) -> list[str]:
+    """The lines ``qloom deploy`` prints for ``info`` (a :func:`deploy` result): what was
+    written and the commands that build, program and run it
+    (:func:`qloom.deploy.summary_lines`)."""
+    from qloom.deploy import summary_lines
+
+    return summary_lines(info, out)
+
+
 def demo_deploy(model, out: str | os.PathLike, x, y_emu, board: str = "ulx3s-85f",
                 bitstream: bool = True, n_images: int = 20, progress=print) -> bool:
     """The last step of ``qloom demo`` (:func:`qloom.deploy.demo_deploy`): ``model`` built
@@ -594,6 +603,6 @@ def roofline(model: str | os.PathLike, board: str = "pynq-z1", clock_mhz: float 
 
 __all__ = ["Build", "BuildOptions", "RtlsimResult", "RunResult", "OBJECTIVES", "FAMILIES",
            "build", "build_with", "load_build", "check_positive", "save_rtlsim_stats", "compile_model", "emulate", "info", "rtlsim",
-           "synth", "check_synth", "place_and_route", "deploy", "run", "demo_deploy", "boards", "get_board",
+           "synth", "check_synth", "place_and_route", "deploy", "deploy_summary", "run", "demo_deploy", "boards", "get_board",
            "zoo_models", "zoo_export", "model_path", "digits_split", "reference_outputs",
            "load_array", "save_array", "pareto_figure", "roofline_figure", "explore", "roofline"]

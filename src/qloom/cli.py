@@ -124,28 +124,8 @@ def _cmd_deploy(args) -> int:
     r = api.deploy(args.out_dir, board=args.board, bitstream=args.bitstream,
                    progress=lambda m: print(m, flush=True))
     print(f"deploy for {r['board']} -> {r['dir']}")
-    if r["kind"] == "ulx3s":
-        pll = r["pll"]
-        print(f"  board top qloom_ulx3s: 25 MHz -> PLL {pll['f_out_mhz']:g} MHz, UART {r['link']['baud']:,} baud "
-              f"8N1 ({r['link']['clks_per_bit']} cycles/bit), pins from ulx3s_v20.lpf")
-        if "pnr" in r:
-            fmax = ", ".join(f"{k} {v:.1f} MHz" for k, v in r["pnr"]["fmax_mhz"].items() if v)
-            print(f"  bitstream {r['dir']}/qloom_ulx3s.bit (Fmax {fmax}; {r['pnr']['seconds']:g} s)")
-        else:
-            print(f"  bitstream: make -C {r['dir']} bitstream (or qloom deploy --bitstream)")
-        print(f"  program:   cd {r['dir']} && {r['program']}   (make program)")
-        print(f"  run:       qloom run {args.out_dir} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0")
-    elif r["kind"] == "alveo":
-        print(f"  RTL kernel {r['top']} (ap_ctrl_hs, m_axi_gmem {r['link']['word_bits']}-bit), kernel.xml, "
-              f"component.xml; buffers on {r['memory']}")
-        print(f"  Vitis:     make -C {r['dir']} xclbin host   (package_xo, then v++ --link for {r['platform']})")
-        print(f"  run:       on the card's host: qloom run {args.out_dir} -i X.npy -o Y.npy --target board "
-              f"(pyxrt), or ./host qloom.xclbin IN.bin N OUT.bin BYTES")
-    else:
-        print(f"  Vivado:    make -C {r['dir']} bitstream   (vivado -mode batch -source build.tcl: "
-              f"{r['bit']} + {r['hwh']})")
-        print(f"  run:       copy {r['dir']} to the board, then python driver/driver.py --target board "
-              "-i X.npy -o Y.npy")
+    for line in api.deploy_summary(r, args.out_dir):
+        print(line)
     return 0
 
 

@@ -247,7 +247,6 @@ def map_memory(mem: Mem, family: str = "xc7") -> MemMapping:
         return res
     # best configuration per kind (prune_post_geom: the cheapest of each kind, first on ties)
     per_kind: dict[str, tuple] = {}
-    order = []
     for i, rd in enumerate(_LIBS[family]):
         if kind_req not in (None, "other") and rd.kind != kind_req:
             continue

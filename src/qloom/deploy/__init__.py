@@ -178,6 +178,32 @@ def run(out: str | os.PathLike, x, target: str = "sim", port: str | None = None)
         raise QloomError(f"{out}: {e}") from None
 
 
+def summary_lines(info: dict, out: str | os.PathLike) -> list[str]:
+    """What ``qloom deploy`` wrote for ``info`` (a :func:`deploy` result) and the commands that
+    take it to the board, as indented lines for ``qloom deploy`` and ``qloom demo``. ULX3S: board
+    top, bitstream, program, run (in that order); Alveo and Zynq: kernel or TCL, build, run."""
+    d, kind = info["dir"], info["kind"]
+    if kind == "ulx3s":
+        pll, link = info["pll"], info["link"]
+        lines = [f"  board top qloom_ulx3s: 25 MHz -> PLL {pll['f_out_mhz']:g} MHz, UART {link['baud']:,} baud "
+                 f"8N1 ({link['clks_per_bit']} cycles/bit), pins from ulx3s_v20.lpf"]
+        if "pnr" in info:
+            fmax = ", ".join(f"{k} {v:.1f} MHz" for k, v in info["pnr"]["fmax_mhz"].items() if v)
+            lines.append(f"  bitstream {d}/qloom_ulx3s.bit (Fmax {fmax}; {info['pnr']['seconds']:g} s)")
+        else:
+            lines.append(f"  bitstream: make -C {d} bitstream (or qloom deploy --bitstream)")
+        return lines + [f"  program:   cd {d} && {info['program']}   (make program)",
+                        f"  run:       qloom run {out} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0"]
+    if kind == "alveo":
+        return [f"  RTL kernel {info['top']} (ap_ctrl_hs, m_axi_gmem {info['link']['word_bits']}-bit), kernel.xml, "
+                f"component.xml; buffers on {info['memory']}",
+                f"  Vitis:     make -C {d} xclbin host   (package_xo, then v++ --link for {info['platform']})",
+                f"  run:       on the card's host: qloom run {out} -i X.npy -o Y.npy --target board "
+                f"(pyxrt), or ./host qloom.xclbin IN.bin N OUT.bin BYTES"]
+    return [f"  Vivado:    make -C {d} bitstream   (vivado -mode batch -source build.tcl: {info['bit']} + {info['hwh']})",
+            f"  run:       copy {d} to the board, then python driver/driver.py --target board -i X.npy -o Y.npy"]
+
+
 def demo_deploy(model, out: str | os.PathLike, x, y_emu, board: str = "ulx3s-85f", bitstream: bool = True,
                 n_images: int = 20, progress=print) -> bool:
     """The last step of ``qloom demo``: the model deployed to the ULX3S (``out``: its build
@@ -195,15 +221,9 @@ def demo_deploy(model, out: str | os.PathLike, x, y_emu, board: str = "ulx3s-85f
         r = build(model, out, board=board)
         progress(f"  built for {board} -> {out}: {r['note']}")
     info = deploy(out, board=board, bitstream=bitstream, progress=progress)
-    d = info["dir"]
-    pll = info["pll"]
-    progress(f"  board top qloom_ulx3s: 25 MHz -> PLL {pll['f_out_mhz']:g} MHz, UART {info['link']['baud']:,} baud, "
-             f"pins from ulx3s_v20.lpf")
-    if "pnr" in info:
-        fmax = ", ".join(f"{k} {v:.1f} MHz" for k, v in info["pnr"]["fmax_mhz"].items() if v)
-        progress(f"  bitstream {d}/qloom_ulx3s.bit (Fmax {fmax}; {info['pnr']['seconds']:g} s)")
-    else:
-        progress(f"  bitstream skipped (--no-bitstream): make -C {d} bitstream")
+    lines = summary_lines(info, out)
+    for line in lines[:2]:  # the board top and the bitstream
+        progress(line)
     m = min(n_images, len(x))
     y, stats = run(out, x[:m], target="sim")
     equal = bool(np.array_equal(y, y_emu[:m]))
@@ -212,6 +232,6 @@ def demo_deploy(model, out: str | os.PathLike, x, y_emu, board: str = "ulx3s-85f
              f"{'equal to the emulator, bit for bit' if equal else 'DIFFERENT from the emulator'}; "
              f"{c:,} cycles at {f:g} MHz = {m * f * 1e6 / c:,.0f} frames/s through the link")
     progress("  on a real ULX3S (USB cable on the US1 port):")
-    progress(f"    make -C {d} program          # {info['program']}")
-    progress(f"    qloom run {out} -i X.npy -o Y.npy --target board --port /dev/ttyUSB0")
+    for line in lines[2:]:  # program, run
+        progress(line)
     return equal

@@ -435,7 +435,7 @@ class AxisSim:
                     shutil.copy2(rt / f"{n}{ext}", obj / f"{n}{ext}")
             os.utime(obj / f"{n}.o")
         make = ["-C", str(obj), "-f", f"{vtop}.mk", "-j", "2", f"OPT_FAST={self.opt}",
-                f"OPT_SLOW={self.opt}", f"OPT_GLOBAL=-O2",
+                f"OPT_SLOW={self.opt}", "OPT_GLOBAL=-O2",
                 # PyPI's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks every
                 # model large enough to use a precompiled header
                 "CFG_CXXFLAGS_PCH_I=-include", "Vsim"]
