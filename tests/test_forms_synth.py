@@ -5,16 +5,12 @@ layer is measured, and the measured counts are within the usual tolerance of the
 estimates (tests/test_resources.py: BRAM18 and DSP exact, LUT and FF within 35 % or 8
 cells, per layer).
 
-Known gap of the resource model, kept visible here rather than loosened: the threshold
-bank of a layer with 15 or more thresholds per channel (a 4-bit or wider activation:
-QKeras' quantized_relu(6), QCDQ's uint8, the 4- and 5-bit activations after the joins and
-the depthwise VVAU) is over-estimated, 1.5 to 7 times the LUTs Yosys keeps (measured on
-these models: 5,639 estimated vs 806 LUT for 255 thresholds of 19 bits, 274 vs 72 for 15
-of 11 bits); build's estimates.json is the worst case (threshold files unread). Those
-layers (KNOWN_OVERESTIMATE) must still synthesize and stay at or below their estimate in
-LUT, FF and BRAM18 (the model is conservative there: with the binary-search threshold unit
-in block RAM, the worst-case threshold width can cost a stage a second BRAM18); every other
-layer meets the usual tolerance.
+The estimates read the real thresholds (``RtlInstance.model_files``): comparators whose
+threshold is constant or narrow across the channels are priced as the constant compares
+Yosys folds them into, and the binary-search stage memories keep only their varying bits
+(so a 255-threshold stage fits one BRAM18, as Yosys maps it). Every layer, the deep
+threshold banks included (QKeras' quantized_relu(6), QCDQ's uint8, the 4- and 5-bit
+activations after the joins and the depthwise VVAU), meets the usual tolerance.
 """
 from __future__ import annotations
 
@@ -35,9 +31,6 @@ FORMS = {
     "concat": (lambda d: branching_mlp(d / "cat.onnx", join="Concat"), []),
     "depthwise_vvau": (lambda d: depthwise(d / "dw.onnx", channels=4, size=6), []),
 }
-KNOWN_OVERESTIMATE = {("qkeras_mlp", "MVAU_0"), ("qcdq_asymmetric", "MVAU_0"),
-                      ("residual_unquantized_branch", "Thresholding_0"), ("concat", "MVAU_0"),
-                      ("concat", "Thresholding_0"), ("depthwise_vvau", "VVAU_0")}
 
 
 # the two with the longest cold synthesis (a 255-threshold bank; six stages), 3-5 min each
@@ -65,18 +58,9 @@ def test_form_builds_and_synthesizes_near_the_estimates(tmp_path, form, capsys):
     for layer, got in syn["layers"].items():
         e = est[layer]
         for k in ("BRAM18", "DSP"):
-            if k == "BRAM18" and (form, layer) in KNOWN_OVERESTIMATE:
-                # the worst-case threshold width: a binary-search stage of 2 x 19-bit
-                # thresholds is 38 bits wide, 2 BRAM18 (512 x 36 each), where the real
-                # values' constant sign bits (dropped by Yosys) leave 36 or fewer: 1 BRAM18
-                if got[k] > e[k]:
-                    bad.append(f"{layer} {k}: yosys {got[k]} over the (known high) estimate {e[k]}")
-            elif got[k] != e[k]:
+            if got[k] != e[k]:
                 bad.append(f"{layer} {k}: yosys {got[k]} != estimate {e[k]}")
         for k in ("LUT", "FF"):
-            if (form, layer) in KNOWN_OVERESTIMATE:
-                if got[k] > e[k]:
-                    bad.append(f"{layer} {k}: yosys {got[k]} over the (known high) estimate {e[k]}")
-            elif abs(got[k] - e[k]) > max(0.35 * got[k], 8):
+            if abs(got[k] - e[k]) > max(0.35 * got[k], 8):
                 bad.append(f"{layer} {k}: yosys {got[k]} vs estimate {e[k]}")
     assert not bad, "\n".join(bad)

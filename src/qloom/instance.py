@@ -29,6 +29,9 @@ class RtlInstance:
     file_names: tuple = ()
     in_bits_each: tuple = ()  # element widths per input stream of a join (default: (in_bits,))
     library: str = ""
+    # the memory files the resource model reads when given none (the thresholds: cheap to
+    # build, and Yosys constant-folds their comparators; qloom.ops.estimate_instance)
+    model_files: Callable[[], dict] | None = field(default=None, compare=False)
 
     @property
     def library_module(self) -> str:

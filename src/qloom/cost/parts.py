@@ -124,6 +124,54 @@ def live_thresholds(words, n: int, bits: int, lo, hi):
     return [w & keep for w in words], float(n - dead)
 
 
+def cmp_bits(words, n: int, bits: int, cw: int, lo=None, hi=None, group: int | None = None,
+             fields=None):
+    """Comparator bits of a threshold bank as Yosys keeps them: ``(variable, constant)``.
+
+    ``words``: the threshold memory words (None: the worst case, ``(n*cw, 0)``), ``n``
+    fields of ``bits`` (signed) each, compared against a ``cw``-bit input. A comparator whose
+    threshold is the same in every word compares with a constant (``cw`` constant bits); a
+    varying one is a compare of the ``b`` bit positions that vary across its values
+    (variable bits) plus ``cw - b`` constant bits. Comparators that
+    are dead (every value <= ``lo``: always true; > ``hi``: never true) are left out, and
+    within each ``group`` of fields (the thresholds of one input lane) equal columns are one
+    comparator (Yosys merges identical cells). ``fields``: explicit {comparator: [field
+    indices]} whose values are pooled (a 2:1 select in front of one comparator)."""
+    if words is None:
+        k = len(fields) if fields is not None else n
+        return float(k * cw), 0.0
+    mask = (1 << bits) - 1
+
+    def col(k):
+        vals = [((w >> (k * bits)) & mask) for w in words]
+        return tuple(v - (1 << bits) if v >> (bits - 1) else v for v in vals)
+
+    fields = fields if fields is not None else {k: [k] for k in range(n)}
+    var = const = 0.0
+    seen = set()
+    for c, ks in fields.items():
+        vals = []
+        for k in ks:
+            vals += col(k)
+        if not vals:
+            continue
+        if (lo is not None and all(v <= lo for v in vals)) or (hi is not None and all(v > hi for v in vals)):
+            continue
+        key = ((c // group) if group else c, tuple(vals)) if len(ks) == 1 else (c, None)
+        if len(ks) == 1 and group:
+            if key in seen:
+                continue
+            seen.add(key)
+        all_or, all_and = 0, mask
+        for v in vals:
+            all_or |= v & mask
+            all_and &= v & mask
+        b = min(cw, bin(all_or ^ all_and).count("1"))  # the bits that vary
+        var += b
+        const += cw - b
+    return var, const
+
+
 def const_lanes_removed(words, width: int) -> int:
     """Width of a ROM after Yosys' opt_mem drops the lanes that are constant."""
     if not words:

@@ -57,7 +57,10 @@ def estimate_module(module: str, params: dict, family: str = "xc7", files: dict 
 
 
 def estimate_instance(inst: RtlInstance, family: str = "xc7", files: dict | None = None) -> dict:
-    """:func:`estimate_module` of an :class:`~qloom.instance.RtlInstance`."""
+    """:func:`estimate_module` of an :class:`~qloom.instance.RtlInstance`; without ``files``
+    the instance's ``model_files`` (its threshold files, when it has thresholds)."""
+    if files is None and inst.model_files is not None:
+        files = inst.model_files()
     return estimate_module(inst.library_module, inst.params, family, files)
 
 

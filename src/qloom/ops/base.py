@@ -18,7 +18,7 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, result
+from qloom.cost.parts import Parts, cmp_bits, const_lanes_removed, live_thresholds, result
 from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance, memh_text, pack_field
 from qloom.stream import serve
@@ -308,13 +308,16 @@ class HWOp:
 
     def resources(self, fold: dict, family: str = "xc7", files: dict | None = None) -> dict:
         """{LUT, FF, BRAM18, URAM, DSP} of this operator's RTL under ``fold`` (FINN-R Sec. 5
-        resource models, fitted to Yosys; see qloom.cost). Builds no memory files unless
-        given ``files``. A configuration without RTL (:meth:`rtl_missing`) gets the lanes
+        resource models, fitted to Yosys; see qloom.cost). Without ``files`` it builds only the
+        threshold files (``RtlInstance.model_files``: the comparators Yosys constant-folds are
+        priced as such). A configuration without RTL (:meth:`rtl_missing`) gets the lanes
         proxy: 10 LUT and 10 FF per PE*SIMD lane."""
         if self.rtl_missing(fold):
             lanes = self.parallelism(fold)
             return {"LUT": 10 * lanes, "FF": 10 * lanes, "BRAM18": 0, "URAM": 0, "DSP": 0}
         inst = self.rtl(fold)
+        if files is None and inst.model_files is not None:  # the real thresholds
+            files = inst.model_files()
         return result(self.models[inst.library_module](family=family, files=files, **inst.params), family)
 
     def parallelism(self, fold: dict) -> int:
@@ -473,7 +476,8 @@ def parts_bsearch(P0: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NU
     NF x TB bits, stage k >= 1: NF*2^(k-1) x 2*TB bits, its read register included; the
     lane's words from ``stage_words`` (:func:`qloom.ops.base.bsearch_words`) when known),
     the input copies along the pipeline, the decided count bits, one comparator of
-    max(XW, TB) bits per stage (feature ``bs_cmp``: its bits) and the 2:1 candidate select
+    max(XW, TB) bits per stage (features ``bs_cmp``/``bs_cmp_const``: its varying/constant
+    bits, :func:`qloom.cost.parts.cmp_bits`) and the 2:1 candidate select
     of stages >= 1 (``bs_sel``: TB per stage and lane); features keyed by module
     ``qloom_thr_bsearch``, LUT-ROM lanes by the memory feature ``rom_bs``."""
     P = Parts("qloom_thr_bsearch")  # its own LUT coefficients, whichever module holds it
@@ -500,7 +504,20 @@ def parts_bsearch(P0: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NU
     # v, nf along stages 0..S-2; per lane x copies, pre bits (1 + 2 + ... + S-1), the count
     P.ff += (S + 1) + (nfw * (S - 1) if S > 1 else 0)
     P.ff += PE * (S * XW + S * (S - 1) // 2 + S)
-    P.feat("bs_cmp", PE * S * cw)
+    # per lane and stage one comparator; with the stage words known, its bits split as in
+    # qloom.cost.parts.cmp_bits (a stage whose values are constant compares with a constant)
+    var = cst = 0.0
+    for p in range(PE):
+        for k in range(S):
+            if stage_words is None:
+                var += cw
+                continue
+            f = {p: [p]} if k == 0 else {p: [2 * p, 2 * p + 1]}
+            v, c = cmp_bits(stage_words[k], PE * (1 if k == 0 else 2), TB, cw, fields=f)
+            var += v
+            cst += c
+    P.feat("bs_cmp", var)
+    P.feat("bs_cmp_const", cst)
     P.feat("bs_sel", PE * (S - 1) * TB)
     P0.add(P)
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import Parts, mem_words
+from qloom.cost.parts import Parts, cmp_bits, mem_words
 from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, THR_MEM_STYLES, HWOp, Knob, apply_thresholds,
@@ -106,13 +106,17 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     tprefix = f"{name}_thresholds"
     S = bsearch_stages(nt) if bs else 0
 
+    def thr_files():
+        if bs:
+            return bsearch_files(tprefix, bsearch_words(thr, pe, acc_bits + 1), pe, acc_bits + 1)
+        if nt:
+            return {tfile: memh_text(threshold_words(thr, pe, acc_bits), pe * nt * acc_bits)}
+        return {}
+
     def make_files():
         files = {wfile: memh_text(mvau_weight_words(weights, pe, simd, wtype.bits, bipolar=wtype.bipolar),
                                   pe * simd * wtype.bits)}
-        if bs:
-            files.update(bsearch_files(tprefix, bsearch_words(thr, pe, acc_bits + 1), pe, acc_bits + 1))
-        elif nt:
-            files[tfile] = memh_text(threshold_words(thr, pe, acc_bits), pe * nt * acc_bits)
+        files.update(thr_files())
         return files
 
     out_bits = out_type.bits if nt else acc_bits
@@ -134,7 +138,7 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
         names = (wfile,) + tuple(f"{tprefix}_s{k}.mem" for k in range(S))
     return RtlInstance("qloom_mvau", params, in_type.bits, out_bits,
                        bool(out_type.signed if nt else True) and not (nt and out_type.bipolar),
-                       make_files, names)
+                       make_files, names, model_files=thr_files if nt else None)
 
 
 # ----------------------------------------------------------------------------------------
@@ -359,7 +363,12 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         P.feat("tree_dsp" if dsp_per else "tree", PE * tree)
     P.feat("acc", PE * ACC)
     if NT and not bs:
-        P.feat("cmp_const" if NF == 1 else "cmp", nt_live * ACC)
+        # comparators with a constant or narrow threshold (the real values when known) are
+        # the cheaper constant compares Yosys folds them into
+        var, cst = (cmp_bits(twords, PE * NT, ACC, ACC, -(1 << (ACC - 1)), None, NT) if NF > 1
+                    else (0.0, nt_live * ACC))
+        P.feat("cmp", var)
+        P.feat("cmp_const", cst)
         P.feat("cnt", nt_live)
     elif mode == "xnor":
         P.feat("xnor_out", PE * ACC)

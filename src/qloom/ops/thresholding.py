@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import Parts, const_lanes_removed, live_thresholds, mem_words
+from qloom.cost.parts import Parts, cmp_bits, const_lanes_removed, live_thresholds, mem_words
 from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (CREDITS, THR_MEM_STYLES, ChannelStreamOp, Knob, apply_thresholds, bsearch_stages,
@@ -62,6 +62,8 @@ def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9,
     twords = mem_words(files, THRESH_FILE)
     live = float(PE * NT)
     dead_pe = 0
+    xlo = xhi = None
+    raw = twords
     if twords is not None:
         xlo = -(1 << (IN_BITS - 1)) if IN_SIGNED else 0
         xhi = (1 << (IN_BITS - 1)) - 1 if IN_SIGNED else (1 << IN_BITS) - 1
@@ -78,7 +80,9 @@ def parts_qloom_thresholding(CHANNELS=4, PE=1, IN_BITS=8, IN_SIGNED=1, T_BITS=9,
     # nf pending v1 x1 ov o (the input lanes of a PE without live comparators are unused)
     P.ff += clog2(NF) + clog2(CREDITS + 1) + 1 + (PE - dead_pe) * IN_BITS + 1 + PE * OUT_BITS
     P.feat("const", 1)
-    P.feat("cmp_const" if NF == 1 else "cmp", live * cw)
+    var, cst = cmp_bits(raw, PE * NT, T_BITS, cw, xlo, xhi, NT) if NF > 1 else (0.0, live * cw)
+    P.feat("cmp", var)
+    P.feat("cmp_const", cst)
     P.feat("cnt", live)
     return P
 
@@ -138,14 +142,16 @@ class Thresholding(ChannelStreamOp):
             S = bsearch_stages(nt)
             p.update(THRESH_FILE=prefix, RAM_STYLE=THR_MEM_STYLES[fold.get("thr_mem", "lut")],
                      CREDITS=CREDITS + S, THR_STYLE=1)
+            def files():
+                return bsearch_files(prefix, bsearch_words(thr, pe, t_bits), pe, t_bits)
             return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,
-                               lambda: bsearch_files(prefix, bsearch_words(thr, pe, t_bits), pe, t_bits),
-                               tuple(f"{prefix}_s{k}.mem" for k in range(S)))
+                               files, tuple(f"{prefix}_s{k}.mem" for k in range(S)), model_files=files)
         fname = f"{self.name}_thresholds.mem"
         p["THRESH_FILE"] = fname
+        def files():
+            return {fname: memh_text(threshold_words(thr, pe, t_bits), pe * nt * t_bits)}
         return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,
-                           lambda: {fname: memh_text(threshold_words(thr, pe, t_bits), pe * nt * t_bits)},
-                           (fname,))
+                           files, (fname,), model_files=files)
 
     def describe(self) -> str:
         return f"C={self.in_shape[-1]} T={self.thresholds.shape[1]}"

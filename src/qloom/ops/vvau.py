@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import Parts, mem_words
+from qloom.cost.parts import Parts, cmp_bits, mem_words
 from qloom.cost.replay import cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, HWOp, Knob, apply_thresholds, divisors,
@@ -191,7 +191,12 @@ def parts_qloom_vvau(CHANNELS=4, K=9, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_B
     P.feat("tree", PE * tree)
     P.feat("acc", PE * ACC)
     if NT:
-        P.feat("cmp_const" if NF == 1 else "cmp", nt_live * ACC)
+        # comparators with a constant or narrow threshold (the real values when known) are
+        # the cheaper constant compares Yosys folds them into
+        var, cst = (cmp_bits(twords, PE * NT, ACC, ACC, -(1 << (ACC - 1)), None, NT) if NF > 1
+                    else (0.0, nt_live * ACC))
+        P.feat("cmp", var)
+        P.feat("cmp_const", cst)
         P.feat("cnt", nt_live)
     return P
 
@@ -336,7 +341,9 @@ class VVAU(HWOp):
                       CREDITS=vvau_credits(nf, kf, pipeline_depth(nt)))
         return RtlInstance("qloom_vvau", params, it.bits, out_bits,
                            bool(ot.signed if nt else True) and not (nt and ot.bipolar),
-                           make_files, (wfile, tfile) if nt else (wfile,))
+                           make_files, (wfile, tfile) if nt else (wfile,),
+                           model_files=(lambda: {tfile: memh_text(threshold_words(thr, pe, acc_bits),
+                                                                  pe * nt * acc_bits)}) if nt else None)
 
 
 VVAU.models = {"qloom_vvau": parts_qloom_vvau}
