@@ -77,6 +77,17 @@ CASES = {
                              THR_RAM_STYLE="block"),
     "bs_sf1_nf4_thr": dict(MW=4, MH=8, PE=2, SIMD=4, IN_BITS=3, IN_SIGNED=1, W_BITS=2, W_SIGNED=0,
                            NUM_THRESH=7, OUT_BITS=3, THR_STYLE=1),
+    # bit planes (MUL_STYLE 3, qloom_dot_bitplane): CNV-W2A2's u2 x s2 with 64 lanes (22
+    # groups, the tree split), signed x signed, unsigned 3 x 2 bits with thresholds, 1-bit
+    # unsigned input, SIMD 1 and 4 (no split), 4 x 4 signed bits (16 planes)
+    "bp_u2s2_s64": dict(MW=128, MH=4, PE=2, SIMD=64, IN_BITS=2, W_BITS=2, W_SIGNED=1, MUL_STYLE=3),
+    "bp_s2s3_s13_thr": dict(MW=26, MH=6, PE=3, SIMD=13, IN_BITS=2, IN_SIGNED=1, W_BITS=3, W_SIGNED=1,
+                            NUM_THRESH=3, OUT_BITS=2, MUL_STYLE=3),
+    "bp_u3u2_s4_thr": dict(MW=8, MH=4, PE=2, SIMD=4, IN_BITS=3, W_BITS=2, W_SIGNED=0,
+                           NUM_THRESH=7, OUT_BITS=3, MUL_STYLE=3, THR_STYLE=1),
+    "bp_u1s2_s1": dict(MW=3, MH=4, PE=4, SIMD=1, IN_BITS=1, W_BITS=2, W_SIGNED=1, MUL_STYLE=3),
+    "bp_s4s4_s8": dict(MW=8, MH=2, PE=1, SIMD=8, IN_BITS=4, IN_SIGNED=1, W_BITS=4, W_SIGNED=1,
+                                  MUL_STYLE=3),
     "bs_xnor_s13_thr": dict(MW=39, MH=6, PE=2, SIMD=13, IN_BITS=1, IN_BIPOLAR=1, W_BITS=1, W_BIPOLAR=1,
                             NUM_THRESH=2, OUT_BITS=2, THR_STYLE=1),
 }
