@@ -219,3 +219,28 @@ def test_mvau_synth(capsys):
         print(f"\nqloom_mvau MW16 MH8 PE2 SIMD4 4b x 4b, 3 thresholds: LUT={r.luts} FF={r.ffs} "
               f"BRAM={r.brams} LUTRAM={r.lutrams} DSP={r.dsps} cells={r.cells}")
     assert r.luts > 0 and r.dsps == 0  # small products are LUT shift-add (MUL_STYLE auto)
+
+
+@pytest.mark.synth
+def test_bitplane_estimate_matches_yosys():
+    """resType bitplane (MUL_STYLE 3): one qloom_mvau (PE 2, SIMD 24, u2 x s2 -- CNV-W2A2's
+    types --, 3 thresholds) synthesized: the resource model (parts_qloom_mvau) within 15 %
+    in LUT and 10 % in FF, no DSP, and fewer LUTs than the LUT products + adder tree of
+    the same layer (MUL_STYLE 1, the resource model's price)."""
+    from qloom.cost.parts import lut_of
+    from qloom.ops.mvau import parts_qloom_mvau
+
+    p, acc_range = full_params("u2u3_p1s1_thr")
+    p.update(MW=72, MH=4, PE=2, SIMD=24, IN_BITS=2, W_BITS=2, W_SIGNED=1, NUM_THRESH=3,
+             OUT_BITS=2, RAM_STYLE="block", MUL_STYLE=3)
+    p["ACC_BITS"] = _signed_bits(72 * -6 - 1, 72 * 3 + 1)
+    rng = np.random.default_rng(0)
+    W, _, T = make_data(p, (72 * -6, 72 * 3), rng, 2)
+    files = files_for(p, W, T)
+    r = synth_check("qloom_mvau", ["qloom_mvau", "qloom_fifo"], vparams(p), files=files)
+    P = parts_qloom_mvau(**vparams(p), files=files)
+    est = lut_of(P, "xc7")
+    assert r.dsps == 0
+    assert abs(est - r.luts) <= 0.15 * r.luts, (est, r.luts)
+    assert abs(P.ff - r.ffs) <= 0.10 * r.ffs, (P.ff, r.ffs)
+    assert r.luts < lut_of(parts_qloom_mvau(**dict(vparams(p), MUL_STYLE=1), files=files), "xc7")

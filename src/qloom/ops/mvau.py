@@ -217,6 +217,28 @@ def xnor_popcount(SIMD: int, ACC: int, PE: int = 1, wpats=None) -> dict:
             "shared": wpats is not None}
 
 
+def bitplane_sum_bits(IB: int, IN_SIGNED: int, WB: int, W_SIGNED: int, SIMD: int, ACC: int) -> int:
+    """Adder bits of qloom_dot_bitplane's weighting per PE: the positive and the negative
+    plane-pair counts (2 + ceil(log2(ceil(SIMD/3))) bits, shifted by j + k) each summed by a
+    chain (an add is as wide as its running sum, at most ACC bits), then pos - neg
+    (ACC bits)."""
+    xw = 2 + clog2(cdiv(SIMD, 3))
+    bits = ACC
+    for neg in (0, 1):
+        run = 0
+        for j in range(WB):
+            for k in range(IB):
+                sign = int(bool(W_SIGNED) and j == WB - 1) ^ int(bool(IN_SIGNED) and k == IB - 1)
+                if sign != neg:
+                    continue
+                w = min(ACC, xw + j + k)
+                if run:
+                    w = min(ACC, max(run, w) + 1)
+                    bits += w
+                run = w
+    return bits
+
+
 def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
                      W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
                      OUT_SIGNED=1, OUT_BIAS=0, RAM_STYLE="auto", MUL_STYLE=0, WEIGHT_FILE="",
@@ -358,7 +380,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         # group LUTs + adders up to CP, the adders after it, the weighting adders
         P.feat("bpgrp", PE * (xp["grp"] + xp["adder_pre"]))
         P.feat("bptree", PE * xp["adder"])
-        P.feat("bpsum", PE * IB * WB * ACC)
+        P.feat("bpsum", PE * bitplane_sum_bits(IB, IN_SIGNED, WB, W_SIGNED, SIMD, ACC))
     elif mode == "mul":
         P.feat(tag + "lane_mul", lanes * IB * WB)
     elif mode in ("wbip", "xbip"):
