@@ -28,8 +28,8 @@ TARGETS = {
 GROUPS = {
     "thr_cmp": {"cmp", "cmp_const", "cnt", "bs_cmp", "bs_sel"},
     "thr_rom": {"rom_t", "rom_thr", "rom_bs"},
-    "products": {"lane_mul", "clane_mul", "lane_neg", "clane_neg", "lane_dsp", "xgrp", "cxgrp"},
-    "adders": {"tree", "tree_dsp", "xtree", "acc", "xnor_out"},
+    "products": {"lane_mul", "clane_mul", "lane_neg", "clane_neg", "lane_dsp", "xgrp", "cxgrp", "bpgrp"},
+    "adders": {"tree", "tree_dsp", "xtree", "acc", "xnor_out", "bptree", "bpsum"},
     "weight_rom": {"rom_w"},
 }
 CATS = ("thr_cmp", "thr_rom", "products", "adders", "weight_rom", "control")

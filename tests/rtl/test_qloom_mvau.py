@@ -77,6 +77,17 @@ CASES = {
                              THR_RAM_STYLE="block"),
     "bs_sf1_nf4_thr": dict(MW=4, MH=8, PE=2, SIMD=4, IN_BITS=3, IN_SIGNED=1, W_BITS=2, W_SIGNED=0,
                            NUM_THRESH=7, OUT_BITS=3, THR_STYLE=1),
+    # bit planes (MUL_STYLE 3, qloom_dot_bitplane): CNV-W2A2's u2 x s2 with 64 lanes (22
+    # groups, the tree split), signed x signed, unsigned 3 x 2 bits with thresholds, 1-bit
+    # unsigned input, SIMD 1 and 4 (no split), 4 x 4 signed bits (16 planes)
+    "bp_u2s2_s64": dict(MW=128, MH=4, PE=2, SIMD=64, IN_BITS=2, W_BITS=2, W_SIGNED=1, MUL_STYLE=3),
+    "bp_s2s3_s13_thr": dict(MW=26, MH=6, PE=3, SIMD=13, IN_BITS=2, IN_SIGNED=1, W_BITS=3, W_SIGNED=1,
+                            NUM_THRESH=3, OUT_BITS=2, MUL_STYLE=3),
+    "bp_u3u2_s4_thr": dict(MW=8, MH=4, PE=2, SIMD=4, IN_BITS=3, W_BITS=2, W_SIGNED=0,
+                           NUM_THRESH=7, OUT_BITS=3, MUL_STYLE=3, THR_STYLE=1),
+    "bp_u1s2_s1": dict(MW=3, MH=4, PE=4, SIMD=1, IN_BITS=1, W_BITS=2, W_SIGNED=1, MUL_STYLE=3),
+    "bp_s4s4_s8": dict(MW=8, MH=2, PE=1, SIMD=8, IN_BITS=4, IN_SIGNED=1, W_BITS=4, W_SIGNED=1,
+                                  MUL_STYLE=3),
     "bs_xnor_s13_thr": dict(MW=39, MH=6, PE=2, SIMD=13, IN_BITS=1, IN_BIPOLAR=1, W_BITS=1, W_BIPOLAR=1,
                             NUM_THRESH=2, OUT_BITS=2, THR_STYLE=1),
 }
@@ -208,3 +219,28 @@ def test_mvau_synth(capsys):
         print(f"\nqloom_mvau MW16 MH8 PE2 SIMD4 4b x 4b, 3 thresholds: LUT={r.luts} FF={r.ffs} "
               f"BRAM={r.brams} LUTRAM={r.lutrams} DSP={r.dsps} cells={r.cells}")
     assert r.luts > 0 and r.dsps == 0  # small products are LUT shift-add (MUL_STYLE auto)
+
+
+@pytest.mark.synth
+def test_bitplane_estimate_matches_yosys():
+    """resType bitplane (MUL_STYLE 3): one qloom_mvau (PE 2, SIMD 24, u2 x s2 -- CNV-W2A2's
+    types --, 3 thresholds) synthesized: the resource model (parts_qloom_mvau) within 15 %
+    in LUT and 10 % in FF, no DSP, and fewer LUTs than the LUT products + adder tree of
+    the same layer (MUL_STYLE 1, the resource model's price)."""
+    from qloom.cost.parts import lut_of
+    from qloom.ops.mvau import parts_qloom_mvau
+
+    p, acc_range = full_params("u2u3_p1s1_thr")
+    p.update(MW=72, MH=4, PE=2, SIMD=24, IN_BITS=2, W_BITS=2, W_SIGNED=1, NUM_THRESH=3,
+             OUT_BITS=2, RAM_STYLE="block", MUL_STYLE=3)
+    p["ACC_BITS"] = _signed_bits(72 * -6 - 1, 72 * 3 + 1)
+    rng = np.random.default_rng(0)
+    W, _, T = make_data(p, (72 * -6, 72 * 3), rng, 2)
+    files = files_for(p, W, T)
+    r = synth_check("qloom_mvau", ["qloom_mvau", "qloom_fifo"], vparams(p), files=files)
+    P = parts_qloom_mvau(**vparams(p), files=files)
+    est = lut_of(P, "xc7")
+    assert r.dsps == 0
+    assert abs(est - r.luts) <= 0.15 * r.luts, (est, r.luts)
+    assert abs(P.ff - r.ffs) <= 0.10 * r.ffs, (P.ff, r.ffs)
+    assert r.luts < lut_of(parts_qloom_mvau(**dict(vparams(p), MUL_STYLE=1), files=files), "xc7")

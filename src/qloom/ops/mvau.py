@@ -33,6 +33,11 @@ from qloom.types import IntType
 CYCLE_TOLERANCE = {"qloom_mvau": (0.0, 1)}
 # the constant-weight unit's limit: the CMVM solver takes ~7 s for 2,048 weights
 CONST_MAX_WEIGHTS = 4096
+# resType "bitplane": qloom_mvau's MUL_STYLE 3 (qloom_dot_bitplane: W_BITS*IN_BITS
+# AND-popcounts per PE instead of products + adder tree); searched while the plane pairs
+# stay few (measured on xc7: 2x2 bits at SIMD 64 take 0.54x the LUTs of LUT products)
+BITPLANE_MUL_STYLE = 3
+BITPLANE_MAX_PLANES = 4
 
 
 
@@ -131,7 +136,8 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     depth = pipeline_depth(simd, nt, S if bs else 0)  # the pipeline qloom_mvau.v implements
     params.update(ROUND_TRIP=depth, CREDITS=mvau_credits(mw // simd, depth))
     if not xnor and not wtype.bipolar and not in_type.bipolar:  # integer products
-        params["MUL_STYLE"] = MUL_STYLES[fold.get("resType", "auto")]
+        rt = fold.get("resType", "auto")
+        params["MUL_STYLE"] = BITPLANE_MUL_STYLE if rt == "bitplane" else MUL_STYLES[rt]
     names = (wfile, tfile) if nt else (wfile,)
     if bs:
         params.update(THRESH_FILE=tprefix, THR_STYLE=1, THR_RAM_STYLE=THR_MEM_STYLES[fold.get("thr_mem", "lut")])
@@ -215,6 +221,28 @@ def xnor_popcount(SIMD: int, ACC: int, PE: int = 1, wpats=None) -> dict:
             "shared": wpats is not None}
 
 
+def bitplane_sum_bits(IB: int, IN_SIGNED: int, WB: int, W_SIGNED: int, SIMD: int, ACC: int) -> int:
+    """Adder bits of qloom_dot_bitplane's weighting per PE: the positive and the negative
+    plane-pair counts (2 + ceil(log2(ceil(SIMD/3))) bits, shifted by j + k) each summed by a
+    chain (an add is as wide as its running sum, at most ACC bits), then pos - neg
+    (ACC bits)."""
+    xw = 2 + clog2(cdiv(SIMD, 3))
+    bits = ACC
+    for neg in (0, 1):
+        run = 0
+        for j in range(WB):
+            for k in range(IB):
+                sign = int(bool(W_SIGNED) and j == WB - 1) ^ int(bool(IN_SIGNED) and k == IB - 1)
+                if sign != neg:
+                    continue
+                w = min(ACC, xw + j + k)
+                if run:
+                    w = min(ACC, max(run, w) + 1)
+                    bits += w
+                run = w
+    return bits
+
+
 def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
                      W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
                      OUT_SIGNED=1, OUT_BIAS=0, RAM_STYLE="auto", MUL_STYLE=0, WEIGHT_FILE="",
@@ -264,7 +292,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     lanes = PE * SIMD
     dsp_per = 0
     if mode == "mul":
-        mul_lut = MUL_STYLE == 1 or (MUL_STYLE == 0 and IB + WB <= 10)
+        mul_lut = MUL_STYLE in (1, BITPLANE_MUL_STYLE) or (MUL_STYLE == 0 and IB + WB <= 10)
         if not mul_lut and not const_w:
             dsp_per = mul_dsps(*mvau_product_widths(IB, IN_SIGNED, WB, W_SIGNED, ACC), family)
     P.dsp = lanes * dsp_per
@@ -277,7 +305,16 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     else:
         prw = min(ACC, PW)
     xp = None
-    if mode == "xnor":
+    bitplane = mode == "mul" and MUL_STYLE == BITPLANE_MUL_STYLE
+    if bitplane:
+        # qloom_dot_bitplane: per PE, IB*WB popcounts with the XNOR popcount's structure
+        # (AND in place of XNOR), then the counts weighted and summed
+        xp = xnor_popcount(SIMD, 2 + clog2(cdiv(SIMD, 3)))
+        npl = IB * WB
+        xp = {k: (v * npl if k in ("grp", "adder_pre", "adder", "cp", "split") else v)
+              for k, v in xp.items()}
+        xp["out"] = ACC
+    elif mode == "xnor":
         wpats = None
         if const_w:
             # constant weights: PEs with equal weights on a group of lanes share its logic
@@ -343,6 +380,11 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     tag = "c" if const_w else ""
     if dsp_per:
         P.feat("lane_dsp", lanes)
+    elif bitplane:
+        # group LUTs + adders up to CP, the adders after it, the weighting adders
+        P.feat("bpgrp", PE * (xp["grp"] + xp["adder_pre"]))
+        P.feat("bptree", PE * xp["adder"])
+        P.feat("bpsum", PE * bitplane_sum_bits(IB, IN_SIGNED, WB, W_SIGNED, SIMD, ACC))
     elif mode == "mul":
         P.feat(tag + "lane_mul", lanes * IB * WB)
     elif mode in ("wbip", "xbip"):
@@ -450,9 +492,11 @@ class _MvauRtl(HWOp):
     def own_knobs(self) -> dict[str, Knob]:
         mh, mw = self.mvau_dims
         search = ("lut", "dsp") + (("const",) if self.const_ok is None else ())
+        if self.weight_type.bits * self.in_type.bits <= BITPLANE_MAX_PLANES:
+            search += ("bitplane",)
         return {"PE": Knob(tuple(divisors(mh))), "SIMD": Knob(tuple(divisors(mw))),
                 "ram_style": ram_style_knob(searched=True, fill=True),
-                "resType": Knob(RES_TYPES + ("const",), "style", search if self.int_products else (),
+                "resType": Knob(RES_TYPES + ("const", "bitplane"), "style", search if self.int_products else (),
                                 "auto", fill=False),
                 # resType const: adder levels between register levels (the latency budget)
                 "reg_levels": Knob(REG_LEVELS, "style", (), DEFAULT_REG_LEVELS, fill=False),

@@ -33,7 +33,9 @@
 //                 thresholds are in the POPCOUNT domain:
 //                 dot >= t  <=>  pop >= ceil((t + MW) / 2).
 //   MUL_STYLE     0 auto (LUT shift-add if IN_BITS + W_BITS <= 10, else `*`),
-//                 1 LUT shift-add, 2 `*` (Yosys synth_xilinx maps it to DSP48E1).
+//                 1 LUT shift-add, 2 `*` (Yosys synth_xilinx maps it to DSP48E1),
+//                 3 bit planes: no products, per PE W_BITS*IN_BITS AND-popcounts weighted
+//                 by +-2^(j+k) (qloom_dot_bitplane; integer weights and inputs only).
 //   RAM_STYLE     "auto" | "block" | "distributed": ram_style attribute of the
 //                 weight ROM ("distributed" is emitted as "logic", which is how
 //                 Yosys builds a LUT ROM; it cannot put a ROM in LUTRAM).
@@ -87,7 +89,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v, qloom_dot_bitplane.v
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -110,7 +112,7 @@ module qloom_mvau #(
     /* verilator lint_on UNUSEDPARAM */
     // multiplier style (integer-by-integer products only): 0 = auto (LUT shift-add
     // when IN_BITS + W_BITS <= 10, else the * operator), 1 = LUT shift-add,
-    // 2 = the * operator (Yosys maps it to DSP48 slices)
+    // 2 = the * operator (Yosys maps it to DSP48 slices), 3 = bit planes (qloom_dot_bitplane)
     parameter integer MUL_STYLE = 0,
     // threshold unit: 0 parallel compare bank, 1 binary search (qloom_thr_bsearch)
     parameter integer THR_STYLE = 0,
@@ -379,6 +381,18 @@ module qloom_mvau #(
                 end else begin : g_zext
                     assign dot_c[gp*ACC_BITS +: ACC_BITS] = {{(ACC_BITS-XW){1'b0}}, g_lvl[XTL].q};
                 end
+            end
+        end else if (MUL_STYLE == 3 && W_BIPOLAR == 0 && IN_BIPOLAR == 0) begin : g_bp
+            // ---- bit planes (qloom_dot_bitplane): per PE, W_BITS*IN_BITS AND-popcounts
+            // registered at CP (and the split) like the XNOR popcount, weighted and summed
+            for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
+                qloom_dot_bitplane #(
+                    .SIMD(SIMD), .IB(IB), .IN_SIGNED(IN_SIGNED), .WB(WB), .W_SIGNED(W_SIGNED),
+                    .ACC_BITS(ACC_BITS), .TREG(TREG)
+                ) u_dot (
+                    .ap_clk(ap_clk), .en_cp(vr), .en_split(vp), .x(x1r),
+                    .w(w1r[gp*SIMD*WB +: SIMD*WB]), .dot(dot_c[gp*ACC_BITS +: ACC_BITS])
+                );
             end
         end else begin : g_int
             // ---- integer products: PRW bits (the true product fits PW bits; modulo
