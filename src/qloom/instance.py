@@ -29,6 +29,9 @@ class RtlInstance:
     file_names: tuple = ()
     in_bits_each: tuple = ()  # element widths per input stream of a join (default: (in_bits,))
     library: str = ""
+    # modules of the generated sources that synthesis runs alone and sums (the stage itself
+    # is then read with QLOOM_SYNTH_BLACKBOX defined, those modules as black boxes)
+    synth_parts: tuple = ()
 
     @property
     def library_module(self) -> str:
