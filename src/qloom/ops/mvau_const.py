@@ -279,6 +279,7 @@ class ConstLayer:
     reg_levels: int
     requant: tuple = ()  # per output: (M, B, S, cmin, cmax) or None (comparators)
     part_bits: int = 0  # sub-module size for synthesis (adder/register bits; 0: PART_BITS)
+    fused: bool = False  # latency-first: the output stage reads the accumulator unregistered
 
     def stage_of(self, i: int) -> int:
         """Pipeline stage of node i: inputs and adder levels 1..R in stage 0, a register
@@ -294,7 +295,11 @@ class ConstLayer:
     def depth(self) -> int:
         """Register levels of the core: up to the accumulators, plus one in front of the
         threshold comparators."""
-        return self.acc_stage + (1 if self.thresholds is not None else 0) + (1 if self.has_requant else 0)
+        if self.thresholds is None:
+            return self.acc_stage
+        if self.fused:  # one register level: the requantizer's sum or the threshold count
+            return self.acc_stage + 1
+        return self.acc_stage + 1 + (1 if self.has_requant else 0)
 
     @property
     def has_requant(self) -> bool:
@@ -341,9 +346,10 @@ class ConstLayer:
                 last[k] = max(last.get(k, 0), fin)
         reg_bits = sum(g.width(k) * (st - self.stage_of(k)) for k, st in last.items())
         cmp_n = cmp_bits = 0
-        if self.has_requant:
-            reg_bits += self.out_bits * sum(1 for r in self.requant if r is None)
-        if self.thresholds is not None:
+        if self.thresholds is not None and (self.fused or self.has_requant):
+            reg_bits += self.out_bits * sum(1 for j in range(len(g.outs))
+                                            if not (self.requant and self.requant[j] is not None))
+        if self.thresholds is not None and not self.fused:
             reg_bits += sum(_sbits(lo, hi) for lo, hi in self.out_ranges())
             for (lo, hi), (_, live) in zip(self.out_ranges(), self.live_thresholds()):
                 cmp_n += len(live)
@@ -371,7 +377,8 @@ class ConstLayer:
             return [_Stmt(f"yo{j}", ob, False, False, f"{ob}'d{(c + self.out_bias) & mask}", 0)]
         ws = _sbits(min(lo * m + b, -1), hi * m + b)
         digits = csd_digits(m)
-        terms = [f"(acc{j}_q <<< {k})" if d > 0 else f"-(acc{j}_q <<< {k})" for k, d in digits]
+        a = f"acc{j}" if self.fused else f"acc{j}_q"
+        terms = [f"({a} <<< {k})" if d > 0 else f"-({a} <<< {k})" for k, d in digits]
         terms.append(f"{ws}'sh{(b & ((1 << ws) - 1)):x}")
         wq = max(ws - sh, 2)
         cb = _sbits(-1, max(cmax, 1)) + 1
@@ -440,16 +447,18 @@ class ConstLayer:
             return S
         for j, (always, live) in enumerate(self.live_thresholds()):
             w = _sbits(*ranges[j])
-            S.append(_Stmt(f"acc{j}_q", w, True, True, f"acc{j}", w))
+            a = f"acc{j}" if self.fused else f"acc{j}_q"
+            if not self.fused:
+                S.append(_Stmt(a, w, True, True, f"acc{j}", w))
             r = self.requant[j] if self.requant else None
             if r is not None:
                 S += self._requant_stmts(j, r)
                 continue
             base = (always + int(self.out_bias)) & ((1 << ob) - 1)
             terms = [f"{ob}'d{base}"] + [
-                f"{{{ob - 1}'d0, acc{j}_q >= {w}'sh{(t & ((1 << w) - 1)):x}}}" for t in live]
+                f"{{{ob - 1}'d0, {a} >= {w}'sh{(t & ((1 << w) - 1)):x}}}" for t in live]
             cost = w * len(live) + ob * len(live)
-            if self.has_requant:  # align with the requantizers' extra register level
+            if self.has_requant or self.fused:  # align with the requantizers' register level
                 S.append(_Stmt(f"yc{j}", ob, False, True, " + ".join(terms), cost))
                 S.append(_Stmt(f"yo{j}", ob, False, False, f"yc{j}", 0))
             else:
@@ -615,14 +624,16 @@ def _cheaper_requantizer(row, lo: int, hi: int) -> tuple | None:
 
 def const_layer(weights, in_type: IntType, thresholds, out_bias: int, out_type: IntType,
                 acc_type: IntType, reg_levels: int = DEFAULT_REG_LEVELS,
-                requant: str = "auto", part_bits: int = 0) -> ConstLayer:
+                requant: str = "auto", part_bits: int = 0, fused: bool = False) -> ConstLayer:
     """The :class:`ConstLayer` of an MVAU (integer, not bipolar, weights and inputs;
     output levels not bipolar: the caller checks). ``requant``: "auto" gives a channel whose
     threshold count equals an integer requantizer on its accumulator range
     (:func:`requantizer`: acc * M as shift-adds of M's canonical signed digits) that
     requantizer when the resource model prices it below the comparators, "always" whenever
     one exists, "never" keeps the comparators. ``part_bits``: the sub-module size for
-    synthesis (:meth:`ConstLayer.parts`; 0: :data:`PART_BITS`)."""
+    synthesis (:meth:`ConstLayer.parts`; 0: :data:`PART_BITS`). ``fused``: the latency-first
+    output stage (no register between the accumulator and the requantizer or comparators:
+    one register level fewer)."""
     W = np.asarray(weights, dtype=np.int64)
     lo, hi = acc_type.min, acc_type.max
     acc_bits = max(IntType.for_range(min(lo, -1), hi).bits, 2)
@@ -636,7 +647,7 @@ def const_layer(weights, in_type: IntType, thresholds, out_bias: int, out_type: 
         rq = tuple(pick(t, int(a), int(b)) for t, a, b in zip(np.asarray(thresholds), wlo, whi))
     g = adder_graph(W, in_type.min, in_type.max)
     return ConstLayer(g, in_type, None if thresholds is None else np.asarray(thresholds, np.int64),
-                      int(out_bias), out_bits, acc_bits, int(reg_levels), rq, int(part_bits))
+                      int(out_bias), out_bits, acc_bits, int(reg_levels), rq, int(part_bits), bool(fused))
 
 
 def const_instance(name: str, layer: ConstLayer, out_signed: bool) -> RtlInstance:
