@@ -447,8 +447,8 @@ class _MvauRtl(HWOp):
                                 "auto", fill=False),
                 # resType const: adder levels between register levels (the latency budget)
                 "reg_levels": Knob(REG_LEVELS, "style", (), DEFAULT_REG_LEVELS, fill=False),
-                # resType const, latency-first: output stage straight from the accumulator
-                # (no register between them) and no FIFO in front of the layer
+                # resType const, latency-first: no register from the accumulator to the
+                # output FIFO, and no FIFO in front of the layer
                 "fused": Knob((0, 1), "style", (), 0, fill=False),
                 **(threshold_knobs(int(self.thresholds.shape[1])) if self.thresholds is not None else {})}
 

@@ -279,7 +279,7 @@ class ConstLayer:
     reg_levels: int
     requant: tuple = ()  # per output: (M, B, S, cmin, cmax) or None (comparators)
     part_bits: int = 0  # sub-module size for synthesis (adder/register bits; 0: PART_BITS)
-    fused: bool = False  # latency-first: the output stage reads the accumulator unregistered
+    fused: bool = False  # latency-first: accumulator -> output stage -> output FIFO unregistered
 
     def stage_of(self, i: int) -> int:
         """Pipeline stage of node i: inputs and adder levels 1..R in stage 0, a register
@@ -297,8 +297,8 @@ class ConstLayer:
         threshold comparators."""
         if self.thresholds is None:
             return self.acc_stage
-        if self.fused:  # one register level: the requantizer's sum or the threshold count
-            return self.acc_stage + 1
+        if self.fused:  # the output stage writes the output FIFO unregistered
+            return self.acc_stage
         return self.acc_stage + 1 + (1 if self.has_requant else 0)
 
     @property
@@ -346,7 +346,7 @@ class ConstLayer:
                 last[k] = max(last.get(k, 0), fin)
         reg_bits = sum(g.width(k) * (st - self.stage_of(k)) for k, st in last.items())
         cmp_n = cmp_bits = 0
-        if self.thresholds is not None and (self.fused or self.has_requant):
+        if self.thresholds is not None and self.has_requant and not self.fused:
             reg_bits += self.out_bits * sum(1 for j in range(len(g.outs))
                                             if not (self.requant and self.requant[j] is not None))
         if self.thresholds is not None and not self.fused:
@@ -360,7 +360,7 @@ class ConstLayer:
                 lo, hi = self.out_ranges()[j]
                 ws = _sbits(min(lo * r[0] + r[1], -1), hi * r[0] + r[1])
                 rq_bits += ws * len(csd_digits(r[0]))
-                reg_bits += ws
+                reg_bits += 0 if self.fused else ws
         return {"ADD_BITS": add_bits, "ADDERS": g.adders, "REG_BITS": reg_bits, "CMP_N": cmp_n,
                 "CMP_BITS": cmp_bits, "RQ_BITS": rq_bits}
 
@@ -384,7 +384,7 @@ class ConstLayer:
         cb = _sbits(-1, max(cmax, 1)) + 1
         wc = max(wq, cb)
         bias = self.out_bias & mask
-        return [_Stmt(f"rs{j}", ws, True, True, " + ".join(terms), ws * len(digits)),
+        return [_Stmt(f"rs{j}", ws, True, not self.fused, " + ".join(terms), ws * len(digits)),
                 _Stmt(f"rq{j}", wq, True, False, f"rs{j} >>> {sh}", 0),
                 _Stmt(f"rc{j}", wc, True, False, f"rq{j} < {wc}'sd{cmin} ? {wc}'sd{cmin} : "
                       f"(rq{j} > {wc}'sd{cmax} ? {wc}'sd{cmax} : rq{j})", wc),
@@ -458,7 +458,7 @@ class ConstLayer:
             terms = [f"{ob}'d{base}"] + [
                 f"{{{ob - 1}'d0, {a} >= {w}'sh{(t & ((1 << w) - 1)):x}}}" for t in live]
             cost = w * len(live) + ob * len(live)
-            if self.has_requant or self.fused:  # align with the requantizers' register level
+            if self.has_requant and not self.fused:  # align with the requantizers' register level
                 S.append(_Stmt(f"yc{j}", ob, False, True, " + ".join(terms), cost))
                 S.append(_Stmt(f"yo{j}", ob, False, False, f"yc{j}", 0))
             else:
@@ -632,8 +632,9 @@ def const_layer(weights, in_type: IntType, thresholds, out_bias: int, out_type: 
     requantizer when the resource model prices it below the comparators, "always" whenever
     one exists, "never" keeps the comparators. ``part_bits``: the sub-module size for
     synthesis (:meth:`ConstLayer.parts`; 0: :data:`PART_BITS`). ``fused``: the latency-first
-    output stage (no register between the accumulator and the requantizer or comparators:
-    one register level fewer)."""
+    output stage (no register from the accumulator through the requantizer or comparators
+    to the output FIFO's write: one or two register levels fewer; the FIFO's storage is
+    the layer's last register)."""
     W = np.asarray(weights, dtype=np.int64)
     lo, hi = acc_type.min, acc_type.max
     acc_bits = max(IntType.for_range(min(lo, -1), hi).bits, 2)
