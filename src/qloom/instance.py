@@ -32,6 +32,9 @@ class RtlInstance:
     # the memory files the resource model reads when given none (the thresholds: cheap to
     # build, and Yosys constant-folds their comparators; qloom.ops.estimate_instance)
     model_files: Callable[[], dict] | None = field(default=None, compare=False)
+    # modules of the generated sources that synthesis runs alone and sums (the stage itself
+    # is then read with QLOOM_SYNTH_BLACKBOX defined, those modules as black boxes)
+    synth_parts: tuple = ()
 
     @property
     def library_module(self) -> str:

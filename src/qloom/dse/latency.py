@@ -30,7 +30,8 @@ pixels). Per operator (the Verilog in qloom/rtl/verilog):
 
 Each operator states its rule in its own module (``HWOp.out_times``, built from
 :func:`qloom.stream.serve` and :func:`qloom.stream.window_ready`), with its pipeline
-latency L; each link (DWC and FIFO) adds LINK_LATENCY cycles. The model is checked against Verilator
+latency L; each link (DWC and FIFO) adds LINK_LATENCY cycles, a direct link (a layer that
+needs no FIFO in front, ``HWOp.input_fifo_depth`` 0, and no DWC) none. The model is checked against Verilator
 (``rtlsim.json``'s latency_cycles) in tests/test_latency.py.
 
 Over a DAG the same rule runs in topological order; a join (AddStreams, ConcatStreams)
@@ -60,12 +61,15 @@ def _arrivals(graph: HWGraph, folding: dict, t: dict, op, k: int, prod: str) -> 
     prev = graph.node(prod)
     p_elems = prev.out_elems(folding.get(prev.name, {}))
     rate = stream_rate(p_elems, e_in)
+    burst = int(prev.out_shape[-1]) // max(1, p_elems)
+    # a direct link (no DWC, no FIFO: HWOp.input_fifo_depth 0, ops.glue_instances) adds nothing
+    link = 0 if p_elems == e_in and op.input_fifo_depth(f, burst) == 0 else LINK_LATENCY
     # per producer granule (pc elements): one the producer emits in fewer beats
     # than the link needs to pass it (a DWC to a narrower consumer) arrives
     # (q - p) beats after its last beat; then regrouped into consumer granules
     pc = grid(prev.out_shape)[2]
     q_beats, p_beats = pc / rate, max(1.0, pc / p_elems)
-    return _regrain(serve(t[prod] + LINK_LATENCY + max(0.0, q_beats - p_beats) - q_beats, q_beats), h * w)
+    return _regrain(serve(t[prod] + link + max(0.0, q_beats - p_beats) - q_beats, q_beats), h * w)
 
 
 def timing(graph: HWGraph, folding: dict) -> tuple[dict, dict]:

@@ -69,9 +69,13 @@ def glue_instances(bits: int, producer_elems: int, consumer_elems: int, fifo_dep
     """The stream glue in front of a layer (qloom.rtl.generate puts it there): the DWCs from
     the producer's ``producer_elems`` to the consumer's ``consumer_elems`` elements of
     ``bits`` per beat (none when equal, two via the gcd when neither divides the other),
-    then a ``qloom_fifo`` of ``fifo_depth`` consumer beats."""
-    return (dwc.dwc_instances(bits, producer_elems, consumer_elems) +
-            [fifo.fifo_instance(consumer_elems * bits, fifo_depth, fifo_ram_style)])
+    then a ``qloom_fifo`` of ``fifo_depth`` consumer beats. ``fifo_depth`` 0 (a layer that
+    needs no FIFO in front, ``HWOp.input_fifo_depth``): no glue at all when no DWC is
+    needed (a direct link), else a FIFO of the smallest depth (2) after the DWCs."""
+    dwcs = dwc.dwc_instances(bits, producer_elems, consumer_elems)
+    if fifo_depth == 0 and not dwcs:
+        return []
+    return dwcs + [fifo.fifo_instance(consumer_elems * bits, max(2, fifo_depth), fifo_ram_style)]
 
 
 def memory_report(inst: RtlInstance, family: str = "xc7", files: dict | None = None) -> list[dict]:

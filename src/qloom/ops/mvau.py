@@ -500,6 +500,9 @@ class _MvauRtl(HWOp):
                                 "auto", fill=False),
                 # resType const: adder levels between register levels (the latency budget)
                 "reg_levels": Knob(REG_LEVELS, "style", (), DEFAULT_REG_LEVELS, fill=False),
+                # resType const, latency-first: no register from the accumulator to the
+                # output FIFO, and no FIFO in front of the layer
+                "fused": Knob((0, 1), "style", (), 0, fill=False),
                 **(threshold_knobs(int(self.thresholds.shape[1])) if self.thresholds is not None else {})}
 
     def illegal(self, fold: dict) -> str | None:
@@ -516,15 +519,15 @@ class _MvauRtl(HWOp):
         return self.const_ok
 
     def _const(self, fold: dict):
-        return self._const_layer(int(fold.get("reg_levels", DEFAULT_REG_LEVELS)))
+        return self._const_layer(int(fold.get("reg_levels", DEFAULT_REG_LEVELS)), int(fold.get("fused", 0)))
 
     @functools.lru_cache(maxsize=32)
-    def _const_layer(self, reg_levels: int):
+    def _const_layer(self, reg_levels: int, fused: int = 0):
         """The constant-weight layer (adder graph, output stage), once per op and spacing:
         the search prices it many times."""
         w, _ = self.mvau_matrix()
         return const_layer(w, self.in_type, self.thresholds, self.out_bias, self.out_type,
-                           self.acc_type, reg_levels)
+                           self.acc_type, reg_levels, fused=bool(fused))
 
     def in_elems(self, fold: dict) -> int:
         return int(fold.get("SIMD", 1))
@@ -555,6 +558,10 @@ class _MvauRtl(HWOp):
         2): the next vector streams in during the other NF - 1 passes (measured: CNV-W1A1
         at 50,571 instead of 32,768 cycles per frame without it)."""
         p = self._vparams(fold)
+        if fold.get("resType") == "const" and int(fold.get("fused", 0)):
+            # latency-first: the credit-checked input of qloom_mvau_const needs no FIFO
+            # (AXI4-Stream back-pressure still honoured), 2 cycles saved per layer
+            return 0
         if p["MH"] // p["PE"] > 1:
             return p["MW"] // p["SIMD"] + 2
         return super().input_fifo_depth(fold, producer_burst)

@@ -18,6 +18,7 @@ of MH elements per beat; II = 1 cycle per vector.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,6 +34,7 @@ CYCLE_TOLERANCE = {"qloom_mvau_const": (0.0, 0)}
 
 REG_LEVELS = (1, 2, 3, 4, 6, 8, 64)  # adder levels between registers (the knob's values)
 DEFAULT_REG_LEVELS = 3
+PART_BITS = 3000  # adder/register bits per synthesized sub-module (about 2.5k LUT: Yosys in ~1 min)
 DELAY_SLACK = 2  # adder levels the CMVM solver may add beyond the minimum depth, for fewer adders
 
 
@@ -276,6 +278,8 @@ class ConstLayer:
     acc_bits: int
     reg_levels: int
     requant: tuple = ()  # per output: (M, B, S, cmin, cmax) or None (comparators)
+    part_bits: int = 0  # sub-module size for synthesis (adder/register bits; 0: PART_BITS)
+    fused: bool = False  # latency-first: accumulator -> output stage -> output FIFO unregistered
 
     def stage_of(self, i: int) -> int:
         """Pipeline stage of node i: inputs and adder levels 1..R in stage 0, a register
@@ -291,7 +295,11 @@ class ConstLayer:
     def depth(self) -> int:
         """Register levels of the core: up to the accumulators, plus one in front of the
         threshold comparators."""
-        return self.acc_stage + (1 if self.thresholds is not None else 0) + (1 if self.has_requant else 0)
+        if self.thresholds is None:
+            return self.acc_stage
+        if self.fused:  # the output stage writes the output FIFO unregistered
+            return self.acc_stage
+        return self.acc_stage + 1 + (1 if self.has_requant else 0)
 
     @property
     def has_requant(self) -> bool:
@@ -338,9 +346,10 @@ class ConstLayer:
                 last[k] = max(last.get(k, 0), fin)
         reg_bits = sum(g.width(k) * (st - self.stage_of(k)) for k, st in last.items())
         cmp_n = cmp_bits = 0
-        if self.has_requant:
-            reg_bits += self.out_bits * sum(1 for r in self.requant if r is None)
-        if self.thresholds is not None:
+        if self.thresholds is not None and self.has_requant and not self.fused:
+            reg_bits += self.out_bits * sum(1 for j in range(len(g.outs))
+                                            if not (self.requant and self.requant[j] is not None))
+        if self.thresholds is not None and not self.fused:
             reg_bits += sum(_sbits(lo, hi) for lo, hi in self.out_ranges())
             for (lo, hi), (_, live) in zip(self.out_ranges(), self.live_thresholds()):
                 cmp_n += len(live)
@@ -351,65 +360,52 @@ class ConstLayer:
                 lo, hi = self.out_ranges()[j]
                 ws = _sbits(min(lo * r[0] + r[1], -1), hi * r[0] + r[1])
                 rq_bits += ws * len(csd_digits(r[0]))
-                reg_bits += ws
+                reg_bits += 0 if self.fused else ws
         return {"ADD_BITS": add_bits, "ADDERS": g.adders, "REG_BITS": reg_bits, "CMP_N": cmp_n,
                 "CMP_BITS": cmp_bits, "RQ_BITS": rq_bits}
 
-    def _requant_verilog(self, j: int, w: int, r: tuple) -> list:
+    def _requant_stmts(self, j: int, r: tuple) -> list:
         """Output j = (clip((acc*M + B) >>> S, cmin, cmax) + out_bias) mod 2**OUT_BITS:
         acc*M + B as shift-adds of M's canonical signed digits (no multiplier), registered,
-        then the shift and the clip."""
+        then the shift and the clip (statements, :meth:`statements`)."""
         m, b, sh, cmin, cmax = r
         ob = self.out_bits
         mask = (1 << ob) - 1
         lo, hi = self.out_ranges()[j]
         if m == 0 or lo == hi:
             c = min(max(((lo * m + b) >> sh), cmin), cmax)
-            return [f"    assign y[{j * ob + ob - 1}:{j * ob}] = {ob}'d{(c + self.out_bias) & mask};"]
+            return [_Stmt(f"yo{j}", ob, False, False, f"{ob}'d{(c + self.out_bias) & mask}", 0)]
         ws = _sbits(min(lo * m + b, -1), hi * m + b)
-        terms = [f"(acc{j}_q <<< {k})" if d > 0 else f"-(acc{j}_q <<< {k})" for k, d in csd_digits(m)]
+        digits = csd_digits(m)
+        a = f"acc{j}" if self.fused else f"acc{j}_q"
+        terms = [f"({a} <<< {k})" if d > 0 else f"-({a} <<< {k})" for k, d in digits]
         terms.append(f"{ws}'sh{(b & ((1 << ws) - 1)):x}")
         wq = max(ws - sh, 2)
         cb = _sbits(-1, max(cmax, 1)) + 1
         wc = max(wq, cb)
-        L = [f"    reg signed [{ws - 1}:0] rs{j};",
-             f"    always @(posedge ap_clk) rs{j} <= " + " + ".join(terms) + ";",
-             f"    wire signed [{wq - 1}:0] rq{j} = rs{j} >>> {sh};",
-             f"    wire signed [{wc - 1}:0] rc{j} = rq{j} < {wc}'sd{cmin} ? {wc}'sd{cmin} : "
-             f"(rq{j} > {wc}'sd{cmax} ? {wc}'sd{cmax} : rq{j});"]
         bias = self.out_bias & mask
-        L.append(f"    assign y[{j * ob + ob - 1}:{j * ob}] = rc{j}[{ob - 1}:0]" + (f" + {ob}'d{bias};" if bias else ";"))
-        return L
+        return [_Stmt(f"rs{j}", ws, True, not self.fused, " + ".join(terms), ws * len(digits)),
+                _Stmt(f"rq{j}", wq, True, False, f"rs{j} >>> {sh}", 0),
+                _Stmt(f"rc{j}", wc, True, False, f"rq{j} < {wc}'sd{cmin} ? {wc}'sd{cmin} : "
+                      f"(rq{j} > {wc}'sd{cmax} ? {wc}'sd{cmax} : rq{j})", wc),
+                _Stmt(f"yo{j}", ob, False, False, f"rc{j}[{ob - 1}:0]" + (f" + {ob}'d{bias}" if bias else ""),
+                      ob if bias else 0)]
 
-    def verilog(self, module: str, params: dict) -> str:
-        """The text of ``module``: the shell ``qloom_mvau_const`` and the adder graph."""
+    def statements(self) -> list:
+        """The core as a list of :class:`_Stmt` in dependency order: one named signal each
+        (adder nodes ``n<i>_s<stage>``, their delay registers, accumulators ``acc<j>``,
+        the output stage), reading the input vector ``x`` and earlier signals; output j
+        of the core is ``yo<j>`` (OUT_BITS bits)."""
         g = self.graph
         ib = self.in_type.bits
-        L = [f"// {module}: constant-weight MVAU generated by qloom (qloom.ops.mvau_const); do not edit.",
-             f"// {len(g.outs)} x {g.n_in} matrix as {g.adders} adders over {g.depth} levels, "
-             f"a register level every {self.reg_levels} adder levels, {self.depth} register levels.",
-             "`default_nettype none", '`include "qloom_axis.vh"', "",
-             "/* verilator lint_off UNUSEDPARAM */",
-             f"module {module} #("]
-        L.append(",\n".join(f"    parameter integer {k} = {int(v)}" for k, v in params.items()))
-        L += [") (", "    `QLOOM_AXIS_PORTS(IN_W, OUT_W)", ");", "/* verilator lint_on UNUSEDPARAM */",
-              "/* verilator lint_off UNUSEDSIGNAL */", "/* verilator lint_off WIDTHEXPAND */",
-              "/* verilator lint_off WIDTHTRUNC */",
-              "    wire [IN_W-1:0] x;", "    wire [OUT_W-1:0] y;",
-              "    qloom_mvau_const #(.IN_W(IN_W), .OUT_W(OUT_W), .DEPTH(DEPTH), .CREDITS(CREDITS)) u_shell (",
-              "        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),",
-              "        .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),",
-              "        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),",
-              "        .core_x(x), .core_y(y)", "    );"]
+        S: list = []
         have: dict = {}  # node -> highest stage with a signal
 
         def sig(k: int, st: int) -> str:
             s0 = self.stage_of(k)
             while have[k] < st:  # delay registers up to stage st
                 t = have[k] + 1
-                src = f"n{k}_s{t - 1}"
-                L.append(f"    reg signed [{g.width(k) - 1}:0] n{k}_s{t};")
-                L.append(f"    always @(posedge ap_clk) n{k}_s{t} <= {src};")
+                S.append(_Stmt(f"n{k}_s{t}", g.width(k), True, True, f"n{k}_s{t - 1}", g.width(k)))
                 have[k] = t
             return f"n{k}_s{max(st, s0)}"
 
@@ -419,6 +415,7 @@ class ConstLayer:
             if a < 0:
                 e = f"x[{b * ib + ib - 1}:{b * ib}]"
                 e = f"$signed({e})" if self.in_type.signed else f"$signed({{1'b0, {e}}})"
+                cost = 0
             else:
                 ta, tb = sig(a, st), sig(b, st)
                 ta = ta if sha == 0 else f"({ta} <<< {sha})"
@@ -429,7 +426,8 @@ class ConstLayer:
                     e = f"{tb} - {ta}"
                 else:
                     e = f"-{ta} - {tb}"
-            L.append(f"    wire signed [{w - 1}:0] n{i}_s{st} = {e};")
+                cost = w
+            S.append(_Stmt(f"n{i}_s{st}", w, True, False, e, cost))
             have[i] = st
         fin = self.acc_stage
         ranges = self.out_ranges()
@@ -441,32 +439,172 @@ class ConstLayer:
                 t = sig(k, fin)
                 t = t if sh == 0 else (f"({t} <<< {sh})" if sh > 0 else f"({t} >>> {-sh})")
                 e = t if s > 0 else f"-{t}"
-            L.append(f"    wire signed [{w - 1}:0] acc{j} = {e};")
+            S.append(_Stmt(f"acc{j}", w, True, False, e, w if s < 0 else 0))
         ob = self.out_bits
         if self.thresholds is None:
             for j in range(len(g.outs)):
-                L.append(f"    assign y[{j * ob + ob - 1}:{j * ob}] = acc{j};")
+                S.append(_Stmt(f"yo{j}", ob, False, False, f"acc{j}", 0))
+            return S
+        for j, (always, live) in enumerate(self.live_thresholds()):
+            w = _sbits(*ranges[j])
+            a = f"acc{j}" if self.fused else f"acc{j}_q"
+            if not self.fused:
+                S.append(_Stmt(a, w, True, True, f"acc{j}", w))
+            r = self.requant[j] if self.requant else None
+            if r is not None:
+                S += self._requant_stmts(j, r)
+                continue
+            base = (always + int(self.out_bias)) & ((1 << ob) - 1)
+            terms = [f"{ob}'d{base}"] + [
+                f"{{{ob - 1}'d0, {a} >= {w}'sh{(t & ((1 << w) - 1)):x}}}" for t in live]
+            cost = w * len(live) + ob * len(live)
+            if self.has_requant and not self.fused:  # align with the requantizers' register level
+                S.append(_Stmt(f"yc{j}", ob, False, True, " + ".join(terms), cost))
+                S.append(_Stmt(f"yo{j}", ob, False, False, f"yc{j}", 0))
+            else:
+                S.append(_Stmt(f"yo{j}", ob, False, False, " + ".join(terms), cost))
+        return S
+
+    def parts(self) -> list:
+        """The core's statements cut into consecutive groups of at most ``part_bits`` cost
+        (adder and register bits) each: the sub-modules ``<module>_p<k>`` that synthesis
+        runs separately (one group: no sub-module)."""
+        groups, cur, c = [], [], 0
+        for st in self.statements():
+            if cur and c + st.cost > (self.part_bits or PART_BITS):
+                groups.append(cur)
+                cur, c = [], 0
+            cur.append(st)
+            c += st.cost
+        if cur:
+            groups.append(cur)
+        return groups
+
+    def part_names(self, module: str) -> tuple:
+        n = len(self.parts())
+        return tuple(f"{module}_p{k}" for k in range(n)) if n > 1 else ()
+
+    def verilog(self, module: str, params: dict) -> str:
+        """The text of ``module``: the shell ``qloom_mvau_const`` and the adder graph (flat,
+        or in the sub-modules of :meth:`parts`, each also given as a black box when
+        ``QLOOM_SYNTH_BLACKBOX`` is defined: qloom.synth then runs every sub-module alone
+        and sums the counts)."""
+        g = self.graph
+        groups = self.parts()
+        L = [f"// {module}: constant-weight MVAU generated by qloom (qloom.ops.mvau_const); do not edit.",
+             f"// {len(g.outs)} x {g.n_in} matrix as {g.adders} adders over {g.depth} levels, "
+             f"a register level every {self.reg_levels} adder levels, {self.depth} register levels"
+             + (f", {len(groups)} sub-modules." if len(groups) > 1 else "."),
+             "`default_nettype none", '`include "qloom_axis.vh"', ""]
+        lint_off = ["/* verilator lint_off UNUSEDSIGNAL */", "/* verilator lint_off WIDTHEXPAND */",
+                    "/* verilator lint_off WIDTHTRUNC */"]
+        lint_on = ["/* verilator lint_on WIDTHTRUNC */", "/* verilator lint_on WIDTHEXPAND */",
+                   "/* verilator lint_on UNUSEDSIGNAL */"]
+        names = {}
+        for grp in groups:
+            for st in grp:
+                names[st.name] = st
+        outs = {f"yo{j}" for j in range(len(g.outs))}
+        body: list = []
+        if len(groups) == 1:
+            body += [_decl(st) for st in groups[0]]
         else:
-            for j, (always, live) in enumerate(self.live_thresholds()):
-                w = _sbits(*ranges[j])
-                L.append(f"    reg signed [{w - 1}:0] acc{j}_q;")
-                L.append(f"    always @(posedge ap_clk) acc{j}_q <= acc{j};")
-                r = self.requant[j] if self.requant else None
-                if r is not None:
-                    L += self._requant_verilog(j, w, r)
-                    continue
-                base = (always + int(self.out_bias)) & ((1 << ob) - 1)
-                terms = [f"{ob}'d{base}"] + [
-                    f"{{{ob - 1}'d0, acc{j}_q >= {w}'sh{(t & ((1 << w) - 1)):x}}}" for t in live]
-                if self.has_requant:  # align with the requantizers' extra register level
-                    L.append(f"    reg [{ob - 1}:0] yc{j};")
-                    L.append(f"    always @(posedge ap_clk) yc{j} <= " + " + ".join(terms) + ";")
-                    L.append(f"    assign y[{j * ob + ob - 1}:{j * ob}] = yc{j};")
-                else:
-                    L.append(f"    assign y[{j * ob + ob - 1}:{j * ob}] = " + " + ".join(terms) + ";")
-        L += ["/* verilator lint_on WIDTHTRUNC */", "/* verilator lint_on WIDTHEXPAND */",
-              "/* verilator lint_on UNUSEDSIGNAL */", "endmodule", "`default_nettype wire", ""]
+            owner = {st.name: k for k, grp in enumerate(groups) for st in grp}
+            pos = {n: i for i, n in enumerate(names)}
+            used_by: dict = {}
+            for k, grp in enumerate(groups):
+                for st in grp:
+                    for r in _refs(st.expr, names):
+                        used_by.setdefault(r, set()).add(k)
+            cross = [n for n in names if n in outs or any(u != owner[n] for u in used_by.get(n, ()))]
+            for n in cross:
+                st = names[n]
+                body.append(f"    wire {'signed ' if st.signed else ''}[{st.width - 1}:0] {n};")
+            for k, grp in enumerate(groups):
+                mine = {st.name for st in grp}
+                ins = sorted({r for st in grp for r in _refs(st.expr, names) if r not in mine},
+                             key=lambda n: pos.get(n, -1))
+                outp = [st.name for st in grp if st.name in cross]
+                ports = self._part_ports(grp, ins, outp, names)
+                pm = f"{module}_p{k}"
+                conns = ", ".join(f".{n}({n})" for n in ports["names"])
+                body.append(f"    {pm} u_p{k} ({conns});")
+                sub = [f"module {pm} (", ",\n".join(ports["decl"]), ");"]
+                L += ["`ifdef QLOOM_SYNTH_BLACKBOX", "(* blackbox *)"] + sub + ["endmodule", "`else"]
+                L += sub + lint_off
+                for st in grp:
+                    L.append(_decl(st, st.name in outp))
+                L += lint_on + ["endmodule", "`endif", ""]
+        L += ["/* verilator lint_off UNUSEDPARAM */", f"module {module} #("]
+        L.append(",\n".join(f"    parameter integer {k} = {int(v)}" for k, v in params.items()))
+        L += [") (", "    `QLOOM_AXIS_PORTS(IN_W, OUT_W)", ");", "/* verilator lint_on UNUSEDPARAM */"] + lint_off
+        L += ["    wire [IN_W-1:0] x;", "    wire [OUT_W-1:0] y;",
+              "    qloom_mvau_const #(.IN_W(IN_W), .OUT_W(OUT_W), .DEPTH(DEPTH), .CREDITS(CREDITS)) u_shell (",
+              "        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),",
+              "        .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),",
+              "        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),",
+              "        .core_x(x), .core_y(y)", "    );"]
+        L += body
+        ob = self.out_bits
+        for j in range(len(g.outs)):
+            L.append(f"    assign y[{j * ob + ob - 1}:{j * ob}] = yo{j};")
+        L += lint_on + ["endmodule", "`default_nettype wire", ""]
         return "\n".join(L)
+
+    def _part_ports(self, grp, ins, outp, names) -> dict:
+        """Port names and declarations of one sub-module: ap_clk when it has a register,
+        the input vector x when it reads it, the signals it reads and those read outside."""
+        pn, decl = [], []
+        if any(st.reg for st in grp):
+            pn.append("ap_clk")
+            decl.append("    input wire ap_clk")
+        mw, ib = self.graph.n_in, self.in_type.bits
+        for n in ins:
+            pn.append(n)
+            if n == "x":
+                decl.append(f"    input wire [{mw * ib - 1}:0] x")
+            else:
+                st = names[n]
+                decl.append(f"    input wire {'signed ' if st.signed else ''}[{st.width - 1}:0] {n}")
+        for n in outp:
+            st = names[n]
+            decl.append(f"    output {'reg' if st.reg else 'wire'} {'signed ' if st.signed else ''}"
+                        f"[{st.width - 1}:0] {n}")
+            pn.append(n)
+        return {"names": pn, "decl": decl}
+
+
+@dataclass(frozen=True)
+class _Stmt:
+    """One signal of the generated core: ``name`` (``width`` bits, signed or not), a
+    register (``reg``: loaded with ``expr`` every clock) or a wire equal to ``expr``;
+    ``cost``: adder/register bits, what :meth:`ConstLayer.parts` balances."""
+
+    name: str
+    width: int
+    signed: bool
+    reg: bool
+    expr: str
+    cost: int
+
+
+_IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
+
+
+def _refs(expr: str, names) -> set:
+    """The signals (core statement names, or the input vector ``x``) ``expr`` reads
+    (identifiers after a ``'`` are literal digits, e.g. ``8'sh1f``)."""
+    expr = re.sub(r"'s?[bodh][0-9a-fA-F_]+", "", expr)
+    return {t for t in _IDENT.findall(expr) if t in names or t == "x"}
+
+
+def _decl(st: _Stmt, port: bool = False) -> str:
+    """The Verilog of one statement (``port``: declared in the port list already)."""
+    t = f"{'signed ' if st.signed else ''}[{st.width - 1}:0] {st.name}"
+    if st.reg:
+        d = "" if port else f"    reg {t};\n"
+        return d + f"    always @(posedge ap_clk) {st.name} <= {st.expr};"
+    return f"    assign {st.name} = {st.expr};" if port else f"    wire {t} = {st.expr};"
 
 
 def _cheaper_requantizer(row, lo: int, hi: int) -> tuple | None:
@@ -486,13 +624,17 @@ def _cheaper_requantizer(row, lo: int, hi: int) -> tuple | None:
 
 def const_layer(weights, in_type: IntType, thresholds, out_bias: int, out_type: IntType,
                 acc_type: IntType, reg_levels: int = DEFAULT_REG_LEVELS,
-                requant: str = "auto") -> ConstLayer:
+                requant: str = "auto", part_bits: int = 0, fused: bool = False) -> ConstLayer:
     """The :class:`ConstLayer` of an MVAU (integer, not bipolar, weights and inputs;
     output levels not bipolar: the caller checks). ``requant``: "auto" gives a channel whose
     threshold count equals an integer requantizer on its accumulator range
     (:func:`requantizer`: acc * M as shift-adds of M's canonical signed digits) that
     requantizer when the resource model prices it below the comparators, "always" whenever
-    one exists, "never" keeps the comparators."""
+    one exists, "never" keeps the comparators. ``part_bits``: the sub-module size for
+    synthesis (:meth:`ConstLayer.parts`; 0: :data:`PART_BITS`). ``fused``: the latency-first
+    output stage (no register from the accumulator through the requantizer or comparators
+    to the output FIFO's write: one or two register levels fewer; the FIFO's storage is
+    the layer's last register)."""
     W = np.asarray(weights, dtype=np.int64)
     lo, hi = acc_type.min, acc_type.max
     acc_bits = max(IntType.for_range(min(lo, -1), hi).bits, 2)
@@ -506,7 +648,7 @@ def const_layer(weights, in_type: IntType, thresholds, out_bias: int, out_type: 
         rq = tuple(pick(t, int(a), int(b)) for t, a, b in zip(np.asarray(thresholds), wlo, whi))
     g = adder_graph(W, in_type.min, in_type.max)
     return ConstLayer(g, in_type, None if thresholds is None else np.asarray(thresholds, np.int64),
-                      int(out_bias), out_bits, acc_bits, int(reg_levels), rq)
+                      int(out_bias), out_bits, acc_bits, int(reg_levels), rq, int(part_bits), bool(fused))
 
 
 def const_instance(name: str, layer: ConstLayer, out_signed: bool) -> RtlInstance:
@@ -517,7 +659,8 @@ def const_instance(name: str, layer: ConstLayer, out_signed: bool) -> RtlInstanc
                   CREDITS=credits_qloom_mvau_const(layer.depth), **layer.counts())
     fname = f"{name}_const.v"
     return RtlInstance(module, params, layer.in_type.bits, layer.out_bits, out_signed,
-                       lambda: {fname: layer.verilog(module, params)}, (fname,), library="qloom_mvau_const")
+                       lambda: {fname: layer.verilog(module, params)}, (fname,), library="qloom_mvau_const",
+                       synth_parts=layer.part_names(module))
 
 
 def parts_qloom_mvau_const(IN_W=8, OUT_W=8, DEPTH=1, CREDITS=3, ADD_BITS=0, ADDERS=0, REG_BITS=0,

@@ -81,6 +81,8 @@ def _glue(stem, bits, e_prev, e_in, depth, ram_style="auto") -> list[Stage]:
     neither divides the other), then ``fifo_<stem>``; ``stem`` is the layer's name, with
     ``_in<k>`` for its input k > 0."""
     insts = glue_instances(bits, e_prev, e_in, depth, ram_style)
+    if not insts:  # a direct link (the layer needs no FIFO in front)
+        return []
     dwcs, fifo = insts[:-1], insts[-1]
     names = [f"dwc_{stem}"] if len(dwcs) == 1 else [f"dwc_{stem}_{s}" for s in "ab"]
     out = [Stage(n, "dwc", inst, inst.params["IN_WIDTH"], inst.params["OUT_WIDTH"],
