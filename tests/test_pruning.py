@@ -108,3 +108,24 @@ def test_pruned_model_rtl_equals_emulator(tmp_path):
     np.testing.assert_array_equal(y_rtl, y_emu)
     _, stats = rtlsim(tmp_path / "out", x)
     assert stats["cycles_per_frame"] == 1
+
+
+def test_pruning_benchmark_one_model(tmp_path):
+    """benchmarks/pruning.py on the 90 % model without synthesis: the row's adders are the
+    sum of its constant-weight layers', every MVAU is one, the estimate has no DSP, and the
+    table and plot are written."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_pruning", Path(__file__).resolve().parent.parent / "benchmarks" / "pruning.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--models", "jet_w6a6_s90", "--out", str(tmp_path)]) == 0
+    (row,) = json.loads((tmp_path / "pruning.json").read_text())["rows"]
+    mvaus = [v for v in row["layers"].values() if v["op"] == "MVAU"]
+    assert len(mvaus) == 4 and all(v["fold"]["resType"] == "const" for v in mvaus)
+    assert row["adders"] == sum(v["adders"] for v in mvaus) > 0
+    assert row["est"]["DSP"] == 0 and row["cycles_per_frame_est"] == 1
+    assert "| jet_w6a6_s90 |" in (tmp_path / "pruning.md").read_text()
+    assert (tmp_path / "pruning.png").stat().st_size > 0
