@@ -270,35 +270,29 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
 
 
 def rtl_compute(d, pe: int = 1, simd: int = 1) -> int:
-    """Compute cycles of a tile on the RTL slice (``mo/verilog/qloom_mo_engine.v``: PE rows in
-    parallel, SIMD = 1): MVAU ``pixels * folds * (MW + NT + PE)`` (PE MACs per cycle, PE
-    threshold compares per cycle, one cycle per output field), pools ``pixels * C * (KH*KW
-    + 1)``. Raises QloomError for an opcode it has no unit for."""
+    """Compute cycles of a tile on the RTL engine (``mo/verilog/qloom_mo_engine.v``: PE rows
+    in parallel, SIMD columns each): MVAU ``pixels * folds * (ceil(MW / SIMD) + NT + PE)``
+    (PE x SIMD MACs per cycle, PE threshold compares per cycle, one cycle per output field),
+    pools ``pixels * C * (KH*KW + 1)``. Raises QloomError for an opcode it has no unit for."""
     op = _OPS[d.opcode]
     pixels = d.out_rows * d.ow
     if op == "MVAU":
-        return pixels * d.nfs * (d.mw + d.nt + pe)
+        return pixels * d.nfs * (-(-d.mw // simd) + d.nt + pe)
     if op in ("MAXPOOL", "SUMPOOL"):
         return pixels * d.oc * ((d.k & 0xFFFF) * (d.k >> 16) + 1)
     raise QloomError(f"the RTL MO engine has no {op} unit yet")
-
-
-def _rtl_check(sched: Schedule) -> None:
-    if sched.engine.simd != 1:
-        raise QloomError("the RTL MO engine runs SIMD = 1 schedules only (this is its first slice)")
 
 
 def serial_cycles(sched: Schedule, mem: Memory) -> float:
     """Cycles per frame of the RTL slice with DB = 0 (phases one after another): per
     descriptor its transfers (:func:`tile_memory`) plus :func:`rtl_compute`, and the END
     descriptor's fetch."""
-    _rtl_check(sched)
-    return mem.cycles(DESC_BYTES) + sum(tile_memory(d, mem, posted_writes=False) + rtl_compute(d, sched.engine.pe)
+    e = sched.engine
+    return mem.cycles(DESC_BYTES) + sum(tile_memory(d, mem, posted_writes=False) + rtl_compute(d, e.pe, e.simd)
                                         for d in sched.descs[:-1])
 
 
 def rtl_cycles(sched: Schedule, mem: Memory) -> float:
     """Cycles per frame of the RTL slice with DB = 1 (double buffering): :func:`cycles` with
     :func:`rtl_compute` (the END descriptor is fetched during the last tile)."""
-    _rtl_check(sched)
     return cycles(sched, mem, rtl_compute)["cycles_per_frame"]
