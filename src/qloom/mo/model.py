@@ -117,8 +117,9 @@ def cycles(sched: Schedule, mem: Memory, compute=None) -> dict:
     it: while tile j computes, the loader fetches tile j+1's descriptor and (within a layer)
     its loads, and the storer writes tile j-1's output, so tile j costs max(compute_j,
     those transfers); at a layer boundary tile j's store and the next tile's loads are
-    exposed (the next layer reads what this one wrote; the descriptor is already fetched);
-    the first tile's loads and the last store are exposed too. Returns per layer its tiles,
+    exposed (the next layer reads what this one wrote, after the store's write response: the
+    store costs its latency there; the descriptor is already fetched); the first tile's loads
+    and the last store are exposed too. Returns per layer its tiles,
     compute and memory cycles, cycles (a boundary's exposed transfers counted in the layer
     it enters) and bound; the frame's cycles and bytes moved. ``compute(d, pe, simd)``: a
     tile's compute cycles (default :func:`tile_compute`; :func:`rtl_compute` for the RTL)."""
@@ -145,8 +146,8 @@ def cycles(sched: Schedule, mem: Memory, compute=None) -> dict:
         if j and tiles[j - 1][0] == li:
             m += store(tiles[j - 1][1])
         per[li] += max(compute(d, e.pe, e.simd), m)
-        if boundary:  # drain: this tile's store, then the next layer's first loads
-            per[li] += store(d)
+        if boundary:  # drain: this tile's store and its write response, then the next layer's first loads
+            per[li] += mem.cycles(d.out_bytes) if d.flags & STORE_OUT else 0.0
             if nxt is not None:
                 per[nxt[0]] += reads(nxt[1])
     layers, moved = [], 0
