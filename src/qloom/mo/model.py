@@ -58,11 +58,18 @@ class Memory:
     def from_board(cls, board, clock_mhz: float, latency_ns: float = MEM_LATENCY_NS,
                    burst_bytes: int = BURST_BYTES) -> "Memory":
         """From the board's ``mem_bandwidth_gbps`` (GB/s) at ``clock_mhz``: bytes/cycle =
-        GB/s * 1e9 / (MHz * 1e6); latency ``latency_ns`` in cycles. QloomError without it."""
+        GB/s * 1e9 / (MHz * 1e6), at most the board's ``mem_port_bits`` / 8 (one beat of the
+        engine's AXI4 port per cycle; the engine's data width is the port's); latency
+        ``latency_ns`` in cycles; bursts of 256 beats of the port (``burst_bytes`` without
+        one). QloomError without a bandwidth."""
         if not board.mem_bandwidth_gbps > 0:
             raise QloomError(f"board {board.name} has no mem_bandwidth_gbps (off-chip memory "
                              "bandwidth, GB/s), which the MO architecture needs; add it to the board file")
-        return cls(board.mem_bandwidth_gbps * 1e3 / clock_mhz, latency_ns * clock_mhz / 1e3, burst_bytes)
+        bpc = board.mem_bandwidth_gbps * 1e3 / clock_mhz
+        port = getattr(board, "mem_port_bits", 0)
+        if port:
+            bpc, burst_bytes = min(bpc, port / 8), 256 * port // 8
+        return cls(bpc, latency_ns * clock_mhz / 1e3, burst_bytes)
 
     def cycles(self, nbytes: int) -> float:
         """Cycles of one transfer of ``nbytes`` (0 for none)."""
