@@ -206,7 +206,7 @@ def test_cli_build_arch_mo_and_auto(tmp_path, digits_model, capsys):
     out = tmp_path / "mo"
     assert main(["build", str(digits_model), "-o", str(out), "--arch", "mo"]) == 0
     assert "MO engine" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["build.json", "estimates.json", "mo", "model.onnx"]
+    assert sorted(p.name for p in out.iterdir()) == ["build.json", "estimates.json", "mo", "model.onnx", "rtl"]
     est = json.loads((out / "estimates.json").read_text())
     meta = json.loads((out / "build.json").read_text())
     sched = json.loads((out / "mo" / "schedule.json").read_text())
