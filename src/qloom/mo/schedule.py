@@ -258,24 +258,36 @@ def _thr_bits(T: np.ndarray) -> int:
     return max(2, IntType.for_range(min(int(T.min()), -1), max(int(T.max()), 0)).bits)
 
 
-def _acc_bits(op) -> int:
-    lo, hi = op.acc_type.min, op.acc_type.max
-    if op.thresholds is not None:
-        lo, hi = min(lo, int(op.thresholds.min())), max(hi, int(op.thresholds.max()))
+def _acc_bits(lo: int, hi: int, thresholds) -> int:
+    """Bits of the accumulator range [lo, hi] widened to the thresholds it is compared with."""
+    if thresholds is not None:
+        lo, hi = min(lo, int(thresholds.min())), max(hi, int(thresholds.max()))
     return max(2, IntType.for_range(min(lo, -1), hi).bits)
 
 
-def engine_layers(graph: HWGraph) -> list[Layer]:
-    """Group the graph's operators into engine layers (module docstring), in order; the
-    feature map between two layers gets the producer's output shape (an image (H, W, C), or
-    a vector (C,) stored as 1 x 1 x C). Raises QloomError for a branching graph or an
-    operator the engine has no unit for."""
-    from qloom.ops.labelselect import LabelSelect
-    from qloom.ops.mvau import MVAU
-    from qloom.ops.pool import StreamingMaxPool, SumPool
-    from qloom.ops.swg import SWG
-    from qloom.ops.thresholding import Thresholding
+_LAYER_KEYS = ("kernel", "stride", "pads", "pad_value", "flat", "weights", "weight_type", "thresholds",
+               "out_bias", "macs", "k")
 
+
+def _layer(name: str, ops: tuple, src: Tensor, low: dict) -> Layer:
+    """An engine layer from an operator's MO lowering (``HWOp.mo_lowering``)."""
+    L = Layer(name, low["opcode"], ops, src, None, **{k: low[k] for k in _LAYER_KEYS if k in low})
+    if L.thresholds is not None:
+        L.t_bits = _thr_bits(L.thresholds)
+    if L.weights is not None:
+        L.acc_bits = _acc_bits(*low["acc_range"], L.thresholds)
+        if L.flat and L.src.h * L.src.w * L.src.c != L.weights.shape[1]:
+            raise QloomError(f"layer {name}: MW {L.weights.shape[1]} != the {L.src.h * L.src.w * L.src.c} "
+                             "elements of its input")
+    return L
+
+
+def engine_layers(graph: HWGraph) -> list[Layer]:
+    """Group the graph's operators into engine layers (module docstring), in order, each
+    operator lowered by its own ``mo_lowering`` (a window generator fused into its
+    consumer by the consumer's ``mo_windowed``); the feature map between two layers gets the
+    producer's output shape (an image (H, W, C), or a vector (C,) stored as 1 x 1 x C).
+    Raises QloomError for a branching graph or an operator the engine has no unit for."""
     nodes = list(graph.nodes)
     for i, op in enumerate(nodes):
         want = (nodes[i - 1].name if i else HOST,)
@@ -288,52 +300,17 @@ def engine_layers(graph: HWGraph) -> list[Layer]:
     layers, i = [], 0
     while i < len(nodes):
         op = nodes[i]
-        L = None
-        if isinstance(op, SWG):
+        low = op.mo_lowering()
+        if "window" in low:
             nxt = nodes[i + 1] if i + 1 < len(nodes) else None
-            if not isinstance(nxt, MVAU):
+            if nxt is None:
                 raise QloomError(f"layer {op.name}: the MO engine's window generator feeds its MVAU "
-                                 f"only, not {type(nxt).__name__ if nxt else 'the output'}")
-            if tuple(op.dilation) != (1, 1):
-                raise QloomError(f"layer {op.name}: the MO engine has no dilated windows yet")
-            t, l, b, r = op.pads
-            L = Layer(nxt.name, "MVAU", (op.name, nxt.name), src, None, tuple(op.kernel),
-                      tuple(op.stride), (t, l, b, r), int(op.pad_value))
-            mv, i = nxt, i + 2
-        elif isinstance(op, MVAU):
-            flat = len(op.in_shape) != 3
-            L = Layer(op.name, "MVAU", (op.name,), src, None, flat=flat)
-            mv, i = op, i + 1
-        elif isinstance(op, (StreamingMaxPool, SumPool)):
-            is_max = isinstance(op, StreamingMaxPool)
-            L = Layer(op.name, "MAXPOOL" if is_max else "SUMPOOL", (op.name,), src, None,
-                      tuple(op.kernel), tuple(op.stride), tuple(op.pads),
-                      int(op.in_type.min) if is_max else 0, macs=op.macs)
-            mv, i = None, i + 1
-        elif isinstance(op, Thresholding):
-            c = int(op.in_shape[-1])
-            T = np.broadcast_to(np.asarray(op.thresholds, dtype=np.int64), (c, op.thresholds.shape[1]))
-            L = Layer(op.name, "THRESH", (op.name,), src, None, thresholds=np.array(T),
-                      out_bias=int(op.out_bias), t_bits=_thr_bits(T))
-            mv, i = None, i + 1
-        elif isinstance(op, LabelSelect):
-            L = Layer(op.name, "LABELSELECT", (op.name,), src, None, k=int(op.k))
-            mv, i = None, i + 1
+                                 "only, not the output")
+            low = nxt.mo_windowed(dict(low["window"], name=op.name))
+            L, i = _layer(nxt.name, (op.name, nxt.name), src, low), i + 2
         else:
-            raise QloomError(f"layer {op.name}: the MO engine has no {op.op_type} unit yet (it runs "
-                             "SWG+MVAU, MVAU, max/sum pools, Thresholding, LabelSelect); build it "
-                             "with --arch df")
+            L, i = _layer(op.name, (op.name,), src, low), i + 1
         last = nodes[i - 1]
-        if mv is not None:
-            w, wt = mv.mvau_matrix()
-            L.weights, L.weight_type = np.asarray(w, dtype=np.int64), wt
-            L.thresholds = None if mv.thresholds is None else np.asarray(mv.thresholds, dtype=np.int64)
-            L.out_bias, L.acc_bits, L.macs = int(mv.out_bias), _acc_bits(mv), mv.macs
-            if L.thresholds is not None:
-                L.t_bits = _thr_bits(L.thresholds)
-            if L.flat and L.src.h * L.src.w * L.src.c != w.shape[1]:
-                raise QloomError(f"layer {mv.name}: MW {w.shape[1]} != the {L.src.h * L.src.w * L.src.c} "
-                                 "elements of its input")
         L.dst = _stored(last.name, last.out_shape, last.out_type)
         layers.append(L)
         src = L.dst
