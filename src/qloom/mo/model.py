@@ -9,7 +9,7 @@ buffers a tile's transfers overlap the previous tile's computation, so a tile co
 * compute: MVAU ``pixels * nfs * SF`` (one PE x SIMD weight word per cycle, FINN-R Sec.
   4.2) plus the pipeline depth of qloom_mvau (:func:`qloom.ops.mvau.pipeline_depth`) once
   per tile; pools ``pixels * KH*KW * ceil(C/PE)``; thresholding ``pixels * ceil(C/PE)``;
-  LabelSelect C;
+  LabelSelect C; the join (ADD) ``pixels * ceil(C/PE)`` (PE lanes add and threshold);
 * memory: per read transfer (the descriptor, the input rows with LOAD_IN, the weight block
   and its thresholds with LOAD_W) ``bytes / bytes_per_cycle`` plus ``latency_cycles`` per
   burst of ``burst_bytes``, and the output rows (STORE_OUT) ``bytes / bytes_per_cycle``
@@ -83,7 +83,7 @@ def tile_compute(d, pe: int, simd: int) -> int:
     cf = -(-d.oc // pe)
     if op in ("MAXPOOL", "SUMPOOL"):
         return pixels * (d.k & 0xFFFF) * (d.k >> 16) * cf
-    if op == "THRESH":
+    if op in ("THRESH", "ADD"):
         return pixels * cf
     return d.ic * d.ih * d.iw  # LABELSELECT: one element per cycle
 

@@ -14,7 +14,18 @@ Engine layers (``opcode``):
 * ``THRESH`` (4): a standalone MultiThreshold per channel;
 * ``LABELSELECT`` (5): the indices of the k largest of a vector (stable, lowest index
   first among equals);
+* ``ADD`` (6): the join of a residual connection, ``MUL0*x0 + MUL1*x1`` elementwise over two
+  stored tensors of one shape (``qloom.ops.addstreams``' integer alignment of the branches),
+  then the thresholds of a following Thresholding when that is the sum's only consumer
+  (fused: the wide sum never goes to DRAM). Descriptor fields reused: the second operand's
+  rows at ``w_addr``/``w_bytes`` (its format in the ``w_bits`` byte and the W_SIGNED /
+  W_BIPOLAR flags), MUL0 in ``mh`` and MUL1 in ``mw`` (signed); every tile carries LOAD_W
+  (the second operand's rows and the thresholds);
 * ``END`` (0) ends the stream.
+
+Branching graphs: a fork (an operator whose lowering has no opcode: DuplicateStreams) is
+free, its consumers read the one tensor it forwards from DRAM; layers run in the graph's
+topological order, every tensor keeps its own DRAM region for the frame.
 
 Tiling. A layer's output is cut into *row tiles* (consecutive output rows, all columns; the
 input rows a tile's windows reach are loaded with it) so a tile's input fits one half of the
@@ -55,7 +66,7 @@ from qloom.types import IntType
 ALIGN = 64
 MAGIC = 0x4F4D4C51  # b"QLMO" little-endian
 VERSION = 1
-OPCODES = {"END": 0, "MVAU": 1, "MAXPOOL": 2, "SUMPOOL": 3, "THRESH": 4, "LABELSELECT": 5}
+OPCODES = {"END": 0, "MVAU": 1, "MAXPOOL": 2, "SUMPOOL": 3, "THRESH": 4, "LABELSELECT": 5, "ADD": 6}
 # descriptor flag bits
 LOAD_IN, LOAD_W, STORE_OUT, FLAT, HAS_T, BARRIER = 1, 2, 4, 8, 16, 2048
 IN_SIGNED, IN_BIPOLAR, W_SIGNED, W_BIPOLAR, OUT_SIGNED, OUT_BIPOLAR = 32, 64, 128, 256, 512, 1024
@@ -142,7 +153,7 @@ class Desc:
     def from_words(cls, w) -> "Desc":
         w = np.asarray(w, dtype="<u4").astype(np.int64)
         d = cls(**{f: int(v) for f, v in zip(DESC_FIELDS, w)})
-        for f in ("pad_value", "out_bias"):  # signed fields
+        for f in ("pad_value", "out_bias", "mh", "mw"):  # signed fields (ADD: mh, mw the join weights)
             v = getattr(d, f)
             setattr(d, f, v - (1 << 32) if v >= (1 << 31) else v)
         return d
@@ -204,6 +215,8 @@ class Layer:
     acc_bits: int = 0
     k: int = 0
     macs: int = 0
+    src2: Tensor | None = None  # ADD: the second operand
+    mul: tuple = (1, 1)  # ADD: the join's integer weights
     w_addr: int = 0
     t_addr: int = 0
     fold_bytes: int = 0  # weight bytes of one neuron fold (SF words)
@@ -217,6 +230,8 @@ class Layer:
         return {"name": self.name, "opcode": self.opcode, "ops": list(self.ops),
                 "in": [self.src.h, self.src.w, self.src.c, str(self.src.type), self.src.addr],
                 "out": [self.dst.h, self.dst.w, self.dst.c, str(self.dst.type), self.dst.addr],
+                **({"in2": [self.src2.h, self.src2.w, self.src2.c, str(self.src2.type), self.src2.addr],
+                    "mul": list(self.mul)} if self.src2 is not None else {}),
                 "kernel": list(self.kernel), "stride": list(self.stride), "pads": list(self.pads),
                 "weights": None if self.weights is None else list(self.weights.shape),
                 "w_addr": self.w_addr, "t_addr": self.t_addr, "rows_per_tile": self.rows_per_tile,
@@ -266,7 +281,7 @@ def _acc_bits(lo: int, hi: int, thresholds) -> int:
 
 
 _LAYER_KEYS = ("kernel", "stride", "pads", "pad_value", "flat", "weights", "weight_type", "thresholds",
-               "out_bias", "macs", "k")
+               "out_bias", "macs", "k", "mul")
 
 
 def _layer(name: str, ops: tuple, src: Tensor, low: dict) -> Layer:
@@ -283,37 +298,53 @@ def _layer(name: str, ops: tuple, src: Tensor, low: dict) -> Layer:
 
 
 def engine_layers(graph: HWGraph) -> list[Layer]:
-    """Group the graph's operators into engine layers (module docstring), in order, each
-    operator lowered by its own ``mo_lowering`` (a window generator fused into its
-    consumer by the consumer's ``mo_windowed``); the feature map between two layers gets the
-    producer's output shape (an image (H, W, C), or a vector (C,) stored as 1 x 1 x C).
-    Raises QloomError for a branching graph or an operator the engine has no unit for."""
+    """Group the graph's operators into engine layers (module docstring), in topological
+    order, each operator lowered by its own ``mo_lowering`` (a window generator fused into
+    its consumer by the consumer's ``mo_windowed``; a Thresholding into a join that absorbs
+    thresholds when it is the join's only consumer; a fork into nothing: its consumers read
+    its input tensor); the feature map a layer writes gets its last operator's output shape
+    (an image (H, W, C), or a vector (C,) stored as 1 x 1 x C). Raises QloomError (naming
+    the layer) for an operator the engine has no unit for."""
     nodes = list(graph.nodes)
+    tens = {HOST: _stored("input", graph.first.in_shape, graph.first.in_type)}
+    only = {op.name: [c for c, _ in graph.consumers(op.name)] for op in nodes}
+    layers, done = [], set()
     for i, op in enumerate(nodes):
-        want = (nodes[i - 1].name if i else HOST,)
-        if tuple(graph.producers(op.name)) != want:
-            raise QloomError(f"layer {op.name}: the MO engine runs chains only; this graph branches "
-                             f"(inputs {list(graph.producers(op.name))}); build it with --arch df")
-    if graph.last is not nodes[-1]:
-        raise QloomError(f"layer {graph.last.name}: the MO engine needs the last layer as the output")
-    src = _stored("input", nodes[0].in_shape, nodes[0].in_type)
-    layers, i = [], 0
-    while i < len(nodes):
-        op = nodes[i]
+        if op.name in done:
+            continue
+        srcs = [tens[p] for p in graph.producers(op.name)]
         low = op.mo_lowering()
+        ops, last, name = (op.name,), op, op.name
         if "window" in low:
-            nxt = nodes[i + 1] if i + 1 < len(nodes) else None
-            if nxt is None:
+            nxt = graph.node(only[op.name][0]) if len(only[op.name]) == 1 else None
+            if nxt is None or graph.producers(nxt.name) != (op.name,):
+                what = "the output" if nxt is None and not only[op.name] else "several layers"
                 raise QloomError(f"layer {op.name}: the MO engine's window generator feeds its MVAU "
-                                 "only, not the output")
+                                 f"only, not {nxt.op_type if nxt is not None else what}")
             low = nxt.mo_windowed(dict(low["window"], name=op.name))
-            L, i = _layer(nxt.name, (op.name, nxt.name), src, low), i + 2
-        else:
-            L, i = _layer(op.name, (op.name,), src, low), i + 1
-        last = nodes[i - 1]
+            ops, last, name = (op.name, nxt.name), nxt, nxt.name
+        if low["opcode"] is None:  # a fork: its consumers read its input tensor
+            tens[op.name] = srcs[0]
+            done.add(op.name)
+            continue
+        if low.get("absorbs_thresholds") and len(only[op.name]) == 1 and op is not graph.last:
+            nxt = graph.node(only[op.name][0])
+            nlow = nxt.mo_lowering() if graph.producers(nxt.name) == (op.name,) else {}
+            if nlow.get("opcode") == "THRESH":
+                low = dict(low, thresholds=nlow["thresholds"], out_bias=nlow["out_bias"])
+                ops, last = ops + (nxt.name,), nxt
+        L = _layer(name, ops, srcs[0], low)
+        if len(srcs) > 1:
+            L.src2 = srcs[1]
+            if (L.src2.h, L.src2.w, L.src2.c) != (L.src.h, L.src.w, L.src.c):
+                raise QloomError(f"layer {op.name}: the MO engine's join needs two inputs of one shape")
         L.dst = _stored(last.name, last.out_shape, last.out_type)
+        for nm in ops:
+            tens[nm] = L.dst
+            done.add(nm)
         layers.append(L)
-        src = L.dst
+    if not layers or tens.get(graph.last.name) is not layers[-1].dst:
+        raise QloomError(f"layer {graph.last.name}: the MO engine needs the last layer as the output")
     return layers
 
 
@@ -365,6 +396,12 @@ def _tile_layer(L: Layer, e: Engine) -> None:
         if e.in_buf_bytes >= L.src.bytes:
             r_in = oh
         rows = max(0, min(oh, r_in, e.out_buf_bytes // max(1, L.dst.row_bytes)))
+        if L.src2 is not None:  # the join's second operand rows go to the weight buffer
+            rows = min(rows, e.w_buf_bytes // max(1, L.src2.row_bytes))
+            if rows == 0:
+                raise QloomError(f"layer {L.name}: one row of the join's inputs needs {L.src.row_bytes:,} and "
+                                 f"{L.src2.row_bytes:,} bytes; the MO engine's input and weight buffers hold "
+                                 f"{e.in_buf_bytes:,} and {e.w_buf_bytes:,} (raise them)")
         if rows == 0:
             lo, hi = _in_rows(L, 0, 1)
             raise QloomError(f"layer {L.name}: one output row needs {(hi - lo) * L.src.row_bytes:,} input "
@@ -380,8 +417,8 @@ def _descs(L: Layer, e: Engine, index: int) -> list[Desc]:
              (OUT_SIGNED if ot.signed and not ot.bipolar else 0) | (OUT_BIPOLAR if ot.bipolar else 0) |
              (FLAT if L.flat else 0) | (HAS_T if L.thresholds is not None else 0))
     wbits = 0
-    if L.weight_type is not None:
-        wt = L.weight_type
+    wt = L.weight_type if L.src2 is None else L.src2.type
+    if wt is not None:
         flags |= (W_SIGNED if wt.signed and not wt.bipolar else 0) | (W_BIPOLAR if wt.bipolar else 0)
         wbits = 1 if wt.bipolar else wt.bits
     t, l, b, r = L.pads
@@ -392,6 +429,8 @@ def _descs(L: Layer, e: Engine, index: int) -> list[Desc]:
                 (L.t_bits << 24), out_bias=L.out_bias, acc_bits=L.acc_bits, layer=index)
     if L.weights is not None:
         base.mh, base.mw = (int(v) for v in L.weights.shape)
+    if L.src2 is not None:
+        base.mh, base.mw = (int(v) for v in L.mul)
     if L.thresholds is not None:
         base.nt = int(L.thresholds.shape[1])
     if L.opcode == "LABELSELECT":
@@ -420,6 +459,9 @@ def _descs(L: Layer, e: Engine, index: int) -> list[Desc]:
             elif L.thresholds is not None:
                 d.t_addr = L.t_addr
                 d.t_bytes = L.thresholds.shape[0] * record_bytes(L.thresholds.shape[1], L.t_bits)
+            if L.src2 is not None:  # ADD: the second operand's rows, every tile
+                d.flags |= LOAD_W
+                d.w_addr, d.w_bytes = L.src2.addr + lo * L.src2.row_bytes, (hi - lo) * L.src2.row_bytes
             out.append(d)
     return out
 
@@ -435,11 +477,14 @@ def compile_schedule(graph: HWGraph | list, engine: Engine, image: bool = True) 
 
     e = engine
     if isinstance(graph, list):
-        layers = []
+        layers, copies = [], {}
+
+        def copy(t):
+            return None if t is None else copies.setdefault(id(t), replace(t))
+
         for L in graph:
             L2 = replace(L, tiles=[])
-            L2.src = replace(layers[-1].dst) if layers else replace(L.src)
-            L2.dst = replace(L.dst)
+            L2.src, L2.src2, L2.dst = copy(L.src), copy(L.src2), copy(L.dst)
             layers.append(L2)
     else:
         layers = engine_layers(graph)
@@ -471,7 +516,8 @@ def compile_schedule(graph: HWGraph | list, engine: Engine, image: bool = True) 
                 params.append((addr, pack(T, L.t_bits)))
             addr = _align(addr + n)
     image_bytes = addr
-    tensors = [layers[0].src] + [L.dst for L in layers]
+    tensors = [layers[0].src] + [L.dst for L in layers]  # the first layer reads the input
+    assert all(id(t) in {id(u) for u in tensors} for L in layers for t in (L.src, L.src2) if t is not None)
     for tn in tensors:
         tn.addr = addr
         addr = _align(addr + tn.bytes)
