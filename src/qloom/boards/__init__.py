@@ -5,11 +5,14 @@ path given as ``--board FILE.json``)::
 
     {"name": "pynq-z1", "part": "xc7z020clg400-1", "family": "xc7", "LUT": 53200,
      "FF": 106400, "BRAM18": 280, "URAM": 0, "DSP": 220, "clock_mhz": 100,
-     "mem_bandwidth_gbps": 4.3, "note": "..."}
+     "mem_bandwidth_gbps": 4.3, "mem_port_bits": 64, "note": "..."}
 
 ``family`` selects the synthesis flow (``xc7``/``xcup``: Yosys synth_xilinx; ``ecp5``:
 synth_ecp5 + nextpnr). Budgets are the device's totals from the vendors' data sheets
 (BRAM18 counts 18-kbit block RAM halves: a BRAM36 is two; ECP5 EBRs are 18 kbit).
+``mem_port_bits`` (optional): the data width of the AXI4 port the PL reaches DRAM through
+(Zynq-7000 HP: 64 bits, UG585 Sec. 5.4; Zynq UltraScale+ HP: 128 bits, UG1085 Ch. 35); the MO
+engine moves at most that many bits per cycle.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ class Board:
     clock_mhz: float
     mem_bandwidth_gbps: float = 0.0
     note: str = ""
+    mem_port_bits: int = 0  # data width of the PL's AXI4 port to DRAM (Zynq HP), 0: not limited
 
     def budget(self) -> dict[str, int]:
         return {r: getattr(self, r) for r in RESOURCES}
@@ -91,6 +95,9 @@ def _check(b: Board, path: Path) -> Board:
               and (v > 0 if positive else v >= 0))
         if not ok:
             raise QloomError(f"{path}: {key} must be a number {'> 0' if positive else '>= 0'}, got {v!r}")
+    if isinstance(b.mem_port_bits, bool) or b.mem_port_bits not in (0, 32, 64, 128, 256, 512):
+        raise QloomError(f"{path}: mem_port_bits must be 0 (not limited) or an AXI4 data width "
+                         f"(32, 64, 128, 256, 512), got {b.mem_port_bits!r}")
     if not isinstance(b.name, str) or not b.name:
         raise QloomError(f"{path}: name must be a non-empty string, got {b.name!r}")
     return b

@@ -58,11 +58,18 @@ class Memory:
     def from_board(cls, board, clock_mhz: float, latency_ns: float = MEM_LATENCY_NS,
                    burst_bytes: int = BURST_BYTES) -> "Memory":
         """From the board's ``mem_bandwidth_gbps`` (GB/s) at ``clock_mhz``: bytes/cycle =
-        GB/s * 1e9 / (MHz * 1e6); latency ``latency_ns`` in cycles. QloomError without it."""
+        GB/s * 1e9 / (MHz * 1e6), at most the board's ``mem_port_bits`` / 8 (one beat of the
+        engine's AXI4 port per cycle; the engine's data width is the port's); latency
+        ``latency_ns`` in cycles; bursts of 256 beats of the port (``burst_bytes`` without
+        one). QloomError without a bandwidth."""
         if not board.mem_bandwidth_gbps > 0:
             raise QloomError(f"board {board.name} has no mem_bandwidth_gbps (off-chip memory "
                              "bandwidth, GB/s), which the MO architecture needs; add it to the board file")
-        return cls(board.mem_bandwidth_gbps * 1e3 / clock_mhz, latency_ns * clock_mhz / 1e3, burst_bytes)
+        bpc = board.mem_bandwidth_gbps * 1e3 / clock_mhz
+        port = getattr(board, "mem_port_bits", 0)
+        if port:
+            bpc, burst_bytes = min(bpc, port / 8), 256 * port // 8
+        return cls(bpc, latency_ns * clock_mhz / 1e3, burst_bytes)
 
     def cycles(self, nbytes: int) -> float:
         """Cycles of one transfer of ``nbytes`` (0 for none)."""
@@ -117,8 +124,9 @@ def cycles(sched: Schedule, mem: Memory, compute=None) -> dict:
     it: while tile j computes, the loader fetches tile j+1's descriptor and (within a layer)
     its loads, and the storer writes tile j-1's output, so tile j costs max(compute_j,
     those transfers); at a layer boundary tile j's store and the next tile's loads are
-    exposed (the next layer reads what this one wrote; the descriptor is already fetched);
-    the first tile's loads and the last store are exposed too. Returns per layer its tiles,
+    exposed (the next layer reads what this one wrote, after the store's write response: the
+    store costs its latency there; the descriptor is already fetched); the first tile's loads
+    and the last store are exposed too. Returns per layer its tiles,
     compute and memory cycles, cycles (a boundary's exposed transfers counted in the layer
     it enters) and bound; the frame's cycles and bytes moved. ``compute(d, pe, simd)``: a
     tile's compute cycles (default :func:`tile_compute`; :func:`rtl_compute` for the RTL)."""
@@ -145,8 +153,8 @@ def cycles(sched: Schedule, mem: Memory, compute=None) -> dict:
         if j and tiles[j - 1][0] == li:
             m += store(tiles[j - 1][1])
         per[li] += max(compute(d, e.pe, e.simd), m)
-        if boundary:  # drain: this tile's store, then the next layer's first loads
-            per[li] += store(d)
+        if boundary:  # drain: this tile's store and its write response, then the next layer's first loads
+            per[li] += mem.cycles(d.out_bytes) if d.flags & STORE_OUT else 0.0
             if nxt is not None:
                 per[nxt[0]] += reads(nxt[1])
     layers, moved = [], 0
@@ -270,35 +278,29 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
 
 
 def rtl_compute(d, pe: int = 1, simd: int = 1) -> int:
-    """Compute cycles of a tile on the RTL slice (``mo/verilog/qloom_mo_engine.v``: PE rows in
-    parallel, SIMD = 1): MVAU ``pixels * folds * (MW + NT + PE)`` (PE MACs per cycle, PE
-    threshold compares per cycle, one cycle per output field), pools ``pixels * C * (KH*KW
-    + 1)``. Raises QloomError for an opcode it has no unit for."""
+    """Compute cycles of a tile on the RTL engine (``mo/verilog/qloom_mo_engine.v``: PE rows
+    in parallel, SIMD columns each): MVAU ``pixels * folds * (ceil(MW / SIMD) + NT + PE)``
+    (PE x SIMD MACs per cycle, PE threshold compares per cycle, one cycle per output field),
+    pools ``pixels * C * (KH*KW + 1)``. Raises QloomError for an opcode it has no unit for."""
     op = _OPS[d.opcode]
     pixels = d.out_rows * d.ow
     if op == "MVAU":
-        return pixels * d.nfs * (d.mw + d.nt + pe)
+        return pixels * d.nfs * (-(-d.mw // simd) + d.nt + pe)
     if op in ("MAXPOOL", "SUMPOOL"):
         return pixels * d.oc * ((d.k & 0xFFFF) * (d.k >> 16) + 1)
     raise QloomError(f"the RTL MO engine has no {op} unit yet")
-
-
-def _rtl_check(sched: Schedule) -> None:
-    if sched.engine.simd != 1:
-        raise QloomError("the RTL MO engine runs SIMD = 1 schedules only (this is its first slice)")
 
 
 def serial_cycles(sched: Schedule, mem: Memory) -> float:
     """Cycles per frame of the RTL slice with DB = 0 (phases one after another): per
     descriptor its transfers (:func:`tile_memory`) plus :func:`rtl_compute`, and the END
     descriptor's fetch."""
-    _rtl_check(sched)
-    return mem.cycles(DESC_BYTES) + sum(tile_memory(d, mem, posted_writes=False) + rtl_compute(d, sched.engine.pe)
+    e = sched.engine
+    return mem.cycles(DESC_BYTES) + sum(tile_memory(d, mem, posted_writes=False) + rtl_compute(d, e.pe, e.simd)
                                         for d in sched.descs[:-1])
 
 
 def rtl_cycles(sched: Schedule, mem: Memory) -> float:
     """Cycles per frame of the RTL slice with DB = 1 (double buffering): :func:`cycles` with
     :func:`rtl_compute` (the END descriptor is fetched during the last tile)."""
-    _rtl_check(sched)
     return cycles(sched, mem, rtl_compute)["cycles_per_frame"]

@@ -1,6 +1,7 @@
 """Verilator simulation of the MO engine (``qloom/mo/verilog/qloom_mo_engine.v``) with an
 AXI4 memory model (``tb_mo.cpp``: DRAM as a byte array; a read burst's first beat
-``latency`` cycles after its address, then one 32-bit beat every ``gap`` cycles; writes at
+``latency`` cycles after its address, then one beat of the engine's AXI4 data width (32,
+64 or 128 bits) every ``gap`` cycles; writes at
 the same rate, the response ``latency`` cycles after the last beat).
 
 :func:`rtlsim_mo` runs frames of a compiled schedule's DRAM image: the host writes the
@@ -25,24 +26,29 @@ def _src_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "mo" / "verilog"
 
 
-def build_engine(db: int = 1, pe: int = 1) -> Path:
+AXI_WIDTHS = (32, 64, 128)
+
+
+def build_engine(db: int = 1, pe: int = 1, simd: int = 1, dw: int = 32) -> Path:
     """The testbench binary (built once per source contents, ``db`` (the DB parameter: 1
-    double buffering, 0 serial) and ``pe`` (PE lanes); cached by
-    :func:`qloom.sim.verilator.build_testbench`)."""
+    double buffering, 0 serial), ``pe`` x ``simd`` MVAU lanes and ``dw`` the AXI4 data width
+    in bits (32, 64, 128); cached by :func:`qloom.sim.verilator.build_testbench`)."""
+    if dw not in AXI_WIDTHS:
+        raise QloomError(f"the MO engine's AXI4 data width must be one of {AXI_WIDTHS} bits, not {dw}")
     return build_testbench("qloom_mo_engine", _src_dir() / "tb_mo.cpp", "tb", [_src_dir() / "qloom_mo_engine.v"],
-                           {"DB": int(db), "PE": int(pe)}, flags=["-Wno-fatal", "-Wno-WIDTH", "-Wno-BLKSEQ"])
+                           {"DB": int(db), "PE": int(pe), "SIMD": int(simd), "DW": int(dw)},
+                           flags=["-Wno-fatal", "-Wno-WIDTH", "-Wno-BLKSEQ", "-CFLAGS", f"-DDW={int(dw)}"])
 
 
 def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
-              db: int = 1) -> tuple[np.ndarray, list[int]]:
+              db: int = 1, dw: int = 32) -> tuple[np.ndarray, list[int]]:
     """Frames ``q`` (N, ...) of integer input streams through the engine: returns (the
     output tensors' elements (N, elems) int64, the cycles of each frame from start to
-    done). ``latency`` cycles to a burst's first beat, ``gap`` cycles per 32-bit beat;
-    ``db`` the engine's DB parameter (1 double buffering, 0 serial)."""
+    done). ``latency`` cycles to a burst's first beat, ``gap`` cycles per beat of ``dw``
+    bits (the engine's AXI4 data width); ``db`` the engine's DB parameter (1 double
+    buffering, 0 serial). The engine's PE and SIMD are the image header's."""
     head = header(image)
-    if head["simd"] != 1:
-        raise QloomError(f"the RTL MO engine runs SIMD = 1 schedules only, not SIMD = {head['simd']}")
-    exe = build_engine(db, head["pe"])
+    exe = build_engine(db, head["pe"], head["simd"], dw)
     last = descriptors(image)[-2]
     fmt = head["in_fmt"]
     outs, cycles = [], []

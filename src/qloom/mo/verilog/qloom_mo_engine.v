@@ -28,7 +28,9 @@ module qloom_mo_engine #(
     parameter TBUF = 4096,  // bytes of the threshold buffer
     parameter OBUF = 4096,  // bytes of the output buffer
     parameter DB = 1,       // 1: double buffering (loads and stores overlap compute); 0: serial
-    parameter PE = 1        // MVAU rows (output channels) computed in parallel; SIMD = 1
+    parameter PE = 1,       // MVAU rows (output channels) computed in parallel
+    parameter SIMD = 1,     // MVAU input elements per cycle (columns of the weight word)
+    parameter DW = 32       // AXI4 data width, bits (32, 64 or 128: the board's HP port)
 ) (
     input  wire        ap_clk,
     input  wire        ap_rst_n,
@@ -41,7 +43,7 @@ module qloom_mo_engine #(
     output reg  [7:0]  m_axi_arlen,
     output reg         m_axi_arvalid,
     input  wire        m_axi_arready,
-    input  wire [31:0] m_axi_rdata,
+    input  wire [DW-1:0] m_axi_rdata,
     input  wire        m_axi_rlast,
     input  wire        m_axi_rvalid,
     output wire        m_axi_rready,
@@ -50,8 +52,8 @@ module qloom_mo_engine #(
     output reg  [7:0]  m_axi_awlen,
     output reg         m_axi_awvalid,
     input  wire        m_axi_awready,
-    output reg  [31:0] m_axi_wdata,
-    output reg  [3:0]  m_axi_wstrb,
+    output reg  [DW-1:0] m_axi_wdata,
+    output reg  [DW/8-1:0] m_axi_wstrb,
     output reg         m_axi_wlast,
     output reg         m_axi_wvalid,
     input  wire        m_axi_wready,
@@ -110,10 +112,11 @@ module qloom_mo_engine #(
     reg [31:0] ld_addr, ld_n, ld_next, ld_end, ld_beat_addr;
     reg        ld_ar_done;
     assign m_axi_rready = ld_busy && ld_ar_done;
+    localparam NB = DW / 8, LB = $clog2(DW / 8);  // bytes per beat, log2
     integer b;
     always @(posedge ap_clk) begin
         if (ld_busy && m_axi_rvalid && m_axi_rready) begin
-            for (b = 0; b < 4; b = b + 1) begin
+            for (b = 0; b < NB; b = b + 1) begin
                 if (ld_beat_addr + b >= ld_addr && ld_beat_addr + b < ld_addr + ld_n) begin
                     case (ld_buf)
                         2'd0: dbuf[128 * ld_half + ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
@@ -125,7 +128,10 @@ module qloom_mo_engine #(
             end
         end
     end
-    wire [31:0] ar_beats = (ld_end - ld_next + 3) >> 2;
+    // a burst: at most 256 beats, never across a 4 KiB boundary (AXI4)
+    wire [31:0] ar_4k = (32'd4096 - {20'd0, ld_next[11:0]}) >> LB;
+    wire [31:0] ar_want = (ld_end - ld_next + NB - 1) >> LB;
+    wire [31:0] ar_beats = (ar_want > ar_4k) ? ar_4k : ar_want;
     wire [7:0]  ar_len = (ar_beats > 256) ? 8'd255 : ar_beats[7:0] - 8'd1;
 
     // ---------------------------------------------------------------- states
@@ -150,38 +156,69 @@ module qloom_mo_engine #(
     reg [31:0] sw_base, sw_addr, sw_end, sw_beats;
     reg        sw_aw_done;
     assign m_axi_bready = (wst == W_B);
-    wire [31:0] aw_beats = (sw_end - sw_addr + 3) >> 2;
+    wire [31:0] aw_4k = (32'd4096 - {20'd0, sw_addr[11:0]}) >> LB;
+    wire [31:0] aw_want = (sw_end - sw_addr + NB - 1) >> LB;
+    wire [31:0] aw_beats = (aw_want > aw_4k) ? aw_4k : aw_want;
     wire [7:0]  aw_len = (aw_beats > 256) ? 8'd255 : aw_beats[7:0] - 8'd1;
 
     // ---------------------------------------------------------------- the compute datapath
     wire [31:0] pix_bytes = (d_ic * in_bits + 7) >> 3;
-    wire [31:0] wrec_bytes = (PE * w_bits + 7) >> 3;  // one weight word: PE lanes (SIMD = 1)
+    wire [31:0] wrec_bytes = (PE * SIMD * w_bits + 7) >> 3;  // one weight word: PE x SIMD lanes
     wire [31:0] trec_bytes = (d_nt * t_bits + 7) >> 3;
     reg [31:0] oy, ox, ky, kx;
     wire        pool = (d_opcode == 2) || (d_opcode == 3);
-    wire [31:0] ch = pool ? row : c;
-    wire signed [31:0] iy = $signed(oy * d_s[15:0] + ky) - $signed({24'd0, d_pads[7:0]});
-    wire signed [31:0] ix = $signed(ox * d_s[31:16] + kx) - $signed({24'd0, d_pads[15:8]});
-    wire        in_win = (iy >= 0) && (iy < $signed(d_ih)) && (ix >= 0) && (ix < $signed(d_iw));
-    wire [31:0] wina = ((iy - $signed(d_irow0)) * d_iw + ix) * pix_bytes * 8 + ch * in_bits;
     wire        flat = d_flags[3];
-    wire [31:0] xa = flat ? ibit : wina;          // bit address of x_i
-    wire [31:0] xb = IH * in_h[cs] + (xa >> 3);
-    wire [39:0] xraw = {ibuf[xb + 4], ibuf[xb + 3], ibuf[xb + 2], ibuf[xb + 1], ibuf[xb]} >> xa[2:0];
-    wire signed [39:0] xin = ext(xraw, in_bits, d_flags[5], d_flags[6]);
-    wire signed [39:0] xv = (flat || in_win) ? xin : {{8{d_padv[31]}}, d_padv};
-    // per lane: its weight (lane g of the word at wbit) and threshold k of its channel
-    wire signed [39:0] wv [0:PE-1];
+    wire [31:0] kk = (d_k[15:0]) * (d_k[31:16]);  // window size KH*KW
+    wire [31:0] last_i = pool ? kk : d_mw;
+    wire [31:0] nstep = pool ? 32'd1 : SIMD;      // elements per MAC cycle
+    // The SIMD input elements of a cycle: element i + s of the window (order (ky, kx, c),
+    // c fastest) or of the flat vector. Lane s's position (channel, window column and row,
+    // bit address, pixel byte) follows from lane s-1's by one step; lane 0's are the
+    // registers; position SIMD (or 1 for pools) is the next cycle's lane 0.
+    wire [31:0] sc [0:SIMD], skx [0:SIMD], sky [0:SIMD], sib [0:SIMD], spb [0:SIMD];
+    wire signed [39:0] xs [0:SIMD-1];  // lane s's element (0 past the end of the row)
+    assign sc[0] = c; assign skx[0] = kx; assign sky[0] = ky; assign sib[0] = ibit; assign spb[0] = pbyte;
+    genvar g, s;
+    generate for (s = 0; s < SIMD; s = s + 1) begin : step
+        wire        wrap = (sc[s] + 1 == d_ic);  // the next element starts the next pixel
+        wire        kstep = pool || wrap;
+        wire        kxw = (skx[s] + 1 == d_k[31:16]);
+        assign sc[s + 1] = wrap ? 32'd0 : sc[s] + 1;
+        assign spb[s + 1] = wrap ? spb[s] + pix_bytes : spb[s];
+        assign sib[s + 1] = wrap ? (spb[s] + pix_bytes) * 8 : sib[s] + in_bits;
+        assign skx[s + 1] = kstep ? (kxw ? 32'd0 : skx[s] + 1) : skx[s];
+        assign sky[s + 1] = (kstep && kxw) ? sky[s] + 1 : sky[s];
+        wire [31:0] ch = pool ? row : sc[s];
+        wire signed [31:0] iy = $signed(oy * d_s[15:0] + sky[s]) - $signed({24'd0, d_pads[7:0]});
+        wire signed [31:0] ix = $signed(ox * d_s[31:16] + skx[s]) - $signed({24'd0, d_pads[15:8]});
+        wire        in_win = (iy >= 0) && (iy < $signed(d_ih)) && (ix >= 0) && (ix < $signed(d_iw));
+        wire [31:0] wina = ((iy - $signed(d_irow0)) * d_iw + ix) * pix_bytes * 8 + ch * in_bits;
+        wire [31:0] xa = flat ? sib[s] : wina;          // bit address of the element
+        wire [31:0] xb = IH * in_h[cs] + (xa >> 3);
+        wire [39:0] xraw = {ibuf[xb + 4], ibuf[xb + 3], ibuf[xb + 2], ibuf[xb + 1], ibuf[xb]} >> xa[2:0];
+        wire signed [39:0] xin = ext(xraw, in_bits, d_flags[5], d_flags[6]);
+        wire        valid = (i + s < last_i);
+        assign xs[s] = !valid ? 40'sd0 : (flat || in_win) ? xin : {{8{d_padv[31]}}, d_padv};
+    end endgenerate
+    wire signed [39:0] xv = xs[0];
+    // per lane: the sum of its SIMD products (lane (g, s) of the word at wbit) and threshold k
+    // of its channel
+    wire signed [39:0] dot [0:PE-1];
     wire signed [39:0] tv [0:PE-1];
-    genvar g;
     generate for (g = 0; g < PE; g = g + 1) begin : lane
-        wire [31:0] wa = wbit + g * w_bits;
-        wire [31:0] wb = WH * w_h[cs] + (wa >> 3);
-        wire [39:0] wraw = {wbuf[wb + 4], wbuf[wb + 3], wbuf[wb + 2], wbuf[wb + 1], wbuf[wb]} >> wa[2:0];
+        wire signed [39:0] part [0:SIMD];
+        assign part[0] = 40'sd0;
+        for (s = 0; s < SIMD; s = s + 1) begin : col
+            wire [31:0] wa = wbit + (g * SIMD + s) * w_bits;
+            wire [31:0] wb = WH * w_h[cs] + (wa >> 3);
+            wire [39:0] wraw = {wbuf[wb + 4], wbuf[wb + 3], wbuf[wb + 2], wbuf[wb + 1], wbuf[wb]} >> wa[2:0];
+            wire signed [39:0] wv = ext(wraw, w_bits, d_flags[7], d_flags[8]);
+            assign part[s + 1] = part[s] + xs[s] * wv;
+        end
+        assign dot[g] = part[SIMD];
         wire [31:0] ta = (row * PE + g) * trec_bytes * 8 + k * t_bits;
         wire [31:0] tb = TH * t_h[cs] + (ta >> 3);
         wire [39:0] traw = {tbuf[tb + 4], tbuf[tb + 3], tbuf[tb + 2], tbuf[tb + 1], tbuf[tb]} >> ta[2:0];
-        assign wv[g] = ext(wraw, w_bits, d_flags[7], d_flags[8]);
         assign tv[g] = ext(traw, t_bits, 1'b1, 1'b0);
     end endgenerate
     wire [31:0] opix = ((oy - d_row0) * d_ow + ox) * ((d_oc * out_bits + 7) >> 3) * 8;
@@ -189,8 +226,6 @@ module qloom_mo_engine #(
     wire        live = pool || chn < d_mh;                   // padding rows are not written
     wire [31:0] oa = opix + chn * out_bits;
     wire [31:0] ob = OH * oh + (oa >> 3);
-    wire [31:0] kk = (d_k[15:0]) * (d_k[31:16]);  // window size KH*KW
-    wire [31:0] last_i = pool ? kk : d_mw;
     wire signed [39:0] acc_l = acc[lp];
     wire [31:0] cnt_l = cnt[lp];
     wire signed [39:0] res = !d_flags[4] ? acc_l : d_flags[10] ? {8'd0, cnt_l} : $signed({8'd0, cnt_l}) + $signed({{8{d_bias[31]}}, d_bias});
@@ -200,7 +235,7 @@ module qloom_mo_engine #(
 
     task start_load(input [1:0] which, input half, input [31:0] a, input [31:0] n, input [3:0] back);
         begin
-            ld_buf <= which; ld_half <= half; ld_addr <= a; ld_n <= n; ld_next <= {a[31:2], 2'b00};
+            ld_buf <= which; ld_half <= half; ld_addr <= a; ld_n <= n; ld_next <= a & ~(NB - 1);
             ld_end <= a + n; ld_busy <= 1'b1; ld_ar_done <= 1'b0; lret <= back; lst <= L_LOAD;
         end
     endtask
@@ -251,10 +286,10 @@ module qloom_mo_engine #(
                     end else if (m_axi_arvalid && m_axi_arready) begin
                         m_axi_arvalid <= 1'b0; ld_ar_done <= 1'b1; ld_beat_addr <= m_axi_araddr;
                     end else if (m_axi_rvalid && m_axi_rready) begin
-                        ld_beat_addr <= ld_beat_addr + 4;
+                        ld_beat_addr <= ld_beat_addr + NB;
                         if (m_axi_rlast) begin
-                            ld_ar_done <= 1'b0; ld_next <= ld_beat_addr + 4;
-                            if (ld_beat_addr + 4 >= ld_end) begin ld_busy <= 1'b0; lst <= lret; end
+                            ld_ar_done <= 1'b0; ld_next <= ld_beat_addr + NB;
+                            if (ld_beat_addr + NB >= ld_end) begin ld_busy <= 1'b0; lst <= lret; end
                         end
                     end
                 end
@@ -278,19 +313,15 @@ module qloom_mo_engine #(
                 C_MAC: begin
                     if (d_opcode == 2) acc[0] <= (xv > acc[0]) ? xv : acc[0];
                     else if (d_opcode == 3) acc[0] <= acc[0] + xv;
-                    else for (p = 0; p < PE; p = p + 1) acc[p] <= acc[p] + xv * wv[p];
+                    else for (p = 0; p < PE; p = p + 1) acc[p] <= acc[p] + dot[p];
                     wbit <= wbit + wrec_bytes * 8;
-                    if (c + 1 == d_ic) begin c <= 0; pbyte <= pbyte + pix_bytes; ibit <= (pbyte + pix_bytes) * 8; end
-                    else begin c <= c + 1; ibit <= ibit + in_bits; end
-                    if (pool || c + 1 == d_ic) begin  // window order (ky, kx, c): c fastest
-                        if (kx + 1 == d_k[31:16]) begin kx <= 0; ky <= ky + 1; end
-                        else kx <= kx + 1;
-                    end
-                    if (i + 1 == last_i) begin
+                    if (pool) begin c <= sc[1]; pbyte <= spb[1]; ibit <= sib[1]; kx <= skx[1]; ky <= sky[1]; end
+                    else begin c <= sc[SIMD]; pbyte <= spb[SIMD]; ibit <= sib[SIMD]; kx <= skx[SIMD]; ky <= sky[SIMD]; end
+                    if (i + nstep >= last_i) begin
                         i <= 0; k <= 0; ky <= 0; kx <= 0;
                         for (p = 0; p < PE; p = p + 1) cnt[p] <= 0;
                         cst <= (d_flags[4] && !pool) ? C_THR : C_OUT;
-                    end else i <= i + 1;
+                    end else i <= i + nstep;
                 end
                 C_THR: begin
                     for (p = 0; p < PE; p = p + 1) if (acc[p] >= tv[p]) cnt[p] <= cnt[p] + 1;
@@ -323,7 +354,7 @@ module qloom_mo_engine #(
                     if (!d_flags[2] || store_idle) begin
                         if (d_flags[2]) begin
                             sh <= oh; oh <= !oh; sw_base <= d_out_addr;
-                            sw_addr <= {d_out_addr[31:2], 2'b00}; sw_end <= d_out_addr + d_out_bytes;
+                            sw_addr <= d_out_addr & ~(NB - 1); sw_end <= d_out_addr + d_out_bytes;
                             sw_aw_done <= 1'b0; wst <= W_BURST;
                         end
                         slot_ready[cs] <= 1'b0; cs <= !cs; c_busy <= 1'b0; cst <= C_WAIT;
@@ -346,12 +377,12 @@ module qloom_mo_engine #(
                         if (m_axi_wvalid && m_axi_wready && m_axi_wlast) begin
                             m_axi_wvalid <= 1'b0; wst <= W_B;
                         end else if (sw_beats != 0) begin
-                            for (b = 0; b < 4; b = b + 1) begin
+                            for (b = 0; b < NB; b = b + 1) begin
                                 m_axi_wstrb[b] <= (sw_addr + b >= sw_base) && (sw_addr + b < sw_end);
                                 m_axi_wdata[8*b +: 8] <= obuf[OH * sh + sw_addr + b - sw_base];
                             end
                             m_axi_wvalid <= 1'b1; m_axi_wlast <= (sw_beats == 1);
-                            sw_beats <= sw_beats - 1; sw_addr <= sw_addr + 4;
+                            sw_beats <= sw_beats - 1; sw_addr <= sw_addr + NB;
                         end
                     end
                 end

@@ -1,7 +1,8 @@
 // Verilator testbench of qloom_mo_engine with an AXI4 memory model: DRAM as a byte array;
 // a read burst's first beat LAT cycles after its AR handshake, then one beat every GAP
 // cycles; writes accepted one beat every GAP cycles, the B response LAT cycles after the last
-// beat. Reads and writes share the bandwidth (4 bytes per GAP cycles; a read beat first). Usage: tb DRAM_IN DRAM_OUT LAT GAP DESC_ADDR
+// beat. Reads and writes share the bandwidth (DW/8 bytes per GAP cycles; a read beat first).
+// DW (the engine's AXI4 data width: 32, 64 or 128 bits) is a compile-time define. Usage: tb DRAM_IN DRAM_OUT LAT GAP DESC_ADDR
 // [MAX_CYCLES]; prints "cycles N" (start to done) and writes the final DRAM.
 #include "Vqloom_mo_engine.h"
 #include "verilated.h"
@@ -9,6 +10,18 @@
 #include <cstdlib>
 #include <cstdint>
 #include <vector>
+
+#ifndef DW
+#define DW 32
+#endif
+static const int NB = DW / 8;  // bytes per beat
+// byte i of a data port (uint32_t / uint64_t up to 64 bits, VlWide above)
+template <typename T> static inline void set_byte(T& v, int i, uint8_t b) { v |= (T)b << (8 * i); }
+template <typename T> static inline uint8_t get_byte(const T& v, int i) { return (v >> (8 * i)) & 0xff; }
+template <std::size_t N> static inline void set_byte(VlWide<N>& v, int i, uint8_t b) { v[i / 4] |= (uint32_t)b << (8 * (i % 4)); }
+template <std::size_t N> static inline uint8_t get_byte(const VlWide<N>& v, int i) { return (v[i / 4] >> (8 * (i % 4))) & 0xff; }
+template <typename T> static inline void zero(T& v) { v = 0; }
+template <std::size_t N> static inline void zero(VlWide<N>& v) { for (std::size_t k = 0; k < N; k++) v[k] = 0; }
 
 int main(int argc, char** argv) {
     if (argc < 6) { fprintf(stderr, "usage: tb DRAM_IN DRAM_OUT LAT GAP DESC_ADDR [MAX]\n"); return 2; }
@@ -39,9 +52,9 @@ int main(int argc, char** argv) {
         t->m_axi_arready = !rd;
         t->m_axi_rvalid = rd && rleft > 0 && cyc >= rnext && cyc >= bus_free;
         if (t->m_axi_rvalid) {
-            uint32_t v = 0;
-            for (int b = 0; b < 4; b++) v |= (uint32_t)(raddr + b < mem.size() ? mem[raddr + b] : 0) << (8 * b);
-            t->m_axi_rdata = v; t->m_axi_rlast = rleft == 1;
+            zero(t->m_axi_rdata);
+            for (int b = 0; b < NB; b++) set_byte(t->m_axi_rdata, b, raddr + b < mem.size() ? mem[raddr + b] : 0);
+            t->m_axi_rlast = rleft == 1;
         }
         t->m_axi_awready = !wr && bat < 0;
         t->m_axi_wready = wr && wleft > 0 && cyc >= wnext && cyc >= bus_free && !t->m_axi_rvalid;
@@ -54,16 +67,20 @@ int main(int argc, char** argv) {
         bool aw = t->m_axi_awvalid && t->m_axi_awready;
         uint32_t awa = t->m_axi_awaddr; int awl = t->m_axi_awlen;
         bool w = t->m_axi_wvalid && t->m_axi_wready;
-        uint32_t wd = t->m_axi_wdata; int ws = t->m_axi_wstrb;
+        uint8_t wd[NB];
+        for (int b = 0; b < NB; b++) wd[b] = get_byte(t->m_axi_wdata, b);
+        uint32_t ws = t->m_axi_wstrb;
         bool bh = t->m_axi_bvalid && t->m_axi_bready;
         t->ap_clk = 1; t->eval();
-        if (r) { raddr += 4; rleft--; rnext = cyc + gap; bus_free = cyc + gap; if (rleft == 0) rd = false; }
+        if (r) { raddr += NB; rleft--; rnext = cyc + gap; bus_free = cyc + gap; if (rleft == 0) rd = false; }
+        if (ar && (ara & 4095) + (uint32_t)(arl + 1) * NB > 4096) { fprintf(stderr, "read burst crosses 4 KiB\n"); return 6; }
+        if (aw && (awa & 4095) + (uint32_t)(awl + 1) * NB > 4096) { fprintf(stderr, "write burst crosses 4 KiB\n"); return 6; }
         if (ar) { rd = true; raddr = ara; rleft = arl + 1; rnext = cyc + lat; }
         if (w) {
-            for (int b = 0; b < 4; b++)
+            for (int b = 0; b < NB; b++)
                 if ((ws >> b) & 1) { if (waddr + b >= mem.size()) { fprintf(stderr, "write past DRAM\n"); return 3; }
-                                     mem[waddr + b] = (wd >> (8 * b)) & 0xff; }
-            waddr += 4; wleft--; wnext = cyc + gap; bus_free = cyc + gap;
+                                     mem[waddr + b] = wd[b]; }
+            waddr += NB; wleft--; wnext = cyc + gap; bus_free = cyc + gap;
             if (wleft == 0) { wr = false; bat = cyc + lat; }
         }
         if (aw) { wr = true; waddr = awa; wleft = awl + 1; wnext = cyc + 1; }
