@@ -114,3 +114,33 @@ def test_concat_is_a_one_line_error(tmp_path):
     with pytest.raises(qloom.QloomError, match=r"^layer ConcatStreams_0: the MO engine has no ConcatStreams "
                                                r"unit yet .*; build it with --arch df$"):
         compile_schedule(g, Engine())
+
+
+@pytest.mark.sim
+@pytest.mark.slow  # a Verilator build of the engine (cached per source) and a residual CNN frame
+@pytest.mark.parametrize("name", ["vector", "pot"])
+def test_rtl_join_equals_emulator_and_cycle_model(tmp_path, residual, name):
+    """The RTL engine's ADD opcode (qloom_mo_engine.v): a vector residual (join weights 1
+    and 2, fused ReLU thresholds) and the two-block residual CNN (PE = 2 divides the 3 input
+    channels of the stem, row tiles on every layer): the DRAM the engine leaves equals the
+    DF emulator's output, and its cycles are within 10 % of rtl_cycles at two memory
+    settings."""
+    from qloom.mo.model import rtl_cycles
+    from qloom.sim.mo_engine import rtlsim_mo
+
+    if name == "vector":
+        g = qloom.compile_model(ob.branching_mlp(tmp_path / "b.onnx", s_branch=0.0625))
+        x = np.random.default_rng(1).random((2, 6), dtype=np.float32) * 2
+    else:
+        g = qloom.compile_model(residual["pot"])
+        x = np.random.default_rng(3).random((1, 3, 8, 8), dtype=np.float32)
+    s = compile_schedule(g, Engine(pe=2, simd=1, in_buf_bytes=256, w_buf_bytes=512, t_buf_bytes=4096,
+                                   out_buf_bytes=128))
+    assert _joins(s) and all(L.mul != (1, 1) or name == "pot" for L in _joins(s))
+    q = g.host_input(x)
+    ref = run_stream(g, q).reshape(len(q), -1)
+    for latency, gap in ((20, 1), (60, 4)):
+        y, cyc = rtlsim_mo(s.image, q, latency, gap)
+        assert np.array_equal(y, ref)
+        model = rtl_cycles(s, Memory(4 / gap, latency, 1024))
+        assert all(abs(c - model) <= 0.10 * model for c in cyc), (cyc, model)

@@ -44,6 +44,7 @@ def test_auto_builds_resnet18_in_mo_and_mo_equals_df(resnet18):
     """``--arch auto`` on PYNQ-Z1: the DF build does not fit (the note says which
     resources), so the build is MO; its DRAM image run tile by tile equals the DF emulator
     on a frame."""
+    from qloom.boards import get_board
     from qloom.flow import build
 
     path, g, d = resnet18
@@ -52,7 +53,7 @@ def test_auto_builds_resnet18_in_mo_and_mo_equals_df(resnet18):
     assert meta["arch"] == "mo" and r["arch"] == "mo"
     assert "--arch auto: the DF build does not fit pynq-z1" in meta["folding_note"], meta["folding_note"]
     est = json.loads((d / "out" / "estimates.json").read_text())
-    assert est["fps"] > 0 and not qloom.boards.get_board("pynq-z1").over(est["total"])
+    assert est["fps"] > 0 and not get_board("pynq-z1").over(est["total"])
     image = (d / "out" / "mo" / "image.bin").read_bytes()
     x = np.random.default_rng(2).random((1, 3, 32, 32), dtype=np.float32)
     q = g.host_input(x)

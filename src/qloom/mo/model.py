@@ -281,13 +281,16 @@ def rtl_compute(d, pe: int = 1, simd: int = 1) -> int:
     """Compute cycles of a tile on the RTL engine (``mo/verilog/qloom_mo_engine.v``: PE rows
     in parallel, SIMD columns each): MVAU ``pixels * folds * (ceil(MW / SIMD) + NT + PE)``
     (PE x SIMD MACs per cycle, PE threshold compares per cycle, one cycle per output field),
-    pools ``pixels * C * (KH*KW + 1)``. Raises QloomError for an opcode it has no unit for."""
+    pools ``pixels * C * (KH*KW + 1)``, the join (ADD) ``pixels * C * (2 + NT)``. Raises
+    QloomError for an opcode it has no unit for."""
     op = _OPS[d.opcode]
     pixels = d.out_rows * d.ow
     if op == "MVAU":
         return pixels * d.nfs * (-(-d.mw // simd) + d.nt + pe)
     if op in ("MAXPOOL", "SUMPOOL"):
         return pixels * d.oc * ((d.k & 0xFFFF) * (d.k >> 16) + 1)
+    if op == "ADD":  # per pixel and channel: the add, NT threshold compares, the output field
+        return pixels * d.oc * (2 + d.nt)
     raise QloomError(f"the RTL MO engine has no {op} unit yet")
 
 
