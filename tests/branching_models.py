@@ -154,3 +154,47 @@ class UnquantizedBranchBlock(nn.Module):
         if self.bn is not None:
             y = self.bn(_v(y))
         return _v(self.out(_v(y) + x))
+
+
+class ResNet18(nn.Module):
+    """The CIFAR-10 ResNet-18 shape (He et al., "Deep Residual Learning for Image
+    Recognition", CVPR 2016, Table 1's 18-layer network with the CIFAR stem of Sec. 4.2: a
+    3x3 conv of 64 channels on the 32x32x3 input, no max-pool), W4A4: four stages of two
+    basic blocks (conv3x3-BN-ReLU, conv3x3-BN, + skip, ReLU) of 64, 128, 256 and 512
+    channels, the first block of stages 2-4 stride 2 with a 1x1 stride-2 projection conv on
+    the skip, global average pool, a 10-way dense layer: about 11.2M weights. Power-of-two
+    scales so each Add aligns its branches with a shift (as :class:`ResNet8`). ``width``
+    and ``blocks`` shrink it (64 and 2: the real shape)."""
+
+    def __init__(self, width: int = 64, *, blocks: int = 2, bits: int = 4, classes: int = 10):
+        import brevitas.nn as qnn
+
+        super().__init__()
+        pot = True
+        self.inp = input_quant("uint", 8, pot=pot)
+        self.stem = nn.Sequential(*conv_block(3, width, k=3, pad=1, bn="pos", act=("relu", bits, pot)))
+        self.blocks = nn.ModuleList()
+        c = width
+        for i, mult in enumerate((1, 2, 4, 8)):
+            o = width * mult
+            for j in range(blocks):
+                s = 2 if i and not j else 1
+                b = nn.Module()
+                b.c1 = nn.Sequential(*conv_block(c, o, k=3, stride=s, pad=1, bn="pos", act=("relu", bits, pot)))
+                b.c2 = nn.Sequential(*conv_block(o, o, k=3, pad=1, bn="pos", act=None))
+                b.q2 = quant_act("int", bits + 1, pot=pot)
+                b.proj = (nn.Sequential(*conv_block(c, o, k=1, stride=s, bn="pos", act=None),
+                                        quant_act("int", bits + 1, pot=pot)) if s != 1 or c != o else None)
+                b.out = quant_act("relu", bits, pot=pot)
+                self.blocks.append(b)
+                c = o
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = qnn.QuantLinear(c, classes, bias=True, weight_bit_width=bits)
+
+    def forward(self, x):
+        x = self.stem(self.inp(x))
+        for b in self.blocks:
+            y = b.q2(b.c2(b.c1(x)))
+            s = b.proj(x) if b.proj is not None else x
+            x = b.out(_v(y) + _v(s))
+        return self.fc(torch.flatten(self.pool(_v(x)), 1))

@@ -76,3 +76,22 @@ def test_generic_code_names_no_operator_type():
         assert "hasattr(" not in code, f
         for name in ops:
             assert not re.search(rf"[\"']{name}[\"']|\b{name}\(", code), (f, name)
+
+
+@pytest.mark.unit
+def test_mo_compiler_maps_operators_through_their_own_lowering():
+    """The MO compiler (qloom/mo, its simulator) never refers to an operator class nor uses
+    hasattr on ops: each operator's ``mo_lowering``/``mo_windowed`` (qloom/ops/<op>.py) says
+    how it runs on the engine. String literals may name the engine's opcodes ("MVAU" is
+    the engine unit), so they are stripped before looking for class names."""
+    classes = ("MVAU", "VVAU", "SWG", "StreamingMaxPool", "SumPool", "_Pool", "Thresholding", "LabelSelect",
+               "DuplicateStreams", "AddStreams", "ConcatStreams")
+    files = sorted((SRC / "mo").glob("*.py")) + [SRC / "sim" / "mo_engine.py"]
+    assert len(files) >= 6
+    for f in files:
+        code = re.sub(r'"""(.|\n)*?"""|#.*', "", f.read_text())
+        assert "hasattr(" not in code, f
+        assert "isinstance(op" not in code, f
+        code = re.sub(r"f?\"[^\"\n]*\"|f?'[^'\n]*'", "''", code)
+        for name in classes:
+            assert not re.search(rf"\b{name}\b", code), (f.name, name)

@@ -110,7 +110,7 @@ def _files(d, digits_model):
     _mutants(d, digits_model)
     (d / "small.json").write_text(json.dumps(dict(pynq, name="small", LUT=3000)))
     build(digits_model, d / "built")
-    branching_mlp(d / "branch.onnx")  # issue 12: the MO engine runs chains
+    branching_mlp(d / "branch.onnx", join="Concat")  # issue 12: the MO engine has no Concat unit
     build(digits_model, d / "built_mo", arch="mo")
     return {"model": digits_model}
 
@@ -366,8 +366,9 @@ CATALOGUE = {
                         r"board nobw has no mem_bandwidth_gbps \(off-chip memory bandwidth, GB/s\), "
                         r"which the MO architecture needs; add it to the board file"),
     "mo_branching": (["build", "{d}/branch.onnx", "-o", "{d}/out", "--arch", "mo"],
-                     r"layer AddStreams_0: the MO engine runs chains only; this graph branches "
-                     r"\(inputs \['MVAU_0', 'DuplicateStreams_0'\]\); build it with --arch df"),
+                     r"layer ConcatStreams_0: the MO engine has no ConcatStreams unit yet \(it runs SWG\+MVAU, "
+                     r"MVAU, max/sum pools, Thresholding, LabelSelect, DuplicateStreams, AddStreams\); "
+                     r"build it with --arch df"),
     "mo_depthwise": (["build", "{d}/depthwise.onnx", "-o", "{d}/out", "--arch", "mo"],
                      r"layer SWG_0: the MO engine's window generator feeds its MVAU only, not VVAU"),
     "mo_target_out_of_reach": (["build", "{model}", "-o", "{d}/out", "--arch", "mo", "--target-fps", "1e9"],

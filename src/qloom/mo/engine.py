@@ -99,6 +99,9 @@ def run_tile(dram: bytearray, d: Desc, st: EngineState, pe: int, simd: int) -> N
             rec = unpack(dram[d.w_addr:d.w_addr + d.w_bytes], d.nfs * sf, pe * simd, w_bits,
                          bool(d.flags & W_SIGNED), bool(d.flags & W_BIPOLAR))
             st.w = weights_from_records(rec, d.nfs, sf, pe, simd)[:, :d.mw]
+        elif op == "ADD":  # the second operand's rows
+            st.w = unpack(dram[d.w_addr:d.w_addr + d.w_bytes], d.in_rows * d.iw, d.ic, w_bits,
+                          bool(d.flags & W_SIGNED), bool(d.flags & W_BIPOLAR)).reshape(d.in_rows, d.iw, d.ic)
         if d.flags & HAS_T:
             rows = d.t_bytes // record_bytes(d.nt, t_bits)
             st.t = unpack(dram[d.t_addr:d.t_addr + d.t_bytes], rows, d.nt, t_bits, True)
@@ -124,6 +127,12 @@ def run_tile(dram: bytearray, d: Desc, st: EngineState, pe: int, simd: int) -> N
     elif op == "THRESH":
         y = _count(st.inp, st.t)
         st.out[...] = 2 * y - 1 if d.flags & OUT_BIPOLAR else y + d.out_bias
+    elif op == "ADD":  # MUL0 * x0 + MUL1 * x1, then the fused thresholds
+        acc = d.mh * st.inp + d.mw * st.w
+        if d.flags & HAS_T:
+            y = _count(acc, st.t)
+            acc = 2 * y - 1 if d.flags & OUT_BIPOLAR else y + d.out_bias
+        st.out[...] = acc
     elif op == "LABELSELECT":
         v = st.inp.reshape(-1)
         st.out[...] = np.argsort(-v, kind="stable")[: d.nfs].reshape(st.out.shape)

@@ -9,7 +9,7 @@ buffers a tile's transfers overlap the previous tile's computation, so a tile co
 * compute: MVAU ``pixels * nfs * SF`` (one PE x SIMD weight word per cycle, FINN-R Sec.
   4.2) plus the pipeline depth of qloom_mvau (:func:`qloom.ops.mvau.pipeline_depth`) once
   per tile; pools ``pixels * KH*KW * ceil(C/PE)``; thresholding ``pixels * ceil(C/PE)``;
-  LabelSelect C;
+  LabelSelect C; the join (ADD) ``pixels * ceil(C/PE)`` (PE lanes add and threshold);
 * memory: per read transfer (the descriptor, the input rows with LOAD_IN, the weight block
   and its thresholds with LOAD_W) ``bytes / bytes_per_cycle`` plus ``latency_cycles`` per
   burst of ``burst_bytes``, and the output rows (STORE_OUT) ``bytes / bytes_per_cycle``
@@ -90,7 +90,7 @@ def tile_compute(d, pe: int, simd: int) -> int:
     cf = -(-d.oc // pe)
     if op in ("MAXPOOL", "SUMPOOL"):
         return pixels * (d.k & 0xFFFF) * (d.k >> 16) * cf
-    if op == "THRESH":
+    if op in ("THRESH", "ADD"):
         return pixels * cf
     return d.ic * d.ih * d.iw  # LABELSELECT: one element per cycle
 
@@ -281,13 +281,16 @@ def rtl_compute(d, pe: int = 1, simd: int = 1) -> int:
     """Compute cycles of a tile on the RTL engine (``mo/verilog/qloom_mo_engine.v``: PE rows
     in parallel, SIMD columns each): MVAU ``pixels * folds * (ceil(MW / SIMD) + NT + PE)``
     (PE x SIMD MACs per cycle, PE threshold compares per cycle, one cycle per output field),
-    pools ``pixels * C * (KH*KW + 1)``. Raises QloomError for an opcode it has no unit for."""
+    pools ``pixels * C * (KH*KW + 1)``, the join (ADD) ``pixels * C * (2 + NT)``. Raises
+    QloomError for an opcode it has no unit for."""
     op = _OPS[d.opcode]
     pixels = d.out_rows * d.ow
     if op == "MVAU":
         return pixels * d.nfs * (-(-d.mw // simd) + d.nt + pe)
     if op in ("MAXPOOL", "SUMPOOL"):
         return pixels * d.oc * ((d.k & 0xFFFF) * (d.k >> 16) + 1)
+    if op == "ADD":  # per pixel and channel: the add, NT threshold compares, the output field
+        return pixels * d.oc * (2 + d.nt)
     raise QloomError(f"the RTL MO engine has no {op} unit yet")
 
 

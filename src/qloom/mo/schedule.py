@@ -14,7 +14,18 @@ Engine layers (``opcode``):
 * ``THRESH`` (4): a standalone MultiThreshold per channel;
 * ``LABELSELECT`` (5): the indices of the k largest of a vector (stable, lowest index
   first among equals);
+* ``ADD`` (6): the join of a residual connection, ``MUL0*x0 + MUL1*x1`` elementwise over two
+  stored tensors of one shape (``qloom.ops.addstreams``' integer alignment of the branches),
+  then the thresholds of a following Thresholding when that is the sum's only consumer
+  (fused: the wide sum never goes to DRAM). Descriptor fields reused: the second operand's
+  rows at ``w_addr``/``w_bytes`` (its format in the ``w_bits`` byte and the W_SIGNED /
+  W_BIPOLAR flags), MUL0 in ``mh`` and MUL1 in ``mw`` (signed); every tile carries LOAD_W
+  (the second operand's rows and the thresholds);
 * ``END`` (0) ends the stream.
+
+Branching graphs: a fork (an operator whose lowering has no opcode: DuplicateStreams) is
+free, its consumers read the one tensor it forwards from DRAM; layers run in the graph's
+topological order, every tensor keeps its own DRAM region for the frame.
 
 Tiling. A layer's output is cut into *row tiles* (consecutive output rows, all columns; the
 input rows a tile's windows reach are loaded with it) so a tile's input fits one half of the
@@ -55,7 +66,7 @@ from qloom.types import IntType
 ALIGN = 64
 MAGIC = 0x4F4D4C51  # b"QLMO" little-endian
 VERSION = 1
-OPCODES = {"END": 0, "MVAU": 1, "MAXPOOL": 2, "SUMPOOL": 3, "THRESH": 4, "LABELSELECT": 5}
+OPCODES = {"END": 0, "MVAU": 1, "MAXPOOL": 2, "SUMPOOL": 3, "THRESH": 4, "LABELSELECT": 5, "ADD": 6}
 # descriptor flag bits
 LOAD_IN, LOAD_W, STORE_OUT, FLAT, HAS_T, BARRIER = 1, 2, 4, 8, 16, 2048
 IN_SIGNED, IN_BIPOLAR, W_SIGNED, W_BIPOLAR, OUT_SIGNED, OUT_BIPOLAR = 32, 64, 128, 256, 512, 1024
@@ -142,7 +153,7 @@ class Desc:
     def from_words(cls, w) -> "Desc":
         w = np.asarray(w, dtype="<u4").astype(np.int64)
         d = cls(**{f: int(v) for f, v in zip(DESC_FIELDS, w)})
-        for f in ("pad_value", "out_bias"):  # signed fields
+        for f in ("pad_value", "out_bias", "mh", "mw"):  # signed fields (ADD: mh, mw the join weights)
             v = getattr(d, f)
             setattr(d, f, v - (1 << 32) if v >= (1 << 31) else v)
         return d
@@ -204,6 +215,8 @@ class Layer:
     acc_bits: int = 0
     k: int = 0
     macs: int = 0
+    src2: Tensor | None = None  # ADD: the second operand
+    mul: tuple = (1, 1)  # ADD: the join's integer weights
     w_addr: int = 0
     t_addr: int = 0
     fold_bytes: int = 0  # weight bytes of one neuron fold (SF words)
@@ -217,6 +230,8 @@ class Layer:
         return {"name": self.name, "opcode": self.opcode, "ops": list(self.ops),
                 "in": [self.src.h, self.src.w, self.src.c, str(self.src.type), self.src.addr],
                 "out": [self.dst.h, self.dst.w, self.dst.c, str(self.dst.type), self.dst.addr],
+                **({"in2": [self.src2.h, self.src2.w, self.src2.c, str(self.src2.type), self.src2.addr],
+                    "mul": list(self.mul)} if self.src2 is not None else {}),
                 "kernel": list(self.kernel), "stride": list(self.stride), "pads": list(self.pads),
                 "weights": None if self.weights is None else list(self.weights.shape),
                 "w_addr": self.w_addr, "t_addr": self.t_addr, "rows_per_tile": self.rows_per_tile,
@@ -258,85 +273,78 @@ def _thr_bits(T: np.ndarray) -> int:
     return max(2, IntType.for_range(min(int(T.min()), -1), max(int(T.max()), 0)).bits)
 
 
-def _acc_bits(op) -> int:
-    lo, hi = op.acc_type.min, op.acc_type.max
-    if op.thresholds is not None:
-        lo, hi = min(lo, int(op.thresholds.min())), max(hi, int(op.thresholds.max()))
+def _acc_bits(lo: int, hi: int, thresholds) -> int:
+    """Bits of the accumulator range [lo, hi] widened to the thresholds it is compared with."""
+    if thresholds is not None:
+        lo, hi = min(lo, int(thresholds.min())), max(hi, int(thresholds.max()))
     return max(2, IntType.for_range(min(lo, -1), hi).bits)
 
 
-def engine_layers(graph: HWGraph) -> list[Layer]:
-    """Group the graph's operators into engine layers (module docstring), in order; the
-    feature map between two layers gets the producer's output shape (an image (H, W, C), or
-    a vector (C,) stored as 1 x 1 x C). Raises QloomError for a branching graph or an
-    operator the engine has no unit for."""
-    from qloom.ops.labelselect import LabelSelect
-    from qloom.ops.mvau import MVAU
-    from qloom.ops.pool import StreamingMaxPool, SumPool
-    from qloom.ops.swg import SWG
-    from qloom.ops.thresholding import Thresholding
+_LAYER_KEYS = ("kernel", "stride", "pads", "pad_value", "flat", "weights", "weight_type", "thresholds",
+               "out_bias", "macs", "k", "mul")
 
+
+def _layer(name: str, ops: tuple, src: Tensor, low: dict) -> Layer:
+    """An engine layer from an operator's MO lowering (``HWOp.mo_lowering``)."""
+    L = Layer(name, low["opcode"], ops, src, None, **{k: low[k] for k in _LAYER_KEYS if k in low})
+    if L.thresholds is not None:
+        L.t_bits = _thr_bits(L.thresholds)
+    if L.weights is not None:
+        L.acc_bits = _acc_bits(*low["acc_range"], L.thresholds)
+        if L.flat and L.src.h * L.src.w * L.src.c != L.weights.shape[1]:
+            raise QloomError(f"layer {name}: MW {L.weights.shape[1]} != the {L.src.h * L.src.w * L.src.c} "
+                             "elements of its input")
+    return L
+
+
+def engine_layers(graph: HWGraph) -> list[Layer]:
+    """Group the graph's operators into engine layers (module docstring), in topological
+    order, each operator lowered by its own ``mo_lowering`` (a window generator fused into
+    its consumer by the consumer's ``mo_windowed``; a Thresholding into a join that absorbs
+    thresholds when it is the join's only consumer; a fork into nothing: its consumers read
+    its input tensor); the feature map a layer writes gets its last operator's output shape
+    (an image (H, W, C), or a vector (C,) stored as 1 x 1 x C). Raises QloomError (naming
+    the layer) for an operator the engine has no unit for."""
     nodes = list(graph.nodes)
+    tens = {HOST: _stored("input", graph.first.in_shape, graph.first.in_type)}
+    only = {op.name: [c for c, _ in graph.consumers(op.name)] for op in nodes}
+    layers, done = [], set()
     for i, op in enumerate(nodes):
-        want = (nodes[i - 1].name if i else HOST,)
-        if tuple(graph.producers(op.name)) != want:
-            raise QloomError(f"layer {op.name}: the MO engine runs chains only; this graph branches "
-                             f"(inputs {list(graph.producers(op.name))}); build it with --arch df")
-    if graph.last is not nodes[-1]:
-        raise QloomError(f"layer {graph.last.name}: the MO engine needs the last layer as the output")
-    src = _stored("input", nodes[0].in_shape, nodes[0].in_type)
-    layers, i = [], 0
-    while i < len(nodes):
-        op = nodes[i]
-        L = None
-        if isinstance(op, SWG):
-            nxt = nodes[i + 1] if i + 1 < len(nodes) else None
-            if not isinstance(nxt, MVAU):
+        if op.name in done:
+            continue
+        srcs = [tens[p] for p in graph.producers(op.name)]
+        low = op.mo_lowering()
+        ops, last, name = (op.name,), op, op.name
+        if "window" in low:
+            nxt = graph.node(only[op.name][0]) if len(only[op.name]) == 1 else None
+            if nxt is None or graph.producers(nxt.name) != (op.name,):
+                what = "the output" if nxt is None and not only[op.name] else "several layers"
                 raise QloomError(f"layer {op.name}: the MO engine's window generator feeds its MVAU "
-                                 f"only, not {type(nxt).__name__ if nxt else 'the output'}")
-            if tuple(op.dilation) != (1, 1):
-                raise QloomError(f"layer {op.name}: the MO engine has no dilated windows yet")
-            t, l, b, r = op.pads
-            L = Layer(nxt.name, "MVAU", (op.name, nxt.name), src, None, tuple(op.kernel),
-                      tuple(op.stride), (t, l, b, r), int(op.pad_value))
-            mv, i = nxt, i + 2
-        elif isinstance(op, MVAU):
-            flat = len(op.in_shape) != 3
-            L = Layer(op.name, "MVAU", (op.name,), src, None, flat=flat)
-            mv, i = op, i + 1
-        elif isinstance(op, (StreamingMaxPool, SumPool)):
-            is_max = isinstance(op, StreamingMaxPool)
-            L = Layer(op.name, "MAXPOOL" if is_max else "SUMPOOL", (op.name,), src, None,
-                      tuple(op.kernel), tuple(op.stride), tuple(op.pads),
-                      int(op.in_type.min) if is_max else 0, macs=op.macs)
-            mv, i = None, i + 1
-        elif isinstance(op, Thresholding):
-            c = int(op.in_shape[-1])
-            T = np.broadcast_to(np.asarray(op.thresholds, dtype=np.int64), (c, op.thresholds.shape[1]))
-            L = Layer(op.name, "THRESH", (op.name,), src, None, thresholds=np.array(T),
-                      out_bias=int(op.out_bias), t_bits=_thr_bits(T))
-            mv, i = None, i + 1
-        elif isinstance(op, LabelSelect):
-            L = Layer(op.name, "LABELSELECT", (op.name,), src, None, k=int(op.k))
-            mv, i = None, i + 1
-        else:
-            raise QloomError(f"layer {op.name}: the MO engine has no {op.op_type} unit yet (it runs "
-                             "SWG+MVAU, MVAU, max/sum pools, Thresholding, LabelSelect); build it "
-                             "with --arch df")
-        last = nodes[i - 1]
-        if mv is not None:
-            w, wt = mv.mvau_matrix()
-            L.weights, L.weight_type = np.asarray(w, dtype=np.int64), wt
-            L.thresholds = None if mv.thresholds is None else np.asarray(mv.thresholds, dtype=np.int64)
-            L.out_bias, L.acc_bits, L.macs = int(mv.out_bias), _acc_bits(mv), mv.macs
-            if L.thresholds is not None:
-                L.t_bits = _thr_bits(L.thresholds)
-            if L.flat and L.src.h * L.src.w * L.src.c != w.shape[1]:
-                raise QloomError(f"layer {mv.name}: MW {w.shape[1]} != the {L.src.h * L.src.w * L.src.c} "
-                                 "elements of its input")
+                                 f"only, not {nxt.op_type if nxt is not None else what}")
+            low = nxt.mo_windowed(dict(low["window"], name=op.name))
+            ops, last, name = (op.name, nxt.name), nxt, nxt.name
+        if low["opcode"] is None:  # a fork: its consumers read its input tensor
+            tens[op.name] = srcs[0]
+            done.add(op.name)
+            continue
+        if low.get("absorbs_thresholds") and len(only[op.name]) == 1 and op is not graph.last:
+            nxt = graph.node(only[op.name][0])
+            nlow = nxt.mo_lowering() if graph.producers(nxt.name) == (op.name,) else {}
+            if nlow.get("opcode") == "THRESH":
+                low = dict(low, thresholds=nlow["thresholds"], out_bias=nlow["out_bias"])
+                ops, last = ops + (nxt.name,), nxt
+        L = _layer(name, ops, srcs[0], low)
+        if len(srcs) > 1:
+            L.src2 = srcs[1]
+            if (L.src2.h, L.src2.w, L.src2.c) != (L.src.h, L.src.w, L.src.c):
+                raise QloomError(f"layer {op.name}: the MO engine's join needs two inputs of one shape")
         L.dst = _stored(last.name, last.out_shape, last.out_type)
+        for nm in ops:
+            tens[nm] = L.dst
+            done.add(nm)
         layers.append(L)
-        src = L.dst
+    if not layers or tens.get(graph.last.name) is not layers[-1].dst:
+        raise QloomError(f"layer {graph.last.name}: the MO engine needs the last layer as the output")
     return layers
 
 
@@ -388,6 +396,12 @@ def _tile_layer(L: Layer, e: Engine) -> None:
         if e.in_buf_bytes >= L.src.bytes:
             r_in = oh
         rows = max(0, min(oh, r_in, e.out_buf_bytes // max(1, L.dst.row_bytes)))
+        if L.src2 is not None:  # the join's second operand rows go to the weight buffer
+            rows = min(rows, e.w_buf_bytes // max(1, L.src2.row_bytes))
+            if rows == 0:
+                raise QloomError(f"layer {L.name}: one row of the join's inputs needs {L.src.row_bytes:,} and "
+                                 f"{L.src2.row_bytes:,} bytes; the MO engine's input and weight buffers hold "
+                                 f"{e.in_buf_bytes:,} and {e.w_buf_bytes:,} (raise them)")
         if rows == 0:
             lo, hi = _in_rows(L, 0, 1)
             raise QloomError(f"layer {L.name}: one output row needs {(hi - lo) * L.src.row_bytes:,} input "
@@ -403,8 +417,8 @@ def _descs(L: Layer, e: Engine, index: int) -> list[Desc]:
              (OUT_SIGNED if ot.signed and not ot.bipolar else 0) | (OUT_BIPOLAR if ot.bipolar else 0) |
              (FLAT if L.flat else 0) | (HAS_T if L.thresholds is not None else 0))
     wbits = 0
-    if L.weight_type is not None:
-        wt = L.weight_type
+    wt = L.weight_type if L.src2 is None else L.src2.type
+    if wt is not None:
         flags |= (W_SIGNED if wt.signed and not wt.bipolar else 0) | (W_BIPOLAR if wt.bipolar else 0)
         wbits = 1 if wt.bipolar else wt.bits
     t, l, b, r = L.pads
@@ -415,6 +429,8 @@ def _descs(L: Layer, e: Engine, index: int) -> list[Desc]:
                 (L.t_bits << 24), out_bias=L.out_bias, acc_bits=L.acc_bits, layer=index)
     if L.weights is not None:
         base.mh, base.mw = (int(v) for v in L.weights.shape)
+    if L.src2 is not None:
+        base.mh, base.mw = (int(v) for v in L.mul)
     if L.thresholds is not None:
         base.nt = int(L.thresholds.shape[1])
     if L.opcode == "LABELSELECT":
@@ -443,6 +459,9 @@ def _descs(L: Layer, e: Engine, index: int) -> list[Desc]:
             elif L.thresholds is not None:
                 d.t_addr = L.t_addr
                 d.t_bytes = L.thresholds.shape[0] * record_bytes(L.thresholds.shape[1], L.t_bits)
+            if L.src2 is not None:  # ADD: the second operand's rows, every tile
+                d.flags |= LOAD_W
+                d.w_addr, d.w_bytes = L.src2.addr + lo * L.src2.row_bytes, (hi - lo) * L.src2.row_bytes
             out.append(d)
     return out
 
@@ -458,11 +477,14 @@ def compile_schedule(graph: HWGraph | list, engine: Engine, image: bool = True) 
 
     e = engine
     if isinstance(graph, list):
-        layers = []
+        layers, copies = [], {}
+
+        def copy(t):
+            return None if t is None else copies.setdefault(id(t), replace(t))
+
         for L in graph:
             L2 = replace(L, tiles=[])
-            L2.src = replace(layers[-1].dst) if layers else replace(L.src)
-            L2.dst = replace(L.dst)
+            L2.src, L2.src2, L2.dst = copy(L.src), copy(L.src2), copy(L.dst)
             layers.append(L2)
     else:
         layers = engine_layers(graph)
@@ -494,7 +516,8 @@ def compile_schedule(graph: HWGraph | list, engine: Engine, image: bool = True) 
                 params.append((addr, pack(T, L.t_bits)))
             addr = _align(addr + n)
     image_bytes = addr
-    tensors = [layers[0].src] + [L.dst for L in layers]
+    tensors = [layers[0].src] + [L.dst for L in layers]  # the first layer reads the input
+    assert all(id(t) in {id(u) for u in tensors} for L in layers for t in (L.src, L.src2) if t is not None)
     for tn in tensors:
         tn.addr = addr
         addr = _align(addr + tn.bytes)

@@ -92,5 +92,10 @@ class AddStreams(ChannelStreamOp):
     def describe(self) -> str:
         return f"C={self.in_shape[-1]} {self.mul0}*a+{self.mul1}*b"
 
+    def mo_lowering(self) -> dict:
+        """The engine's join (HWOp.mo_lowering): ``mul0*x0 + mul1*x1`` over two tensors in
+        DRAM, a following Thresholding fused (``absorbs_thresholds``)."""
+        return {"opcode": "ADD", "mul": (int(self.mul0), int(self.mul1)), "absorbs_thresholds": True}
+
 
 AddStreams.models = {"qloom_addstreams": parts_qloom_addstreams}

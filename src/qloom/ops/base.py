@@ -227,6 +227,33 @@ class HWOp:
         """Short parameter summary for tables."""
         return ""
 
+    # ---- the memory-optimized engine (qloom.mo): this operator as an engine layer
+    def mo_lowering(self) -> dict:
+        """This operator as a layer of the MO engine (:mod:`qloom.mo.schedule`), as data:
+        ``opcode`` (the engine unit: "MVAU", "MAXPOOL", "SUMPOOL", "THRESH", "LABELSELECT",
+        "ADD"; None for no engine layer: the operator's outputs are its input tensor in
+        DRAM, read once per consumer (a fork)), or ``window`` (a sliding window generator:
+        {kernel, stride, pads, pad_value}, fused into its consumer by :meth:`mo_windowed`),
+        and the layer fields it sets: ``kernel``/``stride`` (rows, cols), ``pads`` (t, l, b,
+        r), ``pad_value``, ``flat`` (a vector input), ``weights`` (MH, MW) int64 with
+        ``weight_type``, ``thresholds`` (rows, NT) int64, ``out_bias``, ``acc_range`` (lo,
+        hi: the accumulator's integer range), ``macs``, ``k`` (LabelSelect), ``mul`` (the
+        join's integer weights), ``absorbs_thresholds`` (a following Thresholding fuses
+        into the layer). Default: QloomError, no engine unit for this operator."""
+        from qloom.errors import QloomError
+
+        raise QloomError(f"layer {self.name}: the MO engine has no {self.op_type} unit yet (it runs "
+                         "SWG+MVAU, MVAU, max/sum pools, Thresholding, LabelSelect, DuplicateStreams, "
+                         "AddStreams); build it with --arch df")
+
+    def mo_windowed(self, window: dict) -> dict:
+        """:meth:`mo_lowering` behind a sliding window generator (``window``: its
+        :meth:`mo_lowering`, plus ``name``). Default: QloomError (only an MVAU takes one)."""
+        from qloom.errors import QloomError
+
+        raise QloomError(f"layer {window['name']}: the MO engine's window generator feeds its MVAU only, "
+                         f"not {self.op_type}")
+
     # ---- folding (FINN-R Sec. 4.2): the knobs this operator offers, and their effect
     def knob_space(self) -> dict[str, Knob]:
         """Every knob of this layer with its legal values, in folding.json order: the

@@ -72,5 +72,10 @@ class DuplicateStreams(ChannelStreamOp):
     def describe(self) -> str:
         return f"C={self.in_shape[-1]} x{self.copies}"
 
+    def mo_lowering(self) -> dict:
+        """In MO a fork is free (HWOp.mo_lowering): no engine layer, every consumer reads
+        the one tensor in DRAM."""
+        return {"opcode": None}
+
 
 DuplicateStreams.models = {"qloom_duplicatestreams": parts_qloom_duplicatestreams}

@@ -89,5 +89,9 @@ class LabelSelect(HWOp):
     def describe(self) -> str:
         return f"labels={self.in_shape[-1]} k={self.k}"
 
+    def mo_lowering(self) -> dict:
+        """The engine's LabelSelect unit (HWOp.mo_lowering): the k largest of the stored vector."""
+        return {"opcode": "LABELSELECT", "k": int(self.k)}
+
 
 LabelSelect.models = {"qloom_labelselect": parts_qloom_labelselect}

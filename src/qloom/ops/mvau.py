@@ -642,5 +642,20 @@ class MVAU(_MvauRtl):
     def describe(self) -> str:
         return f"MH={self.mh} MW={self.mw} W:{self.weight_type} {self._act_describe()}"
 
+    def mo_lowering(self) -> dict:
+        """The engine's MVAU (HWOp.mo_lowering): pointwise on an image, or on the whole
+        stored input as one vector (``flat``); thresholds fused when it has them."""
+        w, wt = self.mvau_matrix()
+        return {"opcode": "MVAU", "flat": len(self.in_shape) != 3, "weights": np.asarray(w, dtype=np.int64),
+                "weight_type": wt, "thresholds": None if self.thresholds is None else
+                np.asarray(self.thresholds, dtype=np.int64), "out_bias": int(self.out_bias),
+                "acc_range": (int(self.acc_type.min), int(self.acc_type.max)), "macs": self.macs}
+
+    def mo_windowed(self, window: dict) -> dict:
+        """The engine's MVAU behind its window generator (a convolution)."""
+        low = self.mo_lowering()
+        low.update(flat=False, **{k: window[k] for k in ("kernel", "stride", "pads", "pad_value")})
+        return low
+
 
 _MvauRtl.models = {"qloom_mvau": parts_qloom_mvau, "qloom_mvau_const": parts_qloom_mvau_const}

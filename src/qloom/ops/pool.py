@@ -175,6 +175,15 @@ class _Pool(HWOp):
     def describe(self) -> str:
         return f"k={self.kernel[0]}x{self.kernel[1]} s={self.stride[0]}x{self.stride[1]}"
 
+    mo_opcode: ClassVar[str] = "MAXPOOL"
+
+    def mo_lowering(self) -> dict:
+        """The engine's pool unit (HWOp.mo_lowering): window max (pads at the input type's
+        minimum) or sum (zero pads) per channel."""
+        is_max = self.mo_opcode == "MAXPOOL"
+        return {"opcode": self.mo_opcode, "kernel": tuple(self.kernel), "stride": tuple(self.stride),
+                "pads": tuple(self.pads), "pad_value": int(self.in_type.min) if is_max else 0, "macs": self.macs}
+
 
 @dataclass(frozen=True, eq=False)
 class StreamingMaxPool(_Pool):
@@ -233,6 +242,7 @@ class SumPool(_Pool):
 
     op_type: ClassVar[str] = "SumPool"
     models: ClassVar[dict] = {}
+    mo_opcode: ClassVar[str] = "SUMPOOL"
     mode: ClassVar[int] = 1
 
     def execute(self, x: np.ndarray) -> np.ndarray:

@@ -319,5 +319,14 @@ class SWG(HWOp):
         return (f"k={self.kernel[0]}x{self.kernel[1]} s={self.stride[0]}x{self.stride[1]} "
                 f"pad={','.join(map(str, self.pads))}")
 
+    def mo_lowering(self) -> dict:
+        """In MO the window generator is the front of the engine's MVAU (HWOp.mo_lowering)."""
+        if tuple(self.dilation) != (1, 1):
+            from qloom.errors import QloomError
+
+            raise QloomError(f"layer {self.name}: the MO engine has no dilated windows yet")
+        return {"window": {"kernel": tuple(self.kernel), "stride": tuple(self.stride),
+                           "pads": tuple(self.pads), "pad_value": int(self.pad_value)}}
+
 
 SWG.models = {"qloom_swg": parts_qloom_swg, "qloom_swg_pw": parts_qloom_swg_pw}

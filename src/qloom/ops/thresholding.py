@@ -156,5 +156,11 @@ class Thresholding(ChannelStreamOp):
     def describe(self) -> str:
         return f"C={self.in_shape[-1]} T={self.thresholds.shape[1]}"
 
+    def mo_lowering(self) -> dict:
+        """The engine's thresholding unit (HWOp.mo_lowering): thresholds (C, NT), one row per channel."""
+        c = int(self.in_shape[-1])
+        T = np.broadcast_to(np.asarray(self.thresholds, dtype=np.int64), (c, self.thresholds.shape[1]))
+        return {"opcode": "THRESH", "thresholds": np.array(T), "out_bias": int(self.out_bias)}
+
 
 Thresholding.models = {"qloom_thresholding": parts_qloom_thresholding}

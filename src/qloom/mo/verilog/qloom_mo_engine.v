@@ -169,10 +169,22 @@ module qloom_mo_engine #(
     wire [31:0] trec_bytes = (d_nt * t_bits + 7) >> 3;
     reg [31:0] oy, ox, ky, kx;
     wire        pool = (d_opcode == 2) || (d_opcode == 3);
+    // ---- ADD (opcode 6, the residual join; qloom.mo.schedule): per pixel and channel, in
+    // the pools' channel-by-channel order (1x1 window), acc = MUL0*x0 + MUL1*x1 with x0 from
+    // the input buffer and x1 (the second operand's rows, loaded with LOAD_W) from the weight
+    // buffer at the same pixel and channel; then the channel's thresholds (HAS_T) as an MVAU
+    // lane 0 does: cycles pixels * C * (1 + NT + 1) (qloom.mo.model.rtl_compute).
+    wire        add = (d_opcode == 6);
+    wire        chw = pool || add;  // a channel-by-channel unit (one lane)
+    wire [31:0] a_pix2 = (d_ic * w_bits + 7) >> 3;  // the second operand's record bytes
+    wire [31:0] a_xa2 = ((oy - d_irow0) * d_iw + ox) * a_pix2 * 8 + row * w_bits;
+    wire [31:0] a_xb2 = WH * w_h[cs] + (a_xa2 >> 3);
+    wire [39:0] a_raw2 = {wbuf[a_xb2 + 4], wbuf[a_xb2 + 3], wbuf[a_xb2 + 2], wbuf[a_xb2 + 1], wbuf[a_xb2]} >> a_xa2[2:0];
+    wire signed [39:0] a_x2 = ext(a_raw2, w_bits, d_flags[7], d_flags[8]);
     wire        flat = d_flags[3];
     wire [31:0] kk = (d_k[15:0]) * (d_k[31:16]);  // window size KH*KW
-    wire [31:0] last_i = pool ? kk : d_mw;
-    wire [31:0] nstep = pool ? 32'd1 : SIMD;      // elements per MAC cycle
+    wire [31:0] last_i = chw ? kk : d_mw;
+    wire [31:0] nstep = chw ? 32'd1 : SIMD;       // elements per MAC cycle
     // The SIMD input elements of a cycle: element i + s of the window (order (ky, kx, c),
     // c fastest) or of the flat vector. Lane s's position (channel, window column and row,
     // bit address, pixel byte) follows from lane s-1's by one step; lane 0's are the
@@ -183,14 +195,14 @@ module qloom_mo_engine #(
     genvar g, s;
     generate for (s = 0; s < SIMD; s = s + 1) begin : step
         wire        wrap = (sc[s] + 1 == d_ic);  // the next element starts the next pixel
-        wire        kstep = pool || wrap;
+        wire        kstep = chw || wrap;
         wire        kxw = (skx[s] + 1 == d_k[31:16]);
         assign sc[s + 1] = wrap ? 32'd0 : sc[s] + 1;
         assign spb[s + 1] = wrap ? spb[s] + pix_bytes : spb[s];
         assign sib[s + 1] = wrap ? (spb[s] + pix_bytes) * 8 : sib[s] + in_bits;
         assign skx[s + 1] = kstep ? (kxw ? 32'd0 : skx[s] + 1) : skx[s];
         assign sky[s + 1] = (kstep && kxw) ? sky[s] + 1 : sky[s];
-        wire [31:0] ch = pool ? row : sc[s];
+        wire [31:0] ch = chw ? row : sc[s];
         wire signed [31:0] iy = $signed(oy * d_s[15:0] + sky[s]) - $signed({24'd0, d_pads[7:0]});
         wire signed [31:0] ix = $signed(ox * d_s[31:16] + skx[s]) - $signed({24'd0, d_pads[15:8]});
         wire        in_win = (iy >= 0) && (iy < $signed(d_ih)) && (ix >= 0) && (ix < $signed(d_iw));
@@ -218,14 +230,14 @@ module qloom_mo_engine #(
             assign part[s + 1] = part[s] + xs[s] * wv;
         end
         assign dot[g] = part[SIMD];
-        wire [31:0] ta = (row * PE + g) * trec_bytes * 8 + k * t_bits;
+        wire [31:0] ta = (add ? row : row * PE + g) * trec_bytes * 8 + k * t_bits;
         wire [31:0] tb = TH * t_h[cs] + (ta >> 3);
         wire [39:0] traw = {tbuf[tb + 4], tbuf[tb + 3], tbuf[tb + 2], tbuf[tb + 1], tbuf[tb]} >> ta[2:0];
         assign tv[g] = ext(traw, t_bits, 1'b1, 1'b0);
     end endgenerate
     wire [31:0] opix = ((oy - d_row0) * d_ow + ox) * ((d_oc * out_bits + 7) >> 3) * 8;
-    wire [31:0] chn = pool ? row : (d_nf0 + row) * PE + lp;  // the output channel written
-    wire        live = pool || chn < d_mh;                   // padding rows are not written
+    wire [31:0] chn = chw ? row : (d_nf0 + row) * PE + lp;  // the output channel written
+    wire        live = chw || chn < d_mh;                    // padding rows are not written
     wire [31:0] oa = opix + chn * out_bits;
     wire [31:0] ob = OH * oh + (oa >> 3);
     wire signed [39:0] acc_l = acc[lp];
@@ -267,7 +279,7 @@ module qloom_mo_engine #(
                     end else begin in_h[ls] <= in_cur; lst <= L_LW; end
                 end
                 L_LW: begin
-                    if (l_flags[1] && l_opcode == 1) begin
+                    if (l_flags[1] && (l_opcode == 1 || l_opcode == 6)) begin
                         w_cur <= !w_cur; w_h[ls] <= !w_cur;
                         start_load(2'd2, !w_cur, l_w_addr, l_w_bytes, L_LT);
                     end else begin w_h[ls] <= w_cur; lst <= L_LT; end
@@ -303,21 +315,22 @@ module qloom_mo_engine #(
                 C_WAIT: if (slot_ready[cs] && !c_busy) begin
                     if (d_opcode == 0) begin
                         if (store_idle) cst <= C_DONE;
-                    end else if (d_opcode < 1 || d_opcode > 3) begin error <= 1'b1; cst <= C_DONE; end
+                    end else if ((d_opcode < 1 || d_opcode > 3) && !add) begin error <= 1'b1; cst <= C_DONE; end
                     else begin
                         c_busy <= 1'b1; cst <= C_MAC;
                         row <= 0; i <= 0; ibit <= 0; c <= 0; pbyte <= 0; wbit <= 0; lp <= 0;
                         oy <= d_row0; ox <= 0; ky <= 0; kx <= 0;
                         for (p = 0; p < PE; p = p + 1) acc[p] <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
-                        nrows <= pool ? d_oc : d_nfs;  // MVAU: neuron folds of PE rows
+                        nrows <= chw ? d_oc : d_nfs;  // MVAU: neuron folds of PE rows
                     end
                 end
                 C_MAC: begin
                     if (d_opcode == 2) acc[0] <= (xv > acc[0]) ? xv : acc[0];
                     else if (d_opcode == 3) acc[0] <= acc[0] + xv;
+                    else if (add) acc[0] <= $signed(d_mh) * xv + $signed(d_mw) * a_x2;
                     else for (p = 0; p < PE; p = p + 1) acc[p] <= acc[p] + dot[p];
                     wbit <= wbit + wrec_bytes * 8;
-                    if (pool) begin c <= sc[1]; pbyte <= spb[1]; ibit <= sib[1]; kx <= skx[1]; ky <= sky[1]; end
+                    if (chw) begin c <= sc[1]; pbyte <= spb[1]; ibit <= sib[1]; kx <= skx[1]; ky <= sky[1]; end
                     else begin c <= sc[SIMD]; pbyte <= spb[SIMD]; ibit <= sib[SIMD]; kx <= skx[SIMD]; ky <= sky[SIMD]; end
                     if (i + nstep >= last_i) begin
                         i <= 0; k <= 0; ky <= 0; kx <= 0;
@@ -330,7 +343,7 @@ module qloom_mo_engine #(
                     if (k + 1 == d_nt) cst <= C_OUT;
                     k <= k + 1;
                 end
-                C_OUT: if (!pool && lp + 1 < PE) begin  // one lane's output field per cycle
+                C_OUT: if (!chw && lp + 1 < PE) begin  // one lane's output field per cycle
                     if (live) {obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} <=
                         ({obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} & ~omask) | oval;
                     lp <= lp + 1;
