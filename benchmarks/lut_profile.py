@@ -30,7 +30,7 @@ GROUPS = {
     "thr_rom": {"rom_t", "rom_thr", "rom_bs"},
     "products": {"lane_mul", "clane_mul", "lane_neg", "clane_neg", "lane_dsp", "xgrp", "cxgrp", "bpgrp"},
     "adders": {"tree", "tree_dsp", "xtree", "acc", "xnor_out", "bptree", "bpsum"},
-    "weight_rom": {"rom_w", "rom_wr"},
+    "weight_rom": {"rom_w"},
 }
 CATS = ("thr_cmp", "thr_rom", "products", "adders", "weight_rom", "control")
 

@@ -80,12 +80,7 @@ CASES = {
     # bit planes (MUL_STYLE 3, qloom_dot_bitplane): CNV-W2A2's u2 x s2 with 64 lanes (22
     # groups, the tree split), signed x signed, unsigned 3 x 2 bits with thresholds, 1-bit
     # unsigned input, SIMD 1 and 4 (no split), 4 x 4 signed bits (16 planes)
-    "bp_u2s2_s64": dict(MW=128, MH=4, PE=2, SIMD=64, IN_BITS=2, W_BITS=2, W_SIGNED=1, MUL_STYLE=3,
-                        RAM_STYLE="distributed"),
-    # a LUT weight ROM (RAM_STYLE distributed: read at the registered issue address) with
-    # NF 4 x SF 3 words, XNOR (CNV-W1A1's MVAU_1 form)
-    "xnor_dist_nf4_thr": dict(MW=96, MH=8, PE=2, SIMD=32, IN_BITS=1, IN_BIPOLAR=1, W_BITS=1, W_BIPOLAR=1,
-                              NUM_THRESH=1, OUT_BITS=1, RAM_STYLE="distributed"),
+    "bp_u2s2_s64": dict(MW=128, MH=4, PE=2, SIMD=64, IN_BITS=2, W_BITS=2, W_SIGNED=1, MUL_STYLE=3),
     "bp_s2s3_s13_thr": dict(MW=26, MH=6, PE=3, SIMD=13, IN_BITS=2, IN_SIGNED=1, W_BITS=3, W_SIGNED=1,
                             NUM_THRESH=3, OUT_BITS=2, MUL_STYLE=3),
     "bp_u3u2_s4_thr": dict(MW=8, MH=4, PE=2, SIMD=4, IN_BITS=3, W_BITS=2, W_SIGNED=0,

@@ -181,9 +181,6 @@ class Mem:
     style: str = "auto"
     trans: bool = False
     feature: str = "rom"  # LUT feature name of a LUT ROM (fitted per use)
-    # a LUT ROM read at a registered address (qloom_mvau's "distributed" weight ROM): a
-    # lane is a function of the address bits only (rom_luts_per_lane)
-    addr_reg: bool = False
 
 
 def _geom(rd: _RamDef, mem: Mem, rom: bool):
@@ -379,15 +376,11 @@ def rom_lanes(depth: int, width: int, words=None) -> tuple[float, float]:
     return ff, max(lut, 0.0)
 
 
-def rom_luts_per_lane(depth: int, addr_reg: bool = False, family: str = "xc7") -> float:
-    """LUT6s of one lane of a LUT ROM read at a counter address: Yosys reads the ROM at
-    the counter's next value, so each lane is a function of the address bits plus the
-    counter's wrap/enable/reset logic; measured about depth / 16 LUTs per lane from 32
-    words up. ``addr_reg``: read at a registered address (a primary input to the ROM
-    logic): depth / 64 LUT6 (depth / 16 LUT4 on ECP5), at least 1 (measured on xc7: 67
-    LUT for 36 x 64 bits, against 155 at the counter's next value)."""
-    if addr_reg:
-        return max(1.0, depth / (16.0 if family == "ecp5" else 64.0))
+def rom_luts_per_lane(depth: int) -> float:
+    """LUT6s of one lane of a LUT ROM read at a counter address (all ROMs here): Yosys
+    reads the ROM at the counter's next value, so each lane is a function of the address
+    bits plus the counter's wrap/enable/reset logic; measured about depth / 16 LUTs per
+    lane from 32 words up (a ROM at a primary-input address needs only depth / 64)."""
     if depth <= 16:
         return 1.0
     return depth / 16.0
@@ -419,7 +412,7 @@ def mem_cost(m: MemMapping, mem: Mem, words=None, family: str = "xc7") -> dict:
         ff, fn = rom_lanes(D, W, words)
         if D > 8 and words is None:
             fn = W
-        lut = fn * (rom_luts_per_lane(D, mem.addr_reg, family) if D > 8 else 1.0)
+        lut = fn * (rom_luts_per_lane(D) if D > 8 else 1.0)
         return {"LUT": lut, "FF": ff if sync else 0.0, "LUTRAM": 0, "ROM_LUT": lut}
     ff = D * W + (W if sync and not mem.trans else 0)
     lut = W * mux_luts(D) + (D if D > 1 else 0)

@@ -59,7 +59,7 @@ def weight_rom_words(W, rows: int, cols: int, order: str, W_BITS: int, bipolar: 
 
 
 def rom_parts(P, family: str, D: int, WW: int, wwords, rom_style: str, NF: int, PE: int, NT: int,
-              ACC: int, twords, addr_reg: bool = False):
+              ACC: int, twords):
     """The weight and threshold ROMs of an MVAU-like unit (qloom_mvau, qloom_vvau) added to
     the parts inventory ``P``: the weight ROM of ``D`` words of ``WW`` bits (constant lanes
     removed; ``D`` = 1: constant weights the datapath folds in, no read copy) with its
@@ -67,17 +67,10 @@ def rom_parts(P, family: str, D: int, WW: int, wwords, rom_style: str, NF: int, 
     (comparators whose threshold is the accumulator minimum in every word are always true
     and dropped, as Yosys does), its read copy when NF > 1 and the compare/finish flags.
     ``wwords``/``twords``: the memory files' words when known (None: the worst case).
-    ``addr_reg`` (qloom_mvau with a LUT ROM): the ROM is read at a registered address
-    straight into the retiming register (feature "rom_wr", no second copy; the address
-    register instead).
     Returns (the weight memory's mapping, weight lanes kept, live comparators)."""
     wlanes = const_lanes_removed(wwords, WW) if wwords is not None else WW
-    areg = addr_reg and rom_style == "logic" and D > 1
-    wm = P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style, feature="rom_wr" if areg else "rom_w",
-                       addr_reg=areg), family, wwords)
-    if areg:
-        P.ff += clog2(D)  # raddr
-    elif D != 1:  # w1r, the retiming copy of the ROM read
+    wm = P.add_mem(Mem("weights", D, wlanes, rom=True, style=rom_style, feature="rom_w"), family, wwords)
+    if D != 1:  # w1r, the retiming copy of the ROM read
         P.ff += P.mems[-1][2]["FF"] if wm.kind == "logic" else wlanes
     nt_live = float(PE * NT)
     if NT:

@@ -269,8 +269,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     rom_style = "logic" if style == "distributed" else style
     # weight ROM (+ its retiming copy), threshold ROM (the generator clamps "always fire"
     # thresholds to the accumulator minimum, so Yosys drops those comparators)
-    wm, wlanes, nt_live = rom_parts(P, family, D, WW, wwords, rom_style, NF, PE, 0 if bs else NT, ACC, twords,
-                                    addr_reg=True)
+    wm, wlanes, nt_live = rom_parts(P, family, D, WW, wwords, rom_style, NF, PE, 0 if bs else NT, ACC, twords)
     if bs:  # the binary search (qloom_thr_bsearch) in place of the compare bank; nf3
         S = bsearch_stages(NT)
         swords = None

@@ -217,31 +217,11 @@ module qloom_mvau #(
         end
     end
 
-    // weight ROM read. Block RAM / auto: synchronous at waddr (enable = issue), then the
-    // retiming register w1r. LUT ROM (RAM_STYLE "distributed"): the issued address is
-    // registered (raddr, kept: not merged into the read) and the ROM read into w1r
-    // directly, the same cycles: each lane is then a function of the 6 address bits (one
-    // LUT6 up to 64 words; Yosys, 36 x 64 bits: 67 LUT against 155 reading at the
-    // counter's next value) and the separate read register w1 is gone.
-    /* verilator lint_off WIDTHEXPAND */
-    localparam integer LUT_ROM = (RAM_STYLE == "distributed") ? 1 : 0;
-    /* verilator lint_on WIDTHEXPAND */
-    wire [WWORD-1:0] w1;    // what w1r registers
-    generate
-        if (LUT_ROM != 0) begin : g_wrom_lut
-            (* keep *) reg [WAW-1:0] raddr;
-            always @(posedge ap_clk) begin
-                if (issue) raddr <= waddr;
-            end
-            assign w1 = wmem[raddr];
-        end else begin : g_wrom_sync
-            reg [WWORD-1:0] w1q;
-            always @(posedge ap_clk) begin
-                if (issue) w1q <= wmem[waddr];
-            end
-            assign w1 = w1q;
-        end
-    endgenerate
+    // weight ROM read (synchronous, enable = issue)
+    reg [WWORD-1:0] w1;
+    always @(posedge ap_clk) begin
+        if (issue) w1 <= wmem[waddr];
+    end
 
     // input: straight from the stream during the nf = 0 pass, else from the buffer
     reg [SIMD*IB-1:0] sd1;
