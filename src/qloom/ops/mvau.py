@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from qloom.cost.parts import Parts, mem_words
-from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
+from qloom.cost.replay import _DSP_RULES, Mem, cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, THR_MEM_STYLES, HWOp, Knob, apply_thresholds,
                             bsearch_files, bsearch_stages, bsearch_words, divisors, parts_bsearch,
@@ -70,6 +70,47 @@ def mvau_weight_words(W, PE: int, SIMD: int, W_BITS: int, bipolar: bool = False)
     ``W[nf*PE + p][sf*SIMD + s]``. Bipolar weights are given as -1/+1 (stored as 0/1,
     ``W_BITS`` must be 1). Raises ValueError on a layout violation."""
     return weight_rom_words(W, PE, SIMD, "rc", W_BITS, bipolar)
+
+
+# DSP packing (resType "dsp_packed", qloom_mul_pack): at most this many products per DSP
+PACK_MAX = 4
+
+
+def pack_field_bits(IN_BITS: int, IN_SIGNED: int, W_BITS: int, W_SIGNED: int) -> int:
+    """Width S of one packed product field: the bit width of the product range x * w
+    (two's complement when either operand is signed, else unsigned)."""
+    xl, xh = (-(1 << (IN_BITS - 1)), (1 << (IN_BITS - 1)) - 1) if IN_SIGNED else (0, (1 << IN_BITS) - 1)
+    wl, wh = (-(1 << (W_BITS - 1)), (1 << (W_BITS - 1)) - 1) if W_SIGNED else (0, (1 << W_BITS) - 1)
+    ps = [a * b for a in (xl, xh) for b in (wl, wh)]
+    lo, hi = min(ps), max(ps)
+    if IN_SIGNED or W_SIGNED:
+        return max(2, IntType.for_range(min(lo, -1), hi).bits)
+    return max(2, int(hi).bit_length())
+
+
+def pack_operand_widths(IN_BITS: int, IN_SIGNED: int, W_BITS: int, K: int, S: int) -> tuple[int, int]:
+    """(packed weight operand, activation operand) widths of qloom_mul_pack's signed
+    multiplier: (K-1)*S + W_BITS + 1 and IN_BITS (+1 for an unsigned input)."""
+    return (K - 1) * S + W_BITS + 1, IN_BITS + (0 if IN_SIGNED else 1)
+
+
+def dsp_pack(IN_BITS: int, IN_SIGNED: int, W_BITS: int, W_SIGNED: int, PE: int,
+             family: str = "xc7") -> tuple[int, int] | None:
+    """(K, S): products per DSP multiplier and field width of resType "dsp_packed" --
+    the largest K <= min(PE, PACK_MAX) whose packed operand ((K-1)*S + W_BITS + 1 bits,
+    :func:`pack_operand_widths`) and input still map to ONE DSP block of ``family``
+    (``qloom.cost.replay.mul_dsps``: 25 x 18 on DSP48E1, 27 x 18 on DSP48E2). None when
+    not even two products fit (e.g. 8-bit x 8-bit: S = 16, 16 + 8 + 1 > 25) or PE < 2.
+    Method: Xilinx WP486 (two INT8 products sharing one operand, sign-borrow correction),
+    generalised to K fields (Sommer et al., FPL 2022, Sec. III)."""
+    S = pack_field_bits(IN_BITS, IN_SIGNED, W_BITS, W_SIGNED)
+    best = None
+    for K in range(2, min(PE, PACK_MAX) + 1):
+        aw, xw = pack_operand_widths(IN_BITS, IN_SIGNED, W_BITS, K, S)
+        amax, bmax = _DSP_RULES[family][:2]
+        if max(aw, xw) <= amax and min(aw, xw) <= bmax and mul_dsps(aw, True, xw, True, aw + xw, family) == 1:
+            best = (K, S)
+    return best
 
 
 def xnor_popcount_thresholds(T, MW: int):
@@ -128,6 +169,11 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     params.update(ROUND_TRIP=depth, CREDITS=mvau_credits(mw // simd, depth))
     if not xnor and not wtype.bipolar and not in_type.bipolar:  # integer products
         params["MUL_STYLE"] = MUL_STYLES[fold.get("resType", "auto")]
+        if fold.get("resType") == "dsp_packed":
+            pk = dsp_pack(params["IN_BITS"], params["IN_SIGNED"], wtype.bits, params["W_SIGNED"], pe)
+            if pk is None:
+                raise ValueError(f"{name}: resType dsp_packed does not fit these widths (see dsp_pack)")
+            params.update(PACK_K=pk[0], PACK_S=pk[1])
     names = (wfile, tfile) if nt else (wfile,)
     if bs:
         params.update(THRESH_FILE=tprefix, THR_STYLE=1, THR_RAM_STYLE=THR_MEM_STYLES[fold.get("thr_mem", "lut")])
