@@ -121,7 +121,10 @@ def test_packed_mvau_maps_to_the_modelled_dsps(capsys):
     op = _mvau(MH=4, MW=8)
     inst = op.rtl({"PE": 2, "SIMD": 4, "resType": "dsp_packed"})
     files = inst.make_files()
-    r = synth_check("qloom_mvau", ["qloom_mvau", "qloom_fifo"], inst.params, files=files)
+    params = {k: v for k, v in inst.params.items() if v != ""}  # chparam takes no empty string
+    # read_verilog elaborates the defaults first: their $readmemh file must exist too
+    r = synth_check("qloom_mvau", ["qloom_mvau", "qloom_fifo"], params,
+                    files={**files, "weights.mem": files[params["WEIGHT_FILE"]]})
     P = parts_qloom_mvau(**inst.params, family="xc7", files=files)
     with capsys.disabled():
         print(f"\npacked qloom_mvau MW8 MH4 PE2 SIMD4 u6 x s6: LUT={r.luts} FF={r.ffs} DSP={r.dsps} "
