@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from qloom.cost.parts import Parts, mem_words
-from qloom.cost.replay import _DSP_RULES, Mem, cdiv, clog2, mul_dsps
+from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, THR_MEM_STYLES, HWOp, Knob, apply_thresholds,
                             bsearch_files, bsearch_stages, bsearch_words, divisors, parts_bsearch,
@@ -113,9 +113,7 @@ def dsp_pack(IN_BITS: int, IN_SIGNED: int, W_BITS: int, W_SIGNED: int, PE: int,
     S = pack_field_bits(IN_BITS, IN_SIGNED, W_BITS, W_SIGNED)
     best = None
     for K in range(2, min(PE, PACK_MAX) + 1):
-        aw, xw = pack_operand_widths(IN_BITS, IN_SIGNED, W_BITS, K, S)
-        amax, bmax = _DSP_RULES[family][:2]
-        if max(aw, xw) <= amax and min(aw, xw) <= bmax and pack_dsps(IN_BITS, IN_SIGNED, W_BITS, K, S, family) == 1:
+        if pack_dsps(IN_BITS, IN_SIGNED, W_BITS, K, S, family) == 1:
             best = (K, S)
     return best
 
