@@ -28,7 +28,7 @@ TARGETS = {
 GROUPS = {
     "thr_cmp": {"cmp", "cmp_const", "cnt", "bs_cmp", "bs_sel"},
     "thr_rom": {"rom_t", "rom_thr", "rom_bs"},
-    "products": {"lane_mul", "clane_mul", "lane_neg", "clane_neg", "lane_dsp", "xgrp", "cxgrp", "bpgrp"},
+    "products": {"lane_mul", "clane_mul", "lane_neg", "clane_neg", "lane_dsp", "lane_pack", "xgrp", "cxgrp", "bpgrp"},
     "adders": {"tree", "tree_dsp", "xtree", "acc", "xnor_out", "bptree", "bpsum"},
     "weight_rom": {"rom_w"},
 }

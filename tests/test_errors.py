@@ -76,6 +76,7 @@ def _files(d, digits_model):
     (d / "fold_pw.json").write_text(json.dumps({"SWG_1": {"SIMD": 1, "parallel_window": 1}}))
     (d / "fold_const.json").write_text(json.dumps({"MVAU_0": {"PE": 2, "resType": "const"}}))
     (d / "fold_reg.json").write_text(json.dumps({"MVAU_0": {"reg_levels": 5}}))
+    (d / "fold_packed.json").write_text(json.dumps({"MVAU_0": {"PE": 1, "resType": "dsp_packed"}}))
     depthwise(d / "depthwise.onnx")
     (d / "fold_vvau.json").write_text(json.dumps({"VVAU_0": {"PE": 2, "SIMD": 3}}))
     (d / "alveo").mkdir()  # the two files qloom deploy reads first, of a build for a board file with no flow
@@ -233,6 +234,10 @@ CATALOGUE = {
                                    r"{d}/fold_const\.json: layer MVAU_0 \(MVAU\): the combination \{'PE': 2, "
                                    r"'SIMD': 1\} is not realizable \(resType const needs a fully unrolled layer "
                                    r"\(PE = MH = \d+, SIMD = MW = \d+\)\)"),
+    "folding_packed_pe1": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_packed.json"],
+                           r"{d}/fold_packed\.json: layer MVAU_0 \(MVAU\): the combination \{'PE': 1, "
+                           r"'SIMD': 1\} is not realizable \(resType dsp_packed needs PE >= 2 \(it packs the "
+                           r"weights of several PEs into one DSP\)\)"),
     "folding_bad_reg_levels": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_reg.json"],
                                r"{d}/fold_reg\.json: layer MVAU_0: reg_levels 5; expected one of 1, 2, 3, 4, "
                                r"6, 8, 64"),

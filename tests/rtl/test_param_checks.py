@@ -32,6 +32,7 @@ ILLEGAL = [
     ("qloom_dwc", dict(IN_WIDTH=6, OUT_WIDTH=8), "qloom_dwc: IN_WIDTH and OUT_WIDTH must be >= 1 and one"),
     ("qloom_fifo", dict(DEPTH=0), "qloom_fifo: WIDTH and DEPTH must be >= 1"),
     ("qloom_mvau_const", dict(DEPTH=3, CREDITS=4), "qloom_mvau_const: CREDITS must be >= DEPTH + 2"),
+    ("qloom_mul_pack", dict(IB=6, WB=6, S=14), "qloom_mul_pack: K >= 1 and 2 <= S <= PW"),
 ]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from qloom.instance import memh_text
 from qloom.ops.base import bsearch_files, bsearch_words, threshold_words
-from qloom.ops.mvau import cycles_qloom_mvau, latency_qloom_mvau, mvau_weight_words, xnor_popcount_thresholds
+from qloom.ops.mvau import dsp_pack, cycles_qloom_mvau, latency_qloom_mvau, mvau_weight_words, xnor_popcount_thresholds
 from qloom.sim.verilator import pack_beats, unpack_beats
 from rtlutil import STALL_PATTERNS, assert_lint_clean, build_sim, synth_check, cycles_ok
 
@@ -90,6 +90,21 @@ CASES = {
                                   MUL_STYLE=3),
     "bs_xnor_s13_thr": dict(MW=39, MH=6, PE=2, SIMD=13, IN_BITS=1, IN_BIPOLAR=1, W_BITS=1, W_BIPOLAR=1,
                             NUM_THRESH=2, OUT_BITS=2, THR_STYLE=1),
+    # DSP packing (MUL_STYLE 4, qloom_mul_pack; PACK_K / PACK_S from dsp_pack): every
+    # signedness combination, the jet MLP's widths (u6 x s6, u8 x s6), 3 and 4 fields of
+    # low-bit products, a partial last group (PE 5 with K 2), thresholds (both units)
+    "pk_u6s6_thr": dict(MW=8, MH=8, PE=4, SIMD=2, IN_BITS=6, W_BITS=6, W_SIGNED=1, MUL_STYLE=4,
+                        NUM_THRESH=7, OUT_BITS=3, THR_STYLE=1),
+    "pk_u8s6_raw": dict(MW=6, MH=4, PE=2, SIMD=3, IN_BITS=8, W_BITS=6, W_SIGNED=1, MUL_STYLE=4),
+    "pk_s6s6_pe5": dict(MW=4, MH=10, PE=5, SIMD=2, IN_BITS=6, IN_SIGNED=1, W_BITS=6, W_SIGNED=1,
+                        MUL_STYLE=4),
+    "pk_s5u4_raw": dict(MW=6, MH=6, PE=3, SIMD=6, IN_BITS=5, IN_SIGNED=1, W_BITS=4, W_SIGNED=0,
+                        MUL_STYLE=4),
+    "pk_u6u6_raw": dict(MW=4, MH=4, PE=2, SIMD=1, IN_BITS=6, W_BITS=6, W_SIGNED=0, MUL_STYLE=4),
+    "pk_u4s4_k3_thr": dict(MW=8, MH=6, PE=3, SIMD=4, IN_BITS=4, W_BITS=4, W_SIGNED=1, MUL_STYLE=4,
+                           NUM_THRESH=5, OUT_BITS=3, OUT_BIAS=-2, OUT_SIGNED=1),
+    "pk_s3s3_k4": dict(MW=6, MH=8, PE=4, SIMD=3, IN_BITS=3, IN_SIGNED=1, W_BITS=3, W_SIGNED=1,
+                       MUL_STYLE=4),
 }
 
 DEFAULTS = dict(IN_SIGNED=0, IN_BIPOLAR=0, W_SIGNED=1, W_BIPOLAR=0, NUM_THRESH=0, OUT_BITS=4,
@@ -106,6 +121,8 @@ def full_params(case):
     p["ACC_BITS"] = _signed_bits(lo - 1, hi + 1)  # thresholds may lie one beyond the range
     p["WEIGHT_FILE"] = "weights.mem"
     p["THRESH_FILE"] = "thr" if p.get("THR_STYLE") else "thresholds.mem"
+    if p.get("MUL_STYLE") == 4:
+        p["PACK_K"], p["PACK_S"] = dsp_pack(p["IN_BITS"], p["IN_SIGNED"], p["W_BITS"], p["W_SIGNED"], p["PE"])
     return p, (lo, hi)
 
 

@@ -3,7 +3,7 @@
 A folding is the ``folding.json`` dict FINN users know::
 
     {"<layer>": {"PE": int, "SIMD": int, "ram_style": "auto|block|distributed",
-                 "resType": "auto|lut|dsp", "parallel_window": 0|1}}
+                 "resType": "auto|lut|dsp|dsp_packed", "parallel_window": 0|1}}
 
 Operators declare their knobs (``HWOp.knob_space``) and cycle model (``HWOp.cycles``);
 the code here is generic (the folding search is qloom.dse.search). In a dataflow pipeline

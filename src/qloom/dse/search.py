@@ -196,6 +196,46 @@ class Space:
             lat = self.latency(pick)
         return pick, lat
 
+    def exchange(self, pick: dict[str, Option], target_cycles: float, objective: str,
+                 target_latency: float | None = None) -> tuple[dict[str, Option], dict]:
+        """Greedy exchange under the board's budget (a knapsack step after the priced
+        search fits): repeatedly move the one layer to another of its options (cycles
+        within the target) that lowers the total ``objective`` resource most while every
+        total, the stream glue included, stays within the budget (and the II, and the
+        latency target if any, still hold). E.g. the jet MLP on a 16-DSP budget: one layer
+        takes resType dsp_packed where the price that fits gave every layer LUT products.
+        Returns (pick, totals); the objective never rises."""
+        pick = dict(pick)
+        cap = {r: getattr(self.board, r) for r in RESOURCES}
+        tot = self.totals(pick)
+        for _ in range(4 * len(pick)):
+            cands = []
+            for n, opts in self.all.items():
+                cur = pick[n].res
+                for o in opts:
+                    save = cur.get(objective, 0) - o.res.get(objective, 0)
+                    if save <= 0 or o.cycles > target_cycles:
+                        continue
+                    if any(tot[r] - cur.get(r, 0) + o.res.get(r, 0) > cap[r] for r in RESOURCES):
+                        continue
+                    cands.append((-save, len(cands), n, o))
+            cands.sort()
+            moved = False
+            for _, _, n, o in cands[:64]:
+                trial = self.feed({**pick, n: o}, target_cycles)
+                t = self.totals(trial)
+                if t[objective] >= tot[objective] or any(t[r] > cap[r] for r in RESOURCES):
+                    continue
+                if self.ii(trial) > target_cycles:
+                    continue
+                if target_latency is not None and self.latency(trial) > target_latency:
+                    continue
+                pick, tot, moved = trial, t, True
+                break
+            if not moved:
+                break
+        return pick, tot
+
     def folding(self, pick) -> dict:
         return {k: dict(o.cfg) for k, o in pick.items()}
 
@@ -253,19 +293,34 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
     target = clock_mhz * 1e6 / target_fps
     if objective != "balanced":
         weights = {r: (1.0 if r == objective else 0.01) for r in RESOURCES}
-        for _ in range(12):
-            space = Space(graph, board_cost(board, weights), board)
+
+        def priced(w):
+            """(space, pick, totals, over-budget resources) at prices ``w``; None when
+            the targets are out of reach whatever the prices."""
+            space = Space(graph, board_cost(board, w), board)
             pick = space.at(target)
             if pick is None or space.ii(pick) > target:
-                break  # out of reach whatever the prices: the balanced search reports it
+                return None
             if target_latency is not None:
                 pick, lat = space.meet_latency(pick, target, target_latency)
                 if lat > target_latency:
-                    break
+                    return None
             tot = space.totals(pick)
-            over = [r for r in RESOURCES if tot[r] > getattr(board, r)]
+            return space, pick, tot, [r for r in RESOURCES if tot[r] > getattr(board, r)]
+
+        raised = False
+        for _ in range(12):
+            got = priced(weights)
+            if got is None:
+                break  # out of reach whatever the prices: the balanced search reports it
+            space, pick, tot, over = got
             if not over:
+                if raised:
+                    # a 4x price step may overshoot (every layer drops the resource at
+                    # once): spend what is left of the budget layer by layer
+                    pick, tot = space.exchange(pick, target, objective, target_latency)
                 return space.folding(pick), pick, tot
+            raised = True
             for r in over:
                 weights[r] *= 4.0
     space = Space(graph, board_cost(board), board)

@@ -77,6 +77,52 @@ def mvau_weight_words(W, PE: int, SIMD: int, W_BITS: int, bipolar: bool = False)
     return weight_rom_words(W, PE, SIMD, "rc", W_BITS, bipolar)
 
 
+# DSP packing (resType "dsp_packed", qloom_mul_pack): at most this many products per DSP
+PACK_MAX = 4
+
+
+def pack_field_bits(IN_BITS: int, IN_SIGNED: int, W_BITS: int, W_SIGNED: int) -> int:
+    """Width S of one packed product field: the bit width of the product range x * w
+    (two's complement when either operand is signed, else unsigned)."""
+    xl, xh = (-(1 << (IN_BITS - 1)), (1 << (IN_BITS - 1)) - 1) if IN_SIGNED else (0, (1 << IN_BITS) - 1)
+    wl, wh = (-(1 << (W_BITS - 1)), (1 << (W_BITS - 1)) - 1) if W_SIGNED else (0, (1 << W_BITS) - 1)
+    ps = [a * b for a in (xl, xh) for b in (wl, wh)]
+    lo, hi = min(ps), max(ps)
+    if IN_SIGNED or W_SIGNED:
+        return max(2, IntType.for_range(min(lo, -1), hi).bits)
+    return max(2, int(hi).bit_length())
+
+
+def pack_operand_widths(IN_BITS: int, IN_SIGNED: int, W_BITS: int, K: int, S: int) -> tuple[int, int]:
+    """(packed weight operand, activation operand) widths of qloom_mul_pack's signed
+    multiplier: (K-1)*S + W_BITS + 1 and IN_BITS (+1 for an unsigned input)."""
+    return (K - 1) * S + W_BITS + 1, IN_BITS + (0 if IN_SIGNED else 1)
+
+
+def pack_dsps(IN_BITS: int, IN_SIGNED: int, W_BITS: int, K: int, S: int, family: str = "xc7") -> int:
+    """DSP blocks of one qloom_mul_pack multiplier (Yosys' rule, ``mul_dsps``; 1 when
+    :func:`dsp_pack` chose K for ``family``)."""
+    aw, xw = pack_operand_widths(IN_BITS, IN_SIGNED, W_BITS, K, S)
+    return mul_dsps(aw, True, xw, True, aw + xw, family)
+
+
+def dsp_pack(IN_BITS: int, IN_SIGNED: int, W_BITS: int, W_SIGNED: int, PE: int,
+             family: str = "xc7") -> tuple[int, int] | None:
+    """(K, S): products per DSP multiplier and field width of resType "dsp_packed" --
+    the largest K <= min(PE, PACK_MAX) whose packed operand ((K-1)*S + W_BITS + 1 bits,
+    :func:`pack_operand_widths`) and input still map to ONE DSP block of ``family``
+    (``qloom.cost.replay.mul_dsps``: 25 x 18 on DSP48E1, 27 x 18 on DSP48E2). None when
+    not even two products fit (e.g. 8-bit x 8-bit: S = 16, 16 + 8 + 1 > 25) or PE < 2.
+    Method: Xilinx WP486 (two INT8 products sharing one operand, sign-borrow correction),
+    generalised to K fields (Sommer et al., FPL 2022, Sec. III)."""
+    S = pack_field_bits(IN_BITS, IN_SIGNED, W_BITS, W_SIGNED)
+    best = None
+    for K in range(2, min(PE, PACK_MAX) + 1):
+        if pack_dsps(IN_BITS, IN_SIGNED, W_BITS, K, S, family) == 1:
+            best = (K, S)
+    return best
+
+
 def xnor_popcount_thresholds(T, MW: int):
     """Accumulator-domain thresholds -> popcount domain for the XNOR MVAU: with
     pop = #{i: w_i == x_i} the dot product is 2*pop - MW, and
@@ -138,6 +184,11 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     if not xnor and not wtype.bipolar and not in_type.bipolar:  # integer products
         rt = fold.get("resType", "auto")
         params["MUL_STYLE"] = BITPLANE_MUL_STYLE if rt == "bitplane" else MUL_STYLES[rt]
+        if rt == "dsp_packed":
+            pk = dsp_pack(params["IN_BITS"], params["IN_SIGNED"], wtype.bits, params["W_SIGNED"], pe)
+            if pk is None:
+                raise ValueError(f"{name}: resType dsp_packed does not fit these widths (see dsp_pack)")
+            params.update(PACK_K=pk[0], PACK_S=pk[1])
     names = (wfile, tfile) if nt else (wfile,)
     if bs:
         params.update(THRESH_FILE=tprefix, THR_STYLE=1, THR_RAM_STYLE=THR_MEM_STYLES[fold.get("thr_mem", "lut")])
@@ -247,7 +298,8 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
                      W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
                      OUT_SIGNED=1, OUT_BIAS=0, RAM_STYLE="auto", MUL_STYLE=0, WEIGHT_FILE="",
                      THRESH_FILE="", ROUND_TRIP=None, CREDITS=None, OB=None, THR_STYLE=0,
-                     THR_RAM_STYLE="distributed", family="xc7", files=None) -> Parts:
+                     THR_RAM_STYLE="distributed", PACK_K=2, PACK_S=None, family="xc7",
+                     files=None) -> Parts:
     """qloom_mvau: weight ROM (+ retiming register), threshold ROM, input buffer, PE x SIMD
     registered products, balanced adder trees (split by a register for SIMD > 4),
     accumulators, registered PE x NUM_THRESH comparisons + count trees, output FIFO.
@@ -291,15 +343,23 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     # ---- products: LUT shift-add (MUL_STYLE 1, or 0 with IN_BITS + W_BITS <= 10) or `*`
     lanes = PE * SIMD
     dsp_per = 0
-    if mode == "mul":
+    packed = mode == "mul" and MUL_STYLE == MUL_STYLES["dsp_packed"]  # qloom_mul_pack: groups of PACK_K PEs per DSP
+    if packed:
+        S = PACK_S or IB + WB
+        groups = [min(PACK_K, PE - g) for g in range(0, PE, PACK_K)]
+        P.dsp = SIMD * sum(pack_dsps(IB, IN_SIGNED, WB, k, S, family) for k in groups)
+    elif mode == "mul":
         mul_lut = MUL_STYLE in (1, BITPLANE_MUL_STYLE) or (MUL_STYLE == 0 and IB + WB <= 10)
         if not mul_lut and not const_w:
             dsp_per = mul_dsps(*mvau_product_widths(IB, IN_SIGNED, WB, W_SIGNED, ACC), family)
-    P.dsp = lanes * dsp_per
+    if not packed:
+        P.dsp = lanes * dsp_per
     # product register width as Yosys keeps it (known-zero top bits dropped)
     PW = IB + WB + 2
     if mode == "xnor":
         prw = 1
+    elif packed:
+        prw = min(ACC, S)  # qloom_mul_pack's fields: S bits, sign-extended
     elif mode == "mul" and not IN_SIGNED and not W_SIGNED:
         prw = min(ACC, IB + WB)
     else:
@@ -361,6 +421,10 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         # equal (input, weight) pairs share one register
         nvals = 2 if mode in ("wbip", "xbip") else (1 << WB)
         ff += min(lanes, SIMD * min(PE, nvals)) * prw
+    elif packed and family in ("xc7", "xcup"):
+        # the packed products' register is the DSP's P register (PREG), the input
+        # register x1r its B register (measured, benchmarks/results/dsp_pack.json)
+        ff -= SIMD * IB
     else:
         ff += lanes * prw  # prodq
     if xp is None and (not absorb or SIMD > 1):
@@ -385,6 +449,9 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         P.feat("bpgrp", PE * (xp["grp"] + xp["adder_pre"]))
         P.feat("bptree", PE * xp["adder"])
         P.feat("bpsum", PE * bitplane_sum_bits(IB, IN_SIGNED, WB, W_SIGNED, SIMD, ACC))
+    elif packed:
+        # per packed DSP: the packed operand's decrements and the fields' sign inversions
+        P.feat("lane_pack", P.dsp)
     elif mode == "mul":
         P.feat(tag + "lane_mul", lanes * IB * WB)
     elif mode in ("wbip", "xbip"):
@@ -489,14 +556,30 @@ class _MvauRtl(HWOp):
             return f"resType const takes at most {CONST_MAX_WEIGHTS} weights (the CMVM solver's time)"
         return None
 
+    def pack_ok(self, pe: int) -> str | None:
+        """Why resType "dsp_packed" (qloom_mul_pack, :func:`dsp_pack`) cannot run this
+        layer at ``pe`` PEs, or None."""
+        if not self.int_products:
+            return "resType dsp_packed needs integer (not bipolar) weights and inputs"
+        if pe < 2:
+            return "resType dsp_packed needs PE >= 2 (it packs the weights of several PEs into one DSP)"
+        _, wt = self.mvau_matrix()
+        it = self.in_type
+        if dsp_pack(it.bits, int(it.signed), wt.bits, int(wt.signed), pe) is None:
+            return (f"resType dsp_packed: {it.bits}-bit x {wt.bits}-bit products do not fit two per "
+                    "DSP48E1 (25 x 18 bits)")
+        return None
+
     def own_knobs(self) -> dict[str, Knob]:
         mh, mw = self.mvau_dims
         search = ("lut", "dsp") + (("const",) if self.const_ok is None else ())
         if self.weight_type.bits * self.in_type.bits <= BITPLANE_MAX_PLANES:
             search += ("bitplane",)
+        if self.pack_ok(mh) is None:
+            search += ("dsp_packed",)
         return {"PE": Knob(tuple(divisors(mh))), "SIMD": Knob(tuple(divisors(mw))),
                 "ram_style": ram_style_knob(searched=True, fill=True),
-                "resType": Knob(RES_TYPES + ("const", "bitplane"), "style", search if self.int_products else (),
+                "resType": Knob(RES_TYPES + ("const", "bitplane", "dsp_packed"), "style", search if self.int_products else (),
                                 "auto", fill=False),
                 # resType const: adder levels between register levels (the latency budget)
                 "reg_levels": Knob(REG_LEVELS, "style", (), DEFAULT_REG_LEVELS, fill=False),
@@ -509,6 +592,8 @@ class _MvauRtl(HWOp):
         if self.thresholds is None and fold.get("thr_style", "parallel") != "parallel":
             return "thr_style binsearch needs thresholds"
         why = threshold_illegal(fold, self.mvau_dims[0] // int(fold.get("PE", 1)))
+        if not why and fold.get("resType") == "dsp_packed":
+            return self.pack_ok(int(fold.get("PE", 1)))
         if why or fold.get("resType") != "const":
             return why
         mh, mw = self.mvau_dims

@@ -36,6 +36,9 @@
 //                 1 LUT shift-add, 2 `*` (Yosys synth_xilinx maps it to DSP48E1),
 //                 3 bit planes: no products, per PE W_BITS*IN_BITS AND-popcounts weighted
 //                 by +-2^(j+k) (qloom_dot_bitplane; integer weights and inputs only).
+//                 4 DSP packing: PACK_K weights of consecutive PEs multiply the shared
+//                 input in one DSP (qloom_mul_pack, fields of PACK_S bits, exact sign
+//                 correction; Xilinx WP486), its P register in place of the product register.
 //   RAM_STYLE     "auto" | "block" | "distributed": ram_style attribute of the
 //                 weight ROM ("distributed" is emitted as "logic", which is how
 //                 Yosys builds a LUT ROM; it cannot put a ROM in LUTRAM).
@@ -89,7 +92,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v, qloom_dot_bitplane.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v, qloom_dot_bitplane.v, qloom_mul_pack.v
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -112,8 +115,12 @@ module qloom_mvau #(
     /* verilator lint_on UNUSEDPARAM */
     // multiplier style (integer-by-integer products only): 0 = auto (LUT shift-add
     // when IN_BITS + W_BITS <= 10, else the * operator), 1 = LUT shift-add,
-    // 2 = the * operator (Yosys maps it to DSP48 slices), 3 = bit planes (qloom_dot_bitplane)
+    // 2 = the * operator (Yosys maps it to DSP48 slices), 3 = bit planes (qloom_dot_bitplane),
+    // 4 = DSP packing (qloom_mul_pack)
     parameter integer MUL_STYLE = 0,
+    // MUL_STYLE 4 (DSP packing, qloom_mul_pack): products per DSP and their field width
+    // (the product range's width; qloom.ops.mvau.dsp_pack chooses both)
+    parameter integer PACK_K = 2, PACK_S = IN_BITS + W_BITS,
     // threshold unit: 0 parallel compare bank, 1 binary search (qloom_thr_bsearch)
     parameter integer THR_STYLE = 0,
     /* verilator lint_off UNUSEDPARAM */
@@ -164,6 +171,8 @@ module qloom_mvau #(
     localparam integer WB = W_BITS;
     localparam integer PW = IB + WB + 2;          // signed product width
     localparam integer MUL_LUT = ((MUL_STYLE == 1) || (MUL_STYLE == 0 && IB + WB <= 10)) ? 1 : 0;
+    // MUL_STYLE 4 (integer products only): DSP packing, PACK_K products of S = PACK_S bits
+    localparam integer PACKED = (MUL_STYLE == 4 && XNOR == 0 && IN_BIPOLAR == 0 && W_BIPOLAR == 0) ? 1 : 0;
     localparam integer SFW = (SF > 1) ? $clog2(SF) : 1;
     localparam integer NFW = (NF > 1) ? $clog2(NF) : 1;
     localparam integer WAW = (NF * SF > 1) ? $clog2(NF * SF) : 1;
@@ -398,10 +407,39 @@ module qloom_mvau #(
             // ---- integer products: PRW bits (the true product fits PW bits; modulo
             // 2^ACC_BITS if narrower), registered at CP, summed by a balanced adder tree
             localparam integer PRW = (ACC_BITS < PW) ? ACC_BITS : PW;
-            reg [PE*SIMD*PRW-1:0] prodq;
+            wire [PE*SIMD*PRW-1:0] prodq;
             wire [PE*SIMD*PRW-1:0] prods;
-            always @(posedge ap_clk) begin
-                if (vr) prodq <= prods;
+            if (PACKED != 0) begin : g_pack
+                // MUL_STYLE 4: PACK_K weights of consecutive PEs against the shared input
+                // in one DSP multiplier (qloom_mul_pack; its P register is the CP register)
+                localparam integer NG = (PE + PACK_K - 1) / PACK_K;
+                for (gi = 0; gi < NG; gi = gi + 1) begin : g_grp
+                    localparam integer KG = (PE - gi * PACK_K < PACK_K) ? PE - gi * PACK_K : PACK_K;
+                    for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_simd
+                        wire [KG*WB-1:0] wk;
+                        wire [KG*PW-1:0] pk;
+                        for (gp = 0; gp < KG; gp = gp + 1) begin : g_k
+                            assign wk[gp*WB +: WB] = w1r[((gi*PACK_K + gp)*SIMD + gs)*WB +: WB];
+                            /* verilator lint_off UNUSEDSIGNAL */
+                            wire [PW-1:0] pt = pk[gp*PW +: PW];
+                            /* verilator lint_on UNUSEDSIGNAL */
+                            assign prodq[((gi*PACK_K + gp)*SIMD + gs)*PRW +: PRW] = pt[PRW-1:0];
+                        end
+                        qloom_mul_pack #(
+                            .IB(IB), .IN_SIGNED(IN_SIGNED), .WB(WB), .W_SIGNED(W_SIGNED), .K(KG),
+                            .S(PACK_S), .PW(PW)
+                        ) u_pack (.ap_clk(ap_clk), .en(vr), .x(x1r[gs*IB +: IB]), .w(wk), .prod(pk));
+                    end
+                end
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire [PE*SIMD*PRW-1:0] prods_unused = prods;
+                /* verilator lint_on UNUSEDSIGNAL */
+            end else begin : g_preg
+                reg [PE*SIMD*PRW-1:0] prodr;
+                always @(posedge ap_clk) begin
+                    if (vr) prodr <= prods;
+                end
+                assign prodq = prodr;
             end
             for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
                 for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_simd
