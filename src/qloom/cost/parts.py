@@ -78,7 +78,8 @@ class Parts:
 def lut_of(P: Parts, family: str = "xc7") -> float:
     """LUTs of ``P``: its features times the family's coefficients; a feature the family
     has no coefficient for uses the xc7 one times the module's ``_scale`` (LUT-RAM LUTs
-    are exact)."""
+    are exact); the total times the instance module's ``_pnr`` (post-place ratio) when the
+    family has one."""
     C = coefficients(family)
     base = coefficients("xc7")
     total = 0.0
@@ -91,7 +92,9 @@ def lut_of(P: Parts, family: str = "xc7") -> float:
             total += c[k] * v
         else:  # a feature the family's sweep has not fitted: scaled xc7 coefficient
             total += c.get("_scale", 1.0) * base.get(mod, {}).get(k, 0.0) * v
-    return total
+    # post-place: the family's ratio of placed logic cells to the synthesized LUTs of the
+    # instance's module (ECP5: nextpnr's TRELLIS_COMB over the LUT4 model; 1 when unfitted)
+    return total * C.get(P.module, {}).get("_pnr", 1.0)
 
 
 def result(P: Parts, family: str) -> dict:
