@@ -107,7 +107,12 @@ def mem_words(files, name):
     """Words of a $readmemh text in ``files`` ({name: text}), or None."""
     if not files or not name or name not in files:
         return None
-    return [int(t, 16) for t in files[name].split() if t and not t.startswith("//")]
+    return list(_parse_memh(files[name]))
+
+
+@lru_cache(maxsize=1024)
+def _parse_memh(text: str) -> tuple:
+    return tuple(int(t, 16) for t in text.split() if t and not t.startswith("//"))
 
 
 def live_thresholds(words, n: int, bits: int, lo, hi):
@@ -143,13 +148,21 @@ def cmp_bits(words, n: int, bits: int, cw: int, lo=None, hi=None, group: int | N
     if words is None:
         k = len(fields) if fields is not None else n
         return float(k * cw), 0.0
+    f = None if fields is None else tuple((c, tuple(ks)) for c, ks in fields.items())
+    return _cmp_bits(tuple(words), n, bits, cw, lo, hi, group, f)
+
+
+@lru_cache(maxsize=4096)
+def _cmp_bits(words: tuple, n: int, bits: int, cw: int, lo, hi, group, fields):
+    """:func:`cmp_bits` of known words (cached: the search prices the same thresholds
+    under many foldings)."""
     mask = (1 << bits) - 1
 
     def col(k):
         vals = [((w >> (k * bits)) & mask) for w in words]
         return tuple(v - (1 << bits) if v >> (bits - 1) else v for v in vals)
 
-    fields = fields if fields is not None else {k: [k] for k in range(n)}
+    fields = dict(fields) if fields is not None else {k: [k] for k in range(n)}
     var = const = 0.0
     seen = set()
     for c, ks in fields.items():
