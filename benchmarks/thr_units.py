@@ -23,8 +23,7 @@ import numpy as np
 from qloom.fileio import write_atomic
 from qloom.instance import memh_text
 from qloom.ops import estimate_module
-from qloom.ops.base import CREDITS, bsearch_stages, bsearch_words, threshold_words
-from qloom.ops.thresholding import bsearch_files
+from qloom.ops.base import CREDITS, bsearch_files, bsearch_stages, bsearch_words, threshold_words
 from qloom.rtl.generate import library_sources
 from qloom.synth import synth_module
 

@@ -78,7 +78,8 @@ class Parts:
 def lut_of(P: Parts, family: str = "xc7") -> float:
     """LUTs of ``P``: its features times the family's coefficients; a feature the family
     has no coefficient for uses the xc7 one times the module's ``_scale`` (LUT-RAM LUTs
-    are exact)."""
+    are exact); the total times the instance module's ``_pnr`` (post-place ratio) when the
+    family has one."""
     C = coefficients(family)
     base = coefficients("xc7")
     total = 0.0
@@ -91,7 +92,9 @@ def lut_of(P: Parts, family: str = "xc7") -> float:
             total += c[k] * v
         else:  # a feature the family's sweep has not fitted: scaled xc7 coefficient
             total += c.get("_scale", 1.0) * base.get(mod, {}).get(k, 0.0) * v
-    return total
+    # post-place: the family's ratio of placed logic cells to the synthesized LUTs of the
+    # instance's module (ECP5: nextpnr's TRELLIS_COMB over the LUT4 model; 1 when unfitted)
+    return total * C.get(P.module, {}).get("_pnr", 1.0)
 
 
 def result(P: Parts, family: str) -> dict:
@@ -104,7 +107,12 @@ def mem_words(files, name):
     """Words of a $readmemh text in ``files`` ({name: text}), or None."""
     if not files or not name or name not in files:
         return None
-    return [int(t, 16) for t in files[name].split() if t and not t.startswith("//")]
+    return list(_parse_memh(files[name]))
+
+
+@lru_cache(maxsize=1024)
+def _parse_memh(text: str) -> tuple:
+    return tuple(int(t, 16) for t in text.split() if t and not t.startswith("//"))
 
 
 def live_thresholds(words, n: int, bits: int, lo, hi):
@@ -140,13 +148,21 @@ def cmp_bits(words, n: int, bits: int, cw: int, lo=None, hi=None, group: int | N
     if words is None:
         k = len(fields) if fields is not None else n
         return float(k * cw), 0.0
+    f = None if fields is None else tuple((c, tuple(ks)) for c, ks in fields.items())
+    return _cmp_bits(tuple(words), n, bits, cw, lo, hi, group, f)
+
+
+@lru_cache(maxsize=4096)
+def _cmp_bits(words: tuple, n: int, bits: int, cw: int, lo, hi, group, fields):
+    """:func:`cmp_bits` of known words (cached: the search prices the same thresholds
+    under many foldings)."""
     mask = (1 << bits) - 1
 
     def col(k):
         vals = [((w >> (k * bits)) & mask) for w in words]
         return tuple(v - (1 << bits) if v >> (bits - 1) else v for v in vals)
 
-    fields = fields if fields is not None else {k: [k] for k in range(n)}
+    fields = dict(fields) if fields is not None else {k: [k] for k in range(n)}
     var = const = 0.0
     seen = set()
     for c, ks in fields.items():

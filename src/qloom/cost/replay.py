@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 def clog2(n: int) -> int:
@@ -349,22 +350,7 @@ def rom_lanes(depth: int, width: int, words=None) -> tuple[float, float]:
     if depth <= 1:
         return 0.0, 0.0
     if words is not None:
-        cols = {}
-        nbits = max((w.bit_length() for w in words[:depth]), default=0)
-        for b in range(nbits):
-            col = 0
-            for i, w in enumerate(words[:depth]):
-                col |= ((w >> b) & 1) << i
-            cols[col] = 1
-        full = (1 << depth) - 1
-        ab = clog2(depth)
-        trivial = {0, full}
-        addr = set()
-        for k in range(ab):
-            c = sum(((i >> k) & 1) << i for i in range(depth))
-            addr |= {c, full ^ c}
-        ff = sum(1 for c in cols if c not in trivial)
-        return float(ff), float(sum(1 for c in cols if c not in trivial and c not in addr))
+        return _rom_lanes_exact(depth, tuple(words[:depth]))
     if depth > 20:
         return float(width), float(width)
     n = 2.0 ** depth
@@ -373,6 +359,28 @@ def rom_lanes(depth: int, width: int, words=None) -> tuple[float, float]:
     ff = distinct * (n - 2) / n
     lut = distinct * (n - 2 - 2 * ab) / n
     return ff, max(lut, 0.0)
+
+
+@lru_cache(maxsize=4096)
+def _rom_lanes_exact(depth: int, words: tuple) -> tuple[float, float]:
+    """:func:`rom_lanes` of known contents (cached: the design-space search prices the
+    same threshold memories under many foldings)."""
+    cols = {}
+    nbits = max((w.bit_length() for w in words), default=0)
+    for b in range(nbits):
+        col = 0
+        for i, w in enumerate(words):
+            col |= ((w >> b) & 1) << i
+        cols[col] = 1
+    full = (1 << depth) - 1
+    ab = clog2(depth)
+    trivial = {0, full}
+    addr = set()
+    for k in range(ab):
+        c = sum(((i >> k) & 1) << i for i in range(depth))
+        addr |= {c, full ^ c}
+    ff = sum(1 for c in cols if c not in trivial)
+    return float(ff), float(sum(1 for c in cols if c not in trivial and c not in addr))
 
 
 def rom_luts_per_lane(depth: int) -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -547,6 +548,23 @@ def parts_bsearch(P0: Parts, family: str, PE: int, NF: int, XW: int, TB: int, NU
     P.feat("bs_cmp_const", cst)
     P.feat("bs_sel", PE * (S - 1) * TB)
     P0.add(P)
+
+
+def threshold_files(T, PE: int, bits: int, name: str, binsearch: bool) -> dict:
+    """{file name: $readmemh text} of a (rows x NUM_THRESH) threshold array: the parallel
+    bank's ROM ``name`` (:func:`threshold_words`, ``bits`` per threshold) or, with
+    ``binsearch``, the stage memories ``name_s<k>.mem`` (:func:`bsearch_words`). Cached by
+    content: the design-space search prices the same thresholds under many foldings."""
+    T = np.ascontiguousarray(T)
+    return dict(_threshold_texts(T.tobytes(), T.shape, str(T.dtype), int(PE), int(bits), name, bool(binsearch)))
+
+
+@lru_cache(maxsize=256)
+def _threshold_texts(data: bytes, shape, dtype: str, PE: int, bits: int, name: str, binsearch: bool) -> tuple:
+    T = np.frombuffer(data, dtype=dtype).reshape(shape)
+    if binsearch:
+        return tuple(bsearch_files(name, bsearch_words(T, PE, bits), PE, bits).items())
+    return ((name, memh_text(threshold_words(T, PE, bits), PE * T.shape[1] * bits)),)
 
 
 def bsearch_files(prefix: str, stages: list, PE: int, TB: int) -> dict:

@@ -18,9 +18,8 @@ from qloom.cost.parts import Parts, cmp_bits, mem_words
 from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, THR_MEM_STYLES, HWOp, Knob, apply_thresholds,
-                            bsearch_files, bsearch_stages, bsearch_words, divisors, parts_bsearch,
-                            ram_style_knob, rom_parts, threshold_illegal, threshold_knobs, threshold_words,
-                            weight_rom_words)
+                            bsearch_stages, divisors, parts_bsearch, ram_style_knob, rom_parts, threshold_files,
+                            threshold_illegal, threshold_knobs, weight_rom_words)
 from qloom.ops.base import product_widths as mvau_product_widths
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.ops.mvau_const import (DEFAULT_REG_LEVELS, REG_LEVELS, const_instance, const_layer,
@@ -159,10 +158,8 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
 
     def thr_files():
         if bs:
-            return bsearch_files(tprefix, bsearch_words(thr, pe, acc_bits + 1), pe, acc_bits + 1)
-        if nt:
-            return {tfile: memh_text(threshold_words(thr, pe, acc_bits), pe * nt * acc_bits)}
-        return {}
+            return threshold_files(thr, pe, acc_bits + 1, tprefix, True)
+        return threshold_files(thr, pe, acc_bits, tfile, False) if nt else {}
 
     def make_files():
         files = {wfile: memh_text(mvau_weight_words(weights, pe, simd, wtype.bits, bipolar=wtype.bipolar),

@@ -14,10 +14,10 @@ import numpy as np
 
 from qloom.cost.parts import Parts, cmp_bits, const_lanes_removed, live_thresholds, mem_words
 from qloom.cost.replay import Mem, clog2
-from qloom.instance import RtlInstance, memh_text
+from qloom.instance import RtlInstance
 from qloom.ops.base import (CREDITS, THR_MEM_STYLES, ChannelStreamOp, Knob, apply_thresholds, bsearch_stages,
-                            bsearch_files, bsearch_words, divisors, parts_bsearch, ram_style_knob, threshold_illegal,
-                            threshold_knobs, threshold_words)
+                            divisors, parts_bsearch, ram_style_knob, threshold_files, threshold_illegal,
+                            threshold_knobs)
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.types import IntType
 
@@ -143,13 +143,13 @@ class Thresholding(ChannelStreamOp):
             p.update(THRESH_FILE=prefix, RAM_STYLE=THR_MEM_STYLES[fold.get("thr_mem", "lut")],
                      CREDITS=CREDITS + S, THR_STYLE=1)
             def files():
-                return bsearch_files(prefix, bsearch_words(thr, pe, t_bits), pe, t_bits)
+                return threshold_files(thr, pe, t_bits, prefix, True)
             return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,
                                files, tuple(f"{prefix}_s{k}.mem" for k in range(S)), model_files=files)
         fname = f"{self.name}_thresholds.mem"
         p["THRESH_FILE"] = fname
         def files():
-            return {fname: memh_text(threshold_words(thr, pe, t_bits), pe * nt * t_bits)}
+            return threshold_files(thr, pe, t_bits, fname, False)
         return RtlInstance("qloom_thresholding", p, it.bits, ot.bits, ot.signed and not ot.bipolar,
                            files, (fname,), model_files=files)
 

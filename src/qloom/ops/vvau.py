@@ -23,7 +23,7 @@ from qloom.cost.parts import Parts, cmp_bits, mem_words
 from qloom.cost.replay import cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, HWOp, Knob, apply_thresholds, divisors,
-                            product_widths, ram_style_knob, rom_parts, threshold_words,
+                            product_widths, ram_style_knob, rom_parts, threshold_files, threshold_words,
                             weight_rom_words)
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.stream import serve
@@ -342,8 +342,7 @@ class VVAU(HWOp):
         return RtlInstance("qloom_vvau", params, it.bits, out_bits,
                            bool(ot.signed if nt else True) and not (nt and ot.bipolar),
                            make_files, (wfile, tfile) if nt else (wfile,),
-                           model_files=(lambda: {tfile: memh_text(threshold_words(thr, pe, acc_bits),
-                                                                  pe * nt * acc_bits)}) if nt else None)
+                           model_files=(lambda: threshold_files(thr, pe, acc_bits, tfile, False)) if nt else None)
 
 
 VVAU.models = {"qloom_vvau": parts_qloom_vvau}
