@@ -135,3 +135,33 @@ def test_split_synthesis_matches_whole(tmp_path, monkeypatch):
     rtl = (tmp_path / "split" / "rtl")
     assert sum(t.count("`ifdef QLOOM_SYNTH_BLACKBOX") for t in
                (f.read_text() for f in rtl.glob("*_const.v"))) >= 2 * len(mv)
+
+
+@pytest.mark.sim
+def test_target_latency_picks_latency_first(tmp_path):
+    """``target_latency`` below what the fastest options reach moves the constant-weight
+    layers' latency knobs (fused, reg_levels): the build meets it, Verilator measures the
+    modelled latency exactly and II = 1, RTL == emulator under back-pressure (no FIFO in
+    front of a fused layer)."""
+    import qloom
+    from onnx_builders import mlp
+    from qloom.flow import build, rtlsim
+
+    path = tmp_path / "mlp.onnx"
+    mlp(path, features=(12, 16, 5), act_bits=4, seed=3)
+    g = qloom.compile_model(path)
+    base = build(path, tmp_path / "base", folding_path=_unrolled(g))
+    lat0 = base["estimates"]["latency_cycles"]
+    r = build(path, tmp_path / "fast", board="u250", clock_mhz=200, target_fps=200e6,
+              target_latency=lat0 - 3)
+    fold = r["folding"]
+    assert any(f.get("fused") for f in fold.values()), fold
+    lat = r["estimates"]["latency_cycles"]
+    assert lat <= lat0 - 3
+    x = np.random.default_rng(4).uniform(-1, 1, size=(8, 12)).astype(np.float32)
+    y_emu = qloom.emulate(g, x)
+    y_rtl, _ = rtlsim(tmp_path / "fast", x, p_in_gap=0.3, p_out_stall=0.3, seed=5)
+    np.testing.assert_array_equal(y_rtl, y_emu)
+    y_rtl, stats = rtlsim(tmp_path / "fast", x)
+    np.testing.assert_array_equal(y_rtl, y_emu)
+    assert stats["cycles_per_frame"] == 1 and stats["latency_cycles"] == lat, (stats, lat)

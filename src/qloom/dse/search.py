@@ -194,6 +194,38 @@ class Space:
                 if o in self.options[m]:
                     idx[m] = min(idx[m], self.options[m].index(o))
             lat = self.latency(pick)
+        if lat > target_latency:
+            pick, lat = self._latency_knobs(pick, lat, target_latency)
+        return pick, lat
+
+    def _latency_knobs(self, pick: dict[str, Option], lat: int,
+                       target_latency: float) -> tuple[dict[str, Option], int]:
+        """Past the fastest options: move layers' latency knobs (``Knob.latency``: register
+        spacing, latency-first variants; same cycles) greedily, each step the single knob
+        value with the largest latency gain per added cost, until the target is met or no
+        step gains."""
+        nodes = {op.name: op for op in self.nodes}
+        while lat > target_latency:
+            best = None
+            for n, o in pick.items():
+                op = nodes[n]
+                for k, knob in op.knob_space().items():
+                    for v in knob.latency:
+                        if o.cfg.get(k, knob.initial) == v:
+                            continue
+                        cfg = {**o.cfg, k: v}
+                        if not op.legal(cfg):
+                            continue
+                        cost, res = self.cost_fn(op, cfg)
+                        trial = {**pick, n: Option(o.cycles, cost, res, cfg)}
+                        gain = lat - self.latency(trial)
+                        score = gain / max(cost - o.cost, 1e-12)
+                        if gain > 0 and (best is None or score > best[0]):
+                            best = (score, trial)
+            if best is None:
+                break
+            pick = best[1]
+            lat = self.latency(pick)
         return pick, lat
 
     def exchange(self, pick: dict[str, Option], target_cycles: float, objective: str,

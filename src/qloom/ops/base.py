@@ -98,6 +98,9 @@ class Knob:
     default : the value when absent (default: ``values[0]``, the smallest).
     fill : written into a validated folding when absent (and kept by the default
         folding, at ``default``); otherwise left out.
+    latency : values that shorten the layer's latency at the same cycles (register
+        spacing, latency-first variants), tried by ``--target-latency`` once every layer
+        is at its fastest option (``qloom.dse.search.Space.meet_latency``).
     """
 
     values: tuple
@@ -105,6 +108,7 @@ class Knob:
     search: tuple | None = None
     default: Any = None
     fill: bool = True
+    latency: tuple = ()
 
     @property
     def searched(self) -> tuple:

@@ -579,10 +579,11 @@ class _MvauRtl(HWOp):
                 "resType": Knob(RES_TYPES + ("const", "bitplane", "dsp_packed"), "style", search if self.int_products else (),
                                 "auto", fill=False),
                 # resType const: adder levels between register levels (the latency budget)
-                "reg_levels": Knob(REG_LEVELS, "style", (), DEFAULT_REG_LEVELS, fill=False),
+                "reg_levels": Knob(REG_LEVELS, "style", (), DEFAULT_REG_LEVELS, fill=False,
+                                   latency=tuple(r for r in REG_LEVELS if r > DEFAULT_REG_LEVELS)),
                 # resType const, latency-first: no register from the accumulator to the
                 # output FIFO, and no FIFO in front of the layer
-                "fused": Knob((0, 1), "style", (), 0, fill=False),
+                "fused": Knob((0, 1), "style", (), 0, fill=False, latency=(1,)),
                 **(threshold_knobs(int(self.thresholds.shape[1])) if self.thresholds is not None else {})}
 
     def illegal(self, fold: dict) -> str | None:
