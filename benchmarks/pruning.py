@@ -163,7 +163,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     jpath = args.out / "pruning.json"
-    old = {r["model"]: r for r in json.loads(jpath.read_text())["rows"]} if jpath.is_file() else {}
+    prev = json.loads(jpath.read_text()) if jpath.is_file() else {}
+    old = {r["model"]: r for r in prev.get("rows", [])}
+    findings = prev.get("findings", [])  # measured observations kept with the rows (hand-written)
     rows = dict(old)
     if not args.render:
         names = args.models.split(",") if args.models else sorted(p.stem for p in args.models_dir.glob("*.onnx"))
@@ -180,9 +182,12 @@ def main(argv=None) -> int:
                 print(f"   adders {r['adders']:,}, est {r['est']}, yosys {r.get('yosys')}", flush=True)
                 # write after every model: a long synthesis run keeps what finished
                 ordered = sorted(rows.values(), key=lambda r: (r["topology"], r["target_sparsity"]))
-                _atomic(jpath, json.dumps({"board": BOARD, "clock_mhz": CLOCK, "rows": ordered}, indent=2) + "\n")
+                _atomic(jpath, json.dumps({"board": BOARD, "clock_mhz": CLOCK, "rows": ordered,
+                                          "findings": findings}, indent=2) + "\n")
     ordered = sorted(rows.values(), key=lambda r: (r["topology"], r["target_sparsity"]))
     table = "# Pruning that pays (issue 10)\n\n" + fmt(ordered) + "\n\n" + NOTES + "\n"
+    if findings:
+        table += "\nFindings:\n\n" + "\n".join(f"- {f}" for f in findings) + "\n"
     _atomic(args.out / "pruning.md", table)
     plot(ordered, args.out / "pruning.png")
     print(table)
