@@ -10,7 +10,7 @@ scikit-learn digits as a stand-in for the jet / SVHN data: accuracies are not th
 
 Per model: a qloom build on the U250 at 200 MHz at the issue's II (jet MLP: 1 cycle, every
 layer fully unrolled, so the folding search picks the constant-weight MVAU, resType const;
-SVHN: 1,028 cycles), the solver's adder count per constant-weight layer (da4ml CMVM,
+SVHN: 1,028 cycles and hls4ml's latency of 1,044 cycles as the latency target), the solver's adder count per constant-weight layer (da4ml CMVM,
 :mod:`qloom.ops.mvau_const`), the resource estimate (``estimates.json``), and, for the models
 named by ``--synth``, Yosys 0.70 ``synth_xilinx -family xcup`` per stage (one job, cached),
 with its wall time on this shared machine. Rows already in ``pruning.json`` keep their
@@ -32,6 +32,7 @@ MODELS = ROOT / "src" / "qloom" / "models" / "pruned"
 RESULTS = Path(__file__).resolve().parent / "results"
 BOARD, CLOCK = "u250", 200
 II = {"jet_w6a6": 1, "svhn_w6a6": 1028}  # cycles per frame (issue 10's targets)
+LATENCY = {"svhn_w6a6": 1044}  # cycles (issue 10: hls4ml's SVHN latency)
 
 
 def _atomic(path: Path, data) -> None:
@@ -43,16 +44,17 @@ def _atomic(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
-def run_one(name: str, synth: bool, workdir: Path) -> dict:
+def run_one(name: str, synth: bool, workdir: Path, models: Path = MODELS) -> dict:
     import qloom
     from qloom.flow import build
 
-    meta = json.loads((MODELS / f"{name}.json").read_text())
+    meta = json.loads((models / f"{name}.json").read_text())
     topo = meta["topology"]
-    model = MODELS / f"{name}.onnx"
+    model = models / f"{name}.onnx"
     out = workdir / f"{name}_out"
     t0 = time.perf_counter()
-    r = build(model, out, board=BOARD, clock_mhz=CLOCK, target_fps=CLOCK * 1e6 / II[topo])
+    r = build(model, out, board=BOARD, clock_mhz=CLOCK, target_fps=CLOCK * 1e6 / II[topo],
+              target_latency=LATENCY.get(topo))
     build_s = time.perf_counter() - t0
     graph = qloom.compile_model(model)
     est = r["estimates"]
@@ -157,18 +159,21 @@ def main(argv=None) -> int:
     ap.add_argument("--synth", default="", help="comma-separated models to synthesize with Yosys")
     ap.add_argument("--render", action="store_true", help="only rewrite pruning.md/png from pruning.json")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--models-dir", type=Path, default=MODELS, help="where the pruned models are (default: %(default)s)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     jpath = args.out / "pruning.json"
-    old = {r["model"]: r for r in json.loads(jpath.read_text())["rows"]} if jpath.is_file() else {}
+    prev = json.loads(jpath.read_text()) if jpath.is_file() else {}
+    old = {r["model"]: r for r in prev.get("rows", [])}
+    findings = prev.get("findings", [])  # measured observations kept with the rows (hand-written)
     rows = dict(old)
     if not args.render:
-        names = args.models.split(",") if args.models else sorted(p.stem for p in MODELS.glob("*.onnx"))
+        names = args.models.split(",") if args.models else sorted(p.stem for p in args.models_dir.glob("*.onnx"))
         synth = set(filter(None, args.synth.split(",")))
         with tempfile.TemporaryDirectory(prefix="qloom_pruning_") as d:
             for name in names:
                 print(f"== {name}{' (Yosys)' if name in synth else ''}", flush=True)
-                r = run_one(name, name in synth, Path(d))
+                r = run_one(name, name in synth, Path(d), args.models_dir)
                 prev = old.get(name, {})
                 if name not in synth and prev.get("yosys"):  # keep measured rows
                     for k in ("yosys", "yosys_layers", "synth_s"):
@@ -177,9 +182,12 @@ def main(argv=None) -> int:
                 print(f"   adders {r['adders']:,}, est {r['est']}, yosys {r.get('yosys')}", flush=True)
                 # write after every model: a long synthesis run keeps what finished
                 ordered = sorted(rows.values(), key=lambda r: (r["topology"], r["target_sparsity"]))
-                _atomic(jpath, json.dumps({"board": BOARD, "clock_mhz": CLOCK, "rows": ordered}, indent=2) + "\n")
+                _atomic(jpath, json.dumps({"board": BOARD, "clock_mhz": CLOCK, "rows": ordered,
+                                          "findings": findings}, indent=2) + "\n")
     ordered = sorted(rows.values(), key=lambda r: (r["topology"], r["target_sparsity"]))
     table = "# Pruning that pays (issue 10)\n\n" + fmt(ordered) + "\n\n" + NOTES + "\n"
+    if findings:
+        table += "\nFindings:\n\n" + "\n".join(f"- {f}" for f in findings) + "\n"
     _atomic(args.out / "pruning.md", table)
     plot(ordered, args.out / "pruning.png")
     print(table)

@@ -3,6 +3,7 @@ the same network pruned to 0, 50, 75 and 90 %), the constant-weight MVAU's adder
 resource estimate fall with sparsity, all-zero rows and columns cost nothing, and a pruned
 model built and simulated stays bit-exact (RTL == emulator == qonnx execute_onnx)."""
 import json
+from functools import lru_cache
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from qloom.ops.mvau_const import adder_graph, csd_digits
 SPARSITIES = ("s00", "s50", "s75", "s90")
 
 
+@lru_cache(maxsize=None)
 def _graph(s):
     return qloom.compile_model(model_path(f"pruned/jet_w6a6_{s}"))
 
@@ -84,6 +86,7 @@ def test_zero_rows_and_columns_cost_nothing():
     assert np.array_equal(gp.evaluate(x), x @ padded.T)
 
 
+@pytest.mark.slow
 @pytest.mark.sim
 def test_pruned_model_rtl_equals_emulator(tmp_path):
     """The 90 %-sparse jet MLP built at II = 1 (every layer a constant-weight MVAU, the
