@@ -165,7 +165,7 @@ def test_cycle_model_roofline_bounds(tmp_path):
 
 def test_search_meets_target_and_fits(tmp_path):
     from qloom.boards import get_board
-    from qloom.mo.model import Memory, cycles, resources, search
+    from qloom.mo.model import Memory, cycles, engine_compute, resources, search
 
     g = qloom.compile_model(ob.small_cnn(tmp_path / "c.onnx", hw=10, c1=8, c2=8))
     board = get_board("pynq-z1")
@@ -174,7 +174,9 @@ def test_search_meets_target_and_fits(tmp_path):
     assert info["fps"] >= best["fps"] / 4 and info["resources"]["LUT"] <= best["resources"]["LUT"]
     s = compile_schedule(g, e, image=False)
     assert not board.over(resources(s, board.family))
-    assert 100e6 / cycles(s, Memory.from_board(board, 100.0))["cycles_per_frame"] == pytest.approx(info["fps"])
+    # timed as the RTL engine runs it
+    cyc = cycles(s, Memory.from_board(board, 100.0), engine_compute)["cycles_per_frame"]
+    assert 100e6 / cyc == pytest.approx(info["fps"])
     with pytest.raises(qloom.QloomError, match="reaches at most"):
         search(g, board, 100.0, target_fps=best["fps"] * 10)
 
@@ -291,3 +293,26 @@ def test_sum_pool_and_thresholding_units(tmp_path):
     x = np.random.default_rng(6).uniform(-1, 1, (4,) + tuple(g.host_input.onnx_shape)).astype(np.float32)
     s = _equal_to_df(g, Engine(pe=2, simd=2, in_buf_bytes=64, out_buf_bytes=32), x)
     assert len(s.layers[0].tiles) > 1
+
+
+def test_memory_model_capped_at_the_boards_axi_port(tmp_path):
+    """Memory.from_board: the board's DRAM bandwidth at the clock, but at most one beat of
+    its PL-to-DRAM port per cycle (PYNQ-Z1: 4.3 GB/s at 100 MHz is 43 bytes/cycle, its HP0
+    port is 64 bits (Zynq-7000 TRM UG585 Sec. 5.4): 8 bytes/cycle, bursts of 256 beats);
+    without a port width the bandwidth alone; a width that is not an AXI4 data width is a
+    one-line error naming the file."""
+    import json
+
+    from qloom.boards import get_board
+    from qloom.mo.model import Memory
+
+    b = get_board("pynq-z1")
+    m = Memory.from_board(b, 100.0)
+    assert (m.bytes_per_cycle, m.burst_bytes) == (8.0, 2048)
+    free = json.loads(_board_text("pynq-z1"))
+    free.pop("mem_port_bits")
+    (tmp_path / "free.json").write_text(json.dumps(dict(free, name="free")))
+    assert Memory.from_board(get_board(str(tmp_path / "free.json")), 100.0).bytes_per_cycle == pytest.approx(43.0)
+    (tmp_path / "bad.json").write_text(json.dumps(dict(free, name="bad", mem_port_bits=48)))
+    with pytest.raises(qloom.QloomError, match=r"bad\.json: mem_port_bits must be 0 \(not limited\) or an AXI4"):
+        get_board(str(tmp_path / "bad.json"))

@@ -5,7 +5,7 @@ schedule and DRAM image, and the estimates, written atomically into OUT:
   descriptors, weights, thresholds; :mod:`qloom.mo.schedule`);
 * ``OUT/mo/schedule.json``: engine, addresses, layers and their tiling, the memory model;
 * ``OUT/estimates.json``: ``arch: "mo"``, the engine's resources (``total``), the cycle
-  model per layer and per frame, ``fps``, the bytes moved per frame;
+  model per layer and per frame (the RTL engine's timing, :func:`qloom.mo.model.engine_compute`), ``fps``, the bytes moved per frame;
 * ``OUT/build.json`` (``arch: "mo"``, model, input type, engine, ``rtl_params``: the
   Verilog parameters of the engine), ``OUT/model.onnx``;
 * ``OUT/rtl/``: the engine (``qloom_mo_engine.v``) behind its AXI4-Lite control port
@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from qloom.errors import QloomError
-from qloom.mo.model import Memory, cycles, resources, rtl_compute, search
+from qloom.mo.model import Memory, cycles, engine_compute, resources, rtl_compute, search
 from qloom.mo.schedule import compile_schedule, write_schedule
 
 RTL_FILES = ("qloom_mo_engine.v", "qloom_mo_top.v")  # the engine's sources, in mo/verilog
@@ -56,7 +56,7 @@ def build_mo(graph, model: Path, out: Path, board, clock_mhz: float, target_fps:
     if engine is None:
         engine, _ = search(graph, board, clock_mhz, target_fps, mem)
     sched = compile_schedule(graph, engine)
-    cyc = cycles(sched, mem)
+    cyc = cycles(sched, mem, engine_compute)
     res = resources(sched, board.family)
     fps = clock_mhz * 1e6 / cyc["cycles_per_frame"]
     why = (note + "; " if note else "") + (

@@ -228,7 +228,8 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
     """The engine for ``graph`` on ``board``: over PE, SIMD (powers of two up to 64) and
     buffer halves (2, 8, 32, 128 KiB; input and output buffers equal; the threshold buffer the
     least that holds the thresholds of every layer's weight block) the configurations that fit the board's
-    budget; with ``target_fps`` the one of fewest LUTs (then BRAM18) that reaches it,
+    budget, frames timed by :func:`engine_compute` (the RTL engine's timing); with
+    ``target_fps`` the one of fewest LUTs (then BRAM18) that reaches it,
     otherwise the fastest. Returns (engine, {"fps", "cycles", "resources"}). Raises
     QloomError (with the fastest fitting FPS) when none reaches the target or none fits."""
     from qloom.mo.layout import record_bytes
@@ -256,7 +257,7 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
                         s = compile_schedule(base, e, image=False)
                     except QloomError:
                         continue
-                    cyc = cycles(s, mem)["cycles_per_frame"]
+                    cyc = cycles(s, mem, engine_compute)["cycles_per_frame"]
                     fps = clock_mhz * 1e6 / cyc
                     cands.append((e, fps, cyc, res))
                     if best_fit is None or fps > best_fit[1]:
@@ -292,6 +293,16 @@ def rtl_compute(d, pe: int = 1, simd: int = 1) -> int:
     if op == "ADD":  # per pixel and channel: the add, NT threshold compares, the output field
         return pixels * d.oc * (2 + d.nt)
     raise QloomError(f"the RTL MO engine has no {op} unit yet")
+
+
+def engine_compute(d, pe: int = 1, simd: int = 1) -> int:
+    """Compute cycles of a tile as the built engine runs it: :func:`rtl_compute` for the
+    opcodes the RTL engine has a unit for, :func:`tile_compute` (the idealized engine) for
+    the others (Thresholding, LabelSelect: no RTL unit yet)."""
+    try:
+        return rtl_compute(d, pe, simd)
+    except QloomError:
+        return tile_compute(d, pe, simd)
 
 
 def serial_cycles(sched: Schedule, mem: Memory) -> float:

@@ -47,7 +47,10 @@ def build_top(sources, params: dict) -> Path:
         raise QloomError(f"the MO engine's AXI4 data width must be one of {AXI_WIDTHS} bits, not {dw}")
     return build_testbench("qloom_mo_top", _src_dir() / "tb_mo.cpp", "tb", [Path(s) for s in sources],
                            {k: int(v) for k, v in params.items()},
-                           flags=["-Wno-fatal", "-Wno-WIDTH", "-Wno-BLKSEQ", "-CFLAGS", f"-DDW={dw}"])
+                           flags=["-Wno-fatal", "-Wno-WIDTH", "-Wno-BLKSEQ", "-CFLAGS", f"-DDW={dw}",
+                                  # a large engine splits into many C++ files: no shared
+                                  # precompiled header (its parallel build raced here)
+                                  "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"])
 
 
 def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
