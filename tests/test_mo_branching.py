@@ -148,8 +148,8 @@ def test_rtl_join_equals_emulator_and_cycle_model(tmp_path, residual, name):
         assert all(abs(c - model) <= 0.10 * model for c in cyc), (cyc, model)
 
 
-@pytest.mark.slow  # the residual fixture: two Brevitas exports, 45-110 s on a loaded machine
 # ------------------------------------------------------------------ DF head + MO tail (planning)
+@pytest.mark.slow  # the residual fixture: two Brevitas exports, 45-110 s on a loaded machine
 def test_hybrid_cuts_split_exactly(residual):
     """Every cut of the two-block residual net lies outside the residual blocks (no cut
     between a fork and its join: two tensors would cross), and at every cut the DF emulator
