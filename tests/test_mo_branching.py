@@ -179,11 +179,12 @@ def test_hybrid_plan_fits_and_takes_the_slower_side(tmp_path):
     """plan_hybrid on a small CNN: the chosen cut's engine plus the head's fastest fitting
     folding fit the board; fps = min(head, tail); the plan is the best candidate."""
     from qloom.boards import get_board
+    from qloom.dse.search import best_fitting_fps
     from qloom.mo.hybrid import plan_hybrid
 
     g = qloom.compile_model(ob.small_cnn(tmp_path / "c.onnx"))
     brd = get_board("pynq-z1")
-    p = plan_hybrid(g, brd, 100.0)
+    p = plan_hybrid(g, brd, 100.0, best_fitting_fps)
     assert p["head"] + p["tail"] == [op.name for op in g.nodes]
     assert p["fps"] == min(p["head_fps"], p["tail_fps"]) > 0
     assert p["fps"] == max(c["fps"] for c in p["candidates"] if "fps" in c)

@@ -13,9 +13,10 @@ engine runs frame n's tail, so the pair runs at the lower of the two rates (the 
 output tensor, written once and read once per frame, is added to the tail's DRAM traffic).
 
 For each cut: the MO engine for the tail is searched (:func:`qloom.mo.model.search`) in the
-board minus the head's slowest (fully folded) DF folding; the head's fastest folding that
-fits the rest of the board is found (:func:`qloom.dse.search.best_fitting_fps`);
-``fps = min(head, tail)``. The plan is the cut of highest fps.
+board minus the head's slowest (fully folded: every knob at 1) DF resources; the head's
+fastest folding that fits the rest of the board is found by the caller's ``head_fps``
+(:func:`qloom.dse.search.best_fitting_fps`: passed in, as qloom.mo sits beside qloom.dse in
+the layers); ``fps = min(head, tail)``. The plan is the cut of highest fps.
 """
 from __future__ import annotations
 
@@ -65,13 +66,13 @@ def _minus(board, res: dict):
     return dataclasses.replace(board, **{r: max(0, getattr(board, r) - int(res.get(r, 0))) for r in RESOURCES})
 
 
-def plan_hybrid(graph: HWGraph, board, clock_mhz: float, mem=None) -> dict:
-    """The best DF head + MO tail of ``graph`` on ``board`` (module docstring). Returns
+def plan_hybrid(graph: HWGraph, board, clock_mhz: float, head_fps, mem=None) -> dict:
+    """The best DF head + MO tail of ``graph`` on ``board`` (module docstring);
+    ``head_fps(graph, board, clock_mhz)`` -> (FPS, cycles) of a DF graph's fastest folding
+    that fits ``board``, or None (:func:`qloom.dse.search.best_fitting_fps`). Returns
     {"cut": k, "head": [layer names], "tail": [...], "fps", "head_fps", "tail_fps",
     "engine", "resources" (head + engine), "candidates": [per cut: k, fps, head_fps,
     tail_fps or the reason it was dropped]}. Raises QloomError when no cut fits."""
-    from qloom.dse import default_folding
-    from qloom.dse.search import best_fitting_fps
     from qloom.mo.model import Memory, cycles, search
     from qloom.mo.schedule import compile_schedule
 
@@ -81,15 +82,13 @@ def plan_hybrid(graph: HWGraph, board, clock_mhz: float, mem=None) -> dict:
         head, tail = split(graph, k)
         row = {"cut": k, "after": graph.nodes[k - 1].name}
         try:
-            fold0, _, _ = default_folding(head, lanes=1)
-            slow = {r: sum(op.resources(fold0.get(op.name, {}), family=board.family).get(r, 0) for op in head.nodes)
-                    for r in RESOURCES}
+            slow = {r: sum(op.resources({}, family=board.family).get(r, 0) for op in head.nodes) for r in RESOURCES}
             engine, info = search(tail, _minus(board, slow), clock_mhz, None, mem)
             s = compile_schedule(tail, engine, image=False)
             x = s.input  # the crossing tensor: written by the head, read by the tail
             cyc = cycles(s, mem)["cycles_per_frame"] + x.bytes / mem.bytes_per_cycle
             tail_fps = clock_mhz * 1e6 / cyc
-            hb = best_fitting_fps(head, _minus(board, info["resources"]), clock_mhz)
+            hb = head_fps(head, _minus(board, info["resources"]), clock_mhz)
             if hb is None:
                 raise QloomError("the DF head does not fit beside the MO engine")
         except QloomError as e:
