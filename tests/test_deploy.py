@@ -516,3 +516,52 @@ def test_component_xml_validates_against_ieee_1685_2009(built, alveo, board, bus
     ports = re.findall(r"^\s*(?:input|output)\s+wire\s*(?:\[[^\]]+\])?\s*(\w+)", text, re.M)
     mapped = [m.text for m in r.iterfind("s:busInterfaces/s:busInterface/s:portMaps/s:portMap/s:physicalPort/s:name", ns)]
     assert sorted(mapped) == sorted(ports)
+
+
+# ------------------------------------------------------------------ MO builds on Zynq
+
+
+@pytest.mark.sim
+@pytest.mark.slow  # an MO build, the Verilator build of its engine (about 60 s), 3 frames
+def test_deploy_mo_zynq_tcl_and_driver_in_sim(tmp_path, digits_model):
+    """``qloom deploy`` of an MO build (pynq-z1): the engine's IP with AXI4-Lite control and
+    an AXI4 master, its TCL run in tclsh with Vivado stubbed (the interfaces exist on the
+    core, the parameters are set on the instance), and the driver's MO sequence (image into
+    a DRAM buffer, BASE/DESC/start/poll through qloom_mo_top's registers) against the
+    Verilator engine equals ``qloom emulate``; ``qloom run`` takes the same path. With the
+    memory model at the board's port (one 64-bit beat per cycle, 10 cycles latency: the
+    build's Memory) the simulated cycles are within 10 % of estimates.json's
+    rtl_cycles_per_frame."""
+    import qloom
+    from qloom.data import digits_split
+    from qloom.deploy.driver import Accelerator, mo_runner
+
+    out = tmp_path / "mo"
+    assert main(["build", str(digits_model), "-o", str(out), "--arch", "mo", "--target-fps", "2000"]) == 0
+    assert main(["deploy", str(out)]) == 0
+    dep = out / "deploy"
+    info = json.loads((dep / "deploy.json").read_text())
+    meta = json.loads((out / "build.json").read_text())
+    assert info["kind"] == "zynq-mo" and info["rtl_params"] == meta["rtl_params"]
+    assert info["rtl_params"]["DW"] == 64  # pynq-z1's HP port
+    assert (dep / "image.bin").read_bytes() == (out / "mo" / "image.bin").read_bytes()
+    calls = _tcl_run(dep, ["package_ip.tcl", "bd.tcl", "build.tcl"], tmp_path, top="qloom_mo_top.v")
+    for c in ("ipx::associate_bus_interfaces -busif s_axi_control -clock ap_clk core",
+              "ipx::associate_bus_interfaces -busif m_axi_gmem -clock ap_clk core",
+              "intf:qloom_0/s_axi_control", "intf:qloom_0/m_axi_gmem", "assign_bd_address",
+              f"CONFIG.PE {info['rtl_params']['PE']}", "launch_runs impl_1 -to_step write_bitstream"):
+        assert c in calls, c
+    g = qloom.compile_model(digits_model)
+    x = digits_split()[2][:3]
+    ref = qloom.emulate(g, x)
+    assert np.array_equal(Accelerator(out).execute(x), ref)
+    est = json.loads((out / "estimates.json").read_text())
+    runner = mo_runner(out, "sim", latency=round(est["memory"]["latency_cycles"]),
+                       gap=round(8 / est["memory"]["bytes_per_cycle"]))
+    acc = Accelerator(out, runner)
+    assert np.array_equal(acc.execute(x[:1]), ref[:1])
+    model = est["rtl_cycles_per_frame"]
+    assert abs(runner.regs.stats["cycles"] - model) <= 0.10 * model, (runner.regs.stats, model)
+    np.save(tmp_path / "x.npy", x)
+    assert main(["run", str(out), "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "y.npy"), ref)

@@ -92,6 +92,11 @@ def _files(d, digits_model):
     nobw = dict(pynq, name="nobw")
     del nobw["mem_bandwidth_gbps"]
     (d / "nobw.json").write_text(json.dumps(nobw))
+    (d / "port48.json").write_text(json.dumps(dict(pynq, name="port48", mem_port_bits=48)))
+    for name, board in (("mo_ulx3s", "ulx3s-85f"), ("mo_nortl", "pynq-z1")):  # MO builds qloom deploy refuses
+        (d / name).mkdir()
+        (d / name / "build.json").write_text(json.dumps({"arch": "mo"}))
+        (d / name / "estimates.json").write_text(json.dumps({"board": board, "clock_mhz": 100}))
     x = np.zeros((3, 1, 8, 8), np.float32)
     x[1, 0, 2, 2], x[2, 0, 0, 0], x[2, 0, 1, 0] = np.nan, np.inf, -np.inf
     np.save(d / "x_nan.npy", x)
@@ -291,6 +296,13 @@ CATALOGUE = {
                               r"{d}/neg_lut\.json: LUT must be a whole number >= 0, got -5"),
     "board_zero_clock": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/clock0.json"],
                          r"{d}/clock0\.json: clock_mhz must be a number > 0, got 0"),
+    "board_port_bits": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/port48.json"],
+                        r"{d}/port48\.json: mem_port_bits must be 0 \(not limited\) or an AXI4 data width "
+                        r"\(32, 64, 128, 256, 512\), got 48"),
+    "deploy_mo_not_zynq": (["deploy", "{d}/mo_ulx3s"], r"board ulx3s-85f: an MO build deploys to a Zynq board "
+                           r"\(pynq-z1, ultra96, zcu104\): its engine reads DRAM through the PS"),
+    "deploy_mo_no_rtl": (["deploy", "{d}/mo_nortl"], r"{d}/mo_nortl: an MO build without the engine's RTL "
+                         r"\(OUT/rtl/qloom_mo_top\.v\); rebuild it"),
     # item 5: targets and clocks must be positive
     "target_fps_zero": (["build", "{model}", "-o", "{d}/out", "--target-fps", "0"],
                         r"--target-fps must be a positive number of frames per second, got 0"),

@@ -206,7 +206,7 @@ def test_cli_build_arch_mo_and_auto(tmp_path, digits_model, capsys):
     out = tmp_path / "mo"
     assert main(["build", str(digits_model), "-o", str(out), "--arch", "mo"]) == 0
     assert "MO engine" in capsys.readouterr().out
-    assert sorted(p.name for p in out.iterdir()) == ["build.json", "estimates.json", "mo", "model.onnx"]
+    assert sorted(p.name for p in out.iterdir()) == ["build.json", "estimates.json", "mo", "model.onnx", "rtl"]
     est = json.loads((out / "estimates.json").read_text())
     meta = json.loads((out / "build.json").read_text())
     sched = json.loads((out / "mo" / "schedule.json").read_text())
@@ -291,3 +291,26 @@ def test_sum_pool_and_thresholding_units(tmp_path):
     x = np.random.default_rng(6).uniform(-1, 1, (4,) + tuple(g.host_input.onnx_shape)).astype(np.float32)
     s = _equal_to_df(g, Engine(pe=2, simd=2, in_buf_bytes=64, out_buf_bytes=32), x)
     assert len(s.layers[0].tiles) > 1
+
+
+def test_memory_model_capped_at_the_boards_axi_port(tmp_path):
+    """Memory.from_board: the board's DRAM bandwidth at the clock, but at most one beat of
+    its PL-to-DRAM port per cycle (PYNQ-Z1: 4.3 GB/s at 100 MHz is 43 bytes/cycle, its HP0
+    port is 64 bits (Zynq-7000 TRM UG585 Sec. 5.4): 8 bytes/cycle, bursts of 256 beats);
+    without a port width the bandwidth alone; a width that is not an AXI4 data width is a
+    one-line error naming the file."""
+    import json
+
+    from qloom.boards import get_board
+    from qloom.mo.model import Memory
+
+    b = get_board("pynq-z1")
+    m = Memory.from_board(b, 100.0)
+    assert (m.bytes_per_cycle, m.burst_bytes) == (8.0, 2048)
+    free = json.loads(_board_text("pynq-z1"))
+    free.pop("mem_port_bits")
+    (tmp_path / "free.json").write_text(json.dumps(dict(free, name="free")))
+    assert Memory.from_board(get_board(str(tmp_path / "free.json")), 100.0).bytes_per_cycle == pytest.approx(43.0)
+    (tmp_path / "bad.json").write_text(json.dumps(dict(free, name="bad", mem_port_bits=48)))
+    with pytest.raises(qloom.QloomError, match=r"bad\.json: mem_port_bits must be 0 \(not limited\) or an AXI4"):
+        get_board(str(tmp_path / "bad.json"))

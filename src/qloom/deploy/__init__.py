@@ -59,6 +59,8 @@ def deploy(out: str | os.PathLike, board: str | None = None, bitstream: bool = F
         raise QloomError(f"board {board}: no deploy flow for it (qloom deploy supports "
                          f"{', '.join(BOARDS)})")
     clock = float(est["clock_mhz"])
+    if meta.get("arch") == "mo":
+        return _deploy_mo(out, board, meta, clock)
     graph, _, _ = _load_out(out)
     link = {"in_width": meta["port_in_width"], "out_width": meta["port_out_width"],
             "out_beats": out_beats_per_frame(graph, meta),
@@ -95,6 +97,33 @@ def deploy(out: str | os.PathLike, board: str | None = None, bitstream: bool = F
         (out / "deploy" / ".deploy.json.tmp").write_text(json.dumps(
             {k: v for k, v in info.items() if k != "dir"}, indent=2) + "\n")
         os.replace(out / "deploy" / ".deploy.json.tmp", out / "deploy" / "deploy.json")
+    return info
+
+
+def _deploy_mo(out: Path, board: str, meta: dict, clock: float) -> dict:
+    """``OUT/deploy`` of an MO build (:mod:`qloom.deploy.zynq_mo`; Zynq boards only)."""
+    if board not in ZYNQ_BOARDS:
+        raise QloomError(f"board {board}: an MO build deploys to a Zynq board ({', '.join(ZYNQ_BOARDS)}): "
+                         "its engine reads DRAM through the PS")
+    if not (out / "rtl" / "qloom_mo_top.v").is_file() or "rtl_params" not in meta:
+        raise QloomError(f"{out}: an MO build without the engine's RTL (OUT/rtl/qloom_mo_top.v); rebuild it")
+    from qloom.deploy.zynq_mo import write_zynq_mo
+
+    tmp = make_temp_dir(out, ".deploy.tmp-")
+    try:
+        for p in (out / "rtl").iterdir():
+            if p.is_file():
+                shutil.copy(p, tmp / p.name)
+        info = write_zynq_mo(tmp, out, board, clock, meta)
+        (tmp / "driver").mkdir()
+        shutil.copy(HERE / "driver.py", tmp / "driver" / "driver.py")
+        info.update({"board": board, "clock_mhz": clock})
+        (tmp / "deploy.json").write_text(json.dumps(info, indent=2) + "\n")
+        publish_dir(tmp, out / "deploy")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    info["dir"] = str(out / "deploy")
     return info
 
 

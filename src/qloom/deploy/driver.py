@@ -25,6 +25,13 @@ Transports move s_axis beats in and m_axis beats out (``exchange(in_beats, n_out
 - :class:`PynqTransport` (Zynq boards): ``pynq.Overlay`` + ``allocate`` + the AXI DMA of
   the block design (MM2S -> s_axis, S2MM <- m_axis). Not run by qloom's tests (needs a board).
 
+MO builds (``--arch mo``, deploy kind ``zynq-mo``) run frames through :class:`MoRunner`, the
+one driver sequence of the MO engine (DRAM image loaded once into a buffer; per frame: input
+tensor in, BASE, DESC, start, poll ap_done, output tensor out) over a memory and a register
+interface: :class:`PynqMemory` / PYNQ's ``DefaultIP`` on the board (not run here),
+:class:`SimMemory` / :class:`MoSimRegisters` (the Verilator model of ``qloom_mo_top`` with an
+AXI4 memory model) in simulation.
+
 Command line: ``python driver.py -i X.npy -o Y.npy [--target board|sim] [--port P]
 [--throughput]``.
 """
@@ -307,10 +314,161 @@ class XrtTransport:
         return bytes_to_beats(raw[:out_bytes], L["out_width"])
 
 
+class SimMemory:
+    """A DRAM buffer in simulation: ``n`` bytes at bus address ``physical_address``."""
+
+    def __init__(self, n: int, physical_address: int = 0x1000_0000):
+        self.data, self.physical_address = bytearray(n), physical_address
+
+    def write(self, offset: int, data: bytes) -> None:
+        self.data[offset:offset + len(data)] = data
+
+    def read(self, offset: int, n: int) -> bytes:
+        return bytes(self.data[offset:offset + n])
+
+    def flush(self) -> None:  # the simulated DRAM has no cache
+        pass
+
+    invalidate = flush
+
+
+class PynqMemory:
+    """A DRAM buffer on the board: ``pynq.allocate`` (physically contiguous, page aligned),
+    synced around the engine's run (the PS's caches)."""
+
+    def __init__(self, n: int):
+        from pynq import allocate  # on the board only
+
+        self.buf = allocate(shape=(n,), dtype=np.uint8)
+        self.physical_address = int(self.buf.physical_address)
+
+    def write(self, offset: int, data: bytes) -> None:
+        self.buf[offset:offset + len(data)] = np.frombuffer(data, dtype=np.uint8)
+
+    def read(self, offset: int, n: int) -> bytes:
+        return bytes(np.asarray(self.buf[offset:offset + n]))
+
+    def flush(self) -> None:
+        self.buf.sync_to_device()
+
+    def invalidate(self) -> None:
+        self.buf.sync_from_device()
+
+
+class MoSimRegisters:
+    """qloom_mo_top's control registers in simulation: writes are kept; writing CTRL bit 0
+    (ap_start) runs the Verilator model (binary ``binary``: tb_mo.cpp, which programs BASE,
+    DESC and CTRL over AXI4-Lite as here and polls ap_done) on ``mem``'s bytes and puts the
+    DRAM it leaves back into ``mem``; CTRL then reads ap_done (and the error bit).
+    ``latency``/``gap``: the memory model (cycles to a burst's first beat, cycles per
+    beat). ``stats``: ``cycles`` of the last run (start to ap_done)."""
+
+    def __init__(self, binary, mem: SimMemory, regs: dict, latency: int = 20, gap: int = 1):
+        self.binary, self.mem, self.map = Path(binary), mem, regs
+        self.latency, self.gap = latency, gap
+        self.values = {v: 0 for v in regs.values()}
+        self.values[regs["CTRL"]] = 4  # ap_idle
+        self.stats = {}
+
+    def write(self, offset: int, value: int) -> None:
+        self.values[offset] = int(value)
+        if offset == self.map["CTRL"] and value & 1:
+            self._run()
+
+    def read(self, offset: int) -> int:
+        return self.values[offset]
+
+    def _run(self) -> None:
+        if self.values[self.map["BASE"]] != self.mem.physical_address:
+            raise DriverError(f"BASE {self.values[self.map['BASE']]:#x} is not the buffer's address "
+                              f"{self.mem.physical_address:#x}")
+        with tempfile.TemporaryDirectory(prefix="qloom-mo-") as d:
+            fin, fout = Path(d) / "in.bin", Path(d) / "out.bin"
+            fin.write_bytes(bytes(self.mem.data))
+            r = subprocess.run([str(self.binary), str(fin), str(fout), str(self.latency), str(self.gap),
+                                str(self.values[self.map["DESC"]]), hex(self.values[self.map["BASE"]])],
+                               capture_output=True, text=True)
+            if r.returncode == 4:
+                self.values[self.map["CTRL"]] = 2 | 4 | 16
+                return
+            if r.returncode != 0:
+                raise DriverError(f"MO engine simulation failed (rc {r.returncode}): {r.stderr.strip()[:200]}")
+            self.mem.data[:] = fout.read_bytes()
+            self.stats = {"cycles": int(r.stdout.split("cycles ")[-1].split()[0])}
+            self.values[self.map["CTRL"]] = 2 | 4  # ap_done, ap_idle
+
+
+class MoRunner:
+    """The MO engine's driver sequence (:mod:`qloom.deploy.zynq_mo`). ``image``: the DRAM
+    image (``image.bin``: header, descriptors, weights, thresholds); ``mem``: a buffer of the
+    header's ``dram_bytes`` (:class:`PynqMemory`, :class:`SimMemory`); ``regs``: the
+    engine's control registers (``write(offset, value)``, ``read(offset)``) at offsets
+    ``regmap`` ({CTRL, BASE, DESC}). The image is copied into the buffer once; the feature
+    maps' regions behind it are the engine's to write."""
+
+    def __init__(self, image: bytes, mem, regs, regmap: dict, timeout_s: float = 60.0):
+        from qloom.mo.engine import descriptors, header
+
+        self.head, self.mem, self.regs, self.map = header(image), mem, regs, regmap
+        self.last = descriptors(image)[-2]  # the last layer's tile: the output's format
+        self.timeout_s = timeout_s
+        mem.write(0, image)
+
+    def run_frame(self, q: np.ndarray) -> np.ndarray:
+        """One frame: the integer input stream ``q`` (in_h*in_w*in_c elements, stream order)
+        -> the output tensor's elements, int64, flat in stream order."""
+        from qloom.mo.layout import pack, unpack
+
+        h, last = self.head, self.last
+        fmt = h["in_fmt"]
+        x = np.asarray(q, dtype=np.int64).reshape(h["in_h"] * h["in_w"], h["in_c"])
+        self.mem.write(h["in_addr"], pack(x, fmt & 0xFF, bipolar=bool(fmt >> 9 & 1)))
+        self.mem.flush()
+        self.regs.write(self.map["BASE"], self.mem.physical_address)
+        self.regs.write(self.map["DESC"], h["desc_addr"])
+        self.regs.write(self.map["CTRL"], 1)
+        t0 = time.perf_counter()
+        while True:
+            ctrl = self.regs.read(self.map["CTRL"])
+            if ctrl & 2:
+                break
+            if time.perf_counter() - t0 > self.timeout_s:
+                raise DriverError(f"the MO engine did not finish within {self.timeout_s:g} s")
+        if ctrl & 16:
+            raise DriverError("the MO engine stopped at a descriptor it has no unit for")
+        self.mem.invalidate()
+        raw = self.mem.read(h["out_addr"], h["out_bytes"])
+        return unpack(raw, last.oh * last.ow, last.oc, last.bits >> 16 & 0xFF, bool(last.flags & 512),
+                      bool(last.flags & 1024)).reshape(-1)
+
+
+def mo_runner(out, target: str = "sim", bitfile=None, latency: int = 20, gap: int = 1) -> MoRunner:
+    """The :class:`MoRunner` of a deployed MO build ``out``: ``target`` "sim" (Verilator:
+    qloom_mo_top built from ``OUT/deploy``'s sources with deploy.json's parameters) or
+    "board" (PYNQ: the overlay ``bitfile``, default ``OUT/deploy/qloom_zynq.bit``)."""
+    from qloom.mo.engine import header
+
+    d = Path(out) / "deploy"
+    info = json.loads((d / "deploy.json").read_text())
+    image = (d / info["image"]).read_bytes()
+    n = header(image)["dram_bytes"]
+    if target == "sim":
+        from qloom.sim.mo_engine import build_top
+
+        binary = build_top([d / f for f in info["hdl"]], info["rtl_params"])
+        mem = SimMemory(n)
+        return MoRunner(image, mem, MoSimRegisters(binary, mem, info["registers"], latency, gap), info["registers"])
+    from pynq import Overlay  # on the board only
+
+    ov = Overlay(str(bitfile or d / info["bit"]))
+    return MoRunner(image, PynqMemory(n), getattr(ov, info["ip_instance"]), info["registers"])
+
+
 def sim_transport(out):
     """The driver's simulation transport for ``OUT/deploy``: ULX3S: SimTransport, the
     Verilator model of ``qloom_uart_link`` (built from the deployed sources, cached); Zynq:
-    AxisSimTransport, ``qloom_zynq_top`` at the DMA's stream side; Alveo:
+    AxisSimTransport, ``qloom_zynq_top`` at the DMA's stream side; Zynq MO: the
+    :class:`MoRunner` of the Verilator engine; Alveo:
     AlveoSimTransport, the RTL kernel with memory and control."""
     from qloom.deploy.sim import build_kernel_sim, build_link_sim
 
@@ -318,6 +476,8 @@ def sim_transport(out):
     if not (d / "deploy.json").is_file():
         raise DriverError(f"{out}: no deploy/deploy.json; run qloom deploy {out} first")
     info = json.loads((d / "deploy.json").read_text())
+    if info.get("kind") == "zynq-mo":
+        return mo_runner(out)
     if info.get("kind") == "zynq":
         return AxisSimTransport(d, info["link"], info["hdl"])
     if info.get("kind") == "alveo":
@@ -338,6 +498,13 @@ class Accelerator:
 
         self.out = Path(out_dir) if out_dir else Path(__file__).resolve().parents[2]
         self.deploy = json.loads((self.out / "deploy" / "deploy.json").read_text())
+        if self.deploy.get("kind") == "zynq-mo":  # transport: a MoRunner (default: simulation)
+            from qloom.passes import lower_model
+
+            self.meta = json.loads((self.out / "build.json").read_text())
+            self.graph = lower_model(self.out / "model.onnx", input_type=self.meta.get("input_type"))
+            self.transport = transport or mo_runner(self.out)
+            return
         self.graph, _, self.meta = _load_out(self.out)
         if transport is None:
             transport = sim_transport(self.out)
@@ -350,6 +517,10 @@ class Accelerator:
 
         x = check_input(self.graph, np.asarray(x, dtype=np.float32))
         n = len(x)
+        if self.deploy.get("kind") == "zynq-mo":
+            q = self.graph.host_input(x)
+            ys = np.stack([self.transport.run_frame(q[i]) for i in range(n)])
+            return self.graph.host_output(ys.reshape((n,) + tuple(self.graph.last.out_shape)))
         beats = host_encode(self.graph, self.meta, x)
         out = self.transport.exchange(beats, n * out_beats_per_frame(self.graph, self.meta))
         return host_decode(self.graph, self.meta, out, n)
@@ -379,6 +550,8 @@ def main(argv=None) -> int:
             transport = SerialTransport(a.port, dep["link"])
         elif dep["kind"] == "alveo":
             transport = XrtTransport(a.bitfile or out / "deploy" / dep["xclbin"], dep["link"])
+        elif dep["kind"] == "zynq-mo":
+            transport = mo_runner(out, "board", a.bitfile)
         else:
             transport = PynqTransport(a.bitfile or out / "deploy" / "qloom_zynq.bit", dep["link"])
     acc = Accelerator(out, transport)

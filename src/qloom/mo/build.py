@@ -6,9 +6,12 @@ schedule and DRAM image, and the estimates, written atomically into OUT:
 * ``OUT/mo/schedule.json``: engine, addresses, layers and their tiling, the memory model;
 * ``OUT/estimates.json``: ``arch: "mo"``, the engine's resources (``total``), the cycle
   model per layer and per frame, ``fps``, the bytes moved per frame;
-* ``OUT/build.json`` (``arch: "mo"``, model, input type, engine), ``OUT/model.onnx``.
-
-There is no RTL for the engine yet (``OUT/rtl`` is absent; rtlsim and synth say so).
+* ``OUT/build.json`` (``arch: "mo"``, model, input type, engine, ``rtl_params``: the
+  Verilog parameters of the engine), ``OUT/model.onnx``;
+* ``OUT/rtl/``: the engine (``qloom_mo_engine.v``) behind its AXI4-Lite control port
+  (``qloom_mo_top.v``), what ``qloom deploy`` packages. ``estimates.json`` also gives
+  ``rtl_cycles_per_frame`` (:func:`qloom.mo.model.rtl_cycles`, the RTL's compute timing)
+  when every layer has an RTL unit.
 """
 from __future__ import annotations
 
@@ -18,8 +21,25 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from qloom.mo.model import Memory, cycles, resources, search
+from qloom.errors import QloomError
+from qloom.mo.model import Memory, cycles, resources, rtl_compute, search
 from qloom.mo.schedule import compile_schedule, write_schedule
+
+RTL_FILES = ("qloom_mo_engine.v", "qloom_mo_top.v")  # the engine's sources, in mo/verilog
+
+
+def rtl_dir() -> Path:
+    """The folder of the MO engine's Verilog (and its Verilator testbench)."""
+    return Path(__file__).resolve().parent / "verilog"
+
+
+def engine_params(engine, dw: int = 64, db: int = 1) -> dict:
+    """The Verilog parameters of qloom_mo_top / qloom_mo_engine for a
+    :class:`qloom.mo.schedule.Engine` (its PE, SIMD and buffer halves in bytes), AXI4 data
+    width ``dw`` bits and ``db`` (1 double buffering, 0 serial)."""
+    return {"IBUF": int(engine.in_buf_bytes), "WBUF": int(engine.w_buf_bytes), "TBUF": int(engine.t_buf_bytes),
+            "OBUF": int(engine.out_buf_bytes), "DB": int(db), "PE": int(engine.pe), "SIMD": int(engine.simd),
+            "DW": int(dw)}
 
 
 def build_mo(graph, model: Path, out: Path, board, clock_mhz: float, target_fps: float | None = None,
@@ -51,6 +71,13 @@ def build_mo(graph, model: Path, out: Path, board, clock_mhz: float, target_fps:
            "utilization": {r: (res[r] / getattr(board, r) if getattr(board, r) else None) for r in RESOURCES},
            "memory": {k: cyc[k] for k in ("bytes_per_cycle", "latency_cycles", "burst_bytes")},
            "layers": {L["name"]: L for L in cyc["layers"]}}
+    try:
+        est["rtl_cycles_per_frame"] = cycles(sched, mem, rtl_compute)["cycles_per_frame"]
+        est["rtl_fps"] = clock_mhz * 1e6 / est["rtl_cycles_per_frame"]
+    except QloomError:  # a layer the RTL engine has no unit for yet
+        est["rtl_cycles_per_frame"] = None
+    port = getattr(board, "mem_port_bits", 0) or 64
+    rtl_params = engine_params(engine, min(port, 128))
     tmp = staging_dir(out)
     try:
         write_schedule(sched, tmp / "mo", {"memory": est["memory"]})
@@ -58,9 +85,13 @@ def build_mo(graph, model: Path, out: Path, board, clock_mhz: float, target_fps:
         onnx.save_model(m, str(tmp / "model.onnx"), save_as_external_data=False)
         (tmp / "estimates.json").write_text(json.dumps(est, indent=2) + "\n")
         meta = {"arch": "mo", "model": str(model), "input_type": input_type, "folding_note": why,
-                "engine": asdict(engine), "image": "mo/image.bin",
+                "engine": asdict(engine), "image": "mo/image.bin", "rtl_top": "qloom_mo_top",
+                "rtl_params": rtl_params,
                 "stages": [L.name for L in sched.layers]}
         (tmp / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
+        (tmp / "rtl").mkdir()
+        for f in RTL_FILES:
+            shutil.copy(rtl_dir() / f, tmp / "rtl" / f)
         publish_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

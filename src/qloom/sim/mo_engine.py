@@ -1,4 +1,5 @@
-"""Verilator simulation of the MO engine (``qloom/mo/verilog/qloom_mo_engine.v``) with an
+"""Verilator simulation of the MO engine (``qloom/mo/verilog/qloom_mo_engine.v``, behind its
+AXI4-Lite control port ``qloom_mo_top.v``, programmed as the driver does it) with an
 AXI4 memory model (``tb_mo.cpp``: DRAM as a byte array; a read burst's first beat
 ``latency`` cycles after its address, then one beat of the engine's AXI4 data width (32,
 64 or 128 bits) every ``gap`` cycles; writes at
@@ -17,38 +18,57 @@ from pathlib import Path
 import numpy as np
 
 from qloom.errors import QloomError
+from qloom.mo.build import engine_params, rtl_dir as _src_dir
 from qloom.mo.engine import descriptors, header
 from qloom.mo.layout import pack, unpack
 from qloom.sim.verilator import build_testbench
 from qloom.tools import run_tool
 
-def _src_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "mo" / "verilog"
-
-
 AXI_WIDTHS = (32, 64, 128)
 
 
-def build_engine(db: int = 1, pe: int = 1, simd: int = 1, dw: int = 32) -> Path:
+def build_engine(db: int = 1, pe: int = 1, simd: int = 1, dw: int = 32, buffers: dict | None = None) -> Path:
     """The testbench binary (built once per source contents, ``db`` (the DB parameter: 1
-    double buffering, 0 serial), ``pe`` x ``simd`` MVAU lanes and ``dw`` the AXI4 data width
-    in bits (32, 64, 128); cached by :func:`qloom.sim.verilator.build_testbench`)."""
+    double buffering, 0 serial), ``pe`` x ``simd`` MVAU lanes, ``dw`` the AXI4 data width
+    in bits (32, 64, 128) and ``buffers`` ({IBUF, WBUF, TBUF, OBUF} bytes per half; default
+    the RTL's); cached by :func:`qloom.sim.verilator.build_testbench`)."""
+    from qloom.mo.build import RTL_FILES
+
+    return build_top([_src_dir() / f for f in RTL_FILES],
+                     {**(buffers or {}), "DB": int(db), "PE": int(pe), "SIMD": int(simd), "DW": int(dw)})
+
+
+def build_top(sources, params: dict) -> Path:
+    """The testbench binary of qloom_mo_top from ``sources`` (e.g. a deploy folder's copies)
+    with Verilog ``params`` (:func:`qloom.mo.build.engine_params`; ``DW`` also sets the
+    testbench's data width)."""
+    dw = int(params.get("DW", 32))
     if dw not in AXI_WIDTHS:
         raise QloomError(f"the MO engine's AXI4 data width must be one of {AXI_WIDTHS} bits, not {dw}")
-    return build_testbench("qloom_mo_engine", _src_dir() / "tb_mo.cpp", "tb", [_src_dir() / "qloom_mo_engine.v"],
-                           {"DB": int(db), "PE": int(pe), "SIMD": int(simd), "DW": int(dw)},
-                           flags=["-Wno-fatal", "-Wno-WIDTH", "-Wno-BLKSEQ", "-CFLAGS", f"-DDW={int(dw)}"])
+    return build_testbench("qloom_mo_top", _src_dir() / "tb_mo.cpp", "tb", [Path(s) for s in sources],
+                           {k: int(v) for k, v in params.items()},
+                           flags=["-Wno-fatal", "-Wno-WIDTH", "-Wno-BLKSEQ", "-CFLAGS", f"-DDW={dw}",
+                                  # a large engine splits into many C++ files: no shared
+                                  # precompiled header (its parallel build raced here)
+                                  "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"])
 
 
 def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
-              db: int = 1, dw: int = 32) -> tuple[np.ndarray, list[int]]:
+              db: int = 1, dw: int = 32, base: int = 0x1000_0000,
+              engine=None) -> tuple[np.ndarray, list[int]]:
     """Frames ``q`` (N, ...) of integer input streams through the engine: returns (the
     output tensors' elements (N, elems) int64, the cycles of each frame from start to
     done). ``latency`` cycles to a burst's first beat, ``gap`` cycles per beat of ``dw``
     bits (the engine's AXI4 data width); ``db`` the engine's DB parameter (1 double
-    buffering, 0 serial). The engine's PE and SIMD are the image header's."""
+    buffering, 0 serial); ``base`` the DRAM address of the image buffer the host writes to
+    the engine's BASE register (4 KiB aligned). The engine's PE and SIMD are the image
+    header's; its buffers ``engine``'s (:class:`qloom.mo.schedule.Engine`; default the
+    RTL's, which hold the tiles of the small test engines)."""
     head = header(image)
-    exe = build_engine(db, head["pe"], head["simd"], dw)
+    bufs = None
+    if engine is not None:
+        bufs = {k: v for k, v in engine_params(engine, dw).items() if k in ("IBUF", "WBUF", "TBUF", "OBUF")}
+    exe = build_engine(db, head["pe"], head["simd"], dw, bufs)
     last = descriptors(image)[-2]
     fmt = head["in_fmt"]
     outs, cycles = [], []
@@ -60,7 +80,7 @@ def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
                         fmt & 0xFF, bipolar=bool(fmt >> 9 & 1))
             dram[head["in_addr"]:head["in_addr"] + len(data)] = data
             (Path(d) / "in.bin").write_bytes(dram)
-            r = run_tool(str(exe), ["in.bin", "out.bin", str(int(latency)), str(int(gap)), str(head["desc_addr"])],
+            r = run_tool(str(exe), ["in.bin", "out.bin", str(int(latency)), str(int(gap)), str(head["desc_addr"]), hex(base)],
                          cwd=d, what="qloom_mo_engine simulation", check=False)
             if r.returncode != 0:
                 raise QloomError(f"qloom_mo_engine simulation failed (exit {r.returncode}): "

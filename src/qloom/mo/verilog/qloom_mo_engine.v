@@ -36,6 +36,8 @@ module qloom_mo_engine #(
     input  wire        ap_rst_n,
     input  wire        start,
     input  wire [31:0] desc_addr,
+    input  wire [31:0] base,   // DRAM byte address of the image (4 KiB aligned); every
+                               // address in the image is relative to it
     output reg         done,
     output reg         error,
     // AXI4 read address / data
@@ -294,9 +296,9 @@ module qloom_mo_engine #(
                 end
                 L_LOAD: begin
                     if (!ld_ar_done && !m_axi_arvalid) begin
-                        m_axi_araddr <= ld_next; m_axi_arlen <= ar_len; m_axi_arvalid <= 1'b1;
+                        m_axi_araddr <= base + ld_next; m_axi_arlen <= ar_len; m_axi_arvalid <= 1'b1;
                     end else if (m_axi_arvalid && m_axi_arready) begin
-                        m_axi_arvalid <= 1'b0; ld_ar_done <= 1'b1; ld_beat_addr <= m_axi_araddr;
+                        m_axi_arvalid <= 1'b0; ld_ar_done <= 1'b1; ld_beat_addr <= ld_next;
                     end else if (m_axi_rvalid && m_axi_rready) begin
                         ld_beat_addr <= ld_beat_addr + NB;
                         if (m_axi_rlast) begin
@@ -381,7 +383,7 @@ module qloom_mo_engine #(
             case (wst)
                 W_BURST: begin
                     if (!sw_aw_done && !m_axi_awvalid) begin
-                        m_axi_awaddr <= sw_addr; m_axi_awlen <= aw_len; sw_beats <= {24'd0, aw_len} + 32'd1;
+                        m_axi_awaddr <= base + sw_addr; m_axi_awlen <= aw_len; sw_beats <= {24'd0, aw_len} + 32'd1;
                         m_axi_awvalid <= 1'b1;
                     end else if (m_axi_awvalid && m_axi_awready) begin
                         m_axi_awvalid <= 1'b0; sw_aw_done <= 1'b1;
