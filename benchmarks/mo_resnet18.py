@@ -45,36 +45,13 @@ def make_model(d: Path) -> Path:
     return export(m, (1, 3, 32, 32), d / "m")
 
 
-def rtl_frame(image: bytes, q: np.ndarray, pe: int, simd: int, latency: int = 20, gap: int = 1):
-    """One frame through qloom_mo_engine with RTL_BUFS (qloom.sim.mo_engine.rtlsim_mo with
-    the buffer parameters): (output elements, cycles)."""
-    from qloom.mo.engine import descriptors, header
-    from qloom.mo.layout import pack, unpack
-    from qloom.sim.mo_engine import _src_dir
-    from qloom.sim.verilator import build_testbench
-    from qloom.tools import run_tool
+def rtl_frame(image: bytes, q: np.ndarray, engine, latency: int = 20, gap: int = 1):
+    """One frame through the RTL engine with ``engine``'s buffers (qloom.sim.mo_engine):
+    (output elements, cycles)."""
+    from qloom.sim.mo_engine import rtlsim_mo
 
-    exe = build_testbench("qloom_mo_engine", _src_dir() / "tb_mo.cpp", "tb", [_src_dir() / "qloom_mo_engine.v"],
-                          {"DB": 1, "PE": pe, "SIMD": simd, "DW": 32, **RTL_BUFS},
-                          flags=["-Wno-fatal", "-Wno-WIDTH", "-Wno-BLKSEQ", "-CFLAGS", "-DDW=32"])
-    head = header(image)
-    last = descriptors(image)[-2]
-    dram = bytearray(head["dram_bytes"])
-    dram[:len(image)] = image
-    fmt = head["in_fmt"]
-    data = pack(np.asarray(q, dtype=np.int64).reshape(head["in_h"] * head["in_w"], head["in_c"]), fmt & 0xFF,
-                bipolar=bool(fmt >> 9 & 1))
-    dram[head["in_addr"]:head["in_addr"] + len(data)] = data
-    with tempfile.TemporaryDirectory(prefix="qloom-mo-") as d:
-        (Path(d) / "in.bin").write_bytes(dram)
-        r = run_tool(str(exe), ["in.bin", "out.bin", str(latency), str(gap), str(head["desc_addr"]), "400000000"],
-                     cwd=d, what="qloom_mo_engine simulation", check=False)
-        assert r.returncode == 0, r.output[-300:]
-        cyc = int(r.output.split("cycles ")[-1].split()[0])
-        raw = (Path(d) / "out.bin").read_bytes()[head["out_addr"]:head["out_addr"] + head["out_bytes"]]
-    y = unpack(raw, last.oh * last.ow, last.oc, last.bits >> 16 & 0xFF, bool(last.flags & 512),
-               bool(last.flags & 1024)).reshape(-1)
-    return y, cyc
+    y, cyc = rtlsim_mo(image, np.asarray(q)[None], latency, gap, engine=engine)
+    return y[0], cyc[0]
 
 
 def main(argv=None) -> dict:
@@ -82,6 +59,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--model", help="a ResNet-18 QONNX already exported (default: export it)")
     ap.add_argument("--frames", type=int, default=1)
     ap.add_argument("--no-rtl", action="store_true")
+    ap.add_argument("--rtl-only", action="store_true", help="keep the JSON's other results, rerun the RTL frame")
     ap.add_argument("-o", default=str(ROOT / "benchmarks" / "results" / "mo_resnet18.json"))
     a = ap.parse_args(argv)
     import qloom
@@ -102,24 +80,29 @@ def main(argv=None) -> dict:
         res["compile_s"] = round(time.perf_counter() - t, 1)
         res["weights"] = int(sum(op.weight_count for op in g.nodes))
         res["macs"] = int(sum(op.macs for op in g.nodes))
+        if a.rtl_only:
+            res = {**json.loads(Path(a.o).read_text()), **res}
         t = time.perf_counter()
-        r = build(path, tmp / "out", board="pynq-z1", arch="auto")
-        est = json.loads((tmp / "out" / "estimates.json").read_text())
-        res["auto_build"] = {"seconds": round(time.perf_counter() - t, 1), "arch": r["arch"], "note": r["note"],
-                             "engine": r["engine"], "fps_model": round(r["fps"], 2),
-                             "cycles_per_frame_model": r["cycles_per_frame"], "bytes_per_frame": est["bytes_per_frame"],
-                             "resources_estimate": est["total"], "clock_mhz": r["clock_mhz"]}
-        image = (tmp / "out" / "mo" / "image.bin").read_bytes()
         x = np.random.default_rng(2).random((a.frames, 3, 32, 32), dtype=np.float32)
         q = g.host_input(x)
-        t = time.perf_counter()
-        ref = run_stream(g, q).reshape(len(q), -1)
-        res["df_emulator_s_per_frame"] = round((time.perf_counter() - t) / len(q), 2)
-        t = time.perf_counter()
-        got = run_stream_mo(image, q)
-        res["mo_emulator_s_per_frame"] = round((time.perf_counter() - t) / len(q), 2)
-        res["mo_emulator_equals_df"] = bool(np.array_equal(got, ref))
-        print(json.dumps(res, indent=1), flush=True)
+        if a.rtl_only:
+            ref = run_stream(g, q).reshape(len(q), -1)
+        else:
+            r = build(path, tmp / "out", board="pynq-z1", arch="auto")
+            est = json.loads((tmp / "out" / "estimates.json").read_text())
+            res["auto_build"] = {"seconds": round(time.perf_counter() - t, 1), "arch": r["arch"], "note": r["note"],
+                                 "engine": r["engine"], "fps_model": round(r["fps"], 2),
+                                 "cycles_per_frame_model": r["cycles_per_frame"], "bytes_per_frame": est["bytes_per_frame"],
+                                 "resources_estimate": est["total"], "clock_mhz": r["clock_mhz"]}
+            image = (tmp / "out" / "mo" / "image.bin").read_bytes()
+            t = time.perf_counter()
+            ref = run_stream(g, q).reshape(len(q), -1)
+            res["df_emulator_s_per_frame"] = round((time.perf_counter() - t) / len(q), 2)
+            t = time.perf_counter()
+            got = run_stream_mo(image, q)
+            res["mo_emulator_s_per_frame"] = round((time.perf_counter() - t) / len(q), 2)
+            res["mo_emulator_equals_df"] = bool(np.array_equal(got, ref))
+            print(json.dumps(res, indent=1), flush=True)
         if not a.no_rtl:
             pe, simd = 4, 8
             e = Engine(pe=pe, simd=simd, in_buf_bytes=RTL_BUFS["IBUF"], w_buf_bytes=RTL_BUFS["WBUF"],
@@ -127,7 +110,7 @@ def main(argv=None) -> dict:
             s = compile_schedule(g, e)
             model = rtl_cycles(s, Memory(4.0, 20, 1024))
             t = time.perf_counter()
-            y, cyc = rtl_frame(s.image, q[0], pe, simd)
+            y, cyc = rtl_frame(s.image, q[0], e)
             wall = time.perf_counter() - t
             res["rtl"] = {"engine": {"pe": pe, "simd": simd, **RTL_BUFS, "axi_bits": 32, "latency": 20, "gap": 1},
                           "descriptors": len(s.descs), "equals_df": bool(np.array_equal(y, ref[0])),

@@ -69,6 +69,7 @@ def residual(tmp_path_factory):
             "resnet8": _exported(d / "r8", ResNet8(width=8), (3, 16, 16))}
 
 
+@pytest.mark.slow  # the residual fixture: two Brevitas exports, 45-110 s on a loaded machine
 @pytest.mark.parametrize("name", ["pot", "resnet8"])
 def test_residual_networks_equal_df(residual, name):
     """Row tiles and weight blocks (the least weight buffer that holds a neuron fold; the
@@ -90,6 +91,7 @@ def test_residual_networks_equal_df(residual, name):
     assert np.array_equal(emulate_mo(g, s.image, x), qloom.emulate(g, x))
 
 
+@pytest.mark.slow  # the residual fixture: two Brevitas exports, 45-110 s on a loaded machine
 def test_join_cycle_model(residual):
     """The ADD tile's compute is pixels * ceil(C / PE) (PE lanes add and threshold per
     cycle); its memory reads both operands' rows and the thresholds (bytes counted from the
@@ -144,3 +146,46 @@ def test_rtl_join_equals_emulator_and_cycle_model(tmp_path, residual, name):
         assert np.array_equal(y, ref)
         model = rtl_cycles(s, Memory(4 / gap, latency, 1024))
         assert all(abs(c - model) <= 0.10 * model for c in cyc), (cyc, model)
+
+
+# ------------------------------------------------------------------ DF head + MO tail (planning)
+@pytest.mark.slow  # the residual fixture: two Brevitas exports, 45-110 s on a loaded machine
+def test_hybrid_cuts_split_exactly(residual):
+    """Every cut of the two-block residual net lies outside the residual blocks (no cut
+    between a fork and its join: two tensors would cross), and at every cut the DF emulator
+    of the head, then the MO emulator of the tail on the head's output, equals the DF
+    emulator of the whole graph."""
+    from qloom.mo.hybrid import cuts, split
+
+    g = qloom.compile_model(residual["pot"])
+    kinds = [op.op_type for op in g.nodes]
+    inside = set()
+    for i, kd in enumerate(kinds):
+        if kd == "DuplicateStreams":
+            j = kinds.index("AddStreams", i)
+            inside |= set(range(i + 2, j + 1))  # cut k: the head is nodes[:k]
+    ks = cuts(g)
+    assert ks and not inside & set(ks)
+    q = g.host_input(np.random.default_rng(4).random((2, 3, 8, 8), dtype=np.float32))
+    ref = run_stream(g, q).reshape(len(q), -1)
+    for k in ks:
+        head, tail = split(g, k)
+        mid = run_stream(head, q).reshape(len(q), -1)
+        s = compile_schedule(tail, ROOMY)
+        assert np.array_equal(run_stream_mo(s.image, mid), ref), k
+
+
+def test_hybrid_plan_fits_and_takes_the_slower_side(tmp_path):
+    """plan_hybrid on a small CNN: the chosen cut's engine plus the head's fastest fitting
+    folding fit the board; fps = min(head, tail); the plan is the best candidate."""
+    from qloom.boards import get_board
+    from qloom.dse.search import best_fitting_fps
+    from qloom.mo.hybrid import plan_hybrid
+
+    g = qloom.compile_model(ob.small_cnn(tmp_path / "c.onnx"))
+    brd = get_board("pynq-z1")
+    p = plan_hybrid(g, brd, 100.0, best_fitting_fps)
+    assert p["head"] + p["tail"] == [op.name for op in g.nodes]
+    assert p["fps"] == min(p["head_fps"], p["tail_fps"]) > 0
+    assert p["fps"] == max(c["fps"] for c in p["candidates"] if "fps" in c)
+    assert not brd.over(p["engine_resources"])
