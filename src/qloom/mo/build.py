@@ -5,7 +5,8 @@ schedule and DRAM image, and the estimates, written atomically into OUT:
   descriptors, weights, thresholds; :mod:`qloom.mo.schedule`);
 * ``OUT/mo/schedule.json``: engine, addresses, layers and their tiling, the memory model;
 * ``OUT/estimates.json``: ``arch: "mo"``, the engine's resources (``total``), the cycle
-  model per layer and per frame (the RTL engine's timing, :func:`qloom.mo.model.engine_compute`), ``fps``, the bytes moved per frame;
+  model per layer and per frame (the RTL engine's timing, :func:`qloom.mo.model.engine_compute`),
+  ``fps``, the bytes moved per frame;
 * ``OUT/build.json`` (``arch: "mo"``, model, input type, engine, ``rtl_params``: the
   Verilog parameters of the engine), ``OUT/model.onnx``;
 * ``OUT/rtl/``: the engine (``qloom_mo_engine.v``) behind its AXI4-Lite control port

@@ -80,7 +80,8 @@ def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
                         fmt & 0xFF, bipolar=bool(fmt >> 9 & 1))
             dram[head["in_addr"]:head["in_addr"] + len(data)] = data
             (Path(d) / "in.bin").write_bytes(dram)
-            r = run_tool(str(exe), ["in.bin", "out.bin", str(int(latency)), str(int(gap)), str(head["desc_addr"]), hex(base)],
+            r = run_tool(str(exe), ["in.bin", "out.bin", str(int(latency)), str(int(gap)), str(head["desc_addr"]),
+                                    hex(base)],
                          cwd=d, what="qloom_mo_engine simulation", check=False)
             if r.returncode != 0:
                 raise QloomError(f"qloom_mo_engine simulation failed (exit {r.returncode}): "
