@@ -118,7 +118,7 @@ def test_split_synthesis_matches_whole(tmp_path, monkeypatch):
     fp = tmp_path / "fold.json"
     fp.write_text(json.dumps(_unrolled(g)))
     reps = {}
-    for name, bits in (("whole", 10 ** 9), ("split", 120)):
+    for name, bits in (("whole", 10 ** 9), ("split", 700)):  # split: 2-3 sub-modules per layer
         monkeypatch.setattr(mc, "PART_BITS", bits)
         monkeypatch.setenv("QLOOM_SYNTH_CACHE", str(tmp_path / f"cache_{name}"))
         out = tmp_path / name
@@ -134,7 +134,7 @@ def test_split_synthesis_matches_whole(tmp_path, monkeypatch):
     # the split build really was cut (a part ran alone for each MVAU)
     rtl = (tmp_path / "split" / "rtl")
     assert sum(t.count("`ifdef QLOOM_SYNTH_BLACKBOX") for t in
-               (f.read_text() for f in rtl.glob("*_const.v"))) >= 2 * len(mv)
+               (f.read_text() for f in rtl.glob("*_const.v"))) >= len(mv) + 1
 
 
 @pytest.mark.sim
