@@ -6,6 +6,10 @@ them ("new_data").
 
     PYTHONPATH=src .venv/bin/python benchmarks/cost_model_rerun.py benchmarks/results/cost_model.json OUT.json
 """
+import json
+import statistics
+import sys
+import tempfile
 from pathlib import Path
 sys.path.insert(0, "benchmarks")
 import cost_model as CM
