@@ -100,6 +100,7 @@ def test_const_build_rtlsim_equals_emulator(tmp_path, net):
 
 
 @pytest.mark.synth
+@pytest.mark.slow  # about 6 minutes of Yosys on a loaded 2-core machine
 def test_split_synthesis_matches_whole(tmp_path, monkeypatch):
     """Large adder graphs are synthesized as sub-modules (each alone, same script, counts
     summed): on a small MLP cut into several sub-modules per layer, the summed Yosys counts
