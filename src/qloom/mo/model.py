@@ -23,7 +23,7 @@ Resources: the engine's MVAU datapath is qloom_mvau's resource model
 (:func:`qloom.ops.mvau.parts_qloom_mvau`, its widest layer's bit widths and threshold
 count), the on-chip buffers (two halves each) mapped as Yosys maps a RAM of their width
 (:class:`qloom.cost.replay.Mem`), plus ``CONTROL`` for the descriptor fetch, AXI4 masters
-and address generators: an allowance, NOT measured (there is no MO RTL yet).
+and address generators: an allowance, NOT fitted (see ``CONTROL``).
 """
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ from qloom.mo.schedule import (LOAD_IN, LOAD_W, OPCODES, STORE_OUT, DESC_BYTES, 
 MEM_LATENCY_NS = 100.0
 BURST_BYTES = 2048
 # descriptor fetch + AXI4 read/write masters + address generators + pool/threshold units:
-# an allowance (not measured) until the MO RTL exists
+# an allowance. The RTL engine (mo/verilog) synthesized once at its smallest size (PE = SIMD
+# = 1, 16-byte buffer halves): 25,096 LUT, 4,240 FF, 18 DSP (benchmarks/results/mo_engine.json),
+# so this is about 8x low for that RTL, which is a simulation model, not a lean engine
 CONTROL = {"LUT": 3000, "FF": 3000, "BRAM18": 0, "URAM": 0, "DSP": 0}
 _OPS = {v: k for k, v in OPCODES.items()}
 
