@@ -227,7 +227,7 @@ CATALOGUE = {
                               r"\[1, 2, 4, 8, 16\]"),
     "folding_unknown_knob": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_knob.json"],
                              r"{d}/fold_knob\.json: layer MVAU_0 \(MVAU\): unknown knob 'PX'; it has PE, SIMD, "
-                             r"fifo_ram_style, ram_style, reg_levels, resType, thr_mem, thr_style"),
+                             r"fifo_ram_style, fused, ram_style, reg_levels, resType, thr_mem, thr_style"),
     "folding_bad_style": (["build", "{model}", "-o", "{d}/out", "--folding", "{d}/fold_style.json"],
                           r"{d}/fold_style\.json: layer MVAU_0: ram_style 'ultra'; expected one of auto, "
                           r"block, distributed"),
