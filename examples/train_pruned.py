@@ -34,7 +34,7 @@ How to run (from the repository root; measured CPU time: jet MLP 3.5 min, SVHN s
 ``--epochs 4`` 6.5 min, both on 2 threads)::
 
     .venv/bin/python examples/train_pruned.py --model jet_w6a6
-    .venv/bin/python examples/train_pruned.py --model svhn_w6a6 --epochs 6 --out-dir /tmp/p
+    .venv/bin/python examples/train_pruned.py --model svhn_w6a6 --epochs 4 --out-dir /tmp/p
 
 Outputs ``<out-dir>/<model>_s<percent>.onnx`` and ``.json`` (default out-dir
 ``src/qloom/models/pruned``, where ``benchmarks/pruning.py`` and the tests read them).
