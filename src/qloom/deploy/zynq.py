@@ -134,13 +134,14 @@ close_project
 """
 
 
-def bd_tcl(board: str, clock_mhz: float, in_pad: int) -> str:
+def bd_prologue(board: str, clock_mhz: float) -> str:
+    """The start of every Zynq ``bd.tcl``: the project for ``board``'s part (its board files
+    when installed), the IP repository, the block design, ``qloom_vlnv`` (the newest version
+    of a Xilinx IP in the catalog) and the PS configured for ``clock_mhz`` (MHz)."""
     part, board_part, kind = ZYNQ[board]
     ps = PS[kind]
     cfg = " ".join(f"{k} {{{v.format(clock=f'{clock_mhz:g}')}}}" for k, v in ps["config"].items())
-    return f"""# qloom: block design with the Zynq PS and an AXI DMA around qloom_zynq_top ({board})
-# usage: vivado -mode batch -source bd.tcl   (after package_ip.tcl, in OUT/deploy)
-set part {{{part}}}
+    return f"""set part {{{part}}}
 set board_part {{{board_part}}}
 create_project -force qloom_zynq ./vivado_project -part $part
 if {{[llength [get_board_parts -quiet $board_part]]}} {{
@@ -161,7 +162,25 @@ proc qloom_vlnv {{name}} {{
 create_bd_cell -type ip -vlnv [qloom_vlnv {ps['ip']}] ps
 apply_bd_automation -rule {ps['rule']} -config {{{ps['rule_config']}}} [get_bd_cells ps]
 set_property -dict [list {cfg}] [get_bd_cells ps]
+"""
 
+
+# the end of every Zynq bd.tcl: addresses, validation, the HDL wrapper as the top
+BD_EPILOGUE = """assign_bd_address
+validate_bd_design
+save_bd_design
+make_wrapper -files [get_files qloom_bd.bd] -top -import
+set_property top qloom_bd_wrapper [current_fileset]
+update_compile_order -fileset sources_1
+close_project
+"""
+
+
+def bd_tcl(board: str, clock_mhz: float, in_pad: int) -> str:
+    ps = PS[ZYNQ[board][2]]
+    return f"""# qloom: block design with the Zynq PS and an AXI DMA around qloom_zynq_top ({board})
+# usage: vivado -mode batch -source bd.tcl   (after package_ip.tcl, in OUT/deploy)
+{bd_prologue(board, clock_mhz)}
 create_bd_cell -type ip -vlnv [qloom_vlnv axi_dma] axi_dma_0
 set_property -dict [list CONFIG.c_include_sg {{0}} CONFIG.c_sg_length_width {{26}} CONFIG.c_m_axis_mm2s_tdata_width {{{in_pad}}} CONFIG.c_mm2s_burst_size {{16}} CONFIG.c_s2mm_burst_size {{16}}] [get_bd_cells axi_dma_0]
 create_bd_cell -type ip -vlnv {IP_VLNV} qloom_0
@@ -179,14 +198,7 @@ connect_bd_intf_net [get_bd_intf_pins qloom_0/m_axis] [get_bd_intf_pins axi_dma_
 apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config {{Master "/ps/{ps['master']}" Clk "/ps/{ps['clk']}"}} [get_bd_intf_pins axi_dma_0/S_AXI_LITE]
 apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config {{Slave "/ps/{ps['slave']}" Clk "/ps/{ps['clk']}"}} [get_bd_intf_pins axi_dma_0/M_AXI_MM2S]
 apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config {{Slave "/ps/{ps['slave']}" Clk "/ps/{ps['clk']}"}} [get_bd_intf_pins axi_dma_0/M_AXI_S2MM]
-assign_bd_address
-validate_bd_design
-save_bd_design
-make_wrapper -files [get_files qloom_bd.bd] -top -import
-set_property top qloom_bd_wrapper [current_fileset]
-update_compile_order -fileset sources_1
-close_project
-"""
+{BD_EPILOGUE}"""
 
 
 def build_tcl(jobs: int = 4) -> str:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from qloom.deploy.zynq import MAKEFILE, PS, ZYNQ, build_tcl
+from qloom.deploy.zynq import BD_EPILOGUE, MAKEFILE, PS, ZYNQ, bd_prologue, build_tcl
 
 VENDOR, LIBRARY, IP_NAME, IP_VERSION = "qloom.org", "qloom", "qloom_mo_top", "1.0"
 IP_VLNV = f"{VENDOR}:{LIBRARY}:{IP_NAME}:{IP_VERSION}"
@@ -70,34 +70,11 @@ close_project
 
 
 def bd_tcl(board: str, clock_mhz: float, params: dict) -> str:
-    part, board_part, kind = ZYNQ[board]
-    ps = PS[kind]
-    cfg = " ".join(f"{k} {{{v.format(clock=f'{clock_mhz:g}')}}}" for k, v in ps["config"].items())
+    ps = PS[ZYNQ[board][2]]
     ipcfg = " ".join(f"CONFIG.{k} {{{int(v)}}}" for k, v in params.items())
     return f"""# qloom: block design with the Zynq PS and the MO engine qloom_mo_top on its DDR ({board})
 # usage: vivado -mode batch -source bd.tcl   (after package_ip.tcl, in OUT/deploy)
-set part {{{part}}}
-set board_part {{{board_part}}}
-create_project -force qloom_zynq ./vivado_project -part $part
-if {{[llength [get_board_parts -quiet $board_part]]}} {{
-    set_property board_part $board_part [current_project]
-}} else {{
-    puts "qloom: board files for $board_part not installed: the PS keeps its default configuration"
-}}
-set_property ip_repo_paths [list ./ip_repo] [current_project]
-update_ip_catalog
-create_bd_design qloom_bd
-# the newest version of a Xilinx IP in this Vivado's catalog
-proc qloom_vlnv {{name}} {{
-    set defs [lsort [get_ipdefs -all xilinx.com:ip:$name:*]]
-    if {{![llength $defs]}} {{ error "qloom: IP $name not in the catalog" }}
-    return [lindex $defs end]
-}}
-
-create_bd_cell -type ip -vlnv [qloom_vlnv {ps['ip']}] ps
-apply_bd_automation -rule {ps['rule']} -config {{{ps['rule_config']}}} [get_bd_cells ps]
-set_property -dict [list {cfg}] [get_bd_cells ps]
-
+{bd_prologue(board, clock_mhz)}
 create_bd_cell -type ip -vlnv {IP_VLNV} qloom_0
 set_property -dict [list {ipcfg}] [get_bd_cells qloom_0]
 create_bd_cell -type ip -vlnv [qloom_vlnv proc_sys_reset] rst_qloom
@@ -110,14 +87,7 @@ connect_bd_net [get_bd_pins rst_qloom/peripheral_aresetn] [get_bd_pins qloom_0/a
 # the interconnects, clocks them from ps/{ps['clk']} and maps addresses
 apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config {{Master "/ps/{ps['master']}" Clk "/ps/{ps['clk']}"}} [get_bd_intf_pins qloom_0/s_axi_control]
 apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config {{Slave "/ps/{ps['slave']}" Clk "/ps/{ps['clk']}"}} [get_bd_intf_pins qloom_0/m_axi_gmem]
-assign_bd_address
-validate_bd_design
-save_bd_design
-make_wrapper -files [get_files qloom_bd.bd] -top -import
-set_property top qloom_bd_wrapper [current_fileset]
-update_compile_order -fileset sources_1
-close_project
-"""
+{BD_EPILOGUE}"""
 
 
 def write_zynq_mo(d: Path, out: Path, board: str, clock_mhz: float, meta: dict) -> dict:
