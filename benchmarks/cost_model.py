@@ -126,7 +126,7 @@ def run_build(name, model, folding, outdir: Path, family: str, jobs: int, rtlsim
         fp = outdir / (name.replace("/", "__") + ".folding.json")
         fp.write_text(json.dumps(folding))
     t0 = time.perf_counter()
-    b = build(model, out, folding_path=fp, allow_overbudget=True)  # sweeps are not held to a board
+    build(model, out, folding_path=fp, allow_overbudget=True)  # sweeps are not held to a board
     graph, fold, meta = _load_out(out)
     plan = plan_top(graph, fold, meta.get("fifo_depths"))
     rtl = out / "rtl"

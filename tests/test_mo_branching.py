@@ -6,7 +6,6 @@ tests/test_branching.py) on residual networks, through engine sizes that force m
 tiles and weight blocks."""
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np

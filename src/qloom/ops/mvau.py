@@ -372,7 +372,6 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
               for k, v in xp.items()}
         xp["out"] = ACC
     elif mode == "xnor":
-        wpats = None
         if const_w:
             # constant weights: PEs with equal weights on a group of lanes share its logic
             # and CP register (distinct weight patterns: exact from the ROM word, else the
@@ -384,6 +383,8 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
                     return _distinct(1 << (hi - lo), PE)
                 m = (1 << (hi - lo)) - 1
                 return float(len({(word >> (p * SIMD + lo)) & m for p in range(PE)}))
+        else:
+            wpats = None
         xp = xnor_popcount(SIMD, ACC, PE, wpats)
     # ---- registers (beyond memories and the FIFO)
     sfw, nfw, waw = clog2(SF), clog2(NF), clog2(D)
