@@ -100,6 +100,9 @@ def test_dsp_packed_knob_rejections():
     assert "dsp_packed" not in wide.knob_space()["resType"].searched
     bip = _mvau(bipolar=True)
     assert "integer (not bipolar)" in bip.illegal({"PE": 2, "SIMD": 2, "resType": "dsp_packed"})
+    # bit planes need integer operands too (a bipolar layer takes the XNOR datapath)
+    assert "integer (not bipolar)" in bip.illegal({"PE": 2, "SIMD": 2, "resType": "bitplane"})
+    assert _mvau(IB=2, WB=2).illegal({"PE": 2, "SIMD": 2, "resType": "bitplane"}) is None
     # the instance carries K and S; the model counts one DSP per group of K PEs per SIMD lane
     inst = op.rtl({"PE": 4, "SIMD": 2, "resType": "dsp_packed"})
     assert (inst.params["MUL_STYLE"], inst.params["PACK_K"], inst.params["PACK_S"]) == (4, 2, 12)

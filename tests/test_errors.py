@@ -395,8 +395,8 @@ CATALOGUE = {
                         r"--arch mo takes no --folding or --target-latency \(they fold a DF build\); the MO "
                         r"engine is chosen for --target-fps or the highest FPS that fits"),
     "rtlsim_mo_build": (["rtlsim", "{d}/built_mo", "-i", "{d}/x.npy", "-o", "{d}/y.npy"],
-                        r"{d}/built_mo: an MO build \(--arch mo\) has no RTL yet; its DRAM image is "
-                        r"OUT/mo/image.bin \(qloom.mo.engine emulates it\)"),
+                        r"{d}/built_mo: an MO build \(--arch mo\); rtlsim and synth take DF builds \(simulate "
+                        r"the MO engine with qloom deploy, then driver.py --target sim\)"),
 }
 
 

@@ -269,8 +269,8 @@ def _load_out(out: Path):
         raise QloomError(f"{out}: not a qloom build folder (no build.json); run qloom build first")
     meta = json.loads((out / "build.json").read_text())
     if meta.get("arch") == "mo":
-        raise QloomError(f"{out}: an MO build (--arch mo) has no RTL yet; its DRAM image is "
-                         "OUT/mo/image.bin (qloom.mo.engine emulates it)")
+        raise QloomError(f"{out}: an MO build (--arch mo); rtlsim and synth take DF builds (simulate "
+                         "the MO engine with qloom deploy, then driver.py --target sim)")
     folding = json.loads((out / "folding.json").read_text())
     graph = lower_model(out / "model.onnx", input_type=meta.get("input_type"))
     return graph, folding, meta

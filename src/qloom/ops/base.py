@@ -28,7 +28,8 @@ from qloom.types import IntType, storage_dtype
 RAM_STYLES = ("auto", "block", "distributed")  # FINN's ram_style (folding.json)
 RES_TYPES = ("auto", "lut", "dsp")  # FINN's resType: integer products in LUTs or DSP slices
 # FINN's resType -> the MUL_STYLE parameter of qloom_mvau / qloom_vvau
-MUL_STYLES = {"auto": 0, "lut": 1, "dsp": 2, "dsp_packed": 4}  # dsp_packed: qloom_mvau only (3: bitplane)
+# bitplane (qloom_dot_bitplane) and dsp_packed (qloom_mul_pack): qloom_mvau only
+MUL_STYLES = {"auto": 0, "lut": 1, "dsp": 2, "bitplane": 3, "dsp_packed": 4}
 MAX_FIFO_BURST = 64  # beats: the largest default FIFO in front of a layer
 # output beats in flight of qloom_swg, qloom_thresholding and qloom_pool_reduce: the CREDITS
 # parameter of their qloom_credit_out, passed from here (its FIFO has CREDITS words)

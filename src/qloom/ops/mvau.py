@@ -35,7 +35,6 @@ CONST_MAX_WEIGHTS = 4096
 # resType "bitplane": qloom_mvau's MUL_STYLE 3 (qloom_dot_bitplane: W_BITS*IN_BITS
 # AND-popcounts per PE instead of products + adder tree); searched while the plane pairs
 # stay few (measured on xc7: 2x2 bits at SIMD 64 take 0.54x the LUTs of LUT products)
-BITPLANE_MUL_STYLE = 3
 BITPLANE_MAX_PLANES = 4
 
 
@@ -180,7 +179,7 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     params.update(ROUND_TRIP=depth, CREDITS=mvau_credits(mw // simd, depth))
     if not xnor and not wtype.bipolar and not in_type.bipolar:  # integer products
         rt = fold.get("resType", "auto")
-        params["MUL_STYLE"] = BITPLANE_MUL_STYLE if rt == "bitplane" else MUL_STYLES[rt]
+        params["MUL_STYLE"] = MUL_STYLES[rt]
         if rt == "dsp_packed":
             pk = dsp_pack(params["IN_BITS"], params["IN_SIGNED"], wtype.bits, params["W_SIGNED"], pe)
             if pk is None:
@@ -346,7 +345,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         groups = [min(PACK_K, PE - g) for g in range(0, PE, PACK_K)]
         P.dsp = SIMD * sum(pack_dsps(IB, IN_SIGNED, WB, k, S, family) for k in groups)
     elif mode == "mul":
-        mul_lut = MUL_STYLE in (1, BITPLANE_MUL_STYLE) or (MUL_STYLE == 0 and IB + WB <= 10)
+        mul_lut = MUL_STYLE in (MUL_STYLES["lut"], MUL_STYLES["bitplane"]) or (MUL_STYLE == 0 and IB + WB <= 10)
         if not mul_lut and not const_w:
             dsp_per = mul_dsps(*mvau_product_widths(IB, IN_SIGNED, WB, W_SIGNED, ACC), family)
     if not packed:
@@ -362,7 +361,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     else:
         prw = min(ACC, PW)
     xp = None
-    bitplane = mode == "mul" and MUL_STYLE == BITPLANE_MUL_STYLE
+    bitplane = mode == "mul" and MUL_STYLE == MUL_STYLES["bitplane"]
     if bitplane:
         # qloom_dot_bitplane: per PE, IB*WB popcounts with the XNOR popcount's structure
         # (AND in place of XNOR), then the counts weighted and summed
@@ -593,6 +592,8 @@ class _MvauRtl(HWOp):
         why = threshold_illegal(fold, self.mvau_dims[0] // int(fold.get("PE", 1)))
         if not why and fold.get("resType") == "dsp_packed":
             return self.pack_ok(int(fold.get("PE", 1)))
+        if not why and fold.get("resType") == "bitplane" and not self.int_products:
+            return "resType bitplane needs integer (not bipolar) weights and inputs"
         if why or fold.get("resType") != "const":
             return why
         mh, mw = self.mvau_dims
