@@ -9,8 +9,8 @@
 // (the bit-serial / bit-plane decomposition of Umuroglu, Rasnayake, Sjalander, "BISMO:
 // a scalable bit-serial matrix multiplication overlay", FPL 2018, Sec. II; FINN-R,
 // Blott et al., TRETS 2018, Sec. 4.3 on arbitrary-precision MVAUs), evaluated here
-// bit-parallel: WB*IB popcounts, each the structure of qloom_mvau's XNOR popcount
-// (the lanes in groups of 3, the 2-bit count of a group's three ANDs one LUT6 per bit
+// bit-parallel: WB*IB popcounts (qloom_popcount, the tree of qloom_mvau's XNOR popcount:
+// the lanes in groups of 3, the 2-bit count of a group's three ANDs one LUT6 per bit
 // of its 6 inputs, a balanced adder tree over the group counts, node widths 2 + level),
 // then the counts weighted by 2^(j+k): the positive ones summed, the negative ones
 // summed, the difference taken (modulo 2^ACC_BITS: the caller's accumulator width).
@@ -36,6 +36,7 @@
 // Cost (per PE, SIMD lanes): WB*IB times the XNOR popcount's (2 LUT per 3 lanes + the
 // tree), + (WB*IB - 1) adders of at most ACC_BITS bits; registers: WB*IB times the XNOR
 // popcount's CP and split registers (qloom.ops.mvau.xnor_popcount).
+// Depends on: qloom_popcount.v
 `default_nettype none
 
 module qloom_dot_bitplane #(
@@ -55,20 +56,9 @@ module qloom_dot_bitplane #(
     input  wire [SIMD*WB-1:0]   w,
     output wire [ACC_BITS-1:0]  dot
 );
-    function integer tree_n(input integer n0, input integer l);
-        integer i, n;
-        begin
-            n = n0;
-            for (i = 0; i < l; i = i + 1) n = (n + 1) / 2;
-            tree_n = n;
-        end
-    endfunction
-
     localparam integer NPL = IB * WB;                 // plane pairs, q = j*IB + k
     localparam integer XG = (SIMD + 2) / 3;           // lane groups of 3
     localparam integer XTL = (XG > 1) ? $clog2(XG) : 0;
-    localparam integer XR = (XTL >= 1 + TREG) ? 1 : 0;
-    localparam integer XSL = ((XTL + XR + 1) / 2 > XR + 1) ? (XTL + XR + 1) / 2 : XR + 1;
     localparam integer XW = 2 + XTL;                  // count width (holds 0..SIMD)
     // the weighted counts, ACC_BITS wide (wider than ACC_BITS only when XW is)
     localparam integer CWD = (XW > ACC_BITS) ? XW : ACC_BITS;
@@ -76,63 +66,20 @@ module qloom_dot_bitplane #(
     wire [NPL*XW-1:0] cnt;                            // popcount of plane pair q
     wire [NPL*ACC_BITS-1:0] pos, neg;                 // running sums (chain over q)
 
-    genvar gq, gl, gi, gs;
+    genvar gq, gs;
     generate
         for (gq = 0; gq < NPL; gq = gq + 1) begin : g_pl
             localparam integer J = gq / IB;           // weight bit
             localparam integer K = gq % IB;           // input bit
             localparam integer NEG = (((W_SIGNED != 0) && (J == WB - 1)) ? 1 : 0)
                 ^ (((IN_SIGNED != 0) && (K == IB - 1)) ? 1 : 0);
-            for (gl = 0; gl <= XTL; gl = gl + 1) begin : g_lvl
-                localparam integer NL = tree_n(XG, gl);
-                localparam integer LW = 2 + gl;
-                wire [NL*LW-1:0] v;                   // this level's counts
-                wire [NL*LW-1:0] q;                   // as the next level sees them
-                if (gl == 0) begin : g_leaf
-                    for (gi = 0; gi < XG; gi = gi + 1) begin : g_grp
-                        wire [2:0] m;                 // the group's ANDs (0 beyond SIMD)
-                        for (gs = 0; gs < 3; gs = gs + 1) begin : g_m
-                            if (3*gi + gs < SIMD) begin : g_lane
-                                assign m[gs] = x[(3*gi + gs)*IB + K] & w[(3*gi + gs)*WB + J];
-                            end else begin : g_pad
-                                assign m[gs] = 1'b0;
-                            end
-                        end
-                        assign v[gi*LW +: LW] = {(m[0] & m[1]) | (m[0] & m[2]) | (m[1] & m[2]),
-                            m[0] ^ m[1] ^ m[2]};
-                    end
-                end else begin : g_add
-                    localparam integer NP = tree_n(XG, gl - 1);
-                    localparam integer PLW = 1 + gl;
-                    wire [NP*PLW-1:0] u = g_lvl[gl-1].q;
-                    for (gi = 0; gi < NL; gi = gi + 1) begin : g_n
-                        wire [LW-1:0] a = {1'b0, u[2*gi*PLW +: PLW]};
-                        wire [LW-1:0] b;
-                        if (2*gi + 1 < NP) begin : g_two
-                            assign b = {1'b0, u[(2*gi+1)*PLW +: PLW]};
-                        end else begin : g_one
-                            assign b = {LW{1'b0}};
-                        end
-                        assign v[gi*LW +: LW] = a + b;
-                    end
-                end
-                if (gl == XR) begin : g_cp
-                    reg [NL*LW-1:0] r;
-                    always @(posedge ap_clk) begin
-                        if (en_cp) r <= v;
-                    end
-                    assign q = r;
-                end else if (TREG != 0 && gl == XSL) begin : g_split
-                    reg [NL*LW-1:0] r;
-                    always @(posedge ap_clk) begin
-                        if (en_split) r <= v;
-                    end
-                    assign q = r;
-                end else begin : g_wire
-                    assign q = v;
-                end
+            wire [SIMD-1:0] both;                     // lane s: x_s bit K AND w_s bit J
+            for (gs = 0; gs < SIMD; gs = gs + 1) begin : g_and
+                assign both[gs] = x[gs*IB + K] & w[gs*WB + J];
             end
-            assign cnt[gq*XW +: XW] = g_lvl[XTL].q;
+            qloom_popcount #(.N(SIMD), .CAP(XW), .TREG(TREG)) u_pc (
+                .ap_clk(ap_clk), .en_cp(en_cp), .en_split(en_split), .bits(both),
+                .cnt(cnt[gq*XW +: XW]));
             // the count weighted by 2^(J+K), modulo 2^ACC_BITS (unused top bits of a
             // count wider than ACC_BITS: UNUSEDSIGNAL waived)
             /* verilator lint_off UNUSEDSIGNAL */

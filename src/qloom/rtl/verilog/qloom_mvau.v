@@ -92,7 +92,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v, qloom_dot_bitplane.v, qloom_mul_pack.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v, qloom_dot_bitplane.v, qloom_mul_pack.v, qloom_popcount.v
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -314,82 +314,16 @@ module qloom_mvau #(
     genvar gp, gs, gl, gi;
     generate
         if (XNOR != 0) begin : g_xnor
-            // ---- XNOR popcount.  The lanes are taken in groups of 3: the 2-bit count of
-            // the matches ~(x ^ w) of a group (each bit a function of the group's 6
-            // inputs: one LUT6) is a leaf of a balanced adder tree over the XG groups
-            // (depth XTL, node widths 2 + level, capped at ACC_BITS; unsigned counts).
-            // CP registers level XR of the tree -- level 1, the 3-bit counts of 6 lanes
-            // (3 flip-flops per 6 lanes instead of 6), when a level is left for the
-            // split, else level 0 --, and for SIMD > 4 (TREG) the split registers level
-            // XSL, the middle of the levels after XR: the same pipeline depth as the
-            // other modes.
-            localparam integer XG = (SIMD + 2) / 3;
-            localparam integer XTL = (XG > 1) ? $clog2(XG) : 0;
-            localparam integer XR = (XTL >= 1 + TREG) ? 1 : 0;
-            localparam integer XSL = ((XTL + XR + 1) / 2 > XR + 1) ? (XTL + XR + 1) / 2 : XR + 1;
+            // ---- XNOR popcount (qloom_popcount) of the matches ~(x ^ w): the lanes in
+            // groups of 3, a balanced adder tree over the group counts (node widths capped
+            // at ACC_BITS; unsigned counts). CP registers level 1 of the tree (or 0), and
+            // for SIMD > 4 (TREG) the split a level in the middle: the same pipeline depth
+            // as the other modes.
             for (gp = 0; gp < PE; gp = gp + 1) begin : g_pe
-                for (gl = 0; gl <= XTL; gl = gl + 1) begin : g_lvl
-                    localparam integer NL = tree_n(XG, gl);
-                    localparam integer LW = (2 + gl > ACC_BITS) ? ACC_BITS : 2 + gl;
-                    wire [NL*LW-1:0] v;     // this level's counts
-                    wire [NL*LW-1:0] q;     // as the next level sees them
-                    if (gl == 0) begin : g_leaf
-                        for (gi = 0; gi < XG; gi = gi + 1) begin : g_grp
-                            wire [2:0] m;   // matches of the group's lanes (0 beyond SIMD)
-                            for (gs = 0; gs < 3; gs = gs + 1) begin : g_m
-                                if (3*gi + gs < SIMD) begin : g_lane
-                                    assign m[gs] = ~(x1r[3*gi + gs] ^ w1r[gp*SIMD + 3*gi + gs]);
-                                end else begin : g_pad
-                                    assign m[gs] = 1'b0;
-                                end
-                            end
-                            // LW = 2 here (ACC_BITS >= 3 in XNOR mode)
-                            assign v[gi*LW +: LW] = {(m[0] & m[1]) | (m[0] & m[2]) | (m[1] & m[2]),
-                                m[0] ^ m[1] ^ m[2]};
-                        end
-                    end else begin : g_add
-                        localparam integer NP = tree_n(XG, gl - 1);
-                        localparam integer PLW = (1 + gl > ACC_BITS) ? ACC_BITS : 1 + gl;
-                        wire [NP*PLW-1:0] u = g_lvl[gl-1].q;
-                        for (gi = 0; gi < NL; gi = gi + 1) begin : g_n
-                            wire [LW-1:0] a, b;
-                            if (LW == PLW) begin : g_asame
-                                assign a = u[2*gi*PLW +: PLW];
-                            end else begin : g_aext
-                                assign a = {{(LW-PLW){1'b0}}, u[2*gi*PLW +: PLW]};
-                            end
-                            if (2*gi + 1 >= NP) begin : g_bnone
-                                assign b = {LW{1'b0}};
-                            end else if (LW == PLW) begin : g_bsame
-                                assign b = u[(2*gi+1)*PLW +: PLW];
-                            end else begin : g_bext
-                                assign b = {{(LW-PLW){1'b0}}, u[(2*gi+1)*PLW +: PLW]};
-                            end
-                            assign v[gi*LW +: LW] = a + b;
-                        end
-                    end
-                    if (gl == XR) begin : g_cp
-                        reg [NL*LW-1:0] r;
-                        always @(posedge ap_clk) begin
-                            if (vr) r <= v;
-                        end
-                        assign q = r;
-                    end else if (TREG != 0 && gl == XSL) begin : g_split
-                        reg [NL*LW-1:0] r;
-                        always @(posedge ap_clk) begin
-                            if (vp) r <= v;
-                        end
-                        assign q = r;
-                    end else begin : g_wire
-                        assign q = v;
-                    end
-                end
-                localparam integer XW = (2 + XTL > ACC_BITS) ? ACC_BITS : 2 + XTL;
-                if (XW == ACC_BITS) begin : g_full
-                    assign dot_c[gp*ACC_BITS +: ACC_BITS] = g_lvl[XTL].q;
-                end else begin : g_zext
-                    assign dot_c[gp*ACC_BITS +: ACC_BITS] = {{(ACC_BITS-XW){1'b0}}, g_lvl[XTL].q};
-                end
+                wire [SIMD-1:0] match = ~(x1r[SIMD-1:0] ^ w1r[gp*SIMD +: SIMD]);
+                qloom_popcount #(.N(SIMD), .CAP(ACC_BITS), .TREG(TREG)) u_pc (
+                    .ap_clk(ap_clk), .en_cp(vr), .en_split(vp), .bits(match),
+                    .cnt(dot_c[gp*ACC_BITS +: ACC_BITS]));
             end
         end else if (MUL_STYLE == 3 && W_BIPOLAR == 0 && IN_BIPOLAR == 0) begin : g_bp
             // ---- bit planes (qloom_dot_bitplane): per PE, W_BITS*IN_BITS AND-popcounts
