@@ -12,6 +12,7 @@
 //                   synth_xilinx maps it to DSP48 slices)
 //
 // Ports: x [IB], w [WB] in; prod [PW] out. No clock: the callers register the product.
+// Depends on: qloom_tree.vh
 `default_nettype none
 
 module qloom_mul_lane #(
@@ -25,14 +26,7 @@ module qloom_mul_lane #(
     output wire [PW-1:0] prod
 );
     // number of nodes on level l of a balanced adder tree over n0 leaves
-    function integer tree_n(input integer n0, input integer l);
-        integer i, n;
-        begin
-            n = n0;
-            for (i = 0; i < l; i = i + 1) n = (n + 1) / 2;
-            tree_n = n;
-        end
-    endfunction
+    `include "qloom_tree.vh"
 
     wire [PW-1:0] xs = (IN_SIGNED != 0) ? {{(PW-IB){x[IB-1]}}, x} : {{(PW-IB){1'b0}}, x};
     genvar gm, gq;

@@ -92,7 +92,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v, qloom_dot_bitplane.v, qloom_mul_pack.v, qloom_popcount.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v, qloom_dot_bitplane.v, qloom_mul_pack.v, qloom_popcount.v, qloom_tree.vh
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -141,14 +141,7 @@ module qloom_mvau #(
     `QLOOM_AXIS_PORTS(SIMD*IN_BITS, PE*OB)
 );
     // number of nodes on level l of a balanced adder tree over n0 leaves
-    function integer tree_n(input integer n0, input integer l);
-        integer i, n;
-        begin
-            n = n0;
-            for (i = 0; i < l; i = i + 1) n = (n + 1) / 2;
-            tree_n = n;
-        end
-    endfunction
+    `include "qloom_tree.vh"
 
     // illegal parameters stop elaboration
     if (SIMD < 1 || MW % SIMD != 0) begin : g_err_simd

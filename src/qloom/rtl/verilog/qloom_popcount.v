@@ -23,6 +23,7 @@
 // Ports
 //   bits [N]      the bits to count
 //   cnt  [CAP]    the count modulo 2^CAP, zero-extended to CAP bits
+// Depends on: qloom_tree.vh
 `default_nettype none
 
 module qloom_popcount #(
@@ -39,14 +40,7 @@ module qloom_popcount #(
     input  wire [N-1:0]     bits,
     output wire [CAP-1:0]   cnt
 );
-    function integer tree_n(input integer n0, input integer l);
-        integer i, n;
-        begin
-            n = n0;
-            for (i = 0; i < l; i = i + 1) n = (n + 1) / 2;
-            tree_n = n;
-        end
-    endfunction
+    `include "qloom_tree.vh"
 
     localparam integer XG = (N + 2) / 3;              // groups of 3 bits
     localparam integer XTL = (XG > 1) ? $clog2(XG) : 0;

@@ -66,7 +66,7 @@
 //   delay line NF x PE*ACC_BITS (shift register), output FIFO CREDITS x PE*OB
 //   (distributed).
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_mul_lane.v
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_mul_lane.v, qloom_tree.vh
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -94,14 +94,7 @@ module qloom_vvau #(
     `QLOOM_AXIS_PORTS(SIMD*PE*IN_BITS, PE*OB)
 );
     // number of nodes on level l of a balanced adder tree over n0 leaves
-    function integer tree_n(input integer n0, input integer l);
-        integer i, n;
-        begin
-            n = n0;
-            for (i = 0; i < l; i = i + 1) n = (n + 1) / 2;
-            tree_n = n;
-        end
-    endfunction
+    `include "qloom_tree.vh"
 
     // illegal parameters stop elaboration
     if (PE < 1 || CHANNELS % PE != 0) begin : g_err_pe
