@@ -558,9 +558,9 @@ def check_buffers(descs, head: dict) -> None:
     the schedule to the RTL parameters. Raises QloomError naming the descriptor, the
     buffer, the bytes needed and held."""
     for j, d in enumerate(descs):
-        for buf, field in BUFFER_LOADS:
-            if getattr(d, field) > head[buf]:
-                raise QloomError(f"MO descriptor {j} (layer {d.layer}): {field} {getattr(d, field):,} "
+        for buf, key in BUFFER_LOADS:
+            if getattr(d, key) > head[buf]:
+                raise QloomError(f"MO descriptor {j}: {key} {getattr(d, key):,} "
                                  f"exceeds the engine's {buf} half of {head[buf]:,} bytes")
 
 
