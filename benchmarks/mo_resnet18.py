@@ -7,11 +7,14 @@ memory-optimized architecture (issue 12 target).
 1. ``qloom build --arch auto`` on PYNQ-Z1 (the DF estimate does not fit: MO): the engine
    the search picks, its resource estimate, the modelled FPS (qloom.mo.model.cycles);
 2. the MO image's tile emulator == the DF emulator on ``--frames`` frames (wall times);
-3. Verilator: the RTL engine (qloom_mo_engine.v) on one frame of a schedule for the RTL's
-   buffer sizes (IBUF 4096, WBUF 16384, TBUF 16384, OBUF 4096 bytes; PE 4, SIMD 8, 32-bit
-   AXI4, first beat 20 cycles after the address, one beat per cycle): its output == the DF
-   emulator, measured cycles against qloom.mo.model.rtl_cycles, simulated cycles per wall
-   second.
+3. Verilator: the RTL engine (qloom_mo_engine.v) with the build's own ``rtl_params`` (the
+   engine the search chose: PE, SIMD, buffer halves from the image header; 64-bit AXI4, the
+   PYNQ-Z1 HP0 port) on ``--frames`` frames of the build's DRAM image, at the memory model
+   of the build (first beat 10 cycles = 100 ns after the address at 100 MHz, one 8-byte
+   beat per cycle): its outputs == the DF emulator, measured cycles per frame against the
+   build's modelled ``cycles_per_frame`` (and FPS), simulated cycles per wall second;
+4. with ``--onnx``: qonnx ``execute_onnx`` (qloom.reference) on the frames == the DF
+   emulator's host outputs.
 
 Writes benchmarks/results/mo_resnet18.json. Wall times are on whatever machine runs it
 (the committed numbers: a 2-core machine shared with other jobs).
@@ -30,8 +33,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-RTL_BUFS = {"IBUF": 4096, "WBUF": 16384, "TBUF": 16384, "OBUF": 4096}
-
 
 def make_model(d: Path) -> Path:
     import torch
@@ -45,29 +46,19 @@ def make_model(d: Path) -> Path:
     return export(m, (1, 3, 32, 32), d / "m")
 
 
-def rtl_frame(image: bytes, q: np.ndarray, engine, latency: int = 20, gap: int = 1):
-    """One frame through the RTL engine with ``engine``'s buffers (qloom.sim.mo_engine):
-    (output elements, cycles)."""
-    from qloom.sim.mo_engine import rtlsim_mo
-
-    y, cyc = rtlsim_mo(image, np.asarray(q)[None], latency, gap, engine=engine)
-    return y[0], cyc[0]
-
-
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", help="a ResNet-18 QONNX already exported (default: export it)")
-    ap.add_argument("--frames", type=int, default=1)
+    ap.add_argument("--frames", type=int, default=2)
+    ap.add_argument("--onnx", action="store_true", help="also check the DF emulator against qonnx execute_onnx")
     ap.add_argument("--no-rtl", action="store_true")
-    ap.add_argument("--rtl-only", action="store_true", help="keep the JSON's other results, rerun the RTL frame")
     ap.add_argument("-o", default=str(ROOT / "benchmarks" / "results" / "mo_resnet18.json"))
     a = ap.parse_args(argv)
     import qloom
     from qloom.emulate import run_stream
     from qloom.flow import build
     from qloom.mo.engine import run_stream_mo
-    from qloom.mo.model import Memory, rtl_cycles
-    from qloom.mo.schedule import Engine, compile_schedule
+    from qloom.sim.mo_engine import image_buffers, rtlsim_mo
 
     res = {}
     with tempfile.TemporaryDirectory(prefix="qloom-r18-") as tmp:
@@ -80,43 +71,58 @@ def main(argv=None) -> dict:
         res["compile_s"] = round(time.perf_counter() - t, 1)
         res["weights"] = int(sum(op.weight_count for op in g.nodes))
         res["macs"] = int(sum(op.macs for op in g.nodes))
-        if a.rtl_only:
-            res = {**json.loads(Path(a.o).read_text()), **res}
         t = time.perf_counter()
         x = np.random.default_rng(2).random((a.frames, 3, 32, 32), dtype=np.float32)
         q = g.host_input(x)
-        if a.rtl_only:
-            ref = run_stream(g, q).reshape(len(q), -1)
-        else:
-            r = build(path, tmp / "out", board="pynq-z1", arch="auto")
-            est = json.loads((tmp / "out" / "estimates.json").read_text())
-            res["auto_build"] = {"seconds": round(time.perf_counter() - t, 1), "arch": r["arch"], "note": r["note"],
-                                 "engine": r["engine"], "fps_model": round(r["fps"], 2),
-                                 "cycles_per_frame_model": r["cycles_per_frame"], "bytes_per_frame": est["bytes_per_frame"],
-                                 "resources_estimate": est["total"], "clock_mhz": r["clock_mhz"]}
-            image = (tmp / "out" / "mo" / "image.bin").read_bytes()
+        r = build(path, tmp / "out", board="pynq-z1", arch="auto")
+        est = json.loads((tmp / "out" / "estimates.json").read_text())
+        meta = json.loads((tmp / "out" / "build.json").read_text())
+        res["auto_build"] = {"seconds": round(time.perf_counter() - t, 1), "arch": r["arch"], "note": r["note"],
+                             "engine": r["engine"], "rtl_params": meta["rtl_params"], "fps_model": round(r["fps"], 2),
+                             "cycles_per_frame_model": r["cycles_per_frame"],
+                             "rtl_cycles_per_frame_model": est["rtl_cycles_per_frame"],
+                             "bytes_per_frame": est["bytes_per_frame"], "memory": est["memory"],
+                             "resources_estimate": est["total"], "clock_mhz": r["clock_mhz"]}
+        image = (tmp / "out" / "mo" / "image.bin").read_bytes()
+        t = time.perf_counter()
+        ref = run_stream(g, q).reshape(len(q), -1)
+        res["df_emulator_s_per_frame"] = round((time.perf_counter() - t) / len(q), 2)
+        t = time.perf_counter()
+        got = run_stream_mo(image, q)
+        res["mo_emulator_s_per_frame"] = round((time.perf_counter() - t) / len(q), 2)
+        res["mo_emulator_equals_df"] = bool(np.array_equal(got, ref))
+        res["frames"] = len(q)
+        res["distinct_output_values"] = int(len(np.unique(ref)))
+        print(json.dumps(res, indent=1), flush=True)
+        if a.onnx:
+            from qloom.reference import reference_outputs
+
             t = time.perf_counter()
-            ref = run_stream(g, q).reshape(len(q), -1)
-            res["df_emulator_s_per_frame"] = round((time.perf_counter() - t) / len(q), 2)
-            t = time.perf_counter()
-            got = run_stream_mo(image, q)
-            res["mo_emulator_s_per_frame"] = round((time.perf_counter() - t) / len(q), 2)
-            res["mo_emulator_equals_df"] = bool(np.array_equal(got, ref))
+            y_ref = reference_outputs(path, x)
+            res["execute_onnx_s_per_frame"] = round((time.perf_counter() - t) / len(q), 2)
+            y_df = qloom.emulate(g, x)
+            res["df_emulator_equals_execute_onnx"] = bool(np.array_equal(y_df, y_ref))
+            res["df_minus_execute_onnx_max_abs"] = float(np.abs(y_df - y_ref).max())
+            res["argmax_equal"] = bool((y_df.argmax(-1) == y_ref.argmax(-1)).all())
             print(json.dumps(res, indent=1), flush=True)
         if not a.no_rtl:
-            pe, simd = 4, 8
-            e = Engine(pe=pe, simd=simd, in_buf_bytes=RTL_BUFS["IBUF"], w_buf_bytes=RTL_BUFS["WBUF"],
-                       t_buf_bytes=RTL_BUFS["TBUF"], out_buf_bytes=RTL_BUFS["OBUF"])
-            s = compile_schedule(g, e)
-            model = rtl_cycles(s, Memory(4.0, 20, 1024))
+            p = meta["rtl_params"]
+            assert image_buffers(image) == {k: p[k] for k in ("IBUF", "WBUF", "TBUF", "OBUF")}
+            mem = est["memory"]
+            latency, gap = round(mem["latency_cycles"]), 1
+            assert mem["bytes_per_cycle"] == p["DW"] / 8, mem  # one beat per cycle
             t = time.perf_counter()
-            y, cyc = rtl_frame(s.image, q[0], e)
+            y, cyc = rtlsim_mo(image, q, latency, gap, dw=p["DW"])
             wall = time.perf_counter() - t
-            res["rtl"] = {"engine": {"pe": pe, "simd": simd, **RTL_BUFS, "axi_bits": 32, "latency": 20, "gap": 1},
-                          "descriptors": len(s.descs), "equals_df": bool(np.array_equal(y, ref[0])),
-                          "cycles_measured": cyc, "cycles_model": model, "ratio": round(cyc / model, 4),
+            model = est["cycles_per_frame"]
+            res["rtl"] = {"engine": {**p, "latency": latency, "gap": gap}, "frames": len(q),
+                          "descriptors": json.loads((tmp / "out" / "mo" / "schedule.json").read_text())["descriptors"],
+                          "equals_df": bool(np.array_equal(y, ref)), "cycles_measured": cyc,
+                          "cycles_model": model, "ratio": [round(c / model, 4) for c in cyc],
                           "wall_s_incl_build": round(wall, 1),
-                          "fps_at_100mhz_measured": round(100e6 / cyc, 2), "fps_at_100mhz_model": round(100e6 / model, 2)}
+                          "sim_cycles_per_wall_s": round(sum(cyc) / wall),
+                          "fps_measured": [round(r["clock_mhz"] * 1e6 / c, 2) for c in cyc],
+                          "fps_model": round(r["fps"], 2)}
     Path(a.o).write_text(json.dumps(res, indent=1) + "\n")
     print(json.dumps(res, indent=1))
     return res

@@ -55,6 +55,10 @@ def test_auto_builds_resnet18_in_mo_and_mo_equals_df(resnet18):
     est = json.loads((d / "out" / "estimates.json").read_text())
     assert est["fps"] > 0 and not get_board("pynq-z1").over(est["total"])
     image = (d / "out" / "mo" / "image.bin").read_bytes()
+    # the RTL is built with the buffers the schedule was tiled for (tests/test_mo_buffers.py)
+    from qloom.sim.mo_engine import image_buffers
+
+    assert image_buffers(image) == {k: meta["rtl_params"][k] for k in ("IBUF", "WBUF", "TBUF", "OBUF")}
     x = np.random.default_rng(2).random((1, 3, 32, 32), dtype=np.float32)
     q = g.host_input(x)
     ref = run_stream(g, q).reshape(len(q), -1)

@@ -15,8 +15,8 @@ import numpy as np
 
 from qloom.mo.layout import record_bytes, unpack, weights_from_records
 from qloom.mo.schedule import (DESC_BYTES, FLAT, HAS_T, HEADER_BYTES, HEADER_FIELDS, IN_BIPOLAR,
-                               IN_SIGNED, LOAD_IN, LOAD_W, MAGIC, OPCODES, OUT_BIPOLAR, OUT_SIGNED,
-                               STORE_OUT, W_BIPOLAR, W_SIGNED, Desc)
+                               IN_SIGNED, LOAD_IN, LOAD_W, MAGIC, OPCODES, VERSION, OUT_BIPOLAR, OUT_SIGNED,
+                               STORE_OUT, W_BIPOLAR, W_SIGNED, Desc, check_buffers)
 from qloom.mo.layout import pack
 
 _OPS = {v: k for k, v in OPCODES.items()}
@@ -28,6 +28,8 @@ def header(dram) -> dict:
     head = {k: int(v) for k, v in zip(HEADER_FIELDS, h)}
     if head["magic"] != MAGIC:
         raise ValueError("not a qloom MO image (bad magic)")
+    if head["version"] != VERSION:
+        raise ValueError(f"qloom MO image version {head['version']}, this qloom reads {VERSION}")
     return head
 
 
@@ -159,6 +161,7 @@ def run_frame(image: bytes, q: np.ndarray, trace: list | None = None) -> np.ndar
     dram[head["in_addr"]:head["in_addr"] + len(data)] = data
     st = EngineState()
     last = None
+    check_buffers(descriptors(dram), head)
     for d in descriptors(dram):
         if d.opcode == OPCODES["END"]:
             break

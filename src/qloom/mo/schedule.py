@@ -41,8 +41,9 @@ previous layer's output); the emulator needs no such order, the engine does.
 DRAM image (byte addresses, little-endian; every region aligned to ``ALIGN`` = 64 bytes):
 
 =============  =================================================================
-0              header: 16 uint32 (:data:`HEADER_FIELDS`)
-64             descriptors: ``n_desc`` records of 32 uint32 (128 bytes,
+0              header: 20 uint32 (:data:`HEADER_FIELDS`; the last four: the engine's
+               buffer halves in bytes, so the image alone sizes the RTL engine that runs it)
+128            descriptors: ``n_desc`` records of 32 uint32 (128 bytes,
                :data:`DESC_FIELDS`), the last an END
 ...            per engine layer: weight words, then threshold records
                (:mod:`qloom.mo.layout`)
@@ -65,13 +66,16 @@ from qloom.types import IntType
 
 ALIGN = 64
 MAGIC = 0x4F4D4C51  # b"QLMO" little-endian
-VERSION = 1
+VERSION = 2  # 2: the header carries the engine's buffer halves (in_buf .. out_buf)
 OPCODES = {"END": 0, "MVAU": 1, "MAXPOOL": 2, "SUMPOOL": 3, "THRESH": 4, "LABELSELECT": 5, "ADD": 6}
 # descriptor flag bits
 LOAD_IN, LOAD_W, STORE_OUT, FLAT, HAS_T, BARRIER = 1, 2, 4, 8, 16, 2048
 IN_SIGNED, IN_BIPOLAR, W_SIGNED, W_BIPOLAR, OUT_SIGNED, OUT_BIPOLAR = 32, 64, 128, 256, 512, 1024
 HEADER_FIELDS = ("magic", "version", "pe", "simd", "n_desc", "desc_addr", "in_addr", "in_bytes",
-                 "out_addr", "out_bytes", "image_bytes", "dram_bytes", "in_h", "in_w", "in_c", "in_fmt")
+                 "out_addr", "out_bytes", "image_bytes", "dram_bytes", "in_h", "in_w", "in_c", "in_fmt",
+                 "in_buf", "w_buf", "t_buf", "out_buf")
+# the descriptor fields each buffer half must hold: (header field, descriptor bytes field)
+BUFFER_LOADS = (("in_buf", "in_bytes"), ("w_buf", "w_bytes"), ("t_buf", "t_bytes"), ("out_buf", "out_bytes"))
 HEADER_BYTES = 4 * len(HEADER_FIELDS)
 
 
@@ -534,7 +538,9 @@ def compile_schedule(graph: HWGraph | list, engine: Engine, image: bool = True) 
     head = dict(magic=MAGIC, version=VERSION, pe=e.pe, simd=e.simd, n_desc=n_desc, desc_addr=desc_addr,
                 in_addr=src.addr, in_bytes=src.bytes, out_addr=layers[-1].dst.addr,
                 out_bytes=layers[-1].dst.bytes, image_bytes=image_bytes, dram_bytes=dram_bytes,
-                in_h=src.h, in_w=src.w, in_c=src.c, in_fmt=_fmt(src.type))
+                in_h=src.h, in_w=src.w, in_c=src.c, in_fmt=_fmt(src.type), in_buf=e.in_buf_bytes,
+                w_buf=e.w_buf_bytes, t_buf=e.t_buf_bytes, out_buf=e.out_buf_bytes)
+    check_buffers(descs, head)
     img = bytearray(image_bytes if image else desc_addr + n_desc * DESC_BYTES)
     img[0:HEADER_BYTES] = np.array([head[k] for k in HEADER_FIELDS], dtype="<u4").tobytes()
     for j, d in enumerate(descs):
@@ -542,6 +548,20 @@ def compile_schedule(graph: HWGraph | list, engine: Engine, image: bool = True) 
     for a, data in params:
         img[a:a + len(data)] = data
     return Schedule(e, layers, descs, bytes(img), dram_bytes, src, layers[-1].dst)
+
+
+def check_buffers(descs, head: dict) -> None:
+    """Every descriptor's loads and its store fit one half of their buffer: ``in_bytes`` <=
+    ``in_buf``, ``w_bytes`` <= ``w_buf``, ``t_bytes`` <= ``t_buf``, ``out_bytes`` <= ``out_buf``
+    (bytes; ``head`` an image header dict, :data:`HEADER_FIELDS`). The compiler, the
+    emulator and the RTL runner check it, so one buffer size holds from the search through
+    the schedule to the RTL parameters. Raises QloomError naming the descriptor, the
+    buffer, the bytes needed and held."""
+    for j, d in enumerate(descs):
+        for buf, key in BUFFER_LOADS:
+            if getattr(d, key) > head[buf]:
+                raise QloomError(f"MO descriptor {j}: {key} {getattr(d, key):,} "
+                                 f"exceeds the engine's {buf} half of {head[buf]:,} bytes")
 
 
 def write_schedule(sched: Schedule, out_dir: str | Path, extra: dict | None = None) -> dict:

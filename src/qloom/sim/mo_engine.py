@@ -20,6 +20,7 @@ import numpy as np
 from qloom.errors import QloomError
 from qloom.mo.build import engine_params, rtl_dir as _src_dir
 from qloom.mo.engine import descriptors, header
+from qloom.mo.schedule import check_buffers
 from qloom.mo.layout import pack, unpack
 from qloom.sim.verilator import build_testbench
 from qloom.tools import run_tool
@@ -53,6 +54,15 @@ def build_top(sources, params: dict) -> Path:
                                   "-MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include"])
 
 
+def image_buffers(image: bytes) -> dict:
+    """The RTL engine's buffer parameters {IBUF, WBUF, TBUF, OBUF} (bytes per half) an MO
+    image was compiled for: its header's ``in_buf``, ``w_buf``, ``t_buf``, ``out_buf``
+    (the :class:`qloom.mo.schedule.Engine` the search chose; the same values as
+    :func:`qloom.mo.build.engine_params`)."""
+    head = header(image)
+    return {"IBUF": head["in_buf"], "WBUF": head["w_buf"], "TBUF": head["t_buf"], "OBUF": head["out_buf"]}
+
+
 def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
               db: int = 1, dw: int = 32, base: int = 0x1000_0000,
               engine=None) -> tuple[np.ndarray, list[int]]:
@@ -61,13 +71,19 @@ def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
     done). ``latency`` cycles to a burst's first beat, ``gap`` cycles per beat of ``dw``
     bits (the engine's AXI4 data width); ``db`` the engine's DB parameter (1 double
     buffering, 0 serial); ``base`` the DRAM address of the image buffer the host writes to
-    the engine's BASE register (4 KiB aligned). The engine's PE and SIMD are the image
-    header's; its buffers ``engine``'s (:class:`qloom.mo.schedule.Engine`; default the
-    RTL's, which hold the tiles of the small test engines)."""
+    the engine's BASE register (4 KiB aligned). The engine's PE, SIMD and buffer halves
+    are the image header's (:func:`image_buffers`: the engine the schedule was compiled
+    for); ``engine`` (:class:`qloom.mo.schedule.Engine`), when given, must be that engine.
+    Raises QloomError when it is not or when a descriptor's transfer exceeds its buffer
+    half (:func:`qloom.mo.schedule.check_buffers`)."""
     head = header(image)
-    bufs = None
+    bufs = image_buffers(image)
     if engine is not None:
-        bufs = {k: v for k, v in engine_params(engine, dw).items() if k in ("IBUF", "WBUF", "TBUF", "OBUF")}
+        want = {k: v for k, v in engine_params(engine, dw).items() if k in bufs}
+        if want != bufs or (engine.pe, engine.simd) != (head["pe"], head["simd"]):
+            raise QloomError(f"the MO image was compiled for PE {head['pe']}, SIMD {head['simd']}, buffer halves "
+                             f"{bufs}, not the engine given (PE {engine.pe}, SIMD {engine.simd}, {want})")
+    check_buffers(descriptors(image), head)
     exe = build_engine(db, head["pe"], head["simd"], dw, bufs)
     last = descriptors(image)[-2]
     fmt = head["in_fmt"]

@@ -96,6 +96,14 @@ module qloom_mo_engine #(
     wire [31:0] l_t_addr = dw(ls, 21), l_t_bytes = dw(ls, 22);
     localparam F_BARRIER = 2048;
 
+    // a buffer byte address whose 5-byte field lies inside the buffer (n bytes), else 0:
+    // between tiles the datapath's addresses are formed from the next descriptor's fields
+    // and the last tile's counters (e.g. input row -1), values nobody uses; kept in range
+    // so no read leaves its array (Verilator masks an index to the array's address bits and
+    // may read before it checks the bound: with 128 KiB halves that read left the model)
+    function [31:0] inb(input [31:0] a, input [31:0] n);
+        inb = (a + 32'd4 < n) ? a : 32'd0;
+    endfunction
     // a field of `bits` (1..32) of a 40-bit window, sign-extended or bipolar
     function signed [39:0] ext(input [39:0] raw, input [7:0] bits, input sgn, input bip);
         reg [39:0] m;
@@ -178,7 +186,7 @@ module qloom_mo_engine #(
     wire        chw = pool || add;  // a channel-by-channel unit (one lane)
     wire [31:0] a_pix2 = (d_ic * w_bits + 7) >> 3;  // the second operand's record bytes
     wire [31:0] a_xa2 = ((oy - d_irow0) * d_iw + ox) * a_pix2 * 8 + row * w_bits;
-    wire [31:0] a_xb2 = WH * w_h[cs] + (a_xa2 >> 3);
+    wire [31:0] a_xb2 = inb(WH * w_h[cs] + (a_xa2 >> 3), 2 * WH);
     wire [39:0] a_raw2 = {wbuf[a_xb2 + 4], wbuf[a_xb2 + 3], wbuf[a_xb2 + 2], wbuf[a_xb2 + 1], wbuf[a_xb2]} >> a_xa2[2:0];
     wire signed [39:0] a_x2 = ext(a_raw2, w_bits, d_flags[7], d_flags[8]);
     wire        flat = d_flags[3];
@@ -208,7 +216,7 @@ module qloom_mo_engine #(
         wire        in_win = (iy >= 0) && (iy < $signed(d_ih)) && (ix >= 0) && (ix < $signed(d_iw));
         wire [31:0] wina = ((iy - $signed(d_irow0)) * d_iw + ix) * pix_bytes * 8 + ch * in_bits;
         wire [31:0] xa = flat ? sib[s] : wina;          // bit address of the element
-        wire [31:0] xb = IH * in_h[cs] + (xa >> 3);
+        wire [31:0] xb = inb(IH * in_h[cs] + (xa >> 3), 2 * IH);
         wire [39:0] xraw = {ibuf[xb + 4], ibuf[xb + 3], ibuf[xb + 2], ibuf[xb + 1], ibuf[xb]} >> xa[2:0];
         wire signed [39:0] xin = ext(xraw, in_bits, d_flags[5], d_flags[6]);
         wire        valid = (i + s < last_i);
@@ -224,14 +232,14 @@ module qloom_mo_engine #(
         assign part[0] = 40'sd0;
         for (s = 0; s < SIMD; s = s + 1) begin : col
             wire [31:0] wa = wbit + (g * SIMD + s) * w_bits;
-            wire [31:0] wb = WH * w_h[cs] + (wa >> 3);
+            wire [31:0] wb = inb(WH * w_h[cs] + (wa >> 3), 2 * WH);
             wire [39:0] wraw = {wbuf[wb + 4], wbuf[wb + 3], wbuf[wb + 2], wbuf[wb + 1], wbuf[wb]} >> wa[2:0];
             wire signed [39:0] wv = ext(wraw, w_bits, d_flags[7], d_flags[8]);
             assign part[s + 1] = part[s] + xs[s] * wv;
         end
         assign dot[g] = part[SIMD];
         wire [31:0] ta = (add ? row : row * PE + g) * trec_bytes * 8 + k * t_bits;
-        wire [31:0] tb = TH * t_h[cs] + (ta >> 3);
+        wire [31:0] tb = inb(TH * t_h[cs] + (ta >> 3), 2 * TH);
         wire [39:0] traw = {tbuf[tb + 4], tbuf[tb + 3], tbuf[tb + 2], tbuf[tb + 1], tbuf[tb]} >> ta[2:0];
         assign tv[g] = ext(traw, t_bits, 1'b1, 1'b0);
     end endgenerate
@@ -239,7 +247,7 @@ module qloom_mo_engine #(
     wire [31:0] chn = chw ? row : (d_nf0 + row) * PE + lp;  // the output channel written
     wire        live = chw || chn < d_mh;                    // padding rows are not written
     wire [31:0] oa = opix + chn * out_bits;
-    wire [31:0] ob = OH * oh + (oa >> 3);
+    wire [31:0] ob = inb(OH * oh + (oa >> 3), 2 * OH);
     wire signed [39:0] acc_l = acc[lp];
     wire [31:0] cnt_l = cnt[lp];
     wire signed [39:0] res = !d_flags[4] ? acc_l : d_flags[10] ? {8'd0, cnt_l} : $signed({8'd0, cnt_l}) + $signed({{8{d_bias[31]}}, d_bias});
