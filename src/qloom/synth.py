@@ -416,12 +416,13 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
     latches = sum(r.get("latches", 0) for r in results.values()) + total.get("LATCH", 0)
     report = {"family": family, "tool": f"yosys 0.70 {'synth_ecp5' if family == 'ecp5' else 'synth_xilinx -family ' + family}",
               "total": total, "layers": layers, "latches": latches,
-              "stages": {n: r["resources"] for n, r in results.items()},
-              # Yosys seconds per stage (wall per unit; CPU where measured), units = the stage
-              # around black boxes then its sub-modules
-              "times": {n: {k: r[k] for k in ("seconds", "cpu_s", "wall", "parts", "unit_seconds", "unit_cpu_s")
-                            if k in r} for n, r in results.items()}}
+              "stages": {n: r["resources"] for n, r in results.items()}}
     _write_json(out / "synth.json", report)
+    # returned, not written (synth.json stays the same wherever and whenever it ran): Yosys
+    # seconds per stage, wall per unit and CPU where measured; units = the stage around
+    # black boxes, then its sub-modules
+    report["times"] = {n: {k: r[k] for k in ("seconds", "cpu_s", "wall", "parts", "unit_seconds", "unit_cpu_s")
+                           if k in r} for n, r in results.items()}
     _update_report(out, graph, folding, meta, plan, report)
     return report
 
