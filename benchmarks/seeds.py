@@ -65,8 +65,9 @@ SEEDS = [
 QUICK = ("tfc_2w2a", "jet_w6a6")
 # fully unrolled constant-weight MVAUs (the jet tagger at II 1, SVHN's convs at hls4ml's II):
 # Yosys did not finish one such stage in 20 minutes. The jet tagger now builds its layers as
-# adder graphs (resType const, qloom.ops.mvau_const): a stage synthesizes in about 1-12
-# minutes (Yosys 0.70 wasm, beside other jobs), still too long for this run; estimates
+# adder graphs (resType const, qloom.ops.mvau_const) synthesized in sub-modules (PART_BITS):
+# the pruned jet_w6a6_s75 is synthesized here; the dense jet_w6a6 (in QUICK, which CI runs)
+# took 2,440 s of Yosys over its four stages, too long for CI; estimates only
 NO_SYNTH = ("jet_w6a6", "svhn_w6a6")
 
 
