@@ -75,10 +75,20 @@ NOTES = """Notes: cycles and latency are measured by Verilator on the generated 
 beat to last output beat; the host feeds one beat per cycle); "model" is qloom's cycle and
 latency model. Yosys 0.70 synth_xilinx per stage (ABC9, no cross-layer optimization, no
 LUT6_2 packing; LUT-RAM counted as LUT, BRAM in RAMB18 halves) against Vivado post-P&R
-(BNN-PYNQ) and Vivado HLS estimates (hls4ml). "-": not synthesized (the jet tagger and the
+(BNN-PYNQ) and Vivado HLS estimates (hls4ml). "-": not synthesized (the dense jet tagger and the
 SVHN CNN at hls4ml's II hold fully unrolled constant-weight MVAUs that Yosys did not finish
 in 20 minutes each). BNN-PYNQ topologies carry random weights (cycles and resources do not
-depend on them); SVHN and the jet tagger are trained on digits stand-ins."""
+depend on them); SVHN and the jet tagger are trained on digits stand-ins.
+jet_w6a6_s75 (75 % of the weights pruned, qloom/models/pruned; hls4ml's jet tagger is ~70 %
+pruned, Duarte et al., JINST 2018): II 1 and target latency 11 cycles, so the search takes the
+latency-first knobs (constant-weight MVAUs, fused output stages, no FIFO between layers,
+registers every 6/8/3/3 adder levels); synthesized in sub-modules (PART_BITS), one Yosys at a
+time: 429.7 CPU s over 20 units (the longest 42.1 s), i.e. ~3.6 min on an idle 2-core machine
+(max(CPU / 2, longest unit)); 1,527 s wall here beside five other jobs (load ~11). Fmax at
+200 MHz is not measured (no open place-and-route for xcvu/xcu parts): the longest
+combinational path is MVAU_1's 7 adder levels plus its requantizer (up to 9 shift-add terms)
+and clip. The dense jet_w6a6 row is at the default latency, estimates only (2,440 s of Yosys
+last measured, too long for the CI quick run that builds it)."""
 
 
 def _min_latency(model, board, clock, fps) -> int:
