@@ -90,8 +90,9 @@ time: 429.7 CPU s over 20 units (the longest 42.1 s), i.e. ~3.6 min on an idle 2
 200 MHz is not measured (no open place-and-route for xcvu/xcu parts): the longest
 combinational path is MVAU_1's 7 adder levels plus its requantizer (up to 9 shift-add terms)
 and clip. jet_w6a6_s50 (same settings): estimates and Verilator only, not synthesized (no
-time; its default-latency build measured 39,870 LUT, pruning.md). The dense jet_w6a6 row is at the default latency, estimates only (2,440 s of Yosys
-last measured, too long for the CI quick run that builds it)."""
+time; its default-latency build measured 39,870 LUT, pruning.md). The dense jet_w6a6 row
+is at the default latency, estimates only (2,440 s of Yosys last measured, too long for the
+CI quick run that builds it)."""
 
 
 def _min_latency(model, board, clock, fps) -> int:
