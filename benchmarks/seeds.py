@@ -33,6 +33,10 @@ import numpy as np
 BNN_PYNQ = "BNN-PYNQ {} on PYNQ-Z1 (Vivado, weights in BRAM)"
 HLS4ML_SVHN = {"source": "hls4ml SVHN pruned + 6-bit QAT, U250 200 MHz", "ii_cycles": 1028,
                "latency_cycles": 1044, "LUT": 118931, "FF": 30702, "DSP": 353, "BRAM": 34}
+HLS4ML_JET = {"source": "hls4ml jet tagger 6-bit QAT, VU9P 200 MHz", "latency_ns": 45,
+              "LUT": 63251, "DSP": 38}
+# pruned=True: the model is qloom/models/pruned/<name>.onnx (examples/train_pruned.py), its
+# test frames those of its topology (<name>.json "topology").
 # objective "LUT": BNN-PYNQ fills the PYNQ-Z1's block RAM with weights, so qloom is compared
 # with the same freedom (fewest LUTs that fit the board); "balanced" = scarcity-weighted.
 # target_latency "min": after the II target, unfold layers until the modelled latency is
@@ -52,15 +56,20 @@ SEEDS = [
          anchor=HLS4ML_SVHN),
     dict(name="svhn_w6a6", label="svhn_w6a6@1300", board="u250", clock=200, fps=200e6 / 1028,
          target_latency=1300, anchor=HLS4ML_SVHN),
-    dict(name="jet_w6a6", board="aws-f1", clock=200, fps=200e6,
-         anchor={"source": "hls4ml jet tagger 6-bit QAT, VU9P 200 MHz", "latency_ns": 45,
-                 "LUT": 63251, "DSP": 38}),
+    dict(name="jet_w6a6", board="aws-f1", clock=200, fps=200e6, anchor=HLS4ML_JET),
+    # hls4ml's jet tagger is pruned (~70 % of its weights; Duarte et al., JINST 2018), so the
+    # 75 %-pruned model (qloom/models/pruned) is its fair peer; latency-first at 11 cycles
+    dict(name="jet_w6a6_s75", pruned=True, board="aws-f1", clock=200, fps=200e6,
+         target_latency=11, anchor=HLS4ML_JET),
+    dict(name="jet_w6a6_s50", pruned=True, board="aws-f1", clock=200, fps=200e6,
+         target_latency=11, anchor=HLS4ML_JET),
 ]
 QUICK = ("tfc_2w2a", "jet_w6a6")
 # fully unrolled constant-weight MVAUs (the jet tagger at II 1, SVHN's convs at hls4ml's II):
 # Yosys did not finish one such stage in 20 minutes. The jet tagger now builds its layers as
-# adder graphs (resType const, qloom.ops.mvau_const): a stage synthesizes in about 1-12
-# minutes (Yosys 0.70 wasm, beside other jobs), still too long for this run; estimates
+# adder graphs (resType const, qloom.ops.mvau_const) synthesized in sub-modules (PART_BITS):
+# the pruned jet_w6a6_s75 is synthesized here; the dense jet_w6a6 (in QUICK, which CI runs)
+# took 2,440 s of Yosys over its four stages, too long for CI; estimates only
 NO_SYNTH = ("jet_w6a6", "svhn_w6a6")
 
 
@@ -68,10 +77,22 @@ NOTES = """Notes: cycles and latency are measured by Verilator on the generated 
 beat to last output beat; the host feeds one beat per cycle); "model" is qloom's cycle and
 latency model. Yosys 0.70 synth_xilinx per stage (ABC9, no cross-layer optimization, no
 LUT6_2 packing; LUT-RAM counted as LUT, BRAM in RAMB18 halves) against Vivado post-P&R
-(BNN-PYNQ) and Vivado HLS estimates (hls4ml). "-": not synthesized (the jet tagger and the
+(BNN-PYNQ) and Vivado HLS estimates (hls4ml). "-": not synthesized (the dense jet tagger and the
 SVHN CNN at hls4ml's II hold fully unrolled constant-weight MVAUs that Yosys did not finish
 in 20 minutes each). BNN-PYNQ topologies carry random weights (cycles and resources do not
-depend on them); SVHN and the jet tagger are trained on digits stand-ins."""
+depend on them); SVHN and the jet tagger are trained on digits stand-ins.
+jet_w6a6_s75 (75 % of the weights pruned, qloom/models/pruned; hls4ml's jet tagger is ~70 %
+pruned, Duarte et al., JINST 2018): II 1 and target latency 11 cycles, so the search takes the
+latency-first knobs (constant-weight MVAUs, fused output stages, no FIFO between layers,
+registers every 6/8/3/3 adder levels); synthesized in sub-modules (PART_BITS), one Yosys at a
+time: 429.7 CPU s over 20 units (the longest 42.1 s), i.e. ~3.6 min on an idle 2-core machine
+(max(CPU / 2, longest unit)); 1,527 s wall here beside five other jobs (load ~11). Fmax at
+200 MHz is not measured (no open place-and-route for xcvu/xcu parts): the longest
+combinational path is MVAU_1's 7 adder levels plus its requantizer (up to 9 shift-add terms)
+and clip. jet_w6a6_s50 (same settings): estimates and Verilator only, not synthesized (no
+time; its default-latency build measured 39,870 LUT, pruning.md). The dense jet_w6a6 row
+is at the default latency, estimates only (2,440 s of Yosys last measured, too long for the
+CI quick run that builds it)."""
 
 
 def _min_latency(model, board, clock, fps) -> int:
@@ -87,7 +108,7 @@ def _min_latency(model, board, clock, fps) -> int:
     return space.meet_latency(pick, target, 0)[1] if pick else None
 
 
-def run_one(seed, frames, synth, workdir):
+def run_one(seed, frames, synth, workdir, jobs=2):
     import qloom
     from qloom.boards import get_board
     from qloom.dse.search import Space, best_reachable, board_cost
@@ -98,7 +119,17 @@ def run_one(seed, frames, synth, workdir):
 
     name, board_name, clock, target_fps = seed["name"], seed["board"], seed["clock"], seed["fps"]
     anchor, objective = seed.get("anchor"), seed.get("objective", "balanced")
-    model = zoo_export(name, workdir / f"{name}.onnx")
+    if seed.get("pruned"):  # a shipped pruned model: copied as is, its topology's test frames
+        import shutil
+
+        from qloom.models import model_path
+
+        src = model_path(f"pruned/{name}")
+        data_name = json.loads(src.with_suffix(".json").read_text())["topology"]
+        model = workdir / f"{name}.onnx"
+        shutil.copyfile(src, model)
+    else:
+        model, data_name = zoo_export(name, workdir / f"{name}.onnx"), name
     board = get_board(board_name)
     out = workdir / f"{seed.get('label', name).replace('@', '_at_')}_out"
     t0 = time.perf_counter()
@@ -115,7 +146,7 @@ def run_one(seed, frames, synth, workdir):
         r = build(model, out, board=board_name, clock_mhz=clock, allow_overbudget=True)
     t_build = time.perf_counter() - t0
     est = r["estimates"]
-    x = sample_input(name, frames)
+    x = sample_input(data_name, frames)
     y_rtl, stats = rtlsim(out, x)
     y_emu = qloom.emulate(qloom.compile_model(model), x)
     ii = stats["cycles_per_frame"]
@@ -129,9 +160,18 @@ def run_one(seed, frames, synth, workdir):
            "est": est["total"]}
     if synth:
         t0 = time.perf_counter()
-        rep = synth_out(out, family=board.family, progress=lambda m: print("   ", m, flush=True))
+        rep = synth_out(out, family=board.family, jobs=jobs,
+                        progress=lambda m: print("   ", m, flush=True))
         row["yosys"] = rep["total"]
         row["synth_s"] = round(time.perf_counter() - t0, 1)
+        row["synth_jobs"] = jobs
+        # per stage: Yosys wall and CPU seconds of each unit (the stage around black boxes,
+        # then its sub-modules) and what an idle 2-core machine would need
+        row["synth_times"] = rep.get("times", {})
+        units = [c for t in row["synth_times"].values() for c in t.get("unit_cpu_s", [t.get("cpu_s")])]
+        if units and None not in units:
+            row["synth_cpu_s"] = round(sum(units), 1)
+            row["synth_idle_2core_s"] = round(max(sum(units) / 2, max(units)), 1)
     if anchor:
         row["anchor"] = anchor
         graph = qloom.compile_model(model)
@@ -193,6 +233,7 @@ def main(argv=None):
     ap.add_argument("--models", help="comma-separated subset")
     ap.add_argument("--frames", type=int, default=3)
     ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--jobs", type=int, default=2, help="Yosys runs in parallel (default: %(default)s)")
     ap.add_argument("--render", action="store_true",
                     help="only rewrite seeds.md from seeds.json (no build)")
     ap.add_argument("--merge", action="store_true",
@@ -211,7 +252,7 @@ def main(argv=None):
             print(f"== {name} on {seed['board']} at {seed['clock']} MHz, target {seed['fps']:,.0f} FPS"
                   f", objective {seed.get('objective', 'balanced')}", flush=True)
             synth = not args.no_synth and name not in NO_SYNTH
-            rows.append(run_one(seed, args.frames, synth, Path(d)))
+            rows.append(run_one(seed, args.frames, synth, Path(d), args.jobs))
             r = rows[-1]
             print(f"   measured {r['cycles_per_frame']:,.0f} cycles/frame ({r['fps']:,.0f} FPS), "
                   f"latency {r['latency_cycles']:,} cycles, RTL == emulator: {r['rtl_equals_emulator']}, "

@@ -211,3 +211,19 @@ def test_place_and_route_reports_its_phases(small_build):
     assert all(re.search(r" \d+\.\d s", s) for s in steps) and steps[-1].startswith("[3/3] ")
     assert p["fmax_mhz"] > 0 and (out / "qloom_top.bit").stat().st_size > 0
     assert json.loads((out / "synth.json").read_text())["pnr"]["device"] == "25k"
+
+
+def test_split_stage_sums_unit_cpu_seconds():
+    """A stage synthesized in units (the stage around black boxes, then its sub-modules):
+    cells and CPU seconds are the units' sums, wall the longest unit; a unit read from an
+    older cache entry without CPU seconds leaves the stage without them."""
+    from qloom.synth import _combine_units
+
+    units = [{"cells": {"LUT6": 3, "FDRE": 1}, "seconds": 4.0, "cpu_s": 1.5},
+             {"cells": {"LUT6": 2}, "seconds": 9.0, "cpu_s": 2.25},
+             {"cells": {"LUT3": 1}, "seconds": 1.0, "cpu_s": 0.25}]
+    r = _combine_units(units, "xcup")
+    assert r["cells"] == {"LUT6": 5, "FDRE": 1, "LUT3": 1}
+    assert (r["cpu_s"], r["unit_cpu_s"], r["wall"], r["seconds"], r["parts"]) == (4.0, [1.5, 2.25, 0.25], 9.0, 14.0, 2)
+    old = _combine_units([{k: v for k, v in units[0].items() if k != "cpu_s"}] + units[1:], "xcup")
+    assert "cpu_s" not in old and "unit_cpu_s" not in old

@@ -144,16 +144,26 @@ def _run_stage(wd: Path, names: list[str], top: str, params: dict, family: str, 
                out_width: int, n_in: int = 1, n_out: int = 1, part: str = "", blackbox: bool = False) -> dict:
     """Yosys on the files staged in ``wd``: {"cells", "seconds", "latches"}. ``part``: a
     sub-module of the stage synthesized alone (no wrapper, no parameters); ``blackbox``:
-    the stage with its sub-modules as black boxes (:func:`_script`)."""
+    the stage with its sub-modules as black boxes (:func:`_script`). ``cpu_s``: the Yosys
+    processes' CPU seconds (user + system, from the finished children's rusage: exact when
+    one unit runs at a time in this process, ``jobs=1``)."""
     t0 = time.perf_counter()
+    c0 = _child_cpu()
     if part:
         log = run_yosys(_script(names, family, top=part), wd, what=part)
-        return {"cells": yosys_cells(wd / "stat.json"), "seconds": round(time.perf_counter() - t0, 2),
-                "latches": len(latch_lines(log))}
-    (wd / "wrap.v").write_text(wrapper_verilog(top, params, in_width, out_width, n_in, n_out))
-    log = run_yosys(_script(names + ["wrap.v"], family, blackbox=blackbox), wd, what=top)
+    else:
+        (wd / "wrap.v").write_text(wrapper_verilog(top, params, in_width, out_width, n_in, n_out))
+        log = run_yosys(_script(names + ["wrap.v"], family, blackbox=blackbox), wd, what=top)
     return {"cells": yosys_cells(wd / "stat.json"), "seconds": round(time.perf_counter() - t0, 2),
-            "latches": len(latch_lines(log))}
+            "cpu_s": round(_child_cpu() - c0, 2), "latches": len(latch_lines(log))}
+
+
+def _child_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished child processes."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def synth_module(top: str, sources, params: dict, files: dict, family: str, in_width: int,
@@ -386,6 +396,8 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
                     _raise_stage_error(r, top)
                 res = {"cells": r["cells"], "resources": count_cells(r["cells"], family),
                        "seconds": r["seconds"], "latches": r["latches"]}
+                if "cpu_s" in r:
+                    res["cpu_s"] = r["cpu_s"]
                 _cache_store(_cache_path(top, family, ukey), res)
                 units[ukey] = res
                 need[key].discard(ukey)
@@ -406,6 +418,11 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
               "total": total, "layers": layers, "latches": latches,
               "stages": {n: r["resources"] for n, r in results.items()}}
     _write_json(out / "synth.json", report)
+    # returned, not written (synth.json stays the same wherever and whenever it ran): Yosys
+    # seconds per stage, wall per unit and CPU where measured; units = the stage around
+    # black boxes, then its sub-modules
+    report["times"] = {n: {k: r[k] for k in ("seconds", "cpu_s", "wall", "parts", "unit_seconds", "unit_cpu_s")
+                           if k in r} for n, r in results.items()}
     _update_report(out, graph, folding, meta, plan, report)
     return report
 
@@ -420,9 +437,14 @@ def _combine_units(rs: list, family: str) -> dict:
     for r in rs:
         for k, v in r["cells"].items():
             cells[k] = cells.get(k, 0) + v
-    return {"cells": cells, "resources": count_cells(cells, family),
-            "seconds": round(sum(r["seconds"] for r in rs), 2), "wall": max(r["seconds"] for r in rs),
-            "latches": sum(r.get("latches", 0) for r in rs), "parts": len(rs) - 1}
+    out = {"cells": cells, "resources": count_cells(cells, family),
+           "seconds": round(sum(r["seconds"] for r in rs), 2), "wall": max(r["seconds"] for r in rs),
+           "latches": sum(r.get("latches", 0) for r in rs), "parts": len(rs) - 1,
+           "unit_seconds": [r["seconds"] for r in rs]}
+    if all("cpu_s" in r for r in rs):  # per unit: the stage around black boxes first
+        out["unit_cpu_s"] = [r["cpu_s"] for r in rs]
+        out["cpu_s"] = round(sum(out["unit_cpu_s"]), 2)
+    return out
 
 
 def _write_json(path: Path, data: dict) -> None:
