@@ -74,7 +74,10 @@ latency model. Yosys 0.70 synth_xilinx per stage (ABC9, no cross-layer optimizat
 LUT6_2 packing; LUT-RAM counted as LUT, BRAM in RAMB18 halves) against Vivado post-P&R
 (BNN-PYNQ) and Vivado HLS estimates (hls4ml). "-": not synthesized (the jet tagger and the
 SVHN CNN at hls4ml's II hold fully unrolled constant-weight MVAUs that Yosys did not finish
-in 20 minutes each). BNN-PYNQ topologies carry random weights (cycles and resources do not
+in 20 minutes each). svhn_w6a6_s75 (75 %-pruned, src/qloom/models/pruned) is synthesized with
+each constant-weight MVAU split into sub-modules of about PART_BITS adder bits (stage around
+black boxes + parts, counts summed); Fmax at 200 MHz is not measured (no open place and route
+for xcu250). BNN-PYNQ topologies carry random weights (cycles and resources do not
 depend on them); SVHN and the jet tagger are trained on digits stand-ins."""
 
 
