@@ -17,11 +17,16 @@ _DURATIONS = Path(__file__).parent / "data" / "durations.json"
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup``, one test per work unit,
-    handed to whichever worker is free) the longest tests start first so the run does not
-    end on one of them (longest-processing-time-first list scheduling): the tests timed in
+    """Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup --no-loadscope-reorder``:
+    each test a work unit, handed in this order to whichever worker is free, at most three
+    queued per worker) the longest work starts first, so the run does not end on one long
+    test (longest-processing-time-first list scheduling): the tests timed in
     ``tests/data/durations.json``, longest first, then the other ``slow`` tests, then the
-    rest in collection order. A plain ``pytest`` run keeps the collection order."""
+    rest in collection order. A plain ``pytest`` run keeps the collection order.
+
+    (``xdist_group`` marks would keep a module's fixture users on one worker, but
+    pytest-xdist 3.8 groups by rewriting ``item._nodeid``, which pytest 9 no longer reads:
+    the marks have no effect here, so none are set.)"""
     if not hasattr(config, "workerinput"):
         return
     secs = {k: v for k, v in json.loads(_DURATIONS.read_text()).items() if not k.startswith("_")}
