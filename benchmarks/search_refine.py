@@ -29,9 +29,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", required=True)
     ap.add_argument("--objectives", default="balanced,LUT")
+    ap.add_argument("--models", help="comma-separated subset of RUNS")
     args = ap.parse_args(argv)
     out = []
     for name, board, clock, fps in RUNS:
+        if args.models and name not in args.models.split(","):
+            continue
         with tempfile.TemporaryDirectory() as td:
             graph = qloom.compile_model(zoo_export(name, Path(td) / f"{name}.onnx"))
         for obj in args.objectives.split(","):
