@@ -6,6 +6,7 @@ search chooses.
 
     .venv/bin/python benchmarks/lut_profile.py                       # CNV-W2A2 and the jet MLP
     .venv/bin/python benchmarks/lut_profile.py --models jet_w6a6 --json out.json
+    .venv/bin/python benchmarks/lut_profile.py --models cnv_2w2a --objective LUT
 
 The memory files are built (exact ROM contents: constant lanes and dead comparators are
 dropped as Yosys does). Numbers are estimates of Yosys 0.70 synth_xilinx (xc7).
@@ -105,10 +106,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="cnv_2w2a,jet_w6a6")
     ap.add_argument("--json", help="write the profile as JSON here")
+    ap.add_argument("--objective", help="the search objective (default: each model's in TARGETS)")
     args = ap.parse_args(argv)
     res = []
     for m in args.models.split(","):
-        res.append(profile(m, *TARGETS[m]))
+        board, clock, fps, objective = TARGETS[m]
+        res.append(profile(m, board, clock, fps, args.objective or objective))
         print(fmt(res[-1]), "\n", flush=True)
     if args.json:
         from qloom.fileio import write_atomic

@@ -113,16 +113,60 @@ class Space:
     def min_cycles(self) -> int:
         return max(v[0].cycles for v in self.options.values())
 
-    def at(self, target_cycles: float) -> dict[str, Option] | None:
+    def at(self, target_cycles: float, price=None, target_latency: float | None = None) -> dict[str, Option] | None:
         """Cheapest option per layer with cycles <= target (None when a layer cannot),
-        producers raised where they would starve their consumer."""
+        producers raised where they would starve their consumer. ``price`` (a function of
+        the totals, e.g. the scarcity cost): then refined with the stream glue and the
+        raised producers counted (:meth:`refine`)."""
         pick = {}
         for name, opts in self.options.items():
             i = bisect.bisect_right(self._cycles[name], target_cycles) - 1
             if i < 0:
                 return None
             pick[name] = opts[i]  # the slowest allowed is the cheapest
+        if price is not None:
+            return self.refine(pick, target_cycles, price, target_latency)
         return self.feed(pick, target_cycles)
+
+    def refine(self, base: dict[str, Option], target_cycles: float, price,
+               target_latency: float | None = None, width: int = 12) -> dict[str, Option]:
+        """Local search on what the per-layer choice does not see: a layer's option also
+        decides the stream glue in front of it and behind it (DWCs, FIFOs) and how far
+        :meth:`feed` raises its producer (e.g. an MVAU at PE 128 x SIMD 3 is a little
+        cheaper alone than at PE 8 x SIMD 48, but needs a parallel-window SWG and wide
+        DWCs). Sweeps the layers, trying each one's ``width`` cheapest options within the
+        target (producers re-fed from their own cheapest choice), and keeps a move when
+        ``price`` of the totals (``Space.totals``, glue included) falls and the II (and
+        the latency target, if any) still hold; at most 4 sweeps. ``base``: the un-fed
+        per-layer choice. Returns the fed pick; its price never rises."""
+        base = dict(base)
+        cur = self.feed(base, target_cycles)
+        best = price(self.totals(cur))
+        cands = {}
+        for op in self.nodes:  # per stream shape (elements in, out) the cheapest option
+            shape = {}
+            for o in self.all[op.name]:
+                k = (op.in_elems(o.cfg), op.out_elems(o.cfg))
+                if o.cycles <= target_cycles and (k not in shape or o.cost < shape[k].cost):
+                    shape[k] = o
+            cands[op.name] = sorted(shape.values(), key=lambda o: o.cost)[:width]
+        for _ in range(4):
+            improved = False
+            for n, opts in cands.items():
+                for o in opts:
+                    if o is base[n]:
+                        continue
+                    tb = {**base, n: o}
+                    trial = self.feed(tb, target_cycles)
+                    p = price(self.totals(trial))
+                    if p >= best - 1e-12 or self.ii(trial) > target_cycles:
+                        continue
+                    if target_latency is not None and self.latency(trial) > target_latency:
+                        continue
+                    base, cur, best, improved = tb, trial, p, True
+            if not improved:
+                break
+        return cur
 
     def feed(self, pick: dict[str, Option], target_cycles: float) -> dict[str, Option]:
         """Raise producers that would starve their consumer (cheapest that feeds it)."""
@@ -330,7 +374,7 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
             """(space, pick, totals, over-budget resources) at prices ``w``; None when
             the targets are out of reach whatever the prices."""
             space = Space(graph, board_cost(board, w), board)
-            pick = space.at(target)
+            pick = space.at(target, lambda t: scarcity_cost(t, board, w), target_latency)
             if pick is None or space.ii(pick) > target:
                 return None
             if target_latency is not None:
@@ -356,7 +400,7 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
             for r in over:
                 weights[r] *= 4.0
     space = Space(graph, board_cost(board), board)
-    pick = space.at(target)
+    pick = space.at(target, lambda t: scarcity_cost(t, board), target_latency)
     if pick is not None and space.ii(pick) <= target and target_latency is not None:
         pick, lat = space.meet_latency(pick, target, target_latency)
         if lat > target_latency:
