@@ -30,7 +30,9 @@ module qloom_mo_engine #(
     parameter DB = 1,       // 1: double buffering (loads and stores overlap compute); 0: serial
     parameter PE = 1,       // MVAU rows (output channels) computed in parallel
     parameter SIMD = 1,     // MVAU input elements per cycle (columns of the weight word)
-    parameter DW = 32       // AXI4 data width, bits (32, 64 or 128: the board's HP port)
+    parameter DW = 32,      // AXI4 data width, bits (32, 64 or 128: the board's HP port)
+    parameter XBITS = 32,   // the widest input element of any MVAU layer (bits, incl. its pad value)
+    parameter WBITS = 32    // the widest weight (bits): the MAC multiplies (XBITS+1) x (WBITS+1)
 ) (
     input  wire        ap_clk,
     input  wire        ap_rst_n,
@@ -250,7 +252,12 @@ module qloom_mo_engine #(
             wire [2*DW-1:0] wpr = {wbuf[wb + 1], wbuf[wb]} >> (8 * wa[LB+2:3]);
             wire [39:0] wraw = wpr[39:0] >> wa[2:0];
             wire signed [39:0] wv = ext(wraw, w_bits, d_flags[7], d_flags[8]);
-            assign part[s + 1] = part[s] + xs[s] * wv;
+            // (XBITS+1) x (WBITS+1)-bit signed product: an unsigned or signed field of at
+            // most XBITS (WBITS) bits, or a bipolar +-1, fits; not the 40-bit windows
+            wire signed [XBITS:0] xn = xs[s];
+            wire signed [WBITS:0] wn = wv;
+            wire signed [XBITS+WBITS+1:0] pr = xn * wn;
+            assign part[s + 1] = part[s] + pr;
         end
         assign dot[g] = part[SIMD];
         wire [31:0] ta = (add ? row : row * PE + g) * trec_bytes * 8 + k * t_bits;
