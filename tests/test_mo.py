@@ -223,14 +223,14 @@ def test_cli_build_arch_mo_and_auto(tmp_path, digits_model, capsys):
     assert main(["build", str(digits_model), "-o", str(tmp_path / "auto_df"), "--arch", "auto"]) == 0
     assert (tmp_path / "auto_df" / "rtl").is_dir()
     assert "arch" not in json.loads((tmp_path / "auto_df" / "build.json").read_text())
-    (tmp_path / "b.json").write_text(json.dumps(dict(json.loads(_board_text("pynq-z1")), name="lut6k",
-                                                      LUT=6000)))
+    (tmp_path / "b.json").write_text(json.dumps(dict(json.loads(_board_text("pynq-z1")), name="lut9k",
+                                                      LUT=9000)))
     capsys.readouterr()
     assert main(["build", str(digits_model), "-o", str(tmp_path / "auto_mo"), "--arch", "auto",
                  "--board", str(tmp_path / "b.json")]) == 0
-    assert "--arch auto: the DF build does not fit lut6k (LUT" in capsys.readouterr().out
+    assert "--arch auto: the DF build does not fit lut9k (LUT" in capsys.readouterr().out
     est2 = json.loads((tmp_path / "auto_mo" / "estimates.json").read_text())
-    assert est2["arch"] == "mo" and est2["total"]["LUT"] <= 6000
+    assert est2["arch"] == "mo" and est2["total"]["LUT"] <= 9000
     # the roofline places both builds: the MO build moves its weights, so its intensity is lower
     assert main(["roofline", str(digits_model), "-o", str(tmp_path / "roof"), "--build", str(out),
                  "--build", str(tmp_path / "auto_df")]) == 0

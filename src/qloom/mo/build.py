@@ -43,6 +43,23 @@ def engine_params(engine, dw: int = 64, db: int = 1) -> dict:
             "DW": int(dw)}
 
 
+def mac_bits(image: bytes) -> dict:
+    """{XBITS, WBITS}: the engine's MAC operand widths for a DRAM image (its MVAU
+    descriptors' widest input element, pad value included, and widest weight, in bits; at
+    least 1). The engine multiplies (XBITS+1) x (WBITS+1)-bit signed operands, which holds
+    any unsigned or signed field of that width and bipolar +-1."""
+    from qloom.mo.engine import descriptors
+    from qloom.mo.schedule import OPCODES
+
+    xb, wb = 1, 1
+    for d in descriptors(image):
+        if d.opcode == OPCODES["MVAU"]:
+            xb = max(xb, d.bits & 0xFF, int(d.pad_value).bit_length() if d.pad_value >= 0
+                     else (-int(d.pad_value) - 1).bit_length())
+            wb = max(wb, d.bits >> 8 & 0xFF)
+    return {"XBITS": xb, "WBITS": wb}
+
+
 def build_mo(graph, model: Path, out: Path, board, clock_mhz: float, target_fps: float | None = None,
              input_type: str | None = None, note: str = "", engine=None) -> dict:
     """Search the engine (``target_fps`` or the fastest that fits ``board``; or the given
@@ -78,7 +95,7 @@ def build_mo(graph, model: Path, out: Path, board, clock_mhz: float, target_fps:
     except QloomError:  # a layer the RTL engine has no unit for yet
         est["rtl_cycles_per_frame"] = None
     port = getattr(board, "mem_port_bits", 0) or 64
-    rtl_params = engine_params(engine, min(port, 128))
+    rtl_params = {**engine_params(engine, min(port, 128)), **mac_bits(sched.image)}
     tmp = staging_dir(out)
     try:
         write_schedule(sched, tmp / "mo", {"memory": est["memory"]})

@@ -22,8 +22,11 @@ so that layer's last store and this tile's loads are exposed (:func:`cycles`).
 Resources: the engine's MVAU datapath is qloom_mvau's resource model
 (:func:`qloom.ops.mvau.parts_qloom_mvau`, its widest layer's bit widths and threshold
 count), the on-chip buffers (two halves each) mapped as Yosys maps a RAM of their width
-(:class:`qloom.cost.replay.Mem`), plus ``CONTROL`` for the descriptor fetch, AXI4 masters
-and address generators: an allowance, NOT fitted (see ``CONTROL``).
+(:class:`qloom.cost.replay.Mem`), plus the engine's control (descriptor slots, AXI4 masters
+and the realigner, address generators, pool/threshold/ADD units): ``const + per_lane * PE *
+SIMD`` per resource, coefficients fitted on Yosys synth_xilinx runs of qloom_mo_engine
+(data: ``qloom/cost/coef/mo_engine.json``, runs in ``benchmarks/results/mo_engine.json``;
+:func:`control`). Families without a fit keep the ``CONTROL`` allowance.
 """
 from __future__ import annotations
 
@@ -44,6 +47,23 @@ BURST_BYTES = 2048
 # = 1, 16-byte buffer halves): 25,096 LUT, 4,240 FF, 18 DSP (benchmarks/results/mo_engine.json),
 # so this is about 8x low for that RTL, which is a simulation model, not a lean engine
 CONTROL = {"LUT": 3000, "FF": 3000, "BRAM18": 0, "URAM": 0, "DSP": 0}
+
+
+def control(pe: int, simd: int, family: str = "xc7") -> dict:
+    """The engine's control resources {LUT, FF, BRAM18, URAM, DSP} at ``pe`` x ``simd``
+    lanes: ``const[r] + per_lane[r] * pe * simd`` with the coefficients fitted for
+    ``family`` in ``qloom/cost/coef/mo_engine.json`` (Yosys synth_xilinx of the word-addressed
+    engine minus this module's datapath and buffer models); the ``CONTROL`` allowance for a
+    family without a fit."""
+    import json
+
+    from qloom.cost.parts import COEF_DIR
+
+    fit = json.loads((COEF_DIR / "mo_engine.json").read_text())["families"].get(family)
+    if fit is None:
+        return dict(CONTROL)
+    return {r: max(0, round(fit["const"].get(r, 0) + fit["per_lane"].get(r, 0) * pe * simd))
+            for r in ("LUT", "FF", "BRAM18", "URAM", "DSP")}
 _OPS = {v: k for k, v in OPCODES.items()}
 
 
@@ -175,10 +195,11 @@ def cycles(sched: Schedule, mem: Memory, compute=None) -> dict:
             "burst_bytes": mem.burst_bytes}
 
 
-def resources(sched: Schedule | tuple, family: str = "xc7") -> dict:
+def resources(sched: Schedule | tuple, family: str = "xc7", with_control: bool = True) -> dict:
     """{LUT, FF, BRAM18, URAM, DSP} of the engine (module docstring): the MVAU datapath at the
-    widest layer's widths, the buffers' two halves, and the CONTROL allowance. ``sched``: a
-    Schedule or (Engine, engine layers)."""
+    widest layer's widths, the buffers' two halves, and the fitted control (:func:`control`). ``sched``: a
+    Schedule or (Engine, engine layers); ``with_control=False``: without the control (what
+    the control's fit is the residual of)."""
     e, layers = (sched.engine, sched.layers) if isinstance(sched, Schedule) else sched
     mv = [L for L in layers if L.weights is not None]
     in_bits = max([L.src.type.bits for L in layers] + [1])
@@ -196,7 +217,8 @@ def resources(sched: Schedule | tuple, family: str = "xc7") -> dict:
         depth = max(2, -(-nbytes * 8 // width))
         for k, v in _buffer(depth, width, family).items():
             r[k] = r.get(k, 0) + 2 * v  # two halves
-    return {k: int(r.get(k, 0) + CONTROL.get(k, 0)) for k in ("LUT", "FF", "BRAM18", "URAM", "DSP")}
+    ctl = control(e.pe, e.simd, family) if with_control else {}
+    return {k: int(r.get(k, 0) + ctl.get(k, 0)) for k in ("LUT", "FF", "BRAM18", "URAM", "DSP")}
 
 
 @lru_cache(maxsize=4096)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qloom.errors import QloomError
-from qloom.mo.build import engine_params, rtl_dir as _src_dir
+from qloom.mo.build import engine_params, mac_bits, rtl_dir as _src_dir
 from qloom.mo.engine import descriptors, header
 from qloom.mo.schedule import check_buffers
 from qloom.mo.layout import pack, unpack
@@ -28,15 +28,17 @@ from qloom.tools import run_tool
 AXI_WIDTHS = (32, 64, 128)
 
 
-def build_engine(db: int = 1, pe: int = 1, simd: int = 1, dw: int = 32, buffers: dict | None = None) -> Path:
+def build_engine(db: int = 1, pe: int = 1, simd: int = 1, dw: int = 32, buffers: dict | None = None,
+                 mac: dict | None = None) -> Path:
     """The testbench binary (built once per source contents, ``db`` (the DB parameter: 1
     double buffering, 0 serial), ``pe`` x ``simd`` MVAU lanes, ``dw`` the AXI4 data width
     in bits (32, 64, 128) and ``buffers`` ({IBUF, WBUF, TBUF, OBUF} bytes per half; default
-    the RTL's); cached by :func:`qloom.sim.verilator.build_testbench`)."""
+    the RTL's), ``mac`` ({XBITS, WBITS}: :func:`qloom.mo.build.mac_bits`; default the
+    RTL's 32); cached by :func:`qloom.sim.verilator.build_testbench`)."""
     from qloom.mo.build import RTL_FILES
 
     return build_top([_src_dir() / f for f in RTL_FILES],
-                     {**(buffers or {}), "DB": int(db), "PE": int(pe), "SIMD": int(simd), "DW": int(dw)})
+                     {**(buffers or {}), **(mac or {}), "DB": int(db), "PE": int(pe), "SIMD": int(simd), "DW": int(dw)})
 
 
 def build_top(sources, params: dict) -> Path:
@@ -73,7 +75,8 @@ def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
     buffering, 0 serial); ``base`` the DRAM address of the image buffer the host writes to
     the engine's BASE register (4 KiB aligned). The engine's PE, SIMD and buffer halves
     are the image header's (:func:`image_buffers`: the engine the schedule was compiled
-    for); ``engine`` (:class:`qloom.mo.schedule.Engine`), when given, must be that engine.
+    for), the MAC operand widths the image's (:func:`qloom.mo.build.mac_bits`); ``engine``
+    (:class:`qloom.mo.schedule.Engine`), when given, must be that engine.
     Raises QloomError when it is not or when a descriptor's transfer exceeds its buffer
     half (:func:`qloom.mo.schedule.check_buffers`)."""
     head = header(image)
@@ -84,7 +87,7 @@ def rtlsim_mo(image: bytes, q: np.ndarray, latency: int = 20, gap: int = 1,
             raise QloomError(f"the MO image was compiled for PE {head['pe']}, SIMD {head['simd']}, buffer halves "
                              f"{bufs}, not the engine given (PE {engine.pe}, SIMD {engine.simd}, {want})")
     check_buffers(descriptors(image), head)
-    exe = build_engine(db, head["pe"], head["simd"], dw, bufs)
+    exe = build_engine(db, head["pe"], head["simd"], dw, bufs, mac_bits(image))
     last = descriptors(image)[-2]
     fmt = head["in_fmt"]
     outs, cycles = [], []

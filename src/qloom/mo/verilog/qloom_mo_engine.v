@@ -30,7 +30,9 @@ module qloom_mo_engine #(
     parameter DB = 1,       // 1: double buffering (loads and stores overlap compute); 0: serial
     parameter PE = 1,       // MVAU rows (output channels) computed in parallel
     parameter SIMD = 1,     // MVAU input elements per cycle (columns of the weight word)
-    parameter DW = 32       // AXI4 data width, bits (32, 64 or 128: the board's HP port)
+    parameter DW = 32,      // AXI4 data width, bits (32, 64 or 128: the board's HP port)
+    parameter XBITS = 32,   // the widest input element of any MVAU layer (bits, incl. its pad value)
+    parameter WBITS = 32    // the widest weight (bits): the MAC multiplies (XBITS+1) x (WBITS+1)
 ) (
     input  wire        ap_clk,
     input  wire        ap_rst_n,
@@ -63,15 +65,29 @@ module qloom_mo_engine #(
     output wire        m_axi_bready
 );
     // ---------------------------------------------------------------- buffers (2 halves)
-    // (+8 bytes per half: a field read or written as 5 bytes never leaves its half)
-    localparam IH = IBUF + 8, WH = WBUF + 8, TH = TBUF + 8, OH = OBUF + 8;
-    reg [7:0] dbuf [0:255];
-    reg [7:0] ibuf [0:2*IH-1];
-    reg [7:0] wbuf [0:2*WH-1];
-    reg [7:0] tbuf [0:2*TH-1];
-    reg [7:0] obuf [0:2*OH-1];
+    // Word-addressed memories of DW-bit words (one AXI beat), ONE write port each (the
+    // loader's realigned beat, or for the output buffer the compute unit's field): what
+    // Yosys' memory pass can map to LUT-RAM / block RAM instead of flip-flops behind
+    // byte-address multiplexers. A field (at most 32 bits, read as a 40-bit window at any
+    // bit address) lies in two consecutive words: bytes at byte address a of a half are
+    // ({mem[w + 1], mem[w]} >> 8 * (a mod NB)) with w = a / NB. Each half has 2 spare words
+    // (the second word of a window, the realigner's last word).
+    localparam NB = DW / 8, LB = $clog2(DW / 8);  // bytes per beat, log2
+    localparam IHW = (IBUF + NB - 1) / NB + 2, WHW = (WBUF + NB - 1) / NB + 2,
+               THW = (TBUF + NB - 1) / NB + 2;
+    // output: two banks (even / odd words) so that a field's two words are written in one
+    // cycle through one write port per bank; data byte j of half h at half-linear byte
+    // j + NB (one spare word in front: the storer's first beat may start before the tile)
+    localparam OHW = 2 * (((OBUF + NB - 1) / NB + 4) / 2);  // words per half, even
+    localparam DSW = 128 / NB;  // descriptor words per slot
+    reg [DW-1:0] dbuf [0:2*DSW-1];
+    reg [DW-1:0] ibuf [0:2*IHW-1];
+    reg [DW-1:0] wbuf [0:2*WHW-1];
+    reg [DW-1:0] tbuf [0:2*THW-1];
+    reg [DW-1:0] obe [0:OHW-1];  // output words 0, 2, 4, ... of both halves
+    reg [DW-1:0] obo [0:OHW-1];  // output words 1, 3, 5, ...
     integer z;
-    initial for (z = 0; z < 2 * OH; z = z + 1) obuf[z] = 8'd0;
+    initial for (z = 0; z < OHW; z = z + 1) begin obe[z] = {DW{1'b0}}; obo[z] = {DW{1'b0}}; end
 
     // ---------------------------------------------------------------- slots (descriptors)
     reg        slot_ready [0:1];
@@ -79,7 +95,7 @@ module qloom_mo_engine #(
     reg        cs;  // the slot the compute unit runs
     reg        ls;  // the slot the loader fills
     function [31:0] dw(input s, input integer k);
-        dw = {dbuf[128*s + 4*k+3], dbuf[128*s + 4*k+2], dbuf[128*s + 4*k+1], dbuf[128*s + 4*k]};
+        dw = dbuf[DSW*s + (4*k) / NB] >> (8 * ((4*k) % NB));
     endfunction
     // compute-side fields (slot cs; qloom.mo.schedule.DESC_FIELDS order)
     wire [31:0] d_opcode = dw(cs, 0),  d_flags = dw(cs, 1),   d_ih = dw(cs, 2),  d_iw = dw(cs, 3);
@@ -96,13 +112,14 @@ module qloom_mo_engine #(
     wire [31:0] l_t_addr = dw(ls, 21), l_t_bytes = dw(ls, 22);
     localparam F_BARRIER = 2048;
 
-    // a buffer byte address whose 5-byte field lies inside the buffer (n bytes), else 0:
-    // between tiles the datapath's addresses are formed from the next descriptor's fields
-    // and the last tile's counters (e.g. input row -1), values nobody uses; kept in range
-    // so no read leaves its array (Verilator masks an index to the array's address bits and
-    // may read before it checks the bound: with 128 KiB halves that read left the model)
-    function [31:0] inb(input [31:0] a, input [31:0] n);
-        inb = (a + 32'd4 < n) ? a : 32'd0;
+    // a two-word read's first word index if both words lie inside the array (n words),
+    // else 0: between tiles the datapath's addresses are formed from the next descriptor's
+    // fields and the last tile's counters (e.g. input row -1), values nobody uses; kept in
+    // range so no read leaves its array (Verilator masks an index to the array's address
+    // bits and may read before it checks the bound: with 128 KiB halves that read left the
+    // model). In-range indices are unchanged.
+    function [31:0] inw(input [31:0] a, input [31:0] n);
+        inw = (a + 32'd1 < n) ? a : 32'd0;
     endfunction
     // a field of `bits` (1..32) of a 40-bit window, sign-extended or bipolar
     function signed [39:0] ext(input [39:0] raw, input [7:0] bits, input sgn, input bip);
@@ -122,20 +139,26 @@ module qloom_mo_engine #(
     reg [31:0] ld_addr, ld_n, ld_next, ld_end, ld_beat_addr;
     reg        ld_ar_done;
     assign m_axi_rready = ld_busy && ld_ar_done;
-    localparam NB = DW / 8, LB = $clog2(DW / 8);  // bytes per beat, log2
     integer b;
+    // The realigner: buffer word m holds DRAM bytes ld_addr + m*NB ..; with off = ld_addr mod
+    // NB it is ({beat m+1, beat m} >> 8*off): written when beat m+1 arrives (off = 0: beat m
+    // itself), the last word one cycle after the last beat (ld_flush). One word per cycle.
+    reg [DW-1:0]   ld_prev;
+    reg [31:0]     ld_wi;      // the next buffer word written
+    reg            ld_first, ld_flush;
+    wire [LB-1:0]  ld_off = ld_addr[LB-1:0];
+    wire           beat = ld_busy && m_axi_rvalid && m_axi_rready;
+    wire [2*DW-1:0] ld_pair = ld_flush ? {{DW{1'b0}}, ld_prev} : {m_axi_rdata, ld_prev};
+    wire [DW-1:0]  ld_word = (ld_off == 0) ? m_axi_rdata : ld_pair >> (8 * ld_off);
+    wire           ld_we = ld_flush || (beat && (ld_off == 0 || !ld_first));
     always @(posedge ap_clk) begin
-        if (ld_busy && m_axi_rvalid && m_axi_rready) begin
-            for (b = 0; b < NB; b = b + 1) begin
-                if (ld_beat_addr + b >= ld_addr && ld_beat_addr + b < ld_addr + ld_n) begin
-                    case (ld_buf)
-                        2'd0: dbuf[128 * ld_half + ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
-                        2'd1: ibuf[IH * ld_half + ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
-                        2'd2: wbuf[WH * ld_half + ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
-                        default: tbuf[TH * ld_half + ld_beat_addr + b - ld_addr] <= m_axi_rdata[8*b +: 8];
-                    endcase
-                end
-            end
+        if (ld_we) begin
+            case (ld_buf)
+                2'd0: dbuf[DSW * ld_half + ld_wi] <= ld_word;
+                2'd1: ibuf[IHW * ld_half + ld_wi] <= ld_word;
+                2'd2: wbuf[WHW * ld_half + ld_wi] <= ld_word;
+                default: tbuf[THW * ld_half + ld_wi] <= ld_word;
+            endcase
         end
     end
     // a burst: at most 256 beats, never across a 4 KiB boundary (AXI4)
@@ -186,8 +209,9 @@ module qloom_mo_engine #(
     wire        chw = pool || add;  // a channel-by-channel unit (one lane)
     wire [31:0] a_pix2 = (d_ic * w_bits + 7) >> 3;  // the second operand's record bytes
     wire [31:0] a_xa2 = ((oy - d_irow0) * d_iw + ox) * a_pix2 * 8 + row * w_bits;
-    wire [31:0] a_xb2 = inb(WH * w_h[cs] + (a_xa2 >> 3), 2 * WH);
-    wire [39:0] a_raw2 = {wbuf[a_xb2 + 4], wbuf[a_xb2 + 3], wbuf[a_xb2 + 2], wbuf[a_xb2 + 1], wbuf[a_xb2]} >> a_xa2[2:0];
+    wire [31:0] a_xb2 = inw(WHW * w_h[cs] + (a_xa2 >> (3 + LB)), 2 * WHW);
+    wire [2*DW-1:0] a_pr2 = {wbuf[a_xb2 + 1], wbuf[a_xb2]} >> (8 * a_xa2[LB+2:3]);
+    wire [39:0] a_raw2 = a_pr2[39:0] >> a_xa2[2:0];
     wire signed [39:0] a_x2 = ext(a_raw2, w_bits, d_flags[7], d_flags[8]);
     wire        flat = d_flags[3];
     wire [31:0] kk = (d_k[15:0]) * (d_k[31:16]);  // window size KH*KW
@@ -216,8 +240,9 @@ module qloom_mo_engine #(
         wire        in_win = (iy >= 0) && (iy < $signed(d_ih)) && (ix >= 0) && (ix < $signed(d_iw));
         wire [31:0] wina = ((iy - $signed(d_irow0)) * d_iw + ix) * pix_bytes * 8 + ch * in_bits;
         wire [31:0] xa = flat ? sib[s] : wina;          // bit address of the element
-        wire [31:0] xb = inb(IH * in_h[cs] + (xa >> 3), 2 * IH);
-        wire [39:0] xraw = {ibuf[xb + 4], ibuf[xb + 3], ibuf[xb + 2], ibuf[xb + 1], ibuf[xb]} >> xa[2:0];
+        wire [31:0] xb = inw(IHW * in_h[cs] + (xa >> (3 + LB)), 2 * IHW);
+        wire [2*DW-1:0] xpr = {ibuf[xb + 1], ibuf[xb]} >> (8 * xa[LB+2:3]);
+        wire [39:0] xraw = xpr[39:0] >> xa[2:0];
         wire signed [39:0] xin = ext(xraw, in_bits, d_flags[5], d_flags[6]);
         wire        valid = (i + s < last_i);
         assign xs[s] = !valid ? 40'sd0 : (flat || in_win) ? xin : {{8{d_padv[31]}}, d_padv};
@@ -232,33 +257,59 @@ module qloom_mo_engine #(
         assign part[0] = 40'sd0;
         for (s = 0; s < SIMD; s = s + 1) begin : col
             wire [31:0] wa = wbit + (g * SIMD + s) * w_bits;
-            wire [31:0] wb = inb(WH * w_h[cs] + (wa >> 3), 2 * WH);
-            wire [39:0] wraw = {wbuf[wb + 4], wbuf[wb + 3], wbuf[wb + 2], wbuf[wb + 1], wbuf[wb]} >> wa[2:0];
+            wire [31:0] wb = inw(WHW * w_h[cs] + (wa >> (3 + LB)), 2 * WHW);
+            wire [2*DW-1:0] wpr = {wbuf[wb + 1], wbuf[wb]} >> (8 * wa[LB+2:3]);
+            wire [39:0] wraw = wpr[39:0] >> wa[2:0];
             wire signed [39:0] wv = ext(wraw, w_bits, d_flags[7], d_flags[8]);
-            assign part[s + 1] = part[s] + xs[s] * wv;
+            // (XBITS+1) x (WBITS+1)-bit signed product: an unsigned or signed field of at
+            // most XBITS (WBITS) bits, or a bipolar +-1, fits; not the 40-bit windows
+            wire signed [XBITS:0] xn = xs[s];
+            wire signed [WBITS:0] wn = wv;
+            wire signed [XBITS+WBITS+1:0] pr = xn * wn;
+            assign part[s + 1] = part[s] + pr;
         end
         assign dot[g] = part[SIMD];
         wire [31:0] ta = (add ? row : row * PE + g) * trec_bytes * 8 + k * t_bits;
-        wire [31:0] tb = inb(TH * t_h[cs] + (ta >> 3), 2 * TH);
-        wire [39:0] traw = {tbuf[tb + 4], tbuf[tb + 3], tbuf[tb + 2], tbuf[tb + 1], tbuf[tb]} >> ta[2:0];
+        wire [31:0] tb = inw(THW * t_h[cs] + (ta >> (3 + LB)), 2 * THW);
+        wire [2*DW-1:0] tpr = {tbuf[tb + 1], tbuf[tb]} >> (8 * ta[LB+2:3]);
+        wire [39:0] traw = tpr[39:0] >> ta[2:0];
         assign tv[g] = ext(traw, t_bits, 1'b1, 1'b0);
     end endgenerate
     wire [31:0] opix = ((oy - d_row0) * d_ow + ox) * ((d_oc * out_bits + 7) >> 3) * 8;
     wire [31:0] chn = chw ? row : (d_nf0 + row) * PE + lp;  // the output channel written
     wire        live = chw || chn < d_mh;                    // padding rows are not written
     wire [31:0] oa = opix + chn * out_bits;
-    wire [31:0] ob = inb(OH * oh + (oa >> 3), 2 * OH);
+    // the field's two output words: word ow0 (bank ow0[0]) and ow0 + 1 (the other bank)
+    wire [31:0] ow0 = inw(OHW * oh + 1 + (oa >> (3 + LB)), 2 * OHW);
+    wire [31:0] oie = (ow0 + 1) >> 1, oio = ow0 >> 1;  // bank indices (even, odd)
+    wire [2*DW-1:0] opair = ow0[0] ? {obe[oie], obo[oio]} : {obo[oio], obe[oie]};
+    wire [LB+2:0] osh = {oa[LB+2:3], 3'd0};
     wire signed [39:0] acc_l = acc[lp];
     wire [31:0] cnt_l = cnt[lp];
     wire signed [39:0] res = !d_flags[4] ? acc_l : d_flags[10] ? {8'd0, cnt_l} : $signed({8'd0, cnt_l}) + $signed({{8{d_bias[31]}}, d_bias});
     wire [39:0] omask = ((40'd1 << out_bits) - 40'd1) << oa[2:0];
     wire [39:0] resb = (d_flags[10] && !d_flags[4]) ? {39'd0, res > 0} : res;  // bipolar: -1 -> 0
     wire [39:0] oval = (resb & ((40'd1 << out_bits) - 40'd1)) << oa[2:0];
+    wire [2*DW-1:0] onew = (opair & ~({{(2*DW-40){1'b0}}, omask} << osh)) | ({{(2*DW-40){1'b0}}, oval} << osh);
+    wire        o_we = (cst == C_OUT) && live;
+    always @(posedge ap_clk) begin  // one write port per output bank
+        if (o_we) begin
+            if (ow0[0]) begin obo[oio] <= onew[DW-1:0]; obe[oie] <= onew[2*DW-1:DW]; end
+            else begin obe[oie] <= onew[DW-1:0]; obo[oio] <= onew[2*DW-1:DW]; end
+        end
+    end
+    // the storer's beat: half-linear bytes sw_addr - sw_base + NB .. (+NB), from two words
+    wire [31:0] srel = sw_addr - sw_base + NB;
+    wire [31:0] sw0 = OHW * sh + (srel >> LB);
+    wire [31:0] sie = (sw0 + 1) >> 1, sio = sw0 >> 1;
+    wire [2*DW-1:0] spair = sw0[0] ? {obe[sie], obo[sio]} : {obo[sio], obe[sie]};
+    wire [2*DW-1:0] sbeat = spair >> (8 * srel[LB-1:0]);
 
     task start_load(input [1:0] which, input half, input [31:0] a, input [31:0] n, input [3:0] back);
         begin
             ld_buf <= which; ld_half <= half; ld_addr <= a; ld_n <= n; ld_next <= a & ~(NB - 1);
             ld_end <= a + n; ld_busy <= 1'b1; ld_ar_done <= 1'b0; lret <= back; lst <= L_LOAD;
+            ld_wi <= 32'd0; ld_first <= 1'b1;
         end
     endtask
 
@@ -268,12 +319,13 @@ module qloom_mo_engine #(
 
     always @(posedge ap_clk) begin
         if (!ap_rst_n) begin
-            lst <= L_IDLE; cst <= C_WAIT; wst <= W_IDLE; done <= 1'b0; error <= 1'b0; ld_busy <= 1'b0;
+            lst <= L_IDLE; cst <= C_WAIT; wst <= W_IDLE; done <= 1'b0; error <= 1'b0; ld_busy <= 1'b0; ld_flush <= 1'b0;
             m_axi_arvalid <= 1'b0; m_axi_awvalid <= 1'b0; m_axi_wvalid <= 1'b0;
             slot_ready[0] <= 1'b0; slot_ready[1] <= 1'b0; cs <= 1'b0; ls <= 1'b0; c_busy <= 1'b0;
             in_cur <= 1'b1; w_cur <= 1'b1; t_cur <= 1'b1; oh <= 1'b0;
         end else begin
             // ======================================================== loader
+            ld_flush <= 1'b0;
             case (lst)
                 L_IDLE: if (start) begin lpc <= desc_addr; lst <= L_SLOT; end
                 L_SLOT: if (!slot_ready[ls] && !(c_busy && cs == ls) && (DB || drained))
@@ -309,9 +361,13 @@ module qloom_mo_engine #(
                         m_axi_arvalid <= 1'b0; ld_ar_done <= 1'b1; ld_beat_addr <= ld_next;
                     end else if (m_axi_rvalid && m_axi_rready) begin
                         ld_beat_addr <= ld_beat_addr + NB;
+                        ld_prev <= m_axi_rdata; ld_first <= 1'b0;
+                        if (ld_we) ld_wi <= ld_wi + 1;
                         if (m_axi_rlast) begin
                             ld_ar_done <= 1'b0; ld_next <= ld_beat_addr + NB;
-                            if (ld_beat_addr + NB >= ld_end) begin ld_busy <= 1'b0; lst <= lret; end
+                            if (ld_beat_addr + NB >= ld_end) begin
+                                ld_busy <= 1'b0; lst <= lret; ld_flush <= (ld_off != 0);
+                            end
                         end
                     end
                 end
@@ -352,12 +408,8 @@ module qloom_mo_engine #(
                     k <= k + 1;
                 end
                 C_OUT: if (!chw && lp + 1 < PE) begin  // one lane's output field per cycle
-                    if (live) {obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} <=
-                        ({obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} & ~omask) | oval;
                     lp <= lp + 1;
                 end else begin
-                    if (live) {obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} <=
-                        ({obuf[ob + 4], obuf[ob + 3], obuf[ob + 2], obuf[ob + 1], obuf[ob]} & ~omask) | oval;
                     lp <= 0;
                     for (p = 0; p < PE; p = p + 1) acc[p] <= (d_opcode == 2) ? -40'sd549755813888 : 40'sd0;
                     ibit <= 0; c <= 0; pbyte <= 0;
@@ -402,7 +454,7 @@ module qloom_mo_engine #(
                         end else if (sw_beats != 0) begin
                             for (b = 0; b < NB; b = b + 1) begin
                                 m_axi_wstrb[b] <= (sw_addr + b >= sw_base) && (sw_addr + b < sw_end);
-                                m_axi_wdata[8*b +: 8] <= obuf[OH * sh + sw_addr + b - sw_base];
+                                m_axi_wdata[8*b +: 8] <= sbeat[8*b +: 8];
                             end
                             m_axi_wvalid <= 1'b1; m_axi_wlast <= (sw_beats == 1);
                             sw_beats <= sw_beats - 1; sw_addr <= sw_addr + NB;

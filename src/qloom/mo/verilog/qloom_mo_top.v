@@ -21,7 +21,9 @@ module qloom_mo_top #(
     parameter DB = 1,
     parameter PE = 1,
     parameter SIMD = 1,
-    parameter DW = 32
+    parameter DW = 32,
+    parameter XBITS = 32,
+    parameter WBITS = 32
 ) (
     input  wire          ap_clk,
     input  wire          ap_rst_n,
@@ -126,7 +128,7 @@ module qloom_mo_top #(
     assign m_axi_gmem_arburst = 2'b01;  // INCR
     assign m_axi_gmem_awburst = 2'b01;
     qloom_mo_engine #(.IBUF(IBUF), .WBUF(WBUF), .TBUF(TBUF), .OBUF(OBUF), .DB(DB), .PE(PE), .SIMD(SIMD),
-                      .DW(DW)) engine (
+                      .DW(DW), .XBITS(XBITS), .WBITS(WBITS)) engine (
         .ap_clk(ap_clk), .ap_rst_n(ap_rst_n && kick != 2'd2), .start(kick == 2'd1), .desc_addr(desc),
         .base(base), .done(e_done), .error(e_error),
         .m_axi_araddr(m_axi_gmem_araddr), .m_axi_arlen(m_axi_gmem_arlen), .m_axi_arvalid(m_axi_gmem_arvalid),
