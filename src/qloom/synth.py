@@ -430,7 +430,8 @@ def synth_out(out: str | os.PathLike, family: str = "xc7", jobs: int = 2, progre
 def _combine_units(rs: list, family: str) -> dict:
     """One stage's result from its units (the stage around black boxes, then each
     sub-module synthesized alone with the same script): cells summed, counted again;
-    ``seconds`` the sum (CPU time), ``wall`` the longest unit; ``parts`` the unit count."""
+    ``seconds`` the sum of the units' wall seconds, ``wall`` the longest unit, ``cpu_s`` the
+    sum of their CPU seconds where every unit measured it; ``parts`` the unit count."""
     if len(rs) == 1:
         return rs[0]
     cells: dict = {}
