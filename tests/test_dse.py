@@ -66,13 +66,25 @@ def test_svhn_reaches_hls4ml_ii_with_parallel_windows(svhn):
 
 def test_lut_objective_fits_meets_target_and_uses_fewer_luts(cnv):
     board = get_board("pynq-z1")
-    fb, _, tb = search(cnv, board, 3040, 100)
+    fb, _, tb = search(cnv, board, 3040, 100, objective="balanced")
     fl, _, tl = search(cnv, board, 3040, 100, objective="LUT")
     for fold, tot in ((fb, tb), (fl, tl)):
         assert max(graph_cycles(cnv, fold).values()) <= 100e6 / 3040
         assert all(tot[r] <= getattr(board, r) for r in RESOURCES)
     assert tl["LUT"] < tb["LUT"]
     assert tl["BRAM18"] >= tb["BRAM18"]  # LUT ROMs moved to block RAM
+
+
+def test_default_objective_is_fewest_luts_that_fit(cnv):
+    """No objective given: the fewest LUTs that fit the board (DEFAULT_OBJECTIVE), and no
+    other objective's folding of the same target has fewer LUTs (issue 15)."""
+    from qloom.dse.search import DEFAULT_OBJECTIVE
+
+    board = get_board("pynq-z1")
+    fd, _, td = search(cnv, board, 3040, 100)
+    assert DEFAULT_OBJECTIVE == "LUT" and fd == search(cnv, board, 3040, 100, objective="LUT")[0]
+    for obj in ("balanced", "BRAM18", "DSP"):
+        assert td["LUT"] <= search(cnv, board, 3040, 100, objective=obj)[2]["LUT"]
 
 
 def test_lut_objective_respects_a_small_bram_budget(cnv, tmp_path):
@@ -106,7 +118,7 @@ def test_latency_grows_with_folding_and_is_at_least_the_input_time(cnv):
 @pytest.fixture(scope="module")
 def svhn_u250(svhn):
     """The balanced search of SVHN on the U250 at 1,028 cycles/frame (one search, shared)."""
-    return search(svhn, get_board("u250"), 200e6 / 1028, 200)[0]
+    return search(svhn, get_board("u250"), 200e6 / 1028, 200, objective="balanced")[0]
 
 
 def test_latency_target_speeds_up_the_tail(svhn, svhn_u250):

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from qloom.dse.search import OBJECTIVES  # noqa: F401 (the objectives of ``objective=``)
+from qloom.dse.search import DEFAULT_OBJECTIVE, OBJECTIVES  # noqa: F401 (the objectives of ``objective=``)
 from qloom.errors import QloomError
 from qloom.synth import FAMILIES  # noqa: F401 (the families of ``family=``)
 
@@ -56,7 +56,7 @@ class BuildOptions:
     clock_mhz: float | None = None
     target_fps: float | None = None
     folding: Any = None
-    objective: str = "balanced"
+    objective: str = DEFAULT_OBJECTIVE
     target_latency: float | None = None
     input_type: str | None = None
     allow_overbudget: bool = False
@@ -316,7 +316,7 @@ def emulate(model, x: np.ndarray, *, input_type: str | None = None, what: str = 
 
 def build(model: str | os.PathLike, out: str | os.PathLike, *, board: str | None = None,
           clock_mhz: float | None = None, target_fps: float | None = None, folding=None,
-          objective: str = "balanced", target_latency: float | None = None,
+          objective: str = DEFAULT_OBJECTIVE, target_latency: float | None = None,
           input_type: str | None = None, allow_overbudget: bool = False, arch: str = "df") -> Build:
     """Compile the QONNX ``model`` into a dataflow accelerator in the folder ``out``
     (``qloom build``); the options are :class:`BuildOptions`'s (``board`` default
@@ -601,7 +601,7 @@ def roofline(model: str | os.PathLike, board: str = "pynq-z1", clock_mhz: float 
     return write(graph, brd, clock, prefix, builds)
 
 
-__all__ = ["Build", "BuildOptions", "RtlsimResult", "RunResult", "OBJECTIVES", "FAMILIES",
+__all__ = ["Build", "BuildOptions", "RtlsimResult", "RunResult", "DEFAULT_OBJECTIVE", "OBJECTIVES", "FAMILIES",
            "build", "build_with", "load_build", "check_positive", "save_rtlsim_stats", "compile_model", "emulate", "info", "rtlsim",
            "synth", "check_synth", "place_and_route", "deploy", "deploy_summary", "run", "demo_deploy", "boards", "get_board",
            "zoo_models", "zoo_export", "model_path", "digits_split", "reference_outputs",

@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from qloom import api
-from qloom.api import OBJECTIVES
+from qloom.api import DEFAULT_OBJECTIVE, OBJECTIVES
 from qloom.errors import QloomError
 
 
@@ -232,9 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--board", default="pynq-z1", help="board name (qloom boards) or a board .json")
     b.add_argument("--clock-mhz", type=float, help="clock (MHz); default: the board's")
     b.add_argument("--target-fps", type=float, help="choose the folding to meet this throughput")
-    b.add_argument("--objective", default="balanced", choices=OBJECTIVES,
-                   help="what the --target-fps search minimizes: balanced = sum of use/budget "
-                        "over resources (default), or one resource (e.g. LUT) while fitting the board")
+    b.add_argument("--objective", default=DEFAULT_OBJECTIVE, choices=OBJECTIVES,
+                   help="what the --target-fps search minimizes while the build fits the board: "
+                        f"one resource (default {DEFAULT_OBJECTIVE}: block RAM and DSPs spent where "
+                        "they save LUTs), or balanced = the sum of use/budget over resources")
     b.add_argument("--target-latency", type=float, metavar="CYCLES",
                    help="with --target-fps: also speed layers up until the modelled latency "
                         "(first input beat to last output beat) is at most CYCLES")

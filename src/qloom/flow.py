@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qloom.dse.search import DEFAULT_OBJECTIVE
 from qloom.errors import QloomError
 from qloom.ir import HWGraph
 from qloom.report import LAYER_PLOT, layer_plot
@@ -49,14 +50,14 @@ def _save_model_copy(src: Path, dst: Path) -> None:
 
 def build(model: str | os.PathLike, out: str | os.PathLike, folding_path=None,
           clock_mhz: float | None = None, fifo_depths: dict | None = None, board: str = "pynq-z1",
-          target_fps: float | None = None, objective: str = "balanced",
+          target_fps: float | None = None, objective: str = DEFAULT_OBJECTIVE,
           target_latency: float | None = None, input_type: str | None = None,
           allow_overbudget: bool = False, arch: str = "df") -> dict:
     """Compile ``model`` to a dataflow accelerator in ``out``; return the build summary.
 
     Folding: ``folding_path`` (a folding.json, or a dict {layer: {knob: value}}) overrides; else ``target_fps`` chooses the
-    cheapest folding that meets it on ``board`` (qloom.dse.search with ``objective``:
-    "balanced" scarcity-weighted resources, or one resource to minimize while fitting;
+    cheapest folding that meets it on ``board`` (qloom.dse.search with ``objective``: one
+    resource to minimize while fitting, default "LUT", or "balanced" scarcity-weighted resources;
     QloomError with the best reachable FPS if it cannot; ``target_latency`` in cycles
     additionally speeds layers up until the modelled latency meets it); else a balanced
     default (qloom.dse.default_folding).

@@ -337,16 +337,21 @@ class Space:
 
 
 OBJECTIVES = ("balanced", "LUT", "FF", "BRAM18", "URAM", "DSP")
+# The default objective: the fewest LUTs that fit the board. Block RAM and DSPs the board has
+# are spent where they save LUTs (weights in BRAM18, products in DSPs), as FINN's BNN-PYNQ
+# builds fill the PYNQ-Z1's block RAM and hls4ml maps products to DSPs; LUTs are what a
+# design's routing and timing closure pay for, and what the shell around it needs.
+DEFAULT_OBJECTIVE = "LUT"
 
 
 def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
-           objective: str = "balanced", target_latency: float | None = None,
+           objective: str = DEFAULT_OBJECTIVE, target_latency: float | None = None,
            allow_overbudget: bool = False):
     """Folding that meets ``target_fps`` with the fewest resources.
 
-    ``objective`` "balanced" (the default) minimizes the scarcity-weighted sum
-    sum_r use_r / budget_r. A resource name ("LUT", "BRAM18", ...) minimizes that resource
-    while the design fits the board: the other resources start at a price of 1/100 and a
+    ``objective`` "balanced" minimizes the scarcity-weighted sum sum_r use_r / budget_r. A
+    resource name ("LUT", the default :data:`DEFAULT_OBJECTIVE`; "BRAM18", ...) minimizes
+    that resource while the design fits the board: the other resources start at a price of 1/100 and a
     resource over budget has its price raised 4x until the folding fits (a Lagrangian
     relaxation of "min LUT subject to use_r <= budget_r"); when no price makes it fit, the
     balanced folding is returned. Example: on PYNQ-Z1 "LUT" moves weight ROMs into block RAM
