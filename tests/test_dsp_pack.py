@@ -160,3 +160,24 @@ def test_search_spends_a_dsp_budget_on_packing():
     finally:
         S.Space.exchange = orig
     assert tot["LUT"] < base["LUT"]
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("combo", [(2, 1, 2, 1, 2), (2, 1, 2, 1, 4), (6, 0, 6, 1, 2)],
+                         ids=["s2xs2_K2", "s2xs2_K4", "u6xs6_K2"])
+def test_pack_dsps_follows_yosys_on_the_used_product_bits(combo):
+    """One qloom_mul_pack alone in Yosys synth_xilinx: its DSP48E1 count equals
+    ``pack_dsps``. Only the K fields of the product are read, so an s2 x s2 pair (K = 2,
+    S = 4: 8 used bits) stays in LUTs while K = 4 (16 bits) and u6 x s6 (24 bits) take one
+    DSP; ``dsp_pack`` therefore refuses K = 2 for 2-bit layers (CNV-W2A2's MVAU_6 was
+    modelled with 2 DSPs that Yosys built in LUTs)."""
+    from qloom.ops.mvau import pack_dsps, pack_field_bits
+    from qloom.sim.verilator import rtl_dir
+    from qloom.synth import synth_xilinx
+
+    IB, isg, WB, wsg, K = combo
+    S = pack_field_bits(IB, isg, WB, wsg)
+    params = {"IB": IB, "IN_SIGNED": isg, "WB": WB, "W_SIGNED": wsg, "K": K, "S": S}
+    r = synth_xilinx("qloom_mul_pack", [rtl_dir() / "qloom_mul_pack.v"], params)
+    assert r.dsps == pack_dsps(IB, isg, WB, K, S, "xc7")
+    assert (dsp_pack(IB, isg, WB, wsg, PE=K) is not None) == (r.dsps == 1)

@@ -99,9 +99,12 @@ def pack_operand_widths(IN_BITS: int, IN_SIGNED: int, W_BITS: int, K: int, S: in
 
 def pack_dsps(IN_BITS: int, IN_SIGNED: int, W_BITS: int, K: int, S: int, family: str = "xc7") -> int:
     """DSP blocks of one qloom_mul_pack multiplier (Yosys' rule, ``mul_dsps``; 1 when
-    :func:`dsp_pack` chose K for ``family``)."""
+    :func:`dsp_pack` chose K for ``family``). Only the K fields of the product are read
+    (K*S bits): Yosys drops the unused top bits (opt_clean, wreduce) before mul2dsp, so a
+    product of fewer than 9 used bits stays in LUTs (e.g. s2 x s2 at K = 2: 8 bits; seen on
+    CNV-W2A2's MVAU_6, 0 DSP in Yosys against 2 modelled before)."""
     aw, xw = pack_operand_widths(IN_BITS, IN_SIGNED, W_BITS, K, S)
-    return mul_dsps(aw, True, xw, True, aw + xw, family)
+    return mul_dsps(aw, True, xw, True, min(aw + xw, K * S), family)
 
 
 def dsp_pack(IN_BITS: int, IN_SIGNED: int, W_BITS: int, W_SIGNED: int, PE: int,
@@ -563,8 +566,8 @@ class _MvauRtl(HWOp):
         _, wt = self.mvau_matrix()
         it = self.in_type
         if dsp_pack(it.bits, int(it.signed), wt.bits, int(wt.signed), pe) is None:
-            return (f"resType dsp_packed: {it.bits}-bit x {wt.bits}-bit products do not fit two per "
-                    "DSP48E1 (25 x 18 bits)")
+            return (f"resType dsp_packed: {it.bits}-bit x {wt.bits}-bit products at PE {pe} do not fit "
+                    "two per DSP48E1 (25 x 18 bits), or are too narrow to map to a DSP (under 9 bits)")
         return None
 
     def own_knobs(self) -> dict[str, Knob]:
