@@ -118,6 +118,28 @@ def test_digits_whole_test_split_rtl_equals_emulator(tmp_path, digits_model, how
 
 
 @pytest.mark.sim
+def test_rtlsim_of_a_slow_folding_runs_to_the_end(tmp_path, digits_model):
+    """The slowest folding of the embedded model (every PE = SIMD = 1: II 73,728 cycles):
+    four frames take ~300k cycles, beyond the beat-count bound alone (200,000 + 50 per
+    beat); the cycle limit follows the modelled II and latency (flow.sim_cycle_limit), so
+    the simulation finishes and equals the emulator."""
+    from qloom.data import digits_split
+    from qloom.flow import host_encode, out_beats_per_frame
+
+    g = qloom.compile_model(digits_model)
+    fold = {op.name: {"PE": 1, "SIMD": 1} for op in g.nodes if "PE" in op.knob_space()}
+    out = tmp_path / "slow"
+    r = build(digits_model, out, folding_path=fold)
+    x = digits_split()[2][:4]
+    y_rtl, stats = rtlsim(out, x)
+    np.testing.assert_array_equal(y_rtl, qloom.emulate(g, x))
+    meta = json.loads((out / "build.json").read_text())
+    beats = len(host_encode(g, meta, x)) + 4 * out_beats_per_frame(g, meta)
+    assert stats["total_cycles"] > 200_000 + 50 * beats  # the beat-count bound would have stopped it
+    assert within(stats["cycles_per_frame"], r["cycles_per_frame"])
+
+
+@pytest.mark.sim
 def test_bitplane_conv_rtlsim_equals_emulator(tmp_path):
     """resType bitplane (qloom_dot_bitplane) in every MVAU of a small CNN: UINT4 x INT4 (16
     plane pairs), UINT3 x INT4 convolutions and the dense layer, through build + rtlsim

@@ -317,6 +317,21 @@ def host_decode(graph: HWGraph, meta: dict, beats, n: int) -> np.ndarray:
     return graph.host_output(vals.reshape((n,) + tuple(last.out_shape)))
 
 
+def sim_cycle_limit(graph: HWGraph, folding: dict, frames: int, beats: int, p_stall: float = 0.0) -> int:
+    """Cycles after which an rtlsim of ``frames`` frames (``beats`` AXI4-Stream beats in and
+    out) is stopped as hung: 4x the modelled time (the latency of the first frame plus
+    ``frames`` - 1 IIs, qloom.dse.latency and the cycle model), scaled by 1 / (1 -
+    ``p_stall``) for random back-pressure, and never under the beat-count bound
+    (200,000 + 50 cycles per beat) that holds for fast designs."""
+    from qloom.dse import graph_cycles
+    from qloom.dse.latency import latency
+
+    slow = 1.0 / max(1e-3, 1.0 - p_stall)
+    ii = max(graph_cycles(graph, folding).values())
+    model = latency(graph, folding) + max(0, frames - 1) * ii
+    return int(max(200_000 + 50 * slow * beats, 4 * slow * model))
+
+
 def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_stall: float = 0.0,
            seed: int = 0, what: str = "input", progress=False) -> tuple[np.ndarray, dict]:
     """Simulate OUT's ``qloom_top`` with Verilator on float input ``x``.
@@ -355,7 +370,9 @@ def rtlsim(out: str | os.PathLike, x: np.ndarray, p_in_gap: float = 0.0, p_out_s
                 bar.advance_to(seen[0], "frames simulated")
 
         res = sim.run(beats, n * out_per_frame, p_in_gap=p_in_gap, p_out_stall=p_out_stall,
-                      seed=seed, files=files, on_line=on_line if progress is not False else None)
+                      seed=seed, files=files, on_line=on_line if progress is not False else None,
+                      max_cycles=sim_cycle_limit(graph, folding, n, len(beats) + n * out_per_frame,
+                                                 max(p_in_gap, p_out_stall)))
     y = host_decode(graph, meta, res.outputs, n)
     done = np.asarray(res.out_cycles).reshape(n, out_per_frame)[:, -1]
     ii = float(np.median(np.diff(done))) if n > 1 else None
