@@ -38,7 +38,8 @@ HLS4ML_JET = {"source": "hls4ml jet tagger 6-bit QAT, VU9P 200 MHz", "latency_ns
 # pruned=True: the model is qloom/models/pruned/<name>.onnx (examples/train_pruned.py), its
 # test frames those of its topology (<name>.json "topology").
 # objective "LUT": BNN-PYNQ fills the PYNQ-Z1's block RAM with weights, so qloom is compared
-# with the same freedom (fewest LUTs that fit the board); "balanced" = scarcity-weighted.
+# with the same freedom (fewest LUTs that fit the board: qloom's default objective since
+# session 6); "balanced" = scarcity-weighted, what rows without an objective were recorded with.
 # target_latency "min": after the II target, unfold layers until the modelled latency is
 # within 5 % of the lowest any folding reaches (hls4ml's designs are latency-first).
 SEEDS = [
