@@ -247,22 +247,19 @@ POW2 = (1, 2, 4, 8, 16, 32, 64)
 BUF_KIB = (2, 8, 32, 128)
 
 
-def search(graph, board, clock_mhz: float, target_fps: float | None = None,
-           mem: Memory | None = None) -> tuple[Engine, dict]:
-    """The engine for ``graph`` on ``board``: over PE, SIMD (powers of two up to 64) and
-    buffer halves (2, 8, 32, 128 KiB; input and output buffers equal; the threshold buffer the
-    least that holds the thresholds of every layer's weight block) the configurations that fit the board's
-    budget, frames timed by :func:`engine_compute` (the RTL engine's timing); with
-    ``target_fps`` the one of fewest LUTs (then BRAM18) that reaches it,
-    otherwise the fastest. Returns (engine, {"fps", "cycles", "resources"}). Raises
-    QloomError (with the fastest fitting FPS) when none reaches the target or none fits."""
+def engine_candidates(graph, board, clock_mhz: float, mem: Memory | None = None) -> list[tuple]:
+    """Every MO engine configuration :func:`search` considers that fits ``board``'s budget
+    and can run ``graph``: (Engine, FPS, cycles per frame, resources) per PE, SIMD (powers
+    of two up to 64) and buffer halves (:data:`BUF_KIB`; the threshold buffer the least
+    that holds the thresholds of every layer's weight block), frames timed by
+    :func:`engine_compute` at ``clock_mhz`` (MHz) with ``mem`` (default: the board's)."""
     from qloom.mo.layout import record_bytes
 
     mem = mem or Memory.from_board(board, clock_mhz)
     base = engine_layers(graph)
     t_need = max([L.thresholds.shape[0] * record_bytes(L.thresholds.shape[1], L.t_bits)
                   for L in base if L.thresholds is not None and L.weights is None] + [1])
-    best_fit, cands = None, []
+    cands = []
     for pe in POW2:
         for simd in POW2:
             # per MVAU layer with thresholds: (weight bytes of a neuron fold, threshold bytes
@@ -284,8 +281,20 @@ def search(graph, board, clock_mhz: float, target_fps: float | None = None,
                     cyc = cycles(s, mem, engine_compute)["cycles_per_frame"]
                     fps = clock_mhz * 1e6 / cyc
                     cands.append((e, fps, cyc, res))
-                    if best_fit is None or fps > best_fit[1]:
-                        best_fit = (e, fps, cyc, res)
+    return cands
+
+
+def search(graph, board, clock_mhz: float, target_fps: float | None = None,
+           mem: Memory | None = None) -> tuple[Engine, dict]:
+    """The engine for ``graph`` on ``board``: over PE, SIMD (powers of two up to 64) and
+    buffer halves (2, 8, 32, 128 KiB; input and output buffers equal; the threshold buffer the
+    least that holds the thresholds of every layer's weight block) the configurations that fit the board's
+    budget, frames timed by :func:`engine_compute` (the RTL engine's timing); with
+    ``target_fps`` the one of fewest LUTs (then BRAM18) that reaches it,
+    otherwise the fastest. Returns (engine, {"fps", "cycles", "resources"}). Raises
+    QloomError (with the fastest fitting FPS) when none reaches the target or none fits."""
+    cands = engine_candidates(graph, board, clock_mhz, mem)
+    best_fit = max(cands, key=lambda c: c[1], default=None)
     if best_fit is None:
         raise QloomError(f"no MO engine size fits {board.name} for this model (PE, SIMD 1..64, "
                          "buffers 2..128 KiB)")
