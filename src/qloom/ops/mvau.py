@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qloom.cost.parts import Parts, cmp_bits, mem_words
+from qloom.cost.parts import Parts, cmp_bits, const_lanes_removed, mem_words
 from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, THR_MEM_STYLES, HWOp, Knob, apply_thresholds,
@@ -23,7 +23,7 @@ from qloom.ops.base import (MUL_STYLES, RES_TYPES, THR_MEM_STYLES, HWOp, Knob, a
 from qloom.ops.base import product_widths as mvau_product_widths
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.ops.mvau_const import (DEFAULT_REG_LEVELS, REG_LEVELS, const_instance, const_layer,
-                                  latency_qloom_mvau_const, parts_qloom_mvau_const)
+                                  latency_qloom_mvau_const, parts_qloom_mvau_const, requantizer)
 from qloom.stream import serve
 from qloom.types import IntType
 
@@ -38,6 +38,14 @@ CONST_MAX_WEIGHTS = 4096
 BITPLANE_MAX_PLANES = 4
 
 
+
+# thr_style "requant" (qloom_thr_requant): the largest shift searched per channel and the
+# widest multiplier M (M < 2^24 and a signed accumulator of at most 18 bits: one
+# DSP48E1 25 x 18 product)
+RQ_MAX_SHIFT = 30
+RQ_MAX_MB = 24
+RQ_STAGES = 2  # qloom_thr_requant's latency beyond the C3 register (3 cycles in all)
+THR_STYLE_CODES = {"parallel": 0, "binsearch": 1, "requant": 2}  # thr_style -> THR_STYLE
 
 # ----------------------------------------------------------------------------------------
 # qloom_mvau: cycles, pipeline, memory layout (the RTL tests check these same functions)
@@ -56,10 +64,81 @@ def pipeline_depth(SIMD: int, NUM_THRESH: int, THR_STAGES: int = 0) -> int:
     return 9 + (1 if SIMD > 4 else 0) + (1 if NUM_THRESH > 0 else 0) + (THR_STAGES if NUM_THRESH > 0 else 0)
 
 
+def thr_stages(NUM_THRESH: int, THR_STYLE: int) -> int:
+    """Cycles the threshold unit adds to qloom_mvau's pipeline: the binary search's compare
+    stages (THR_STYLE 1, ``bsearch_stages``), RQ_STAGES for the requantizer (THR_STYLE 2),
+    0 for the parallel bank."""
+    if not NUM_THRESH or not THR_STYLE:
+        return 0
+    return RQ_STAGES if THR_STYLE == 2 else bsearch_stages(NUM_THRESH)
+
+
 def latency_qloom_mvau(p) -> int:
     """First input beat of an isolated vector -> its last output beat, beyond the II."""
-    stages = bsearch_stages(p["NUM_THRESH"]) if p.get("THR_STYLE", 0) and p["NUM_THRESH"] else 0
-    return pipeline_depth(p["SIMD"], p["NUM_THRESH"], stages)
+    return pipeline_depth(p["SIMD"], p["NUM_THRESH"], thr_stages(p["NUM_THRESH"], p.get("THR_STYLE", 0)))
+
+
+@dataclass(frozen=True)
+class Requant:
+    """The per-channel requantizer of thr_style "requant" (qloom_thr_requant): for channel
+    c, ``clip((acc * M[c] + B[c]) >> shift, cmin[c], cmax[c])`` (floor shift) equals the
+    threshold count on the channel's reachable accumulator range. int64 arrays of MH
+    entries; ``mb``/``bb``: bits of M (unsigned) and B (signed)."""
+
+    M: np.ndarray
+    B: np.ndarray
+    cmin: np.ndarray
+    cmax: np.ndarray
+    shift: int
+    mb: int
+    bb: int
+
+
+def requant_params(T, lo, hi) -> Requant | None:
+    """The :class:`Requant` of an (MH x NUM_THRESH) ascending threshold array on per-channel
+    accumulator ranges ``lo[c]..hi[c]``, or None when a channel has no exact requantizer
+    (``qloom.ops.mvau_const.requantizer``, shifts up to RQ_MAX_SHIFT) or M needs more than
+    RQ_MAX_MB bits. One shift for the layer: the largest channel shift S, every other
+    channel's (M, B) scaled by 2^(S - S_c) (exact: floor((aM 2^k + B 2^k) / 2^(S_c + k))
+    = floor((aM + B) / 2^S_c))."""
+    rows = []
+    for t, a, b in zip(np.asarray(T), lo, hi):
+        r = requantizer(t, int(a), int(b), RQ_MAX_SHIFT)
+        if r is None:
+            return None
+        rows.append(r)
+    S = max(r[2] for r in rows)
+    M = np.array([r[0] << (S - r[2]) for r in rows], dtype=np.int64)
+    B = np.array([r[1] << (S - r[2]) for r in rows], dtype=np.int64)
+    mb = max(1, int(M.max()).bit_length())
+    if mb > RQ_MAX_MB:
+        return None
+    bb = IntType.for_range(min(int(B.min()), -1), max(int(B.max()), 0)).bits
+    return Requant(M, B, np.array([r[3] for r in rows], np.int64), np.array([r[4] for r in rows], np.int64),
+                   int(S), mb, bb)
+
+
+def requant_words(rq: Requant, PE: int, CB: int) -> list[int]:
+    """qloom_thr_requant's parameter memory: NF = MH / PE words, lane p of word nf at
+    ``[p*RW +: RW]`` (RW = mb + bb + 2*CB) = {cmax, cmin, B (two's complement), M} of
+    channel nf*PE + p, M in the low bits. Raises ValueError when MH % PE != 0 or a clip
+    bound does not fit CB bits."""
+    mh = len(rq.M)
+    if mh % PE:
+        raise ValueError(f"{mh} channels are not a multiple of PE = {PE}")
+    if int(rq.cmax.max()) >> CB or int(rq.cmin.min()) < 0:
+        raise ValueError(f"requantizer clip bounds do not fit {CB} bits")
+    rw = rq.mb + rq.bb + 2 * CB
+    words = []
+    for nf in range(mh // PE):
+        w = 0
+        for p in range(PE):
+            c = nf * PE + p
+            lane = (int(rq.M[c]) | ((int(rq.B[c]) & ((1 << rq.bb) - 1)) << rq.mb)
+                    | (int(rq.cmin[c]) << (rq.mb + rq.bb)) | (int(rq.cmax[c]) << (rq.mb + rq.bb + CB)))
+            w |= lane << (p * rw)
+        words.append(w)
+    return words
 
 
 def mvau_credits(SF: int, depth: int) -> int:
@@ -133,9 +212,11 @@ def xnor_popcount_thresholds(T, MW: int):
 
 
 def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, out_bias: int,
-                  out_type: IntType, acc_type: IntType, fold: dict) -> RtlInstance:
+                  out_type: IntType, acc_type: IntType, fold: dict, requant: Requant | None = None) -> RtlInstance:
     """Parameters and memory files of a ``qloom_mvau`` instance. With bipolar weights and inputs the datapath is
-    XNOR-popcount and the thresholds are converted to the popcount domain."""
+    XNOR-popcount and the thresholds are converted to the popcount domain. ``thr_style``
+    "requant" needs ``requant`` (:func:`requant_params` of the thresholds; ValueError
+    without it)."""
     pe, simd = int(fold.get("PE", 1)), int(fold.get("SIMD", 1))
     mh, mw = weights.shape
     xnor = wtype.bipolar and in_type.bipolar
@@ -154,11 +235,18 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     wfile, tfile = f"{name}_weights.mem", f"{name}_thresholds.mem"
 
     # binary search: ACC_BITS + 1-bit stage words (the pad exceeds every accumulator)
-    bs = bool(nt) and fold.get("thr_style", "parallel") == "binsearch"
+    style = THR_STYLE_CODES[fold.get("thr_style", "parallel")] if nt else 0
+    bs = style == 1
     tprefix = f"{name}_thresholds"
     S = bsearch_stages(nt) if bs else 0
+    if style == 2 and requant is None:
+        raise ValueError(f"{name}: thr_style requant needs the layer's requantizer")
+    rqfile = f"{name}_requant.mem"
 
     def thr_files():
+        if style == 2:
+            return {rqfile: memh_text(requant_words(requant, pe, bsearch_stages(nt)),
+                                      pe * (requant.mb + requant.bb + 2 * bsearch_stages(nt)))}
         if bs:
             return threshold_files(thr, pe, acc_bits + 1, tprefix, True)
         return threshold_files(thr, pe, acc_bits, tfile, False) if nt else {}
@@ -178,7 +266,7 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
                   OUT_BIAS=int(out_bias) if nt and not out_type.bipolar else 0,
                   WEIGHT_FILE=wfile, THRESH_FILE=tfile if nt else "",
                   RAM_STYLE=fold.get("ram_style", "auto"))
-    depth = pipeline_depth(simd, nt, S if bs else 0)  # the pipeline qloom_mvau.v implements
+    depth = pipeline_depth(simd, nt, thr_stages(nt, style))  # the pipeline qloom_mvau.v implements
     params.update(ROUND_TRIP=depth, CREDITS=mvau_credits(mw // simd, depth))
     if not xnor and not wtype.bipolar and not in_type.bipolar:  # integer products
         rt = fold.get("resType", "auto")
@@ -192,6 +280,10 @@ def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, o
     if bs:
         params.update(THRESH_FILE=tprefix, THR_STYLE=1, THR_RAM_STYLE=THR_MEM_STYLES[fold.get("thr_mem", "lut")])
         names = (wfile,) + tuple(f"{tprefix}_s{k}.mem" for k in range(S))
+    if style == 2:
+        params.update(THRESH_FILE=rqfile, THR_STYLE=2, THR_RAM_STYLE="distributed", RQ_MB=requant.mb,
+                      RQ_BB=requant.bb, RQ_SHIFT=requant.shift)
+        names = (wfile, rqfile)
     return RtlInstance("qloom_mvau", params, in_type.bits, out_bits,
                        bool(out_type.signed if nt else True) and not (nt and out_type.bipolar),
                        make_files, names, model_files=thr_files if nt else None)
@@ -293,12 +385,38 @@ def bitplane_sum_bits(IB: int, IN_SIGNED: int, WB: int, W_SIGNED: int, SIMD: int
     return bits
 
 
+def parts_requant(P0: Parts, family: str, PE: int, NF: int, XW: int, MB: int, BB: int, CB: int,
+                  SHIFT: int, words=None) -> None:
+    """qloom_thr_requant added to ``P0``: its parameter ROM (NF words of PE*(MB + BB + 2*CB)
+    bits in LUTs, constant lanes removed when ``words`` are known; feature ``rom_rq``), per
+    lane one XW x (MB+1) signed product + bias (DSP blocks by Yosys' rule, ``mul_dsps``:
+    one DSP48E1 holds the product, its operand registers and the bias add; in LUTs
+    otherwise, feature ``rq_mul``: XW * (MB+1) partial-product bits), and the clip
+    (feature ``rq_clip``: the quotient's compare bits against both bounds + the count's
+    select)."""
+    P = Parts("qloom_thr_requant")
+    rw = MB + BB + 2 * CB
+    lanes = const_lanes_removed(words, PE * rw) if words is not None else PE * rw
+    P.add_mem(Mem("rq", NF, lanes, rom=True, style="logic", feature="rom_rq"), family, words)
+    yw = max(XW + MB + 1, BB) + 1
+    qx = max(max(yw - SHIFT, 1), CB) + 1
+    d = mul_dsps(XW, True, MB + 1, True, yw, family)
+    P.dsp = PE * d
+    if not d:
+        P.feat("rq_mul", PE * XW * (MB + 1))
+    P.feat("rq_clip", PE * (2 * qx + CB))
+    # v, the ROM read (its registered copy w0 when it is a LUT ROM's output), the bounds
+    # beside the product, the count; operand and product registers sit in the DSP
+    P.ff += 3 + PE * (3 * CB) + (0 if d else PE * (XW + yw))
+    P0.add(P)
+
+
 def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLAR=0, W_BITS=4,
                      W_SIGNED=1, W_BIPOLAR=0, ACC_BITS=16, NUM_THRESH=0, OUT_BITS=4,
                      OUT_SIGNED=1, OUT_BIAS=0, RAM_STYLE="auto", MUL_STYLE=0, WEIGHT_FILE="",
                      THRESH_FILE="", ROUND_TRIP=None, CREDITS=None, OB=None, THR_STYLE=0,
-                     THR_RAM_STYLE="distributed", PACK_K=2, PACK_S=None, family="xc7",
-                     files=None) -> Parts:
+                     THR_RAM_STYLE="distributed", PACK_K=2, PACK_S=None, RQ_MB=8, RQ_BB=16, RQ_SHIFT=8,
+                     family="xc7", files=None) -> Parts:
     """qloom_mvau: weight ROM (+ retiming register), threshold ROM, input buffer, PE x SIMD
     registered products, balanced adder trees (split by a register for SIMD > 4),
     accumulators, registered PE x NUM_THRESH comparisons + count trees, output FIFO.
@@ -325,7 +443,11 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     # weight ROM (+ its retiming copy), threshold ROM (the generator clamps "always fire"
     # thresholds to the accumulator minimum, so Yosys drops those comparators)
     wm, wlanes, nt_live = rom_parts(P, family, D, WW, wwords, rom_style, NF, PE, 0 if bs else NT, ACC, twords)
-    if bs:  # the binary search (qloom_thr_bsearch) in place of the compare bank; nf3
+    if bs and THR_STYLE == 2:  # the requantizer (qloom_thr_requant); nf3
+        parts_requant(P, family, PE, NF, ACC, RQ_MB, RQ_BB, bsearch_stages(NT), RQ_SHIFT,
+                      mem_words(files, THRESH_FILE) if files and THRESH_FILE in files else None)
+        P.ff += clog2(NF)
+    elif bs:  # the binary search (qloom_thr_bsearch) in place of the compare bank; nf3
         S = bsearch_stages(NT)
         swords = None
         if files and f"{THRESH_FILE}_s0.mem" in files:
@@ -337,7 +459,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         P.add_mem(Mem("ibuf", SF, SIMD * IB, shared=True), family)
     TL = clog2(SIMD)
     treg = TL >= 3
-    credits = CREDITS or mvau_credits(SF, ROUND_TRIP or pipeline_depth(SIMD, NT, bsearch_stages(NT) if bs else 0))
+    credits = CREDITS or mvau_credits(SF, ROUND_TRIP or pipeline_depth(SIMD, NT, thr_stages(NT, THR_STYLE)))
     P.add(parts_qloom_fifo(WIDTH=PE * OB, DEPTH=credits, RAM_STYLE="distributed", family=family))
     # ---- products: LUT shift-add (MUL_STYLE 1, or 0 with IN_BITS + W_BITS <= 10) or `*`
     lanes = PE * SIMD
@@ -587,11 +709,49 @@ class _MvauRtl(HWOp):
                 # resType const, latency-first: no register from the accumulator to the
                 # output FIFO, and no FIFO in front of the layer
                 "fused": Knob((0, 1), "style", (), 0, fill=False, latency=(1,)),
-                **(threshold_knobs(int(self.thresholds.shape[1])) if self.thresholds is not None else {})}
+                **(self._thr_knobs() if self.thresholds is not None else {})}
+
+    def _thr_knobs(self) -> dict[str, Knob]:
+        """threshold_knobs plus thr_style "requant", searched where :meth:`requant_ok` holds."""
+        k = threshold_knobs(int(self.thresholds.shape[1]))
+        t = k["thr_style"]
+        search = t.searched + (("requant",) if self.requant_ok is None else ())
+        k["thr_style"] = Knob(t.values + ("requant",), t.kind, search, t.default, fill=t.fill)
+        return k
+
+    @property
+    def requant_ok(self) -> str | None:
+        """Why thr_style "requant" (qloom_thr_requant) cannot replace this layer's
+        thresholds, or None."""
+        if self.thresholds is None:
+            return "thr_style requant needs thresholds"
+        if not self.int_products or self.out_type.bipolar:
+            return "thr_style requant needs integer (not bipolar) weights, inputs and output levels"
+        if self._requant() is None:
+            return ("thr_style requant needs thresholds that an integer requantizer reproduces exactly "
+                    f"(uniformly spaced; M < 2^{RQ_MAX_MB}, shift <= {RQ_MAX_SHIFT})")
+        return None
+
+    @functools.lru_cache(maxsize=1)
+    def _requant(self) -> Requant | None:
+        """The layer's :class:`Requant` on each channel's reachable accumulator range
+        (sum over the row of min/max of w * x over the input range), or None; once per op."""
+        w, _ = self.mvau_matrix()
+        w = np.asarray(w, dtype=np.int64)
+        it = self.in_type
+        lo = np.minimum(w * it.min, w * it.max).sum(axis=1)
+        hi = np.maximum(w * it.min, w * it.max).sum(axis=1)
+        return requant_params(self.thresholds, lo, hi)
 
     def illegal(self, fold: dict) -> str | None:
         if self.thresholds is None and fold.get("thr_style", "parallel") != "parallel":
             return "thr_style binsearch needs thresholds"
+        if fold.get("thr_style") == "requant":
+            why = self.requant_ok
+            if why or fold.get("thr_mem", "lut") != "lut":
+                return why or "thr_mem applies to thr_style binsearch only"
+            if fold.get("resType") == "const":
+                return "resType const has its own output stage (thr_style parallel)"
         why = threshold_illegal(fold, self.mvau_dims[0] // int(fold.get("PE", 1)))
         if not why and fold.get("resType") == "dsp_packed":
             return self.pack_ok(int(fold.get("PE", 1)))
@@ -624,7 +784,7 @@ class _MvauRtl(HWOp):
         mh, mw = self.mvau_dims
         nt = 0 if self.thresholds is None else int(self.thresholds.shape[1])
         return {"MH": mh, "MW": mw, "PE": int(fold.get("PE", 1)), "SIMD": int(fold.get("SIMD", 1)),
-                "NUM_THRESH": nt, "THR_STYLE": int(fold.get("thr_style", "parallel") == "binsearch")}
+                "NUM_THRESH": nt, "THR_STYLE": THR_STYLE_CODES[fold.get("thr_style", "parallel")] if nt else 0}
 
     def cycles(self, fold: dict) -> int:
         """vectors * (MH / PE) * (MW / SIMD) (:func:`cycles_qloom_mvau`)."""
@@ -667,8 +827,9 @@ class _MvauRtl(HWOp):
             out_signed = bool(self.out_type.signed) if self.thresholds is not None else True
             return const_instance(self.name, self._const(fold), out_signed)
         w, wt = self.mvau_matrix()
+        rq = self._requant() if fold.get("thr_style") == "requant" else None
         return mvau_instance(self.name, w, wt, self.in_type, self.thresholds, self.out_bias,
-                             self.out_type, self.acc_type, fold)
+                             self.out_type, self.acc_type, fold, rq)
 
 
 @dataclass(frozen=True, eq=False)

@@ -206,10 +206,10 @@ def csd_digits(m: int) -> list:
     return out
 
 
-def requantizer(row, lo: int, hi: int) -> tuple | None:
+def requantizer(row, lo: int, hi: int, max_shift: int = MAX_SHIFT) -> tuple | None:
     """An integer requantizer equal to a threshold count on [lo, hi]: (M, B, S, cmin,
     cmax) with ``clip((a*M + B) >> S, cmin, cmax) == #{t in row: t <= a}`` for every
-    integer a in [lo, hi] (arithmetic shift: floor), the smallest S <= MAX_SHIFT, or None.
+    integer a in [lo, hi] (arithmetic shift: floor), the smallest S <= ``max_shift``, or None.
 
     Exact by construction: between two consecutive distinct thresholds the count is
     constant and floor((a*M + B) / 2**S) is monotone, so it is enough that at every
@@ -224,7 +224,7 @@ def requantizer(row, lo: int, hi: int) -> tuple | None:
     c_below = np.searchsorted(row, vals - 1, "right").astype(np.int64)
     D = int(c_at[-1] - c_below[0])
     d = int(vals[-1] - vals[0] + 1)
-    for S in range(MAX_SHIFT + 1):
+    for S in range(max_shift + 1):
         P = 1 << S
         m_lo = max(1, ((D - 1) * P) // d)
         m_hi = -((-(D + 1) * P) // d)

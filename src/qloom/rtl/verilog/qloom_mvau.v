@@ -46,7 +46,12 @@
 //                 STAGES = ceil(log2(NUM_THRESH+1)) compare stages, thresholds ACC_BITS+1
 //                 bits wide, THRESH_FILE the prefix of its stage files THRESH_FILE_s<k>.mem,
 //                 layout qloom.ops.base.bsearch_words; STAGES more cycles of latency)
-//   THR_RAM_STYLE ram_style of the binary search's stage memories
+//                 2: requantizer (qloom_thr_requant: count = clip((acc*M + B) >>> RQ_SHIFT,
+//                 CMIN, CMAX) per channel, the generator's exact replacement of uniformly
+//                 spaced thresholds; THRESH_FILE its NF-word parameter file; 2 more cycles)
+//   THR_RAM_STYLE ram_style of the binary search's stage memories / the requantizer's
+//                 parameter memory
+//   RQ_MB, RQ_BB, RQ_SHIFT  the requantizer's multiplier and bias widths and its shift
 //   ROUND_TRIP    cycles from issuing a vector's last input beat for an output beat
 //                 to that beat's credit coming back without stalls (default: the
 //                 pipeline depth, 9 + (SIMD > 4) + (NUM_THRESH > 0) + STAGES with THR_STYLE 1)
@@ -92,7 +97,7 @@
 //   threshold word, PE*NUM_THRESH*ACC_BITS flip-flops), then counts them with a
 //   small adder tree.
 //
-// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_mul_lane.v, qloom_dot_bitplane.v, qloom_mul_pack.v, qloom_popcount.v, qloom_tree.vh
+// Depends on: qloom_axis.vh, qloom_credit_out.v, qloom_fifo.v, qloom_vpipe.v, qloom_thr_bsearch.v, qloom_thr_requant.v, qloom_mul_lane.v, qloom_dot_bitplane.v, qloom_mul_pack.v, qloom_popcount.v, qloom_tree.vh
 `default_nettype none
 `include "qloom_axis.vh"
 
@@ -121,18 +126,21 @@ module qloom_mvau #(
     // MUL_STYLE 4 (DSP packing, qloom_mul_pack): products per DSP and their field width
     // (the product range's width; qloom.ops.mvau.dsp_pack chooses both)
     parameter integer PACK_K = 2, PACK_S = IN_BITS + W_BITS,
-    // threshold unit: 0 parallel compare bank, 1 binary search (qloom_thr_bsearch)
+    // threshold unit: 0 parallel compare bank, 1 binary search (qloom_thr_bsearch),
+    // 2 requantizer (qloom_thr_requant)
     parameter integer THR_STYLE = 0,
     /* verilator lint_off UNUSEDPARAM */
     parameter THR_RAM_STYLE = "distributed",
     /* verilator lint_on UNUSEDPARAM */
+    parameter integer RQ_MB = 8, RQ_BB = 16, RQ_SHIFT = 8,
     // output credits: issue -> credit returned without stalls (the pipeline depth:
     // 9, +1 with the adder tree split for SIMD > 4, +1 with thresholds), and the
     // credits that keep one output beat per SF = MW/SIMD cycles flowing (only the
     // CREDITS default reads ROUND_TRIP: unused when CREDITS is given)
     /* verilator lint_off UNUSEDPARAM */
     parameter integer ROUND_TRIP = 9 + ((SIMD > 4) ? 1 : 0) + ((NUM_THRESH > 0) ? 1 : 0)
-        + ((NUM_THRESH > 0 && THR_STYLE != 0) ? $clog2(NUM_THRESH + 1) : 0),
+        + ((NUM_THRESH > 0 && THR_STYLE == 1) ? $clog2(NUM_THRESH + 1) : 0)
+        + ((NUM_THRESH > 0 && THR_STYLE == 2) ? 2 : 0),
     /* verilator lint_on UNUSEDPARAM */
     parameter integer CREDITS = (ROUND_TRIP + MW / SIMD - 1) / (MW / SIMD) + 1,
     // derived widths (do not override)
@@ -491,13 +499,23 @@ module qloom_mvau #(
             end
             wire [PE*S-1:0] cnt_b;
             wire bs_valid;
-            qloom_thr_bsearch #(
-                .PE(PE), .NF(NF), .XW(ACC_BITS), .TB(ACC_BITS + 1), .NUM_THRESH(NUM_THRESH),
-                .THRESH_FILE(THRESH_FILE), .RAM_STYLE(THR_RAM_STYLE)
-            ) u_bs (
-                .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .in_valid(fin3), .in_nf(nf3), .in_x(acc),
-                .out_valid(bs_valid), .out_cnt(cnt_b)
-            );
+            if (THR_STYLE == 2) begin : g_rq
+                qloom_thr_requant #(
+                    .PE(PE), .NF(NF), .XW(ACC_BITS), .MB(RQ_MB), .BB(RQ_BB), .CB(S), .SHIFT(RQ_SHIFT),
+                    .PARAM_FILE(THRESH_FILE), .RAM_STYLE(THR_RAM_STYLE)
+                ) u_rq (
+                    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .in_valid(fin3), .in_nf(nf3), .in_x(acc),
+                    .out_valid(bs_valid), .out_cnt(cnt_b)
+                );
+            end else begin : g_bsu
+                qloom_thr_bsearch #(
+                    .PE(PE), .NF(NF), .XW(ACC_BITS), .TB(ACC_BITS + 1), .NUM_THRESH(NUM_THRESH),
+                    .THRESH_FILE(THRESH_FILE), .RAM_STYLE(THR_RAM_STYLE)
+                ) u_bs (
+                    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .in_valid(fin3), .in_nf(nf3), .in_x(acc),
+                    .out_valid(bs_valid), .out_cnt(cnt_b)
+                );
+            end
             always @* fin4 = bs_valid;
             genvar bp;
             for (bp = 0; bp < PE; bp = bp + 1) begin : g_o
