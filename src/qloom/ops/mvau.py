@@ -464,17 +464,19 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     # ---- products: LUT shift-add (MUL_STYLE 1, or 0 with IN_BITS + W_BITS <= 10) or `*`
     lanes = PE * SIMD
     dsp_per = 0
+    pack_dsp = 0
     packed = mode == "mul" and MUL_STYLE == MUL_STYLES["dsp_packed"]  # qloom_mul_pack: groups of PACK_K PEs per DSP
     if packed:
         S = PACK_S or IB + WB
         groups = [min(PACK_K, PE - g) for g in range(0, PE, PACK_K)]
-        P.dsp = SIMD * sum(pack_dsps(IB, IN_SIGNED, WB, k, S, family) for k in groups)
+        pack_dsp = SIMD * sum(pack_dsps(IB, IN_SIGNED, WB, k, S, family) for k in groups)
+        P.dsp += pack_dsp
     elif mode == "mul":
         mul_lut = MUL_STYLE in (MUL_STYLES["lut"], MUL_STYLES["bitplane"]) or (MUL_STYLE == 0 and IB + WB <= 10)
         if not mul_lut and not const_w:
             dsp_per = mul_dsps(*mvau_product_widths(IB, IN_SIGNED, WB, W_SIGNED, ACC), family)
     if not packed:
-        P.dsp = lanes * dsp_per
+        P.dsp += lanes * dsp_per
     # product register width as Yosys keeps it (known-zero top bits dropped)
     PW = IB + WB + 2
     if mode == "xnor":
@@ -573,7 +575,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         P.feat("bpsum", PE * bitplane_sum_bits(IB, IN_SIGNED, WB, W_SIGNED, SIMD, ACC))
     elif packed:
         # per packed DSP: the packed operand's decrements and the fields' sign inversions
-        P.feat("lane_pack", P.dsp)
+        P.feat("lane_pack", pack_dsp)
     elif mode == "mul":
         P.feat(tag + "lane_mul", lanes * IB * WB)
     elif mode in ("wbip", "xbip"):
