@@ -140,6 +140,11 @@ def test_mvau_requant_rtl_equals_numpy_and_cycle_model(case):
     # independent reference: numpy product, threshold count, bias wrapped to the output type
     want = _count(x @ op.weights.T, op.thresholds) + bias
     assert len(np.unique(want)) > 3  # the levels are exercised
+    from qloom.rtl.generate import library_sources
+    from qloom.sim.verilator import lint
+
+    inst = op.rtl(fold)
+    assert lint(inst.module, [str(f) for f in library_sources([inst.module])], inst.params) == ""
     for gap, stall in ((0.0, 0.0), (0.4, 0.5)):
         got, res, inst = _simulate(op, fold, x, gap, stall)
         np.testing.assert_array_equal(got, want, err_msg=f"gap {gap} stall {stall}")

@@ -87,7 +87,7 @@ module qloom_thr_requant #(
             end
             wire [RW-1:0] wl = w0[gp*RW +: RW];
             wire signed [MB:0] m0 = {1'b0, wl[0 +: MB]};
-            wire signed [BB-1:0] b0 = wl[MB +: BB];
+            wire signed [YW-1:0] b0 = {{(YW-BB){wl[MB+BB-1]}}, wl[MB +: BB]};
             // the clip bounds travel beside the product
             reg [2*CB-1:0] lim1;
             reg signed [YW-1:0] y1;
