@@ -183,3 +183,28 @@ def test_requant_unit_estimate_matches_yosys():
     assert got["DSP"] == P.dsp == pe
     est = lut_of(P, "xc7")
     assert abs(est - got["LUT"]) <= 0.15 * got["LUT"], (est, got)
+
+
+def test_search_takes_the_requantizer_for_the_jet_mlp():
+    """The jet MLP at 1M FPS on the capped PYNQ-Z1 (13 BRAM18, 16 DSP; issue 15's target):
+    every 63-level layer takes the requantizer (its thresholds are uniform), within the
+    board's budget, and the same datapath with the binary search (either memory) costs
+    more LUTs than each pick."""
+    from pathlib import Path
+
+    import qloom
+    from qloom.boards import get_board
+    from qloom.dse.search import search
+    from qloom.zoo import ZOO
+
+    g = qloom.compile_model(str(ZOO["jet_w6a6"].shipped))
+    board = get_board(str(Path(__file__).parents[1] / "benchmarks" / "boards" / "pynq-z1-jet15.json"))
+    fold, _, totals = search(g, board, 1e6, 100, objective="LUT")
+    thr = [op for op in g.nodes if getattr(op, "thresholds", None) is not None]
+    assert thr and all(fold[op.name].get("thr_style") == "requant" for op in thr)
+    assert totals["DSP"] <= 16 and totals["BRAM18"] <= 13
+    for op in thr:
+        lut = op.resources(fold[op.name])["LUT"]
+        for mem in ("lut", "bram"):
+            alt = dict(fold[op.name], thr_style="binsearch", thr_mem=mem)
+            assert op.resources(alt)["LUT"] > lut, (op.name, mem)

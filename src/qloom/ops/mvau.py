@@ -714,10 +714,12 @@ class _MvauRtl(HWOp):
                 **(self._thr_knobs() if self.thresholds is not None else {})}
 
     def _thr_knobs(self) -> dict[str, Knob]:
-        """threshold_knobs plus thr_style "requant", searched where :meth:`requant_ok` holds."""
+        """threshold_knobs plus thr_style "requant", searched with the binary search (from
+        BSEARCH_MIN_THRESH thresholds: below that a few comparators beat a multiplier)
+        where :meth:`requant_ok` holds."""
         k = threshold_knobs(int(self.thresholds.shape[1]))
         t = k["thr_style"]
-        search = t.searched + (("requant",) if self.requant_ok is None else ())
+        search = t.searched + (("requant",) if t.searched and self.requant_ok is None else ())
         k["thr_style"] = Knob(t.values + ("requant",), t.kind, search, t.default, fill=t.fill)
         return k
 
@@ -734,7 +736,7 @@ class _MvauRtl(HWOp):
                     f"(uniformly spaced; M < 2^{RQ_MAX_MB}, shift <= {RQ_MAX_SHIFT})")
         return None
 
-    @functools.lru_cache(maxsize=1)
+    @functools.lru_cache(maxsize=32)
     def _requant(self) -> Requant | None:
         """The layer's :class:`Requant` on each channel's reachable accumulator range
         (sum over the row of min/max of w * x over the input range), or None; once per op."""
