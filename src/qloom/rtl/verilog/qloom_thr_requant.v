@@ -38,13 +38,10 @@ module qloom_thr_requant #(
     /* verilator lint_on UNUSEDPARAM */
     parameter integer NFW = (NF > 1) ? $clog2(NF) : 1
 ) (
-    input  wire                ap_clk,
-    input  wire                ap_rst_n,
-    input  wire                in_valid,
-    input  wire [NFW-1:0]      in_nf,
-    input  wire [PE*XW-1:0]    in_x,
-    output wire                out_valid,
-    output wire [PE*CB-1:0]    out_cnt
+    input  wire ap_clk, ap_rst_n,
+    // the same stream as qloom_thr_bsearch's (interchangeable inside qloom_mvau)
+    input  wire in_valid, input wire [NFW-1:0] in_nf, input wire [PE*XW-1:0] in_x,
+    output wire out_valid, output wire [PE*CB-1:0] out_cnt
 );
     if (PE < 1 || NF < 1 || MB < 1 || BB < 1 || CB < 1 || SHIFT < 0) begin : g_err
         $error("qloom_thr_requant: PE, NF, MB, BB, CB must be >= 1 and SHIFT >= 0");
