@@ -114,7 +114,7 @@ def _files(d, digits_model):
         onnx.save(m, str(d / f"wscale_{tag}.onnx"))
     shutil.copy(model_path("jet_w6a6"), d / "jet.onnx")
     _mutants(d, digits_model)
-    (d / "small.json").write_text(json.dumps(dict(pynq, name="small", LUT=3000)))
+    (d / "small.json").write_text(json.dumps(dict(pynq, name="small", LUT=1500)))
     build(digits_model, d / "built")
     branching_mlp(d / "branch.onnx", join="Concat")  # issue 12: the MO engine has no Concat unit
     build(digits_model, d / "built_mo", arch="mo")
@@ -351,7 +351,7 @@ CATALOGUE = {
     "target_over_budget": (["build", "{model}", "-o", "{d}/out", "--board", "{d}/small.json",
                             "--target-fps", "100000"],
                            r"target 100,000 FPS does not fit small at 100 MHz: the cheapest folding that "
-                           r"meets it needs LUT [\d,]+ of 3,000 \(\d+%\)(, \w+ [\d,]+ of [\d,]+ \(\d+%\))*; "
+                           r"meets it needs LUT [\d,]+ of 1,500 \(\d+%\)(, \w+ [\d,]+ of [\d,]+ \(\d+%\))*; "
                            r"the best fitting is [\d,]+ FPS \([\d,]+ cycles per frame\), or pass "
                            r"--allow-overbudget to build it anyway"),
     # malformed models (the fuzz test's mutations)
