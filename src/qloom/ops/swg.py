@@ -16,7 +16,7 @@ import numpy as np
 from qloom.cost.parts import Parts, bw
 from qloom.cost.replay import Mem, clog2
 from qloom.instance import RtlInstance
-from qloom.ops.base import CREDITS, HWOp, Knob, divisors, ram_style_knob
+from qloom.ops.base import CREDITS, MAX_FIFO_BURST, HWOp, Knob, divisors, ram_style_knob
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.stream import conv_out_dim, serve, window_ready
 
@@ -263,6 +263,21 @@ class SWG(HWOp):
 
     def in_elems(self, fold: dict) -> int:
         return int(fold.get("SIMD", 1))
+
+    def input_fifo_depth(self, fold: dict, producer_burst: int) -> int:
+        """With ``parallel_window`` and padding, qloom_swg_pw scans pad positions without
+        reading input (:func:`cycles_qloom_swg_pw`); the longest such run is the frame
+        boundary: the last row's right pad, the bottom and top pad rows and the first
+        row's left pad (PAD_R + (PAD_B + PAD_T) * (W + PAD_L + PAD_R) + PAD_L cycles).
+        The FIFO in front holds that many beats, so a producer slower than the scan is
+        not stalled by it (measured: a depthwise block at 221 instead of 200 cycles per
+        frame with the default depth, its MVAU producing one pixel per 2 cycles)."""
+        depth = super().input_fifo_depth(fold, producer_burst)
+        if not int(fold.get("parallel_window", 0)) or not any(self.pads):
+            return depth
+        t, l, b, r = self.pads
+        run = r + (b + t) * (int(self.in_shape[1]) + l + r) + l
+        return int(min(MAX_FIFO_BURST, max(depth, run)))
 
     def out_elems(self, fold: dict) -> int:
         if int(fold.get("parallel_window", 0)):
