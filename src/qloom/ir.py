@@ -417,9 +417,9 @@ class HWGraph:
             if why:
                 fail(op, f"folding {cfg} is not realizable ({why})")
             e_in, e_out = op.in_elems(cfg), op.out_elems(cfg)
-            if any(int(s[-1]) % e_in for s in op.in_shapes) or int(op.out_shape[-1]) % e_out:
-                fail(op, f"beats of {e_in} in / {e_out} out elements do not divide the channels "
-                         f"{'/'.join(str(s[-1]) for s in op.in_shapes)} / {op.out_shape[-1]}")
+            if any(op.in_len(cfg, k) % e_in for k in range(len(op.in_shapes))) or op.out_len(cfg) % e_out:
+                fail(op, f"beats of {e_in} in / {e_out} out elements do not divide the vectors "
+                         f"{'/'.join(str(op.in_len(cfg, k)) for k in range(len(op.in_shapes)))} / {op.out_len(cfg)}")
             if op.rtl_missing(cfg):
                 continue
             inst = op.rtl(cfg)

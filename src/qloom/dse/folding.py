@@ -22,6 +22,18 @@ from qloom.ops.fifo import DEFAULT_DEPTH, fifo_key
 from qloom.stream import stream_rate
 
 
+def host_padding(graph: HWGraph, op, cfg: dict) -> str | None:
+    """Why ``cfg`` cannot be ``op``'s folding at the host boundary, or None: the host
+    streams unpadded vectors, so the layer reading the host input must not pad its input
+    (SIMD dividing MW) and the last layer must not pad its output (PE dividing MH).
+    Between layers the stream glue adapts padded vectors (``qloom.ops.repad``)."""
+    if HOST in graph.producers(op.name) and op.in_len(cfg) != int(op.in_shapes[0][-1]):
+        return f"the first layer's input comes from the host unpadded: its lanes must divide {op.in_shapes[0][-1]}"
+    if op.name == graph.last.name and op.out_len(cfg) != int(op.out_shape[-1]):
+        return f"the last layer's output goes to the host unpadded: its lanes must divide {op.out_shape[-1]}"
+    return None
+
+
 def link_rate(graph: HWGraph, folding: dict, op, prod: str) -> int:
     """Elements per cycle the stream from ``prod`` (HOST: the host, one beat per cycle)
     can deliver to ``op``."""
@@ -59,7 +71,8 @@ def fifo_depths(graph: HWGraph, folding: dict) -> dict[str, int]:
     """
     depths = {}
     for prev, op, k in graph.links():
-        burst = int(prev.out_shape[-1]) // max(1, prev.out_elems(folding.get(prev.name, {})))
+        pf = folding.get(prev.name, {})
+        burst = prev.out_len(pf) // max(1, prev.out_elems(pf))
         depths[fifo_key(op.name, k)] = op.input_fifo_depth(folding.get(op.name, {}), burst)
     if not graph.is_chain:
         ii = max(graph_cycles(graph, folding).values())
@@ -84,9 +97,10 @@ def glue_resources(graph: HWGraph, folding: dict, family: str,
     for prev, op, k in graph.links():
         fold = folding.get(op.name, {})
         tot = out.setdefault(op.name, {})
-        for inst in glue_instances(op.in_types[k].bits, prev.out_elems(folding.get(prev.name, {})),
+        pf = folding.get(prev.name, {})
+        for inst in glue_instances(op.in_types[k].bits, prev.out_elems(pf),
                                    op.in_elems(fold), int(depths.get(fifo_key(op.name, k), DEFAULT_DEPTH)),
-                                   fold.get("fifo_ram_style", "auto")):
+                                   fold.get("fifo_ram_style", "auto"), prev.out_len(pf), op.in_len(fold, k)):
             for r, v in estimate_instance(inst, family).items():
                 tot[r] = tot.get(r, 0) + v
     return out
@@ -125,7 +139,7 @@ def validate_folding(graph: HWGraph, folding: dict, source: str = "folding") -> 
         for key, knob in space.items():
             if knob.fill:
                 cfg.setdefault(key, knob.initial)
-        why = op.illegal(cfg)
+        why = op.illegal(cfg) or host_padding(graph, op, cfg)
         if why:
             fold_knobs = {k: v for k, v in cfg.items() if k in space and space[k].kind == "fold"}
             raise QloomError(f"{source}: layer {op.name} ({op.op_type}): the combination "

@@ -61,13 +61,14 @@ def _arrivals(graph: HWGraph, folding: dict, t: dict, op, k: int, prod: str) -> 
     prev = graph.node(prod)
     p_elems = prev.out_elems(folding.get(prev.name, {}))
     rate = stream_rate(p_elems, e_in)
-    burst = int(prev.out_shape[-1]) // max(1, p_elems)
+    pf = folding.get(prev.name, {})
+    burst = prev.out_len(pf) // max(1, p_elems)
     # a direct link (no DWC, no FIFO: HWOp.input_fifo_depth 0, ops.glue_instances) adds nothing
     link = 0 if p_elems == e_in and op.input_fifo_depth(f, burst) == 0 else LINK_LATENCY
     # per producer granule (pc elements): one the producer emits in fewer beats
     # than the link needs to pass it (a DWC to a narrower consumer) arrives
     # (q - p) beats after its last beat; then regrouped into consumer granules
-    pc = grid(prev.out_shape)[2]
+    pc = grid(prev.out_shape)[2] + prev.out_len(pf) - int(prev.out_shape[-1])  # with its padding
     q_beats, p_beats = pc / rate, max(1.0, pc / p_elems)
     return _regrain(serve(t[prod] + link + max(0.0, q_beats - p_beats) - q_beats, q_beats), h * w)
 
@@ -126,7 +127,7 @@ def join_fifo_depths(graph: HWGraph, folding: dict, ii: int) -> dict[tuple[str, 
         for k in range(op.n_inputs):
             ev = np.sort((a[k][None, :] + shift).ravel())
             occ = np.arange(1, len(ev) + 1) - np.searchsorted(done, ev, side="right")
-            beats = math.ceil(int(op.in_shapes[k][-1]) / op.in_elems(f))
+            beats = math.ceil(op.in_len(f, k) / op.in_elems(f))
             out[(op.name, k)] = int((max(0, int(occ.max())) + 1) * beats)
     return out
 

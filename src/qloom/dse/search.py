@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 
 from qloom.boards import RESOURCES, Board, format_over
-from qloom.dse.folding import glue_resources, graph_cycles
+from qloom.dse.folding import glue_resources, graph_cycles, host_padding
 from qloom.dse.latency import done_cycles, latency
 from qloom.errors import QloomError
 from qloom.ir import HOST, HWGraph
@@ -46,14 +46,15 @@ def scarcity_cost(res: dict, board: Board, weights: dict | None = None) -> float
     return c
 
 
-def _configs(op):
+def _configs(op, graph: HWGraph):
     """Every searched configuration of ``op``: the product of each knob's searched values
-    (``Knob.searched``; a knob searched over nothing stays out), legal combinations only."""
+    (``Knob.searched``; a knob searched over nothing stays out), legal combinations only
+    (padded foldings not at the host boundary, ``folding.host_padding``)."""
     space = op.knob_space()
     names = sorted(k for k, v in space.items() if v.searched)
     for values in itertools.product(*(space[n].searched for n in names)):
         cfg = dict(zip(names, values))
-        if op.legal(cfg):
+        if op.legal(cfg) and host_padding(graph, op, cfg) is None:
             yield cfg
 
 
@@ -90,10 +91,10 @@ class Space:
         self.nodes = list(graph.nodes)
         self.all: dict[str, list[Option]] = {}
         self.options: dict[str, list[Option]] = {}
-        out_elems = {op.name: sorted({op.out_elems(c) for c in _configs(op)}) for op in self.nodes}
+        out_elems = {op.name: sorted({op.out_elems(c) for c in _configs(op, graph)}) for op in self.nodes}
         for op in self.nodes:
             opts = []
-            for cfg in _configs(op):
+            for cfg in _configs(op, graph):
                 cost, res = cost_fn(op, cfg)
                 e_in = op.in_elems(cfg)
                 r = min(e_in if p == HOST else max(stream_rate(q, e_in) for q in out_elems[p])

@@ -5,13 +5,15 @@ memory-file layout and RTL instance (see :mod:`qloom.ops.base`).
 Operator names follow FINN-R / FINN: MVAU, VVAU, SWG, StreamingMaxPool, SumPool (average
 pooling without the division, which moves into thresholds), Thresholding, LabelSelect;
 the fork and joins of branching graphs: DuplicateStreams, AddStreams, ConcatStreams; the
-stream glue between layers: qloom_fifo (:mod:`qloom.ops.fifo`) and qloom_dwc
-(:mod:`qloom.ops.dwc`).
+stream glue between layers: qloom_fifo (:mod:`qloom.ops.fifo`), qloom_dwc
+(:mod:`qloom.ops.dwc`) and qloom_repad (:mod:`qloom.ops.repad`, between padded foldings).
 """
+import math
+
 from qloom.cost.parts import FAMILIES, Parts, result
 from qloom.instance import RtlInstance
 from qloom.ops import (addstreams, concatstreams, duplicatestreams, dwc, fifo, labelselect, mvau,
-                       pool, swg, thresholding, vvau)
+                       pool, repad, swg, thresholding, vvau)
 from qloom.ops.addstreams import AddStreams
 from qloom.ops.base import HWOp, Knob, apply_thresholds
 from qloom.ops.concatstreams import ConcatStreams
@@ -27,7 +29,7 @@ OPS = (MVAU, VVAU, SWG, StreamingMaxPool, SumPool, Thresholding, LabelSelect, Du
        AddStreams, ConcatStreams)
 
 # Verilog module -> its resource model parts_<module>(family, files, **params)
-RESOURCE_MODELS: dict = {**fifo.MODELS, **dwc.MODELS, **POOL_MODELS}
+RESOURCE_MODELS: dict = {**fifo.MODELS, **dwc.MODELS, **repad.MODELS, **POOL_MODELS}
 for _op in OPS:
     RESOURCE_MODELS.update(_op.models)
 
@@ -35,7 +37,7 @@ for _op in OPS:
 # Verilog module -> (relative, cycles) that Verilator may differ from its cycles_/latency_
 # formulas over a run of frames (tests/rtl assert it; 0 where the RTL is exact)
 CYCLE_TOLERANCE: dict = {"qloom_mvau_const": (0.0, 0)}
-for _m in (fifo, dwc, mvau, vvau, swg, pool, thresholding, labelselect, duplicatestreams, addstreams,
+for _m in (fifo, dwc, repad, mvau, vvau, swg, pool, thresholding, labelselect, duplicatestreams, addstreams,
            concatstreams):
     CYCLE_TOLERANCE.update(_m.CYCLE_TOLERANCE)
 
@@ -65,14 +67,26 @@ def estimate_instance(inst: RtlInstance, family: str = "xc7", files: dict | None
 
 
 def glue_instances(bits: int, producer_elems: int, consumer_elems: int, fifo_depth: int,
-                   fifo_ram_style: str = "auto") -> list[RtlInstance]:
+                   fifo_ram_style: str = "auto", producer_len: int | None = None,
+                   consumer_len: int | None = None) -> list[RtlInstance]:
     """The stream glue in front of a layer (qloom.rtl.generate puts it there): the DWCs from
     the producer's ``producer_elems`` to the consumer's ``consumer_elems`` elements of
     ``bits`` per beat (none when equal, two via the gcd when neither divides the other),
     then a ``qloom_fifo`` of ``fifo_depth`` consumer beats. ``fifo_depth`` 0 (a layer that
     needs no FIFO in front, ``HWOp.input_fifo_depth``): no glue at all when no DWC is
-    needed (a direct link), else a FIFO of the smallest depth (2) after the DWCs."""
-    dwcs = dwc.dwc_instances(bits, producer_elems, consumer_elems)
+    needed (a direct link), else a FIFO of the smallest depth (2) after the DWCs.
+
+    ``producer_len`` / ``consumer_len``: elements per vector on the producer's and the
+    consumer's stream (``HWOp.out_len`` / ``in_len``) when a padded folding makes them
+    differ: then the DWCs go through the gcd width g of the two beat widths with a
+    ``qloom_repad`` at g between them (``producer_len / g`` beats in per vector,
+    ``consumer_len / g`` out)."""
+    if producer_len is not None and consumer_len is not None and producer_len != consumer_len:
+        g = math.gcd(producer_elems, consumer_elems)
+        dwcs = (dwc.dwc_instances(bits, producer_elems, g) + [repad.repad_instance(bits, g, producer_len, consumer_len)]
+                + dwc.dwc_instances(bits, g, consumer_elems))
+    else:
+        dwcs = dwc.dwc_instances(bits, producer_elems, consumer_elems)
     if fifo_depth == 0 and not dwcs:
         return []
     return dwcs + [fifo.fifo_instance(consumer_elems * bits, max(2, fifo_depth), fifo_ram_style)]

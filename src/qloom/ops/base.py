@@ -290,6 +290,19 @@ class HWOp:
         """Elements per output stream beat under ``fold``."""
         return int(fold.get("PE", 1))
 
+    def in_len(self, fold: dict, k: int = 0) -> int:
+        """Elements per vector (pixel) on input stream ``k`` under ``fold``: the channels, or
+        more when the folding pads the vector (an MVAU whose SIMD does not divide MW reads
+        ceil(MW/SIMD)*SIMD elements, the padding weighted zero). A multiple of
+        :meth:`in_elems`."""
+        return int(self.in_shapes[k][-1])
+
+    def out_len(self, fold: dict) -> int:
+        """Elements per output vector (pixel) on the stream under ``fold``: the channels, or
+        more when the folding pads it (an MVAU whose PE does not divide MH emits
+        ceil(MH/PE)*PE, the padding last). A multiple of :meth:`out_elems`."""
+        return int(self.out_shape[-1])
+
     @property
     def pixels(self) -> int:
         """Vectors per frame in the input stream (pixels of an image, 1 for a vector)."""
@@ -302,7 +315,7 @@ class HWOp:
     def cycles_fed(self, fold: dict, in_rate: float) -> int:
         """Cycles per frame when the input arrives at most ``in_rate`` elements per cycle:
         an operator cannot finish a frame before its input has arrived."""
-        n_in = max(int(np.prod(s, dtype=np.int64)) for s in self.in_shapes)
+        n_in = max(int(np.prod(s[:-1], dtype=np.int64)) * self.in_len(fold, k) for k, s in enumerate(self.in_shapes))
         return max(self.cycles(fold), math.ceil(n_in / in_rate))
 
     def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
@@ -363,6 +376,31 @@ def divisors(n: int) -> list[int]:
     n = int(n)
     small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
     return sorted(set(small + [n // d for d in small]))
+
+
+PAD_MAX_FRACTION = 8  # padded folds searched while the padding is at most 1/8 of the vector
+PAD_PER_GAP = 2  # and at most this many between two consecutive divisors
+
+
+def padded_lanes(n: int) -> list[int]:
+    """Lane counts that do not divide ``n`` and that the search tries (non-divisor folding,
+    the vector padded to ceil(n/v)*v elements): for each fold count f whose smallest lane
+    count v = ceil(n/f) is not a divisor (other lane counts give the same folds with more
+    lanes), that v, while the padding f*v - n is at most n / PAD_MAX_FRACTION; between two
+    consecutive divisors the PAD_PER_GAP with the least padding. E.g. n = 64: 3, 5, 6, 11,
+    13, 22 (66, 65, 66, 66, 65, 66 elements)."""
+    n = int(n)
+    cands = {}
+    for f in range(2, n):
+        v = -(-n // f)
+        if n % v and f * v - n <= n // PAD_MAX_FRACTION:
+            cands.setdefault(v, f * v - n)
+    divs = divisors(n)
+    out = []
+    for lo, hi in zip(divs, divs[1:]):
+        gap = sorted((pad, v) for v, pad in cands.items() if lo < v < hi)
+        out += [v for _, v in gap[:PAD_PER_GAP]]
+    return sorted(out)
 
 
 def apply_thresholds(acc: np.ndarray, thresholds: np.ndarray, out_bias: int,

@@ -3,8 +3,14 @@ thresholds (FINN-R, Blott et al. 2018, Sec. 4: the Matrix-Vector-Activation Unit
 everything about their Verilog ``qloom_mvau`` (rtl/verilog/qloom_mvau.v): cycles, pipeline
 depth, latency rule, weight/threshold memory layout, instance parameters and resource model.
 
-Folding (FINN-R Sec. 4.2): PE output rows and SIMD input columns in parallel, MH % PE == 0,
-MW % SIMD == 0; one input vector takes (MH / PE) * (MW / SIMD) cycles.
+Folding (FINN-R Sec. 4.2): PE output rows and SIMD input columns in parallel; one input
+vector takes (MH / PE) * (MW / SIMD) cycles. FINN requires MH % PE == 0 and MW % SIMD == 0;
+qloom also takes lane counts that do not divide (a dense layer, :meth:`_MvauRtl.padded`):
+the matrix is padded to MH' = ceil(MH/PE)*PE rows (copies of row 0, their outputs are
+padding on the stream) and MW' = ceil(MW/SIMD)*SIMD columns (zero weights, so any padding
+on the input stream adds nothing), and takes (MH'/PE) * (MW'/SIMD) cycles. E.g. 64 x 32 at
+II <= 100 needs 21 lanes: divisors give 32 (PE 2 x SIMD 16, 64 cycles), padding 22 (PE 1 x
+SIMD 22, MW' = 66, 96 cycles).
 """
 from __future__ import annotations
 
@@ -18,8 +24,8 @@ from qloom.cost.parts import Parts, cmp_bits, const_lanes_removed, mem_words
 from qloom.cost.replay import Mem, cdiv, clog2, mul_dsps
 from qloom.instance import RtlInstance, memh_text
 from qloom.ops.base import (MUL_STYLES, RES_TYPES, THR_MEM_STYLES, HWOp, Knob, apply_thresholds,
-                            bsearch_stages, divisors, parts_bsearch, ram_style_knob, rom_parts, threshold_files,
-                            threshold_illegal, threshold_knobs, weight_rom_words)
+                            bsearch_stages, divisors, padded_lanes, parts_bsearch, ram_style_knob, rom_parts,
+                            threshold_files, threshold_illegal, threshold_knobs, weight_rom_words)
 from qloom.ops.base import product_widths as mvau_product_widths
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.ops.mvau_const import (DEFAULT_REG_LEVELS, REG_LEVELS, const_instance, const_layer,
@@ -209,6 +215,22 @@ def xnor_popcount_thresholds(T, MW: int):
     ``dot >= t  <=>  pop >= ceil((t + MW) / 2)``."""
     T = np.asarray(T, dtype=np.int64)
     return -((-(T + MW)) // 2)
+
+
+def pad_matrix(W, thresholds, rq: Requant | None, MH: int, MW: int):
+    """The padded matrix of a non-divisor folding: ``W`` (MH0 x MW0) -> (MH x MW), zero
+    columns on the right (they weigh the input stream's padding zero) and copies of row 0
+    below (their outputs are the output stream's padding, dropped or weighted zero by the
+    consumer); the thresholds (rows) and the :class:`Requant` arrays padded with row 0
+    likewise. Returns (W, thresholds, rq)."""
+    mh0, mw0 = W.shape
+    rows = np.r_[np.arange(mh0), np.zeros(MH - mh0, dtype=np.int64)]
+    Wp = np.zeros((MH, MW), dtype=W.dtype)
+    Wp[:, :mw0] = W[rows]
+    T = None if thresholds is None else np.asarray(thresholds)[rows]
+    if rq is not None:
+        rq = Requant(rq.M[rows], rq.B[rows], rq.cmin[rows], rq.cmax[rows], rq.shift, rq.mb, rq.bb)
+    return Wp, T, rq
 
 
 def mvau_instance(name, weights, wtype: IntType, in_type: IntType, thresholds, out_bias: int,
@@ -701,7 +723,7 @@ class _MvauRtl(HWOp):
             search += ("bitplane",)
         if self.pack_ok(mh) is None:
             search += ("dsp_packed",)
-        return {"PE": Knob(tuple(divisors(mh))), "SIMD": Knob(tuple(divisors(mw))),
+        return {"PE": self._lane_knob(mh, True), "SIMD": self._lane_knob(mw, self.int_products),
                 "ram_style": ram_style_knob(searched=True, fill=True),
                 "resType": Knob(RES_TYPES + ("const", "bitplane", "dsp_packed"), "style", search if self.int_products else (),
                                 "auto", fill=False),
@@ -712,6 +734,34 @@ class _MvauRtl(HWOp):
                 # output FIFO, and no FIFO in front of the layer
                 "fused": Knob((0, 1), "style", (), 0, fill=False, latency=(1,)),
                 **(self._thr_knobs() if self.thresholds is not None else {})}
+
+    @property
+    def pad_ok(self) -> bool:
+        """Non-divisor PE (and, with integer products, SIMD) are legal: a dense layer (one
+        vector per frame), whose padded vector the stream glue (``qloom.ops.repad``) adapts."""
+        return self.pixels == 1
+
+    def _lane_knob(self, n: int, pad: bool) -> Knob:
+        """PE over ``n`` = MH rows or SIMD over ``n`` = MW columns: the divisors of ``n``,
+        and with ``pad`` (:attr:`pad_ok`) every lane count up to ``n``, the search trying
+        :func:`padded_lanes` beside the divisors."""
+        divs = tuple(divisors(n))
+        if not (pad and self.pad_ok):
+            return Knob(divs)
+        return Knob(tuple(range(1, n + 1)), search=tuple(sorted(divs + tuple(padded_lanes(n)))))
+
+    def padded(self, fold: dict) -> tuple[int, int]:
+        """(MH', MW'): the matrix qloom_mvau holds under ``fold``, MH and MW rounded up to
+        multiples of PE and SIMD (equal to (MH, MW) with divisors)."""
+        mh, mw = self.mvau_dims
+        pe, simd = int(fold.get("PE", 1)), int(fold.get("SIMD", 1))
+        return -(-mh // pe) * pe, -(-mw // simd) * simd
+
+    def in_len(self, fold: dict, k: int = 0) -> int:
+        return self.padded(fold)[1]
+
+    def out_len(self, fold: dict) -> int:
+        return self.padded(fold)[0] if fold.get("resType") != "const" else self.mvau_dims[0]
 
     def _thr_knobs(self) -> dict[str, Knob]:
         """threshold_knobs plus thr_style "requant", searched with the binary search (from
@@ -756,7 +806,14 @@ class _MvauRtl(HWOp):
                 return why or "thr_mem applies to thr_style binsearch only"
             if fold.get("resType") == "const":
                 return "resType const has its own output stage (thr_style parallel)"
-        why = threshold_illegal(fold, self.mvau_dims[0] // int(fold.get("PE", 1)))
+        mh, mw = self.mvau_dims
+        pe, simd = int(fold.get("PE", 1)), int(fold.get("SIMD", 1))
+        if (mh % pe or mw % simd) and not self.pad_ok:
+            return (f"PE must divide MH = {mh} and SIMD MW = {mw}: lane counts that do not divide "
+                    "(padding) are taken on dense layers only")
+        if mw % simd and not self.int_products:
+            return f"SIMD must divide MW = {mw} with bipolar weights or inputs (padding needs zero weights)"
+        why = threshold_illegal(fold, -(-mh // pe))
         if not why and fold.get("resType") == "dsp_packed":
             return self.pack_ok(int(fold.get("PE", 1)))
         if not why and fold.get("resType") == "bitplane" and not self.int_products:
@@ -785,13 +842,13 @@ class _MvauRtl(HWOp):
         return int(fold.get("SIMD", 1))
 
     def _vparams(self, fold: dict) -> dict:
-        mh, mw = self.mvau_dims
+        mh, mw = self.padded(fold)
         nt = 0 if self.thresholds is None else int(self.thresholds.shape[1])
         return {"MH": mh, "MW": mw, "PE": int(fold.get("PE", 1)), "SIMD": int(fold.get("SIMD", 1)),
                 "NUM_THRESH": nt, "THR_STYLE": THR_STYLE_CODES[fold.get("thr_style", "parallel")] if nt else 0}
 
     def cycles(self, fold: dict) -> int:
-        """vectors * (MH / PE) * (MW / SIMD) (:func:`cycles_qloom_mvau`)."""
+        """vectors * (MH' / PE) * (MW' / SIMD) (:func:`cycles_qloom_mvau`; MH', MW' :meth:`padded`)."""
         return self.pixels * cycles_qloom_mvau(self._vparams(fold))
 
     def out_times(self, fold: dict, a_in: np.ndarray) -> np.ndarray:
@@ -832,7 +889,12 @@ class _MvauRtl(HWOp):
             return const_instance(self.name, self._const(fold), out_signed)
         w, wt = self.mvau_matrix()
         rq = self._requant() if fold.get("thr_style") == "requant" else None
-        return mvau_instance(self.name, w, wt, self.in_type, self.thresholds, self.out_bias,
+        thr = self.thresholds
+        mh, mw = self.mvau_dims
+        ph, pw = self.padded(fold)
+        if (ph, pw) != (mh, mw):
+            w, thr, rq = pad_matrix(np.asarray(w), thr, rq, ph, pw)
+        return mvau_instance(self.name, w, wt, self.in_type, thr, self.out_bias,
                              self.out_type, self.acc_type, fold, rq)
 
 

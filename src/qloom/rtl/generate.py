@@ -75,19 +75,32 @@ class TopPlan:
         return sorted({s.inst.library_module for s in self.stages})
 
 
-def _glue(stem, bits, e_prev, e_in, depth, ram_style="auto") -> list[Stage]:
+def _glue(stem, bits, e_prev, e_in, depth, ram_style="auto", len_prev=None, len_in=None) -> list[Stage]:
     """The stages in front of a layer input (qloom.ops.glue_instances): DWCs from ``e_prev``
     to ``e_in`` elements of ``bits`` (``dwc_<stem>``, or ``_a`` and ``_b`` via their gcd when
-    neither divides the other), then ``fifo_<stem>``; ``stem`` is the layer's name, with
-    ``_in<k>`` for its input k > 0."""
-    insts = glue_instances(bits, e_prev, e_in, depth, ram_style)
+    neither divides the other), with a ``repad_<stem>`` between them when the padded vector
+    lengths ``len_prev`` and ``len_in`` differ, then ``fifo_<stem>``; ``stem`` is the layer's
+    name, with ``_in<k>`` for its input k > 0."""
+    insts = glue_instances(bits, e_prev, e_in, depth, ram_style, len_prev, len_in)
     if not insts:  # a direct link (the layer needs no FIFO in front)
         return []
     dwcs, fifo = insts[:-1], insts[-1]
-    names = [f"dwc_{stem}"] if len(dwcs) == 1 else [f"dwc_{stem}_{s}" for s in "ab"]
-    out = [Stage(n, "dwc", inst, inst.params["IN_WIDTH"], inst.params["OUT_WIDTH"],
-                 elems_in=inst.params["IN_WIDTH"] // bits, elems_out=inst.params["OUT_WIDTH"] // bits)
-           for n, inst in zip(names, dwcs)]
+    n_dwc = sum(i.library_module == "qloom_dwc" for i in dwcs)
+    names, k = [], 0
+    for inst in dwcs:
+        if inst.library_module == "qloom_repad":
+            names.append(f"repad_{stem}")
+        else:
+            names.append(f"dwc_{stem}" if n_dwc == 1 else f"dwc_{stem}_{'ab'[k]}")
+            k += 1
+    out = []
+    for n, inst in zip(names, dwcs):
+        if inst.library_module == "qloom_repad":
+            w = inst.params["WIDTH"]
+            out.append(Stage(n, "dwc", inst, w, w, elems_in=w // bits, elems_out=w // bits))
+        else:
+            out.append(Stage(n, "dwc", inst, inst.params["IN_WIDTH"], inst.params["OUT_WIDTH"],
+                             elems_in=inst.params["IN_WIDTH"] // bits, elems_out=inst.params["OUT_WIDTH"] // bits))
     w = fifo.params["WIDTH"]
     return out + [Stage(f"fifo_{stem}", "fifo", fifo, w, w)]
 
@@ -124,13 +137,13 @@ def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> 
                 ins.append(top_in)
                 continue
             port = graph.consumers(p).index((op.name, k)) if len(outs[p]) > 1 else 0
-            src, p_bits, p_elems = outs[p][port]
+            src, p_bits, p_elems, p_len = outs[p][port]
             if p_bits != bits:
                 raise QloomError(f"layer {op.name}: element width {bits} != producer's {p_bits} "
                                  "(HWGraph.verify checks this)")
             glue = _glue(f"{op.name}{'' if k == 0 else f'_in{k}'}", bits, p_elems, e_in,
                          int(fifo_depths.get(fifo_key(op.name, k), DEFAULT_FIFO_DEPTH)),
-                         fold.get("fifo_ram_style", "auto"))
+                         fold.get("fifo_ram_style", "auto"), p_len, op.in_len(fold, k))
             for g in glue:  # glue is charged to the layer it feeds
                 g.layer = op.name
                 g.ins, g.outs = [src], [wire(g.out_width)]
@@ -139,12 +152,12 @@ def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> 
             ins.append(src)
         st = Stage(op.name, "op", inst, e_in * sum(inst.inputs_bits), e_out * inst.out_bits,
                    layer=op.name, elems_in=e_in, elems_out=e_out,
-                   out_beats_per_frame=int(np.prod(op.out_shape)) // e_out, ins=ins)
+                   out_beats_per_frame=int(np.prod(op.out_shape[:-1])) * op.out_len(fold) // e_out, ins=ins)
         st.outs = [wire(st.out_width) for _ in range(op.out_ports)]
-        outs[op.name] = [(w, inst.out_bits, e_out) for w in st.outs]
+        outs[op.name] = [(w, inst.out_bits, e_out, op.out_len(fold)) for w in st.outs]
         plan.stages.append(st)
     last = graph.last
-    plan.out_wire, plan.out_elem_bits, plan.out_elems = outs[last.name][0]
+    plan.out_wire, plan.out_elem_bits, plan.out_elems, _ = outs[last.name][0]
     plan.out_signed = next(s for s in plan.stages if s.name == last.name).inst.out_signed
     if top_in != "s0":
         raise QloomError(f"{graph.name}: the first layer must read the host input")
