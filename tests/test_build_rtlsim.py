@@ -47,10 +47,10 @@ def test_tfc_rtlsim_equals_emulator(tmp_path, tfc, fold):
 
 def test_build_rejects_illegal_folding(tmp_path, tfc, capsys):
     fp = tmp_path / "fold.json"
-    fp.write_text(json.dumps({"MVAU_0": {"PE": 3}}))
+    fp.write_text(json.dumps({"MVAU_0": {"PE": 65}}))  # MH = 64
     rc = main(["build", str(tfc), "-o", str(tmp_path / "out"), "--folding", str(fp)])
     err = capsys.readouterr().err
-    assert rc == 2 and "MVAU_0" in err and "PE=3" in err and len(err.strip().splitlines()) == 1
+    assert rc == 2 and "MVAU_0" in err and "PE=65" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
     fp.write_text(json.dumps({"NOPE_9": {"PE": 1}}))
     rc = main(["build", str(tfc), "-o", str(tmp_path / "out"), "--folding", str(fp)])

@@ -65,12 +65,14 @@ def _arrivals(graph: HWGraph, folding: dict, t: dict, op, k: int, prod: str) -> 
     burst = prev.out_len(pf) // max(1, p_elems)
     # a direct link (no DWC, no FIFO: HWOp.input_fifo_depth 0, ops.glue_instances) adds nothing
     link = 0 if p_elems == e_in and op.input_fifo_depth(f, burst) == 0 else LINK_LATENCY
-    # per producer granule (pc elements): one the producer emits in fewer beats
-    # than the link needs to pass it (a DWC to a narrower consumer) arrives
-    # (q - p) beats after its last beat; then regrouped into consumer granules
+    # per producer granule (pc elements): one the producer emits in fewer cycles
+    # (p beats, ``out_beat_cycles`` apart) than the link needs to pass it (q beats: a DWC
+    # to a narrower consumer) arrives (q - p * spacing) cycles after its last beat; then
+    # regrouped into consumer granules
     pc = grid(prev.out_shape)[2] + prev.out_len(pf) - int(prev.out_shape[-1])  # with its padding
     q_beats, p_beats = pc / rate, max(1.0, pc / p_elems)
-    return _regrain(serve(t[prod] + link + max(0.0, q_beats - p_beats) - q_beats, q_beats), h * w)
+    lag = max(0.0, q_beats - p_beats * prev.out_beat_cycles(pf))
+    return _regrain(serve(t[prod] + link + lag - q_beats, q_beats), h * w)
 
 
 def timing(graph: HWGraph, folding: dict) -> tuple[dict, dict]:

@@ -324,6 +324,13 @@ class HWOp:
         (a join: the later of its inputs' arrivals, granule by granule)."""
         raise NotImplementedError
 
+    def out_beat_cycles(self, fold: dict) -> int:
+        """Cycles between consecutive output beats within a granule (pixel or vector) at
+        full rate: 1 (a burst) unless the operator spaces them (an MVAU emits a PE-wide
+        beat every SF = MW/SIMD cycles). The latency model lets a slow link (a DWC to a
+        narrower width) overlap that spacing."""
+        return 1
+
     @property
     def out_granules(self) -> int:
         """Output pixels of an image stream, 1 for a vector."""

@@ -861,6 +861,13 @@ class _MvauRtl(HWOp):
             return serve(a_in - 1, 1) + latency_qloom_mvau_const(self.rtl(fold).params)
         return serve(a_in - sf, nf * sf) + latency_qloom_mvau(p)
 
+    def out_beat_cycles(self, fold: dict) -> int:
+        """One output beat per SF = MW'/SIMD cycles (the accumulation of a row group)."""
+        if fold.get("resType") == "const":
+            return 1
+        p = self._vparams(fold)
+        return p["MW"] // p["SIMD"]
+
     def input_fifo_depth(self, fold: dict, producer_burst: int) -> int:
         """With NF = MH/PE > 1 qloom_mvau reads its input vector only during its first pass
         over the rows, so the FIFO in front holds a whole vector (SF = MW/SIMD beats, plus

@@ -35,15 +35,14 @@ def latency_qloom_repad(p) -> int:
 
 
 def parts_qloom_repad(WIDTH=8, N_IN=3, N_OUT=4, family="xc7", files=None) -> Parts:
-    """qloom_repad: the output register (WIDTH + 1 FFs; with inserted beats a zero select per
-    bit, ``zero_bits``), the slot counter (clog2(max(N_IN, N_OUT)) bits, ``cnt``)."""
+    """qloom_repad: the output register (WIDTH + 1 FFs; an inserted zero beat is the
+    flip-flops' synchronous reset, no LUT per bit), the slot counter (clog2(max(N_IN,
+    N_OUT)) bits, feature ``cnt``) and the handshake (``const``)."""
     P = Parts("qloom_repad")
     cw = clog2(max(N_IN, N_OUT))
     P.ff += WIDTH + 1 + cw
     P.feat("const", 1)
     P.feat("cnt", cw)
-    if N_OUT > N_IN:
-        P.feat("zero_bits", WIDTH)
     return P
 
 
