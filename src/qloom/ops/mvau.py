@@ -29,7 +29,8 @@ from qloom.ops.base import (MUL_STYLES, RES_TYPES, THR_MEM_STYLES, HWOp, Knob, a
 from qloom.ops.base import product_widths as mvau_product_widths
 from qloom.ops.fifo import parts_qloom_fifo
 from qloom.ops.mvau_const import (DEFAULT_REG_LEVELS, REG_LEVELS, const_instance, const_layer,
-                                  latency_qloom_mvau_const, parts_qloom_mvau_const, requantizer)
+                                  latency_qloom_mvau_const, parts_qloom_mvau_const, requantizer,
+                                  row_acc_ranges)
 from qloom.stream import serve
 from qloom.types import IntType
 
@@ -456,20 +457,22 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     OB = OUT_BITS if NT > 0 else ACC
     mode = _mvau_mode(IN_BIPOLAR, W_BIPOLAR)
     wwords = mem_words(files, WEIGHT_FILE)
-    bs = bool(NT) and bool(THR_STYLE)
-    twords = mem_words(files, THRESH_FILE) if NT and not bs else None
+    # a threshold unit after the accumulator instead of the parallel compare bank: the
+    # binary search (THR_STYLE 1) or the requantizer (THR_STYLE 2), both with nf3
+    unit = bool(NT) and bool(THR_STYLE)
+    twords = mem_words(files, THRESH_FILE) if NT and not unit else None
     D = NF * SF
     WW = PE * SIMD * WB
     style = str(RAM_STYLE)
     rom_style = "logic" if style == "distributed" else style
     # weight ROM (+ its retiming copy), threshold ROM (the generator clamps "always fire"
     # thresholds to the accumulator minimum, so Yosys drops those comparators)
-    wm, wlanes, nt_live = rom_parts(P, family, D, WW, wwords, rom_style, NF, PE, 0 if bs else NT, ACC, twords)
-    if bs and THR_STYLE == 2:  # the requantizer (qloom_thr_requant); nf3
+    wm, wlanes, nt_live = rom_parts(P, family, D, WW, wwords, rom_style, NF, PE, 0 if unit else NT, ACC, twords)
+    if unit and THR_STYLE == THR_STYLE_CODES["requant"]:  # the requantizer (qloom_thr_requant); nf3
         parts_requant(P, family, PE, NF, ACC, RQ_MB, RQ_BB, bsearch_stages(NT), RQ_SHIFT,
                       mem_words(files, THRESH_FILE) if files and THRESH_FILE in files else None)
         P.ff += clog2(NF)
-    elif bs:  # the binary search (qloom_thr_bsearch) in place of the compare bank; nf3
+    elif unit:  # the binary search (qloom_thr_bsearch) in place of the compare bank; nf3
         S = bsearch_stages(NT)
         swords = None
         if files and f"{THRESH_FILE}_s0.mem" in files:
@@ -543,9 +546,9 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         ff += 2 * (stages - 1)  # first/last along the pipeline up to first2/last2
     if NF > 1:
         ff += 1  # src1
-        if NT and not bs:
+        if NT and not unit:
             ff += nfw * (stages - 2)  # nf1 nfr nfp [nft] (address the threshold ROM)
-        elif bs:
+        elif unit:
             ff += nfw * (stages - 1)  # nf1 nfr nfp [nft] nf2 (nf3 with the binary search)
     ff += 2 * SIMD * IB  # sd1, x1r
     ff += PE * ACC + PE * OB  # acc, o4
@@ -617,7 +620,7 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
     if tree and xp is None:
         P.feat("tree_dsp" if dsp_per else "tree", PE * tree)
     P.feat("acc", PE * ACC)
-    if NT and not bs:
+    if NT and not unit:
         # comparators with a constant or narrow threshold (the real values when known) are
         # the cheaper constant compares Yosys folds them into
         var, cst = (cmp_bits(twords, PE * NT, ACC, ACC, -(1 << (ACC - 1)), None, NT) if NF > 1
@@ -791,11 +794,7 @@ class _MvauRtl(HWOp):
         """The layer's :class:`Requant` on each channel's reachable accumulator range
         (sum over the row of min/max of w * x over the input range), or None; once per op."""
         w, _ = self.mvau_matrix()
-        w = np.asarray(w, dtype=np.int64)
-        it = self.in_type
-        lo = np.minimum(w * it.min, w * it.max).sum(axis=1)
-        hi = np.maximum(w * it.min, w * it.max).sum(axis=1)
-        return requant_params(self.thresholds, lo, hi)
+        return requant_params(self.thresholds, *row_acc_ranges(w, self.in_type))
 
     def illegal(self, fold: dict) -> str | None:
         if self.thresholds is None and fold.get("thr_style", "parallel") != "parallel":

@@ -642,13 +642,21 @@ def const_layer(weights, in_type: IntType, thresholds, out_bias: int, out_type: 
     rq: tuple = ()
     if thresholds is not None and requant != "never":
         # per channel: the exact accumulator range, a requantizer where one exists
-        wlo = np.minimum(W * in_type.min, W * in_type.max).sum(axis=1)
-        whi = np.maximum(W * in_type.min, W * in_type.max).sum(axis=1)
+        wlo, whi = row_acc_ranges(W, in_type)
         pick = requantizer if requant == "always" else _cheaper_requantizer
         rq = tuple(pick(t, int(a), int(b)) for t, a, b in zip(np.asarray(thresholds), wlo, whi))
     g = adder_graph(W, in_type.min, in_type.max)
     return ConstLayer(g, in_type, None if thresholds is None else np.asarray(thresholds, np.int64),
                       int(out_bias), out_bits, acc_bits, int(reg_levels), rq, int(part_bits), bool(fused))
+
+
+def row_acc_ranges(W, in_type: IntType) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) int64 arrays of MH entries: each row's reachable accumulator range over
+    inputs in ``in_type`` (sum over the row of min / max of w * x at the input bounds), the
+    range a per-channel requantizer must be exact on."""
+    W = np.asarray(W, dtype=np.int64)
+    a, b = W * in_type.min, W * in_type.max
+    return np.minimum(a, b).sum(axis=1), np.maximum(a, b).sum(axis=1)
 
 
 def const_instance(name: str, layer: ConstLayer, out_signed: bool) -> RtlInstance:
