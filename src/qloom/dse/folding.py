@@ -100,7 +100,8 @@ def glue_resources(graph: HWGraph, folding: dict, family: str,
         pf = folding.get(prev.name, {})
         for inst in glue_instances(op.in_types[k].bits, prev.out_elems(pf),
                                    op.in_elems(fold), int(depths.get(fifo_key(op.name, k), DEFAULT_DEPTH)),
-                                   fold.get("fifo_ram_style", "auto"), prev.out_len(pf), op.in_len(fold, k)):
+                                   fold.get("fifo_ram_style", "auto"), prev.out_frame_len(pf),
+                                   op.in_frame_len(fold, k)):
             for r, v in estimate_instance(inst, family).items():
                 tot[r] = tot.get(r, 0) + v
     return out

@@ -76,11 +76,11 @@ def glue_instances(bits: int, producer_elems: int, consumer_elems: int, fifo_dep
     needs no FIFO in front, ``HWOp.input_fifo_depth``): no glue at all when no DWC is
     needed (a direct link), else a FIFO of the smallest depth (2) after the DWCs.
 
-    ``producer_len`` / ``consumer_len``: elements per vector on the producer's and the
-    consumer's stream (``HWOp.out_len`` / ``in_len``) when a padded folding makes them
-    differ: then the DWCs go through the gcd width g of the two beat widths with a
-    ``qloom_repad`` at g between them (``producer_len / g`` beats in per vector,
-    ``consumer_len / g`` out)."""
+    ``producer_len`` / ``consumer_len``: elements per frame on the producer's and the
+    consumer's stream (``HWOp.out_frame_len`` / ``in_frame_len``) when a padded folding
+    makes them differ (it pads only layers with one vector per frame): then the DWCs go
+    through the gcd width g of the two beat widths with a ``qloom_repad`` at g between them
+    (``producer_len / g`` beats in per frame, ``consumer_len / g`` out)."""
     if producer_len is not None and consumer_len is not None and producer_len != consumer_len:
         g = math.gcd(producer_elems, consumer_elems)
         dwcs = (dwc.dwc_instances(bits, producer_elems, g) + [repad.repad_instance(bits, g, producer_len, consumer_len)]

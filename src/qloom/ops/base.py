@@ -303,6 +303,15 @@ class HWOp:
         ceil(MH/PE)*PE, the padding last). A multiple of :meth:`out_elems`."""
         return int(self.out_shape[-1])
 
+    def in_frame_len(self, fold: dict, k: int = 0) -> int:
+        """Elements per frame on input stream ``k``: pixels x :meth:`in_len` (what the glue
+        in front delivers; a dense layer reads a whole flattened image as one vector)."""
+        return int(np.prod(self.in_shapes[k][:-1], dtype=np.int64)) * self.in_len(fold, k)
+
+    def out_frame_len(self, fold: dict) -> int:
+        """Elements per frame on the output stream: pixels x :meth:`out_len`."""
+        return int(np.prod(self.out_shape[:-1], dtype=np.int64)) * self.out_len(fold)
+
     @property
     def pixels(self) -> int:
         """Vectors per frame in the input stream (pixels of an image, 1 for a vector)."""

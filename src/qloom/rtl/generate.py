@@ -143,7 +143,7 @@ def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> 
                                  "(HWGraph.verify checks this)")
             glue = _glue(f"{op.name}{'' if k == 0 else f'_in{k}'}", bits, p_elems, e_in,
                          int(fifo_depths.get(fifo_key(op.name, k), DEFAULT_FIFO_DEPTH)),
-                         fold.get("fifo_ram_style", "auto"), p_len, op.in_len(fold, k))
+                         fold.get("fifo_ram_style", "auto"), p_len, op.in_frame_len(fold, k))
             for g in glue:  # glue is charged to the layer it feeds
                 g.layer = op.name
                 g.ins, g.outs = [src], [wire(g.out_width)]
@@ -152,9 +152,9 @@ def plan_top(graph: HWGraph, folding: dict, fifo_depths: dict | None = None) -> 
             ins.append(src)
         st = Stage(op.name, "op", inst, e_in * sum(inst.inputs_bits), e_out * inst.out_bits,
                    layer=op.name, elems_in=e_in, elems_out=e_out,
-                   out_beats_per_frame=int(np.prod(op.out_shape[:-1])) * op.out_len(fold) // e_out, ins=ins)
+                   out_beats_per_frame=op.out_frame_len(fold) // e_out, ins=ins)
         st.outs = [wire(st.out_width) for _ in range(op.out_ports)]
-        outs[op.name] = [(w, inst.out_bits, e_out, op.out_len(fold)) for w in st.outs]
+        outs[op.name] = [(w, inst.out_bits, e_out, op.out_frame_len(fold)) for w in st.outs]
         plan.stages.append(st)
     last = graph.last
     plan.out_wire, plan.out_elem_bits, plan.out_elems, _ = outs[last.name][0]
