@@ -118,7 +118,14 @@ def _parse_memh(text: str) -> tuple:
 def live_thresholds(words, n: int, bits: int, lo, hi):
     """Threshold words with the lanes of dead comparators zeroed, and the number of live
     comparators: a comparator is dead when its threshold is <= ``lo`` in every word
-    (always true) or > ``hi`` in every word (never true)."""
+    (always true) or > ``hi`` in every word (never true). Memoized on the words (the
+    folding search prices one layer's thresholds under many configurations)."""
+    kept, live = _live_thresholds(tuple(words), n, bits, lo, hi)
+    return list(kept), live
+
+
+@lru_cache(maxsize=256)
+def _live_thresholds(words: tuple, n: int, bits: int, lo, hi):
     mask = (1 << bits) - 1
     dead = 0
     keep = 0
@@ -129,7 +136,7 @@ def live_thresholds(words, n: int, bits: int, lo, hi):
             dead += 1
         else:
             keep |= mask << (k * bits)
-    return [w & keep for w in words], float(n - dead)
+    return tuple(w & keep for w in words), float(n - dead)
 
 
 def cmp_bits(words, n: int, bits: int, cw: int, lo=None, hi=None, group: int | None = None,

@@ -58,11 +58,18 @@ def _configs(op, graph: HWGraph):
             yield cfg
 
 
-def board_cost(board: Board, weights: dict | None = None):
+def board_cost(board: Board, weights: dict | None = None, memo: dict | None = None):
     """Cost function of the target-FPS search: scarcity-weighted resources on ``board``
-    (each resource's use / budget, times its weight)."""
+    (each resource's use / budget, times its weight). ``memo``: a dict that keeps each
+    (layer, configuration)'s resources between cost functions of the same graph and board
+    (the prices change, the resources do not)."""
     def cost(op, cfg):
-        res = op.resources(cfg, family=board.family)
+        key = (op.name, tuple(sorted(cfg.items())))
+        res = memo.get(key) if memo is not None else None
+        if res is None:
+            res = op.resources(cfg, family=board.family)
+            if memo is not None:
+                memo[key] = res
         return scarcity_cost(res, board, weights), res
     return cost
 
@@ -373,13 +380,14 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
     if objective not in OBJECTIVES:
         raise QloomError(f"objective {objective!r}: expected one of {', '.join(OBJECTIVES)}")
     target = clock_mhz * 1e6 / target_fps
+    memo: dict = {}  # resources per (layer, configuration), whatever the prices
     if objective != "balanced":
         weights = {r: (1.0 if r == objective else 0.01) for r in RESOURCES}
 
         def priced(w):
             """(space, pick, totals, over-budget resources) at prices ``w``; None when
             the targets are out of reach whatever the prices."""
-            space = Space(graph, board_cost(board, w), board)
+            space = Space(graph, board_cost(board, w, memo), board)
             pick = space.at(target, lambda t: scarcity_cost(t, board, w), target_latency)
             if pick is None or space.ii(pick) > target:
                 return None
@@ -405,7 +413,7 @@ def search(graph: HWGraph, board: Board, target_fps: float, clock_mhz: float,
             raised = True
             for r in over:
                 weights[r] *= 4.0
-    space = Space(graph, board_cost(board), board)
+    space = Space(graph, board_cost(board, memo=memo), board)
     pick = space.at(target, lambda t: scarcity_cost(t, board), target_latency)
     if pick is not None and space.ii(pick) <= target and target_latency is not None:
         pick, lat = space.meet_latency(pick, target, target_latency)

@@ -893,15 +893,21 @@ class _MvauRtl(HWOp):
                 raise QloomError(f"layer {self.name}: {why}")
             out_signed = bool(self.out_type.signed) if self.thresholds is not None else True
             return const_instance(self.name, self._const(fold), out_signed)
-        w, wt = self.mvau_matrix()
-        rq = self._requant() if fold.get("thr_style") == "requant" else None
-        thr = self.thresholds
-        mh, mw = self.mvau_dims
-        ph, pw = self.padded(fold)
-        if (ph, pw) != (mh, mw):
-            w, thr, rq = pad_matrix(np.asarray(w), thr, rq, ph, pw)
+        _, wt = self.mvau_matrix()
+        w, thr, rq = self._padded_layer(*self.padded(fold), fold.get("thr_style") == "requant")
         return mvau_instance(self.name, w, wt, self.in_type, thr, self.out_bias,
                              self.out_type, self.acc_type, fold, rq)
+
+    @functools.lru_cache(maxsize=32)
+    def _padded_layer(self, MH: int, MW: int, requant: bool):
+        """(weights, thresholds, requantizer) of the MH x MW matrix qloom_mvau holds
+        (:func:`pad_matrix` when padded), once per op and shape: the search prices many
+        configurations of each."""
+        w, _ = self.mvau_matrix()
+        rq = self._requant() if requant else None
+        if (MH, MW) == self.mvau_dims:
+            return w, self.thresholds, rq
+        return pad_matrix(np.asarray(w), self.thresholds, rq, MH, MW)
 
 
 @dataclass(frozen=True, eq=False)
