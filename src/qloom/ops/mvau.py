@@ -43,6 +43,8 @@ CONST_MAX_WEIGHTS = 4096
 # AND-popcounts per PE instead of products + adder tree); searched while the plane pairs
 # stay few (measured on xc7: 2x2 bits at SIMD 64 take 0.54x the LUTs of LUT products)
 BITPLANE_MAX_PLANES = 4
+# LUT products (qloom_mul_lane) wider than this many bits on either side: feature lane_mul_wide
+MUL_WIDE_BITS = 4
 
 
 
@@ -603,6 +605,10 @@ def parts_qloom_mvau(MW=4, MH=4, PE=1, SIMD=1, IN_BITS=4, IN_SIGNED=0, IN_BIPOLA
         P.feat("lane_pack", pack_dsp)
     elif mode == "mul":
         P.feat(tag + "lane_mul", lanes * IB * WB)
+        if not const_w and max(IB, WB) > MUL_WIDE_BITS:
+            # wider than 4 x 4 bits the shift-add lane costs more than IB * WB says (a tree
+            # level more: 16 LUT more per lane on 7 Yosys runs, 2x8 .. 8x6 bits, -8 .. +12)
+            P.feat("lane_mul_wide", lanes)
     elif mode in ("wbip", "xbip"):
         P.feat(tag + "lane_neg", lanes * (IB if mode == "wbip" else WB))
     else:
