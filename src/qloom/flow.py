@@ -255,6 +255,16 @@ def build_report(graph, folding, est, plan, why, synth: dict | None = None) -> s
         s = synth["total"]
         lines += ["", f"Yosys ({synth['tool']}) total: {s['LUT']:,} LUT, {s['FF']:,} FF, "
                       f"{s['BRAM18']} BRAM18, {s['DSP']} DSP, {s['CARRY']:,} CARRY"]
+    pads = []
+    for op in graph.nodes:  # non-divisor folding: the layer's stream vectors carry padding
+        f = folding.get(op.name, {})
+        for what, n, m in (("input", int(op.in_shapes[0][-1]), op.in_len(f)),
+                           ("output", int(op.out_shape[-1]), op.out_len(f))):
+            if m != n:
+                pads.append(f"{op.name} {what} {n} -> {m}")
+    if pads:
+        lines += ["", "Padded vectors (lanes that do not divide the layer; zero weights or dropped "
+                      "elements, docs/DESIGN.md \"Non-divisor folding\"): " + ", ".join(pads) + "."]
     lines += ["", "`*` marks the bottleneck layer (its cycles set the II).", "",
               f"![cycles per layer against the II, and LUT/FF/BRAM18/DSP per layer]({LAYER_PLOT})"]
     return "\n".join(lines) + "\n"
