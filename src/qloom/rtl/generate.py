@@ -15,8 +15,6 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from qloom.errors import QloomError
 from qloom.instance import RtlInstance
 from qloom.ir import HWGraph
