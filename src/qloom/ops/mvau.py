@@ -770,7 +770,7 @@ class _MvauRtl(HWOp):
         return self.padded(fold)[1]
 
     def out_len(self, fold: dict) -> int:
-        return self.padded(fold)[0] if fold.get("resType") != "const" else self.mvau_dims[0]
+        return self.padded(fold)[0]  # resType const: PE = MH, never padded
 
     def _thr_knobs(self) -> dict[str, Knob]:
         """threshold_knobs plus thr_style "requant", searched with the binary search (from
